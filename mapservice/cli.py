@@ -1,0 +1,113 @@
+"""The ``mapservice`` command: serve, check, settings."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .catalog import CatalogError, load_catalog
+from .config import ConfigError, Settings, load_settings, setting_help
+from .store.base import StoreError
+from .validation import ValidationError
+
+# Errors a user can fix: print the message (it names file, key, feature, field), no trace.
+USER_ERRORS = (CatalogError, ConfigError, ValidationError, StoreError)
+
+
+def _fail(exc: Exception) -> None:
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(1)
+
+
+@click.group()
+@click.version_option(package_name="mapservice")
+def main() -> None:
+    """District Safety Map: kommunale Kriminalprävention auf der Karte."""
+
+
+def _default_workers() -> int:
+    return min(2 * (os.cpu_count() or 1) + 1, 8)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (0.0.0.0 for every interface).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=None, type=click.IntRange(1, 64),
+              help="gunicorn worker processes [default: 2 × cores + 1, at most 8].")
+@click.option("--timeout", default=30, show_default=True, type=click.IntRange(1, 3600),
+              help="Seconds before a hung worker is restarted.")
+def serve(host: str, port: int, workers: int | None, timeout: int) -> None:
+    """Start the service with gunicorn (the store is created on first start)."""
+    from gunicorn.app.base import BaseApplication
+
+    from . import create_app
+
+    try:
+        # Built before forking: a broken catalog stops start-up here, with its message,
+        # and the workers share the read-only parts of the loaded app.
+        app = create_app()
+    except USER_ERRORS as exc:
+        _fail(exc)
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            options: dict[str, Any] = {
+                "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+                "workers": workers or _default_workers(),
+                "timeout": timeout,
+                "accesslog": "-",
+                "preload_app": True,
+                "worker_tmp_dir": "/dev/shm" if Path("/dev/shm").is_dir() else None,
+            }
+            for key, value in options.items():
+                if value is not None:
+                    self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return app
+
+    click.echo(f"District Safety Map on http://{host}:{port}/ (API: /api)", err=True)
+    Server().run()
+
+
+@main.command()
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Geodata folder to check [default: the configured one].")
+def check(data_dir: Path | None) -> None:
+    """Validate settings, layer catalog and data; exit code 0 when all is well, else 1."""
+    from .geodata import load_geodata
+
+    try:
+        settings: Settings = load_settings()
+        layers_path = settings.resolved_layers_path()
+        catalog = load_catalog(layers_path)
+        click.echo(f"catalog {layers_path}: {len(catalog.ids())} layers")
+        directory = data_dir or settings.resolved_geodata_path()
+        data = load_geodata(catalog, directory)
+    except USER_ERRORS as exc:
+        _fail(exc)
+    for layer_id, features in data.items():
+        located = sum(1 for _, geom in features if geom is not None)
+        click.echo(f"  {layer_id}: {len(features)} features ({located} with a location)")
+    click.echo(f"data {directory}: OK")
+
+
+@main.command("settings")
+def show_settings() -> None:
+    """List every setting with its current value and help."""
+    try:
+        current = load_settings()
+    except ConfigError as exc:
+        _fail(exc)
+    for name, default, text in setting_help():
+        click.echo(f"{name} = {getattr(current, name)!r}   (default {default!r}; "
+                   f"env MAPSERVICE_{name.upper()})\n    {text}")
+
+
+if __name__ == "__main__":
+    main()

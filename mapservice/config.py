@@ -1,0 +1,136 @@
+"""Settings: defaults < TOML file (``MAPSERVICE_CONFIG``) < ``MAPSERVICE_*`` environment < code.
+
+Every setting is declared once below with its default and help text; ``mapservice settings``
+prints them and a test checks that the README documents each one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from .resources import resource_dir
+
+
+class ConfigError(Exception):
+    """A setting is unknown or has a value of the wrong kind; the message says which and where."""
+
+
+def _setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance_path: str = _setting(
+        "", "Folder for the embedded store and runtime files. Empty: Flask's instance folder "
+            "(./instance in a source checkout, <venv>/var/mapservice-instance when installed)."
+    )
+    store: str = _setting(
+        "", "Where features live. Empty: the GeoPackage <instance_path>/mapservice.gpkg; "
+            "a path ending in .gpkg: that GeoPackage."
+    )
+    layers_path: str = _setting("", "Folder of the layer catalog (*.toml). Empty: the shipped one.")
+    geodata_path: str = _setting(
+        "", "Folder of the data a new store is created from. Empty: the shipped geodata/."
+    )
+    default_limit: int = _setting(100, "Features per page when a request gives no limit.")
+    max_limit: int = _setting(10000, "Largest limit a request may ask for.")
+    cache_max_age: int = _setting(
+        60, "Seconds clients and CDNs may reuse a GET response (Cache-Control max-age)."
+    )
+    gzip_level: int = _setting(5, "gzip level 1-9 for compressed responses.")
+    gzip_min_size: int = _setting(1024, "Responses smaller than this many bytes are not gzipped.")
+    proxy_hops: int = _setting(
+        0, "Number of trusted reverse proxies in front of the service whose X-Forwarded-* "
+           "headers set the scheme and host of generated links (0: trust none)."
+    )
+
+    def resolved_layers_path(self) -> Path:
+        return Path(self.layers_path) if self.layers_path else resource_dir("layers")
+
+    def resolved_geodata_path(self) -> Path:
+        return Path(self.geodata_path) if self.geodata_path else resource_dir("geodata")
+
+
+def setting_help() -> list[tuple[str, Any, str]]:
+    """(name, default, help) for every setting, in declaration order."""
+    return [(f.name, f.default, f.metadata["help"]) for f in fields(Settings)]
+
+
+def _coerce(name: str, value: Any, target: type | str, where: str) -> Any:
+    kind = {"int": int, "str": str}.get(target, target) if isinstance(target, str) else target
+    if kind is int:
+        if isinstance(value, bool):
+            raise ConfigError(f"{where}: setting '{name}' must be a whole number, got {value!r}")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str):
+            try:
+                return int(value.strip())
+            except ValueError:
+                pass
+        raise ConfigError(f"{where}: setting '{name}' must be a whole number, got {value!r}")
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: setting '{name}' must be a text, got {value!r}")
+    return value
+
+
+def _validate(settings: Settings) -> None:
+    if not 1 <= settings.default_limit <= settings.max_limit:
+        raise ConfigError(
+            f"setting 'default_limit' ({settings.default_limit}) must be between 1 and "
+            f"max_limit ({settings.max_limit})"
+        )
+    if not 1 <= settings.gzip_level <= 9:
+        raise ConfigError(f"setting 'gzip_level' must be 1..9, got {settings.gzip_level}")
+    for name in ("cache_max_age", "gzip_min_size", "proxy_hops"):
+        if getattr(settings, name) < 0:
+            raise ConfigError(f"setting '{name}' must not be negative")
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build the settings from every layer, the later winning; raise ConfigError when wrong."""
+    env = os.environ if environ is None else environ
+    types = {f.name: f.type for f in fields(Settings)}
+    values: dict[str, Any] = {}
+
+    config_file = env.get("MAPSERVICE_CONFIG")
+    if config_file:
+        path = Path(config_file)
+        try:
+            with path.open("rb") as fh:
+                raw = tomllib.load(fh)
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read the settings file: {exc}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+        for key, value in raw.items():
+            if key not in types:
+                raise ConfigError(f"{path}: unknown setting '{key}'")
+            values[key] = _coerce(key, value, types[key], str(path))
+
+    for key, value in env.items():
+        if not key.startswith("MAPSERVICE_") or key == "MAPSERVICE_CONFIG":
+            continue
+        name = key.removeprefix("MAPSERVICE_").lower()
+        if name not in types:
+            raise ConfigError(f"environment: unknown setting {key}")
+        values[name] = _coerce(name, value, types[name], f"environment {key}")
+
+    for key, value in (overrides or {}).items():
+        if key not in types:
+            raise ConfigError(f"code: unknown setting '{key}'")
+        values[key] = _coerce(key, value, types[key], "code")
+
+    settings = dataclasses.replace(Settings(), **values)
+    _validate(settings)
+    return settings

@@ -1,0 +1,36 @@
+"""Chooses and opens the store named by the settings; creates the embedded one on first start."""
+
+from __future__ import annotations
+
+import fcntl
+from pathlib import Path
+
+from ..catalog import Catalog
+from ..config import ConfigError, Settings
+from ..geodata import load_geodata
+from .base import Store
+from .geopackage import GeoPackageStore
+
+
+def store_location(settings: Settings, instance_path: Path) -> str:
+    return settings.store or str(instance_path / "mapservice.gpkg")
+
+
+def open_store(settings: Settings, catalog: Catalog, instance_path: Path) -> Store:
+    """Open the configured store; a missing GeoPackage is built from the geodata folder."""
+    location = store_location(settings, instance_path)
+    if "://" in location:
+        scheme = location.split("://", 1)[0]
+        raise ConfigError(f"setting 'store': backend '{scheme}://' is not available in this "
+                          "version; use a GeoPackage path (*.gpkg) or leave it empty")
+    path = Path(location)
+    if path.suffix.lower() != ".gpkg":
+        raise ConfigError(f"setting 'store': '{location}' is not a GeoPackage path (*.gpkg)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Several gunicorn workers may start at once: one builds the file, the others wait for it.
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            data = load_geodata(catalog, settings.resolved_geodata_path())
+            return GeoPackageStore.create(path, catalog, data)
+    return GeoPackageStore(path, catalog)

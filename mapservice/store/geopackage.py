@@ -1,0 +1,499 @@
+"""The embedded default store: one GeoPackage file, read and written with Python's sqlite3.
+
+The file is a conformant GeoPackage 1.4 (spatial reference systems, contents, geometry
+columns, R-tree spatial index with the spec's triggers, data-column titles), so the same
+file opens in QGIS. Each layer is one table named after the layer id (``-`` → ``_``) with one
+column per catalog field; lists and objects are JSON text (mime type application/json).
+
+Readers and writers use WAL mode: a reader keeps seeing the previous state until a write
+transaction commits, and a write is one transaction, so a crash never leaves half a layer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import shapely
+
+from ..catalog import Catalog, FieldDef, Layer
+from . import gpkg_binary
+from .base import (
+    BBox,
+    LayerState,
+    NewFeature,
+    Query,
+    QueryResult,
+    Store,
+    StoredFeature,
+    StoreError,
+)
+
+APPLICATION_ID = 0x47504B47  # "GPKG"
+USER_VERSION = 10400  # GeoPackage 1.4.0
+STATE_TABLE = "mapservice_layer_state"
+
+WGS84_WKT = (
+    'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,'
+    'AUTHORITY["EPSG","7030"]],AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,'
+    'AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],'
+    'AXIS["Latitude",NORTH],AXIS["Longitude",EAST],AUTHORITY["EPSG","4326"]]'
+)
+
+_BASE_SCHEMA = f"""
+CREATE TABLE gpkg_spatial_ref_sys (
+  srs_name TEXT NOT NULL, srs_id INTEGER PRIMARY KEY, organization TEXT NOT NULL,
+  organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL, description TEXT);
+INSERT INTO gpkg_spatial_ref_sys VALUES
+  ('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined', 'undefined cartesian coordinate reference system'),
+  ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', 'undefined geographic coordinate reference system'),
+  ('WGS 84 geodetic', 4326, 'EPSG', 4326, '{WGS84_WKT}', 'longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid');
+CREATE TABLE gpkg_contents (
+  table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL, identifier TEXT UNIQUE,
+  description TEXT DEFAULT '',
+  last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+  min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER,
+  CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id));
+CREATE TABLE gpkg_geometry_columns (
+  table_name TEXT NOT NULL, column_name TEXT NOT NULL, geometry_type_name TEXT NOT NULL,
+  srs_id INTEGER NOT NULL, z TINYINT NOT NULL, m TINYINT NOT NULL,
+  CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
+  CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
+  CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id));
+CREATE TABLE gpkg_extensions (
+  table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, definition TEXT NOT NULL,
+  scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name));
+CREATE TABLE gpkg_data_columns (
+  table_name TEXT NOT NULL, column_name TEXT NOT NULL, name TEXT, title TEXT,
+  description TEXT, mime_type TEXT, constraint_name TEXT,
+  CONSTRAINT pk_gdc PRIMARY KEY (table_name, column_name),
+  CONSTRAINT gdc_tn UNIQUE (table_name, name));
+CREATE TABLE gpkg_data_column_constraints (
+  constraint_name TEXT NOT NULL, constraint_type TEXT NOT NULL, value TEXT, min NUMERIC,
+  min_is_inclusive BOOLEAN, max NUMERIC, max_is_inclusive BOOLEAN, description TEXT,
+  CONSTRAINT gdcc_ntv UNIQUE (constraint_name, constraint_type, value));
+INSERT INTO gpkg_extensions VALUES
+  ('gpkg_data_columns', NULL, 'gpkg_schema', 'http://www.geopackage.org/spec/#extension_schema', 'read-write'),
+  ('gpkg_data_column_constraints', NULL, 'gpkg_schema', 'http://www.geopackage.org/spec/#extension_schema', 'read-write');
+CREATE TABLE {STATE_TABLE} (
+  layer TEXT PRIMARY KEY, version INTEGER NOT NULL, updated_at TEXT NOT NULL);
+"""
+
+_SQL_TYPES = {"integer": "INTEGER", "number": "REAL", "boolean": "BOOLEAN"}
+
+
+def table_name(layer_id: str) -> str:
+    return layer_id.replace("-", "_")
+
+
+def _q(name: str) -> str:
+    """Quote an identifier. Names come from the validated catalog, never from a request."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _declared_geometry_type(layer: Layer) -> str:
+    """One geometry type per table keeps QGIS from splitting the layer into sub-layers."""
+    kinds = set(layer.geometry_types)
+    for single, multi in (("Point", "MultiPoint"), ("LineString", "MultiLineString"),
+                          ("Polygon", "MultiPolygon")):
+        if kinds <= {single, multi}:
+            return (multi if multi in kinds else single).upper()
+    return "GEOMETRY"
+
+
+def _promote(geom: shapely.Geometry, declared: str) -> shapely.Geometry:
+    if declared.startswith("MULTI") and not geom.geom_type.startswith("Multi"):
+        cls = {"MULTIPOINT": shapely.MultiPoint, "MULTILINESTRING": shapely.MultiLineString,
+               "MULTIPOLYGON": shapely.MultiPolygon}[declared]
+        return cls([geom])
+    return geom
+
+
+def _encode_value(fdef: FieldDef, value: Any) -> Any:
+    if value is None:
+        return None
+    if fdef.type in ("array", "object"):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if fdef.type == "boolean":
+        return 1 if value else 0
+    return value
+
+
+def _decoder(fdef: FieldDef) -> Any:
+    if fdef.type in ("array", "object"):
+        return lambda v: None if v is None else json.loads(v)
+    if fdef.type == "boolean":
+        return lambda v: None if v is None else bool(v)
+    return None
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+# SQL functions the GeoPackage R-tree triggers call (the spec leaves them to the reader).
+def _st_is_empty(blob: bytes | None) -> int | None:
+    return None if blob is None else int(gpkg_binary.is_empty(blob))
+
+
+def _bound(i: int) -> Any:
+    def fn(blob: bytes | None) -> float | None:
+        return None if blob is None else gpkg_binary.bounds(blob)[i]
+    return fn
+
+
+def _intersects_bbox(blob: bytes | None, minx: float, miny: float, maxx: float,
+                     maxy: float) -> int:
+    """Exact test behind the R-tree's envelope pre-filter."""
+    if blob is None:
+        return 0
+    bminx, bminy, bmaxx, bmaxy = gpkg_binary.bounds(blob)
+    if bminx >= minx and bmaxx <= maxx and bminy >= miny and bmaxy <= maxy:
+        return 1  # envelope inside the box: no need to look at the shape
+    geom = shapely.from_wkb(gpkg_binary.wkb_of(blob))
+    return int(shapely.intersects(geom, shapely.box(minx, miny, maxx, maxy)))
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=True)
+    conn.execute("PRAGMA busy_timeout = 30000")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.create_function("ST_IsEmpty", 1, _st_is_empty, deterministic=True)
+    for i, name in enumerate(("ST_MinX", "ST_MinY", "ST_MaxX", "ST_MaxY")):
+        conn.create_function(name, 1, _bound(i), deterministic=True)
+    conn.create_function("mapservice_intersects_bbox", 5, _intersects_bbox, deterministic=True)
+    return conn
+
+
+class GeoPackageStore(Store):
+    """Features in one GeoPackage file; one SQLite connection per thread and process."""
+
+    def __init__(self, path: Path | str, catalog: Catalog) -> None:
+        self.path = Path(path)
+        self.catalog = catalog
+        if not self.path.exists():
+            raise StoreError(f"{self.path}: the GeoPackage does not exist")
+        self._local = threading.local()
+        conn = self._conn()
+        missing = [lid for lid in catalog.ids() if not self._has_table(conn, lid)]
+        if missing:
+            raise StoreError(
+                f"{self.path}: the GeoPackage has no table for the layer(s) {', '.join(missing)}"
+            )
+
+    # -- connections -------------------------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        # Keyed by process id as well: a connection must never cross a fork (gunicorn workers).
+        pid = os.getpid()
+        conn = getattr(self._local, "conn", None)
+        if conn is None or getattr(self._local, "pid", None) != pid:
+            conn = _connect(self.path)
+            self._local.conn = conn
+            self._local.pid = pid
+        return conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    @staticmethod
+    def _has_table(conn: sqlite3.Connection, layer_id: str) -> bool:
+        row = conn.execute(
+            "SELECT 1 FROM gpkg_contents WHERE table_name = ?", (table_name(layer_id),)
+        ).fetchone()
+        return row is not None
+
+    # -- creation ----------------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, path: Path, catalog: Catalog,
+               data: dict[str, Sequence[NewFeature]]) -> GeoPackageStore:
+        """Write a new GeoPackage next to ``path`` and move it into place in one step.
+
+        A crash part-way leaves no file at ``path`` (only a temporary one), so the next start
+        simply builds it again.
+        """
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.unlink(missing_ok=True)
+        conn = _connect(tmp)
+        try:
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {USER_VERSION}")
+            conn.executescript(_BASE_SCHEMA)
+            conn.execute("BEGIN")
+            for layer in catalog:
+                cls._create_layer_table(conn, layer)
+                cls._insert(conn, layer, data.get(layer.id, ()))
+                cls._bump(conn, layer)
+            conn.execute("COMMIT")
+            conn.execute("PRAGMA journal_mode = WAL")
+        except BaseException:
+            conn.close()
+            tmp.unlink(missing_ok=True)
+            raise
+        conn.close()
+        os.replace(tmp, path)
+        return cls(path, catalog)
+
+    @staticmethod
+    def _create_layer_table(conn: sqlite3.Connection, layer: Layer) -> None:
+        t = table_name(layer.id)
+        columns = ["fid INTEGER PRIMARY KEY AUTOINCREMENT", "geom " + _declared_geometry_type(layer)]
+        for name, fdef in layer.fields.items():
+            sql_type = _SQL_TYPES.get(fdef.type, "TEXT")
+            extra = " NOT NULL UNIQUE" if name == "id" else ""
+            columns.append(f"{_q(name)} {sql_type}{extra}")
+        conn.execute(f"CREATE TABLE {_q(t)} ({', '.join(columns)})")
+        conn.execute(
+            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id)"
+            " VALUES (?, 'features', ?, ?, 4326)",
+            (t, layer.title, layer.description),
+        )
+        conn.execute(
+            "INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, 4326, 0, 0)",
+            (t, _declared_geometry_type(layer)),
+        )
+        for name, fdef in layer.fields.items():
+            mime = "application/json" if fdef.type in ("array", "object") else None
+            conn.execute(
+                "INSERT INTO gpkg_data_columns (table_name, column_name, name, title, description,"
+                " mime_type) VALUES (?, ?, ?, ?, ?, ?)",
+                (t, name, name, name, fdef.description, mime),
+            )
+        rtree = _q(f"rtree_{t}_geom")
+        tq = _q(t)
+        conn.execute(f"CREATE VIRTUAL TABLE {rtree} USING rtree(id, minx, maxx, miny, maxy)")
+        values = ('VALUES (NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom), '
+                  'ST_MinY(NEW.geom), ST_MaxY(NEW.geom))')
+        triggers = {
+            "insert": ("AFTER INSERT ON {t}",
+                       "NEW.geom NOT NULL AND NOT ST_IsEmpty(NEW.geom)",
+                       f"INSERT OR REPLACE INTO {rtree} {values}"),
+            "update1": ("AFTER UPDATE OF geom ON {t}",
+                        "OLD.fid = NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))",
+                        f"INSERT OR REPLACE INTO {rtree} {values}"),
+            "update2": ("AFTER UPDATE OF geom ON {t}",
+                        "OLD.fid = NEW.fid AND (NEW.geom ISNULL OR ST_IsEmpty(NEW.geom))",
+                        f"DELETE FROM {rtree} WHERE id = OLD.fid"),
+            "update3": ("AFTER UPDATE ON {t}",
+                        "OLD.fid != NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))",
+                        f"DELETE FROM {rtree} WHERE id = OLD.fid; "
+                        f"INSERT OR REPLACE INTO {rtree} {values}"),
+            "update4": ("AFTER UPDATE ON {t}",
+                        "OLD.fid != NEW.fid AND (NEW.geom ISNULL OR ST_IsEmpty(NEW.geom))",
+                        f"DELETE FROM {rtree} WHERE id IN (OLD.fid, NEW.fid)"),
+            "delete": ("AFTER DELETE ON {t}", "OLD.geom NOT NULL",
+                       f"DELETE FROM {rtree} WHERE id = OLD.fid"),
+        }
+        # One statement each: executescript() would commit the surrounding transaction.
+        for name, (event, when, body) in triggers.items():
+            conn.execute(f"CREATE TRIGGER {_q(f'rtree_{t}_geom_{name}')} "
+                         f"{event.format(t=tq)} WHEN ({when}) BEGIN {body}; END")
+        conn.execute(
+            "INSERT INTO gpkg_extensions VALUES (?, 'geom', 'gpkg_rtree_index', "
+            "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
+            (t,),
+        )
+
+    @staticmethod
+    def _insert(conn: sqlite3.Connection, layer: Layer, features: Sequence[NewFeature]) -> None:
+        names = list(layer.fields)
+        declared = _declared_geometry_type(layer)
+        cols = ", ".join(["geom", *(_q(n) for n in names)])
+        marks = ", ".join("?" * (len(names) + 1))
+        sql = f"INSERT INTO {_q(table_name(layer.id))} ({cols}) VALUES ({marks})"
+        rows = []
+        # Sorted by id so row order (and so the file) does not depend on the input's order.
+        for props, geom in sorted(features, key=lambda f: str(f[0].get("id"))):
+            blob = None if geom is None else gpkg_binary.encode(_promote(geom, declared))
+            rows.append([blob, *(_encode_value(layer.fields[n], props.get(n)) for n in names)])
+        conn.executemany(sql, rows)
+
+    @staticmethod
+    def _bump(conn: sqlite3.Connection, layer: Layer) -> None:
+        """New version and change time for the layer, and its extent in gpkg_contents."""
+        t = table_name(layer.id)
+        now = _utc_now()
+        conn.execute(
+            f"INSERT INTO {STATE_TABLE} (layer, version, updated_at) VALUES (?, 1, ?) "
+            "ON CONFLICT(layer) DO UPDATE SET version = version + 1, updated_at = excluded.updated_at",
+            (layer.id, now.isoformat()),
+        )
+        ext = conn.execute(
+            f"SELECT min(minx), min(miny), max(maxx), max(maxy) FROM {_q(f'rtree_{t}_geom')}"
+        ).fetchone()
+        conn.execute(
+            "UPDATE gpkg_contents SET last_change = ?, min_x = ?, min_y = ?, max_x = ?, max_y = ?"
+            " WHERE table_name = ?",
+            (now.strftime("%Y-%m-%dT%H:%M:%S.000Z"), *ext, t),
+        )
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def _layer(self, layer_id: str) -> Layer:
+        try:
+            return self.catalog[layer_id]
+        except KeyError:
+            raise StoreError(f"unknown layer '{layer_id}'") from None
+
+    def layer_ids(self) -> list[str]:
+        return self.catalog.ids()
+
+    def _rows_to_features(self, layer: Layer, rows: list[sqlite3.Row | tuple[Any, ...]]
+                          ) -> list[StoredFeature]:
+        names = list(layer.fields)
+        decoders = [_decoder(layer.fields[n]) for n in names]
+        blobs = [r[0] for r in rows]
+        present = [i for i, b in enumerate(blobs) if b is not None]
+        texts: list[str | None] = [None] * len(rows)
+        if present:
+            geoms = shapely.from_wkb([gpkg_binary.wkb_of(blobs[i]) for i in present])
+            for i, text in zip(present, shapely.to_geojson(geoms), strict=True):
+                texts[i] = str(text)
+        out = []
+        for row, text in zip(rows, texts, strict=True):
+            props = {
+                n: (dec(v) if dec is not None else v)
+                for n, dec, v in zip(names, decoders, row[1:], strict=True)
+            }
+            out.append(StoredFeature(id=props["id"], properties=props, geometry=text))
+        return out
+
+    def _where(self, layer: Layer, query: Query) -> tuple[str, str, list[Any]]:
+        t = _q(table_name(layer.id))
+        joins = ""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if query.bbox is not None:
+            minx, miny, maxx, maxy = query.bbox
+            joins = f" JOIN {_q(f'rtree_{table_name(layer.id)}_geom')} r ON r.id = {t}.fid"
+            clauses.append("r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?")
+            params += [maxx, minx, maxy, miny]
+            clauses.append(f"mapservice_intersects_bbox({t}.geom, ?, ?, ?, ?)")
+            params += [minx, miny, maxx, maxy]
+        for flt in query.filters:
+            fdef = layer.fields[flt.field]
+            col = f"{t}.{_q(flt.field)}"
+            if flt.contains:
+                clauses.append(f"EXISTS (SELECT 1 FROM json_each({col}) WHERE value = ?)")
+                params.append(flt.value)
+            else:
+                clauses.append(f"{col} = ?")
+                params.append(_encode_value(fdef, flt.value))
+        if query.interval is not None:
+            clauses.extend(self._temporal_clauses(layer, t, query.interval, params))
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        return joins, where, params
+
+    @staticmethod
+    def _temporal_clauses(layer: Layer, t: str, interval: tuple[str | None, str | None],
+                          params: list[Any]) -> list[str]:
+        if layer.temporal is None:
+            return ["0"]  # no temporal geometry, so nothing intersects the requested time
+        start_col, end_col = (f"{t}.{_q(n)}" for n in layer.temporal)
+        start, end = interval
+        clauses = []
+        # Dates may be reduced precision ("2023-04"); comparing the common prefix of ISO texts
+        # orders them correctly, an unknown start or end counts as open.
+        if end is not None:
+            clauses.append(f"({start_col} IS NULL OR {start_col} <= substr(?, 1, length({start_col})))")
+            params.append(end)
+        if start is not None:
+            clauses.append(f"({end_col} IS NULL OR {end_col} >= substr(?, 1, length({end_col})))")
+            params.append(start)
+        return clauses
+
+    def query(self, layer_id: str, query: Query) -> QueryResult:
+        layer = self._layer(layer_id)
+        t = _q(table_name(layer.id))
+        joins, where, params = self._where(layer, query)
+        conn = self._conn()
+        # Both statements read one snapshot, so the count matches the page.
+        conn.execute("BEGIN")
+        try:
+            matched = conn.execute(f"SELECT count(*) FROM {t}{joins}{where}", params).fetchone()[0]
+            order = [
+                f"{t}.{_q(k.field)} IS NULL, {t}.{_q(k.field)} {'ASC' if k.ascending else 'DESC'}"
+                for k in query.sortby
+            ]
+            order.append(f"{t}.fid")  # a total order, so pages never overlap or skip
+            cols = ", ".join([f"{t}.geom", *(f"{t}.{_q(n)}" for n in layer.fields)])
+            rows = conn.execute(
+                f"SELECT {cols} FROM {t}{joins}{where} ORDER BY {', '.join(order)} LIMIT ? OFFSET ?",
+                [*params, query.limit, query.offset],
+            ).fetchall()
+        finally:
+            conn.execute("COMMIT")
+        return QueryResult(self._rows_to_features(layer, rows), matched)
+
+    def get(self, layer_id: str, feature_id: str) -> StoredFeature | None:
+        layer = self._layer(layer_id)
+        t = _q(table_name(layer.id))
+        cols = ", ".join(["geom", *(_q(n) for n in layer.fields)])
+        rows = self._conn().execute(f"SELECT {cols} FROM {t} WHERE id = ?", (feature_id,)).fetchall()
+        return self._rows_to_features(layer, rows)[0] if rows else None
+
+    def state(self, layer_id: str) -> LayerState:
+        layer = self._layer(layer_id)
+        t = table_name(layer.id)
+        conn = self._conn()
+        conn.execute("BEGIN")
+        try:
+            row = conn.execute(
+                f"SELECT version, updated_at FROM {STATE_TABLE} WHERE layer = ?", (layer.id,)
+            ).fetchone()
+            ext = conn.execute(
+                "SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = ?", (t,)
+            ).fetchone()
+            count = conn.execute(f"SELECT count(*) FROM {_q(t)}").fetchone()[0]
+        finally:
+            conn.execute("COMMIT")
+        if row is None:
+            raise StoreError(f"{self.path}: no state recorded for layer '{layer.id}'")
+        extent: BBox | None = None
+        if ext is not None and None not in ext:
+            extent = (float(ext[0]), float(ext[1]), float(ext[2]), float(ext[3]))
+        return LayerState(
+            version=int(row[0]),
+            updated_at=dt.datetime.fromisoformat(row[1]),
+            count=int(count),
+            extent=extent,
+        )
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def replace(self, layer_id: str, features: Sequence[NewFeature]) -> LayerState:
+        layer = self._layer(layer_id)
+        try:
+            with self._write() as conn:
+                conn.execute(f"DELETE FROM {_q(table_name(layer.id))}")
+                self._insert(conn, layer, features)
+                self._bump(conn, layer)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: writing layer '{layer.id}' failed, nothing was "
+                             f"changed: {exc}") from exc
+        return self.state(layer_id)

@@ -1,0 +1,1 @@
+"""Thin Flask blueprints over the pure functions of the package."""

@@ -1,0 +1,199 @@
+"""``/api``: OGC API – Features. Thin routes: parse, ask the store, hand to ogc.py, render."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+
+from .. import ogc
+from ..catalog import Catalog, Layer
+from ..openapi import openapi_document
+from ..store.base import LayerState, Store
+from .errors import ApiError
+from .http import Validators, conditional
+from .params import check_known, parse_format, parse_items
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def _store() -> Store:
+    store: Store = current_app.extensions["mapservice.store"]
+    return store
+
+
+def _catalog() -> Catalog:
+    catalog: Catalog = current_app.extensions["mapservice.catalog"]
+    return catalog
+
+
+def _base() -> str:
+    return url_for("api.landing", _external=True).rstrip("/")
+
+
+def _args() -> dict[str, list[str]]:
+    return {k: request.args.getlist(k) for k in request.args}
+
+
+def _wants_html(fmt: str | None) -> bool:
+    if fmt is not None:
+        return fmt == "html"
+    best = request.accept_mimetypes.best_match(
+        ["application/json", "application/geo+json", "text/html"], default="application/json"
+    )
+    return best == "text/html"
+
+
+def _layer(collection_id: str) -> Layer:
+    catalog = _catalog()
+    if collection_id not in catalog:
+        raise ApiError(404, "NotFound", f"Collection '{collection_id}' does not exist. "
+                                        f"Collections: {', '.join(catalog.ids())}")
+    return catalog[collection_id]
+
+
+def _states(layer_ids: Sequence[str]) -> dict[str, LayerState]:
+    store = _store()
+    return {lid: store.state(lid) for lid in layer_ids}
+
+
+def _json(doc: Any, mimetype: str = "application/json") -> Response:
+    return Response(json.dumps(doc, ensure_ascii=False, separators=(",", ":")),
+                    mimetype=mimetype)
+
+
+def _respond(doc_args: Mapping[str, Any], states: Sequence[LayerState], build_doc: Any,
+             template: str, mimetype: str = "application/json") -> Response:
+    """JSON or HTML of a document, with validators and content negotiation."""
+    check_known(doc_args, {"f"})
+    fmt = parse_format(doc_args)
+    html = _wants_html(fmt)
+
+    def build() -> Response:
+        doc = build_doc()
+        if html:
+            return Response(render_template(template, doc=doc, catalog=_catalog()),
+                            mimetype="text/html")
+        return _json(doc, mimetype)
+
+    response = conditional(Validators(states, "html" if html else "json"), build)
+    response.vary.add("Accept")
+    return response
+
+
+@bp.get("", strict_slashes=False)
+def landing() -> Response:
+    base = _base()
+    return _respond(_args(), [], lambda: ogc.landing(base), "api/landing.html")
+
+
+@bp.get("/conformance")
+def conformance() -> Response:
+    return _respond(_args(), [], ogc.conformance, "api/conformance.html")
+
+
+@bp.get("/openapi")
+def openapi() -> Response:
+    settings = current_app.config["SETTINGS"]
+    base = _base()
+    return _respond(
+        _args(), [],
+        lambda: openapi_document(base, _catalog(), settings.max_limit, settings.default_limit),
+        "api/openapi.html", "application/vnd.oai.openapi+json;version=3.0",
+    )
+
+
+@bp.get("/collections")
+def collections() -> Response:
+    catalog = _catalog()
+    states = _states(catalog.ids())
+    base = _base()
+    return _respond(_args(), list(states.values()),
+                    lambda: ogc.collections(base, catalog, states), "api/collections.html")
+
+
+@bp.get("/collections/<collection_id>")
+def collection(collection_id: str) -> Response:
+    layer = _layer(collection_id)
+    state = _store().state(layer.id)
+    base = _base()
+    return _respond(_args(), [state], lambda: ogc.collection(base, layer, state),
+                    "api/collection.html")
+
+
+@bp.get("/collections/<collection_id>/queryables")
+def queryables(collection_id: str) -> Response:
+    layer = _layer(collection_id)
+    base = _base()
+    return _respond(_args(), [], lambda: ogc.queryables(base, layer), "api/queryables.html",
+                    "application/schema+json")
+
+
+def _timestamp() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+@bp.get("/collections/<collection_id>/items")
+def items(collection_id: str) -> Response:
+    layer = _layer(collection_id)
+    settings = current_app.config["SETTINGS"]
+    args = _args()
+    req = parse_items(args, layer, settings.default_limit, settings.max_limit)
+    html = _wants_html(req.fmt)
+    store = _store()
+    state = store.state(layer.id)
+    url = url_for("api.items", collection_id=layer.id, _external=True)
+
+    def build() -> Response:
+        result = store.query(layer.id, req.query)
+        links = ogc.paging_links(url, args, req.query.offset, req.query.limit,
+                                 len(result.features), result.number_matched)
+        links.append(ogc.link(url_for("api.collection", collection_id=layer.id, _external=True),
+                              "collection", ogc.JSON, layer.title))
+        if html:
+            return Response(render_template(
+                "api/items.html", layer=layer, features=result.features, links=links,
+                matched=result.number_matched, offset=req.query.offset,
+                properties=req.properties or list(layer.fields),
+            ), mimetype="text/html")
+        body = ogc.feature_collection_json(result.features, result.number_matched, _timestamp(),
+                                           links, req.properties, req.skip_geometry)
+        return Response(body, mimetype=ogc.GEOJSON)
+
+    response = conditional(Validators([state], "html" if html else "json"), build)
+    response.vary.add("Accept")
+    return response
+
+
+@bp.get("/collections/<collection_id>/items/<feature_id>")
+def item(collection_id: str, feature_id: str) -> Response:
+    layer = _layer(collection_id)
+    args = _args()
+    check_known(args, {"f"})
+    html = _wants_html(parse_format(args))
+    store = _store()
+    state = store.state(layer.id)
+    url = url_for("api.item", collection_id=layer.id, feature_id=feature_id, _external=True)
+
+    def build() -> Response:
+        feature = store.get(layer.id, feature_id)
+        if feature is None:
+            raise ApiError(404, "NotFound",
+                           f"Collection '{layer.id}' has no feature with id '{feature_id}'")
+        coll = url_for("api.collection", collection_id=layer.id, _external=True)
+        links = [
+            ogc.link(f"{url}?f=json", "self", ogc.GEOJSON, "dieses Objekt / this feature"),
+            ogc.link(f"{url}?f=html", "alternate", ogc.HTML, "als HTML / as HTML"),
+            ogc.link(coll, "collection", ogc.JSON, layer.title),
+        ]
+        if html:
+            return Response(render_template("api/item.html", layer=layer, feature=feature,
+                                            links=links), mimetype="text/html")
+        return Response(ogc.feature_json(feature, None, False, links), mimetype=ogc.GEOJSON)
+
+    response = conditional(Validators([state], "html" if html else "json"), build)
+    response.vary.add("Accept")
+    return response

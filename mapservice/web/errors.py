@@ -1,0 +1,65 @@
+"""The one place that turns errors into responses: JSON ``{code, description}``, no traces."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+# OGC-style codes for the HTTP errors werkzeug raises itself (routing, methods).
+_HTTP_CODES = {
+    400: "InvalidParameterValue",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    406: "NotAcceptable",
+    413: "PayloadTooLarge",
+    500: "ServerError",
+}
+
+
+class ApiError(Exception):
+    """An error with its HTTP status, raised anywhere below the blueprints."""
+
+    def __init__(self, status: int, code: str, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.code = code
+        self.description = description
+
+
+def error_response(status: int, code: str, description: str) -> Response:
+    response = jsonify({"code": code, "description": description})
+    response.status_code = status
+    # Errors must never be cached as if they were the resource.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError) -> Response:
+        return error_response(exc.status, exc.code, exc.description)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        description = exc.description or exc.name
+        if status == 404:
+            description = "No such resource. The API starts at /api."
+        response = error_response(status, _HTTP_CODES.get(status, exc.name.replace(" ", "")),
+                                  description)
+        if status == 405 and exc.get_headers():
+            for key, value in exc.get_headers():
+                if key.lower() == "allow":
+                    response.headers["Allow"] = value
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        # Logged with the trace for the operator; the client only learns that it failed.
+        log.exception("unhandled error")
+        return error_response(500, "ServerError", "The server failed to answer this request. "
+                                                  "The error has been logged.")

