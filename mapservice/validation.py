@@ -93,9 +93,12 @@ def opening_hours_error(value: str) -> str | None:
     try:
         opening_hours.OpeningHours(value)
     except Exception as exc:  # the parser raises its own ParserError with a caret diagram
-        first = str(exc).strip().splitlines()
-        detail = " ".join(line.strip() for line in first[-1:]) if first else "syntax error"
-        return f"'{value}' is not valid opening_hours syntax ({detail})"
+        lines = [line.strip() for line in str(exc).strip().splitlines()]
+        found = re.search(r"--> \d+:(\d+)", str(exc))
+        where = found.group(1) if found else None
+        expected = lines[-1].lstrip("= ") if lines else "syntax error"
+        at = f"at character {where}: " if where else ""
+        return f"'{value}' is not valid opening_hours syntax ({at}{expected})"
     return None
 
 

@@ -1052,10 +1052,11 @@ YYYY) — not the date of a download, a copy or this build:
   (`source_date` in the seed CSV, e.g. `2025-08`); for the two police stations, the
   OpenStreetMap state of the extract, `2014-12`;
 - Jena Ortsteile: `2017-11` (the dataset was taken from opendata.jena.de in Nov 2017);
-- Leipzig Ortsteile: `2023-03` (OSM extract, file last changed 2023-03-09);
-- Chemnitz Stadtteile: `2016-01` (Overpass extract committed 2016-01-21). The file was changed
-  again on 2022-08-02, but the vertices of the 2016 version are the same (only the ring order
-  differs), so the OSM state is that of January 2016, not 2022;
+- Leipzig Ortsteile: `2023-03` (OSM extract; the file was last changed on 2023-03-09);
+- Chemnitz Stadtteile: `2016-01` (Overpass extract, committed on 2016-01-21). The file was
+  changed again on 2022-08-02, but a spot check of five Stadtteile against the 2016 version
+  found the same vertices (only ring direction and starting vertex differ), so the OSM state is
+  that of January 2016 or earlier, not 2022;
 - municipalities: `2016-01-01`, the Gebietsstand of the VG250 boundaries (the population has its
   own date in `population_date`).
 
@@ -1093,8 +1094,8 @@ or a Collective Database was not assessed here; check before publishing the file
 
 ## `districts.geojson` — {len(c["districts"])} features
 
-Ortsteile / Stadtteile of Jena ({s["districts_Jena"]}), Leipzig ({s["districts_Leipzig"]}) and
-Chemnitz ({s["districts_Chemnitz"]}).
+Ortsteile / Stadtteile of Jena ({s["districts_Jena"]}), Leipzig ({s["districts_Leipzig"]}) \
+and Chemnitz ({s["districts_Chemnitz"]}).
 
 - **Origin:** Jena — raw file `jena_ortsteile.geojson`: dataset "Ortsteile" of
   opendata.jena.de, via GitHub `OffenesJena/jenathon-privathaushalte-jena`
@@ -1139,22 +1140,26 @@ All municipalities (Gemeinden) of Thuringia and Saxony, Gebietsstand 01.01.2016,
   `opendatalab-de/simple-geodata-selector` (`src/data/destatis.json`).
 - **Fields:** `id` = `ags` (8 digits); `ars`; `name`; `kind` = VG250 `bez` (Stadt / Gemeinde);
   `land`, `land_code` ("14" Sachsen, "16" Thüringen); `kreis` = Kreis name, `kreis_ags`;
-  `population` = population 31.12.2018 (`population_date` 2018-12-31), null for the
-  {s["municipalities_without_population"]} municipalities that were merged into others between
-  2016 and 2018; `area_km2` = area 31.12.2018 from the Gemeindeverzeichnis (null for the same
-  merged ones); `boundary_date` 2016-01-01; `last_boundary_change` = VG250 `wsk`.
+  `population` = population 31.12.2018 (`population_date` 2018-12-31), null for the \
+{s["municipalities_without_population"]}
+  municipalities that were merged into others between 2016 and 2018; `area_km2` = area
+  31.12.2018 from the Gemeindeverzeichnis (null for the same merged ones); `boundary_date`
+  2016-01-01; `last_boundary_change` = VG250 `wsk`.
 - **Processing:** fields renamed as listed; `nuts3`, `kreis_bez` and `ewz_join` dropped; rings
   re-ordered (RFC 7946). One source polygon (Beilrode, 14730030) had already been repaired with
   `shapely.make_valid` when the raw file was made.
 - **Vintage warning:** the boundaries are those of 2016, population and area those of 2018.
   Where a municipality absorbed others between 2016 and 2018, its population and `area_km2`
-  cover the enlarged territory while the polygon shows the 2016 one; for these
-  {len(s["municipalities_area_mismatch"])} municipalities `area_km2` differs by more than 10 %
-  from the area of the polygon (EPSG:25832 / 25833):
+  cover the enlarged territory while the polygon shows the 2016 one. For the following \
+{len(s["municipalities_area_mismatch"])}
+  municipalities `area_km2` differs by more than 10 % from the area of the polygon (computed in
+  EPSG:25832 / 25833); where `area_km2` is much larger this is mostly such a merger, the smaller
+  differences may also come from boundary changes or the 1:250 000 generalisation (the cause
+  was not checked one by one). Use the population of these with care (density, size classes):
 {mismatch}
-  Thuringia has reorganised much further since (2019 to 2024, now roughly 600 municipalities);
-  Saxony now has 418. Keys and boundaries of merged municipalities are out of date. Jena,
-  Zwickau, Meerane, Leipzig and Chemnitz are unchanged.
+  Thuringia has reorganised much further since (reforms of 2018, 2019, 2023 and 2024; now
+  roughly 600 municipalities); Saxony now has 418. Keys and boundaries of merged municipalities
+  are out of date. Jena, Zwickau, Meerane, Leipzig and Chemnitz are unchanged.
 - **Licence / attribution:** geometry "© GeoBasis-DE / BKG 2016 (Daten verändert)", used under
   the GeoNutzV (19.03.2013; current VG250 releases are dl-de/by-2-0 with the same attribution);
   population "Statistisches Bundesamt (Destatis), GV-ISys, Stand 31.12.2018" (dl-de/by-2-0).
@@ -1169,7 +1174,7 @@ consultation, two Jena police stations and Zwickau's Stabsstelle Kommunale Präv
   citizens' consultation, 2026-01; `002_…` Zwickau Stabsstelle page, 2022-10) or, for the two
   police stations, the OpenStreetMap extract `jena_police_stations_osm.geojson` (2014-12).
 - **Processing:** `serves_districts` — district names → ids of `districts` (the build fails on
-  an unknown name); empty where the source names none (the police contact area "Jena-Ost" is
+  an unknown name); null where the source names none (the police contact area "Jena-Ost" is
   not an Ortsteil, and the source does not say which Ortsteile it covers). `officers` —
   "Name (Role)" → {{name, role}}. `appointments` — "2026-01-30T14:30 Europe/Berlin (note)" →
   {{start: "2026-01-30T14:30:00+01:00", end: null, note}}, the offset computed for

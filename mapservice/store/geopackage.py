@@ -84,6 +84,9 @@ INSERT INTO gpkg_extensions VALUES
   ('gpkg_data_column_constraints', NULL, 'gpkg_schema', 'http://www.geopackage.org/spec/#extension_schema', 'read-write');
 CREATE TABLE {STATE_TABLE} (
   layer TEXT PRIMARY KEY, version INTEGER NOT NULL, updated_at TEXT NOT NULL);
+INSERT INTO gpkg_contents (table_name, data_type, identifier, description) VALUES
+  ('{STATE_TABLE}', 'attributes', 'Layer versions',
+   'Version and time of the last change per layer (drives HTTP ETags)');
 """
 
 _SQL_TYPES = {"integer": "INTEGER", "number": "REAL", "boolean": "BOOLEAN"}
