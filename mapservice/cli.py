@@ -62,7 +62,8 @@ def serve(host: str, port: int, workers: int | None, timeout: int) -> None:
                 "timeout": timeout,
                 "accesslog": "-",
                 "preload_app": True,
-                "worker_tmp_dir": "/dev/shm" if Path("/dev/shm").is_dir() else None,
+                # Heartbeat files in memory: a slow disk must not make workers look hung.
+                "worker_tmp_dir": "/dev/shm" if Path("/dev/shm").is_dir() else None,  # noqa: S108
             }
             for key, value in options.items():
                 if value is not None:

@@ -173,7 +173,7 @@ def check_properties(
 
 def _coords_outside_lonlat(geom: shapely.Geometry) -> bool:
     minx, miny, maxx, maxy = geom.bounds
-    return minx < -180 or maxx > 180 or miny < -90 or maxy > 90
+    return bool(minx < -180 or maxx > 180 or miny < -90 or maxy > 90)
 
 
 def check_geometry(layer: Layer, raw: Any) -> tuple[shapely.Geometry | None, list[str]]:

@@ -16,7 +16,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -52,9 +52,12 @@ CREATE TABLE gpkg_spatial_ref_sys (
   srs_name TEXT NOT NULL, srs_id INTEGER PRIMARY KEY, organization TEXT NOT NULL,
   organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL, description TEXT);
 INSERT INTO gpkg_spatial_ref_sys VALUES
-  ('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined', 'undefined cartesian coordinate reference system'),
-  ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', 'undefined geographic coordinate reference system'),
-  ('WGS 84 geodetic', 4326, 'EPSG', 4326, '{WGS84_WKT}', 'longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid');
+  ('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined',
+   'undefined cartesian coordinate reference system'),
+  ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined',
+   'undefined geographic coordinate reference system'),
+  ('WGS 84 geodetic', 4326, 'EPSG', 4326, '{WGS84_WKT}',
+   'longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid');
 CREATE TABLE gpkg_contents (
   table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL, identifier TEXT UNIQUE,
   description TEXT DEFAULT '',
@@ -80,8 +83,10 @@ CREATE TABLE gpkg_data_column_constraints (
   min_is_inclusive BOOLEAN, max NUMERIC, max_is_inclusive BOOLEAN, description TEXT,
   CONSTRAINT gdcc_ntv UNIQUE (constraint_name, constraint_type, value));
 INSERT INTO gpkg_extensions VALUES
-  ('gpkg_data_columns', NULL, 'gpkg_schema', 'http://www.geopackage.org/spec/#extension_schema', 'read-write'),
-  ('gpkg_data_column_constraints', NULL, 'gpkg_schema', 'http://www.geopackage.org/spec/#extension_schema', 'read-write');
+  ('gpkg_data_columns', NULL, 'gpkg_schema',
+   'http://www.geopackage.org/spec/#extension_schema', 'read-write'),
+  ('gpkg_data_column_constraints', NULL, 'gpkg_schema',
+   'http://www.geopackage.org/spec/#extension_schema', 'read-write');
 CREATE TABLE {STATE_TABLE} (
   layer TEXT PRIMARY KEY, version INTEGER NOT NULL, updated_at TEXT NOT NULL);
 INSERT INTO gpkg_contents (table_name, data_type, identifier, description) VALUES
@@ -232,7 +237,7 @@ class GeoPackageStore(Store):
 
     @classmethod
     def create(cls, path: Path, catalog: Catalog,
-               data: dict[str, Sequence[NewFeature]]) -> GeoPackageStore:
+               data: Mapping[str, Sequence[NewFeature]]) -> GeoPackageStore:
         """Write a new GeoPackage next to ``path`` and move it into place in one step.
 
         A crash part-way leaves no file at ``path`` (only a temporary one), so the next start

@@ -17,7 +17,7 @@ _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 
 def encode(geom: shapely.Geometry, srs_id: int = 4326) -> bytes:
     """Little-endian blob with an [minx, maxx, miny, maxy] envelope (none for points)."""
-    wkb = shapely.to_wkb(geom, output_dimension=2, byte_order=1, flavor="iso")
+    wkb: bytes = shapely.to_wkb(geom, output_dimension=2, byte_order=1, flavor="iso")
     if geom.geom_type == "Point":
         flags = 0b0000_0001  # little endian, no envelope: a point is its own envelope
         return MAGIC + struct.pack("<BBi", 0, flags, srs_id) + wkb
@@ -31,7 +31,7 @@ def wkb_of(blob: bytes) -> bytes:
     if blob[:2] != MAGIC:
         raise ValueError("not a GeoPackage geometry blob")
     indicator = (blob[3] >> 1) & 0b111
-    return blob[8 + _ENVELOPE_BYTES[indicator]:]
+    return bytes(blob[8 + _ENVELOPE_BYTES[indicator]:])
 
 
 def is_empty(blob: bytes) -> bool:
