@@ -129,8 +129,9 @@ class ServerError(RuntimeError):
 class Server:
     """``python -m mapservice serve`` on a free port with a fresh instance folder."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, response_cache_mb: int) -> None:
         self.workers = workers
+        self.response_cache_mb = response_cache_mb
         self.port = free_port()
         self.instance = Path(tempfile.mkdtemp(prefix="mapservice-bench-"))
         self.log_path = self.instance / "server.log"
@@ -138,7 +139,8 @@ class Server:
         self.startup_seconds = 0.0
 
     def start(self) -> None:
-        env = {**os.environ, "MAPSERVICE_INSTANCE_PATH": str(self.instance)}
+        env = {**os.environ, "MAPSERVICE_INSTANCE_PATH": str(self.instance),
+               "MAPSERVICE_RESPONSE_CACHE_MB": str(self.response_cache_mb)}
         command = [sys.executable, "-m", "mapservice", "serve", "--host", HOST,
                    "--port", str(self.port), "--workers", str(self.workers)]
         started = time.monotonic()
@@ -353,6 +355,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="measured duration per scenario")
     parser.add_argument("--warmup", type=float, default=1.0,
                         help="unmeasured warm-up per scenario, in seconds (0 to skip)")
+    parser.add_argument("--response-cache-mb", type=int, default=64,
+                        help="per-worker response cache; 0 measures building every response")
     args = parser.parse_args(argv)
     if args.workers < 1 or args.concurrency < 1 or args.seconds <= 0 or args.warmup < 0:
         parser.error("--workers and --concurrency must be >= 1, --seconds > 0, --warmup >= 0")
@@ -361,7 +365,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    server = Server(args.workers)
+    server = Server(args.workers, args.response_cache_mb)
     results: list[Result] = []
     problems: list[str] = []
     try:
@@ -407,6 +411,7 @@ def main(argv: list[str] | None = None) -> int:
           f"\nmachine: {platform.platform()}, python {platform.python_version()}, "
           f"cpu count {os.cpu_count()}")
     print(f"workers {args.workers}, concurrency {args.concurrency}, "
+          f"response cache {args.response_cache_mb} MB per worker, "
           f"duration {args.seconds:g} s per scenario (+{args.warmup:g} s warm-up); "
           "client and server share the machine")
     return 1 if failed or problems or not alive else 0

@@ -39,9 +39,11 @@ def _default_workers() -> int:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=None, type=click.IntRange(1, 64),
               help="gunicorn worker processes [default: 2 × cores + 1, at most 8].")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64),
+              help="Threads per worker (gthread workers keep connections alive).")
 @click.option("--timeout", default=30, show_default=True, type=click.IntRange(1, 3600),
               help="Seconds before a hung worker is restarted.")
-def serve(host: str, port: int, workers: int | None, timeout: int) -> None:
+def serve(host: str, port: int, workers: int | None, threads: int, timeout: int) -> None:
     """Start the service with gunicorn (the store is created on first start)."""
     from gunicorn.app.base import BaseApplication
 
@@ -59,6 +61,8 @@ def serve(host: str, port: int, workers: int | None, timeout: int) -> None:
             options: dict[str, Any] = {
                 "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
                 "workers": workers or _default_workers(),
+                "threads": threads,
+                "worker_class": "gthread" if threads > 1 else "sync",
                 "timeout": timeout,
                 "accesslog": "-",
                 "preload_app": True,

@@ -46,6 +46,9 @@ class Settings:
     )
     gzip_level: int = _setting(5, "gzip level 1-9 for compressed responses.")
     gzip_min_size: int = _setting(1024, "Responses smaller than this many bytes are not gzipped.")
+    response_cache_mb: int = _setting(
+        64, "Megabytes of finished responses each worker keeps (keyed by ETag, so never stale)."
+    )
     proxy_hops: int = _setting(
         0, "Number of trusted reverse proxies in front of the service whose X-Forwarded-* "
            "headers set the scheme and host of generated links (0: trust none)."
@@ -89,7 +92,7 @@ def _validate(settings: Settings) -> None:
         )
     if not 1 <= settings.gzip_level <= 9:
         raise ConfigError(f"setting 'gzip_level' must be 1..9, got {settings.gzip_level}")
-    for name in ("cache_max_age", "gzip_min_size", "proxy_hops"):
+    for name in ("cache_max_age", "gzip_min_size", "proxy_hops", "response_cache_mb"):
         if getattr(settings, name) < 0:
             raise ConfigError(f"setting '{name}' must not be negative")
 

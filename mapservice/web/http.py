@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
 from flask import Flask, Request, Response, current_app, request
@@ -61,15 +63,83 @@ class Validators:
         return response
 
 
-def conditional(validators: Validators, build: Callable[[], Response]) -> Response:
-    """304 when the client's copy is current, else the built response with validators."""
-    if validators.matches(request):
-        return validators.apply(Response(status=304))
-    return validators.apply(build())
+class ResponseCache:
+    """Finished response bodies by ETag and encoding, least recently used out first.
+
+    Safe without invalidation because an ETag changes with every data version; each worker
+    process keeps its own, so no instance can contradict another.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._items: OrderedDict[tuple[str, str], tuple[bytes, str, str | None]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str]) -> tuple[bytes, str, str | None] | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is not None:
+                self._items.move_to_end(key)
+            return item
+
+    def put(self, key: tuple[str, str], body: bytes, mimetype: str, encoding: str | None) -> None:
+        if len(body) > self.max_bytes // 4:
+            return  # one huge body must not evict everything else
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self.size -= len(old[0])
+            self._items[key] = (body, mimetype, encoding)
+            self.size += len(body)
+            while self.size > self.max_bytes:
+                _, (evicted, _, _) = self._items.popitem(last=False)
+                self.size -= len(evicted)
 
 
 def _accepts_gzip(req: Request) -> bool:
     return req.accept_encodings["gzip"] > 0 or req.accept_encodings["x-gzip"] > 0
+
+
+def compress(response: Response) -> Response:
+    """gzip a compressible 200 response when the client accepts it and it is big enough."""
+    settings = current_app.config["SETTINGS"]
+    if (
+        response.status_code != 200
+        or response.direct_passthrough
+        or response.mimetype not in COMPRESSIBLE
+        or "Content-Encoding" in response.headers
+    ):
+        return response
+    response.vary.add("Accept-Encoding")
+    if _accepts_gzip(request):
+        data = response.get_data()
+        if len(data) >= settings.gzip_min_size:
+            response.set_data(gzip.compress(data, compresslevel=settings.gzip_level, mtime=0))
+            response.headers["Content-Encoding"] = "gzip"
+    return response
+
+
+def conditional(validators: Validators, build: Callable[[], Response]) -> Response:
+    """304 when the client's copy is current, else the (cached or built) response."""
+    if validators.matches(request):
+        return validators.apply(Response(status=304))
+    cache: ResponseCache = current_app.extensions["mapservice.response_cache"]
+    key = (validators.etag, "gzip" if _accepts_gzip(request) else "identity")
+    hit = cache.get(key)
+    if hit is not None:
+        body, mimetype, encoding = hit
+        response = Response(body, mimetype=mimetype)
+        if encoding:
+            response.headers["Content-Encoding"] = encoding
+        if mimetype.split(";")[0] in COMPRESSIBLE:
+            response.vary.add("Accept-Encoding")
+        return validators.apply(response)
+    response = compress(build())
+    if response.status_code == 200 and not response.direct_passthrough:
+        cache.put(key, response.get_data(), response.content_type or "application/octet-stream",
+                  response.headers.get("Content-Encoding"))
+    return validators.apply(response)
 
 
 def _after_request(response: Response) -> Response:
@@ -78,21 +148,10 @@ def _after_request(response: Response) -> Response:
         response.headers["Access-Control-Expose-Headers"] = "ETag, Last-Modified, Link"
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
-    settings = current_app.config["SETTINGS"]
-    if (
-        response.status_code == 200
-        and not response.direct_passthrough
-        and response.mimetype in COMPRESSIBLE
-        and "Content-Encoding" not in response.headers
-    ):
-        response.vary.add("Accept-Encoding")
-        if _accepts_gzip(request):
-            data = response.get_data()
-            if len(data) >= settings.gzip_min_size:
-                response.set_data(gzip.compress(data, compresslevel=settings.gzip_level, mtime=0))
-                response.headers["Content-Encoding"] = "gzip"
-    return response
+    return compress(response)
 
 
 def init_app(app: Flask) -> None:
+    settings = app.config["SETTINGS"]
+    app.extensions["mapservice.response_cache"] = ResponseCache(settings.response_cache_mb << 20)
     app.after_request(_after_request)
