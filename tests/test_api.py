@@ -296,3 +296,13 @@ def test_data_values_are_escaped_in_html(client: FlaskClient, fresh_app) -> None
         text = client2.get(url).get_data(as_text=True)
         assert evil not in text and "<script>alert(1)</script>" not in text
         assert "&lt;img src=x onerror=alert(1)&gt;" in text
+
+
+def test_cors_preflight_allows_conditional_requests(client: FlaskClient) -> None:
+    response = client.options("/api/collections/districts/items", headers={
+        "Origin": "https://www.jena.de", "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "if-none-match"})
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "If-None-Match" in response.headers["Access-Control-Allow-Headers"]
+    assert "GET" in response.headers["Access-Control-Allow-Methods"]

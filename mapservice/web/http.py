@@ -146,6 +146,13 @@ def _after_request(response: Response) -> Response:
     if request.method in ("GET", "HEAD", "OPTIONS"):
         response.headers["Access-Control-Allow-Origin"] = "*"
         response.headers["Access-Control-Expose-Headers"] = "ETag, Last-Modified, Link"
+    if request.method == "OPTIONS":
+        # Preflight of a cross-origin revalidation (If-None-Match is not a "simple" header).
+        response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = (
+            "Accept, Accept-Language, If-None-Match, If-Modified-Since"
+        )
+        response.headers["Access-Control-Max-Age"] = "86400"
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     return compress(response)
