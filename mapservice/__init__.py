@@ -26,9 +26,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from .catalog import load_catalog
     from .config import load_settings
+    from .mapcatalog import load_maps
     from .resources import resource_dir
     from .store.factory import open_store
-    from .web import api, errors, http, pages
+    from .web import api, derived, embed, errors, http, pages
 
     settings = load_settings(config)
     instance = Path(settings.instance_path).resolve() if settings.instance_path else None
@@ -39,16 +40,40 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config["SETTINGS"] = settings
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    catalog = load_catalog(settings.resolved_layers_path())
+    layers_path = settings.resolved_layers_path()
+    catalog = load_catalog(layers_path)
     app.extensions["mapservice.catalog"] = catalog
+    app.extensions["mapservice.maps"] = load_maps(layers_path / "maps.toml", catalog)
+    app.extensions["mapservice.fingerprint"] = _fingerprint(layers_path, settings)
+    app.extensions["mapservice.catalog_mtime"] = _mtime(layers_path)
     app.extensions["mapservice.store"] = open_store(settings, catalog, Path(app.instance_path))
     errors.init_app(app)
     http.init_app(app)
     app.register_blueprint(api.bp)
+    app.register_blueprint(derived.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(embed.bp)
     if settings.proxy_hops:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops,
             x_host=settings.proxy_hops, x_prefix=settings.proxy_hops,
         )
     return app
+
+
+def _fingerprint(layers_path: Path, settings: object) -> str:
+    """Changes when the catalog files or the settings do: part of every ETag."""
+    import hashlib
+
+    digest = hashlib.sha256(repr(settings).encode())
+    for path in sorted(layers_path.glob("*.toml")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _mtime(layers_path: Path) -> Any:
+    import datetime as dt
+
+    newest = max((p.stat().st_mtime for p in layers_path.glob("*.toml")), default=0.0)
+    return dt.datetime.fromtimestamp(int(newest), dt.UTC)

@@ -27,6 +27,12 @@ GEOMETRY_TYPES = frozenset(
 )
 LAYER_ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 FIELD_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+# Names the stores use for their own columns, and the query parameters of /items: a field
+# with one of these names would clash with them.
+RESERVED_FIELD_NAMES = frozenset(
+    {"fid", "geom", "geometry", "f", "bbox", "limit", "offset", "sortby", "properties",
+     "datetime", "skipgeometry", "filter", "lang", "crs"}
+)
 
 
 class CatalogError(Exception):
@@ -155,6 +161,9 @@ def _parse_field(name: str, table: Any, path: Path, prefix: str) -> FieldDef:
         raise CatalogError(path, prefix.rstrip("."), "must be a table")
     if not FIELD_NAME_RE.match(name):
         raise CatalogError(path, prefix.rstrip("."), "field names are lower-case snake_case")
+    if name.lower() in RESERVED_FIELD_NAMES and prefix == f"fields.{name}.":
+        raise CatalogError(path, prefix.rstrip("."),
+                           f"'{name}' is reserved (a store column or an API parameter)")
     unknown = sorted(set(table) - _FIELD_KEYS)
     if unknown:
         raise CatalogError(path, f"{prefix}{unknown[0]}", "unknown key")
@@ -242,8 +251,9 @@ def parse_layer(raw: Mapping[str, Any], path: Path) -> Layer:
         if len(temporal) != 2:
             raise CatalogError(path, "temporal", "names two fields: start and end")
         for name in temporal:
-            if name not in fields or fields[name].type not in ("date", "datetime"):
-                raise CatalogError(path, "temporal", f"'{name}' is not a date or datetime field")
+            # Dates only: they compare as text; date-times with offsets would not.
+            if name not in fields or fields[name].type != "date":
+                raise CatalogError(path, "temporal", f"'{name}' is not a date field")
     return Layer(
         id=layer_id,
         temporal=(temporal[0], temporal[1]) if temporal else None,

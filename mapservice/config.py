@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -48,6 +49,18 @@ class Settings:
     gzip_min_size: int = _setting(1024, "Responses smaller than this many bytes are not gzipped.")
     response_cache_mb: int = _setting(
         64, "Megabytes of finished responses each worker keeps (keyed by ETag, so never stale)."
+    )
+    tile_url: str = _setting(
+        "", "Basemap tile URL template, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png. "
+            "Empty: no basemap, and map pages request nothing from any other host."
+    )
+    tile_attribution: str = _setting(
+        "", "Attribution shown for the basemap (required when tile_url is set)."
+    )
+    tile_max_zoom: int = _setting(19, "Highest zoom level of the basemap.")
+    embed_allowed_origins: str = _setting(
+        "", "Space-separated origins (https://www.jena.de) whose pages may embed /embed/ maps "
+            "in an iframe (Content-Security-Policy frame-ancestors). Empty: only this service."
     )
     proxy_hops: int = _setting(
         0, "Number of trusted reverse proxies in front of the service whose X-Forwarded-* "
@@ -90,6 +103,15 @@ def _validate(settings: Settings) -> None:
             f"setting 'default_limit' ({settings.default_limit}) must be between 1 and "
             f"max_limit ({settings.max_limit})"
         )
+    if settings.tile_url and not settings.tile_attribution:
+        raise ConfigError("setting 'tile_attribution' is required when 'tile_url' is set")
+    if settings.tile_url and not settings.tile_url.startswith(("https://", "http://", "/")):
+        raise ConfigError(f"setting 'tile_url' must be an http(s) URL or a path, "
+                          f"got {settings.tile_url!r}")
+    for origin in settings.embed_allowed_origins.split():
+        if not re.match(r"^https?://[A-Za-z0-9.-]+(:\d+)?$", origin):
+            raise ConfigError(f"setting 'embed_allowed_origins': '{origin}' is not an origin "
+                              "like https://www.example.de")
     if not 1 <= settings.gzip_level <= 9:
         raise ConfigError(f"setting 'gzip_level' must be 1..9, got {settings.gzip_level}")
     for name in ("cache_max_age", "gzip_min_size", "proxy_hops", "response_cache_mb"):

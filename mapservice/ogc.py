@@ -223,6 +223,7 @@ def paging_links(url: str, args: Mapping[str, Sequence[str]], offset: int, limit
     if offset + returned < matched:
         links.append(link(page(offset + limit), "next", GEOJSON, "nächste Seite / next page"))
     if offset > 0:
-        links.append(link(page(max(offset - limit, 0)), "prev", GEOJSON,
-                          "vorige Seite / previous page"))
+        # From beyond the end, "prev" leads to the last page that has features.
+        prev = max(min(offset, matched) - limit, 0) if offset >= matched else max(offset - limit, 0)
+        links.append(link(page(prev), "prev", GEOJSON, "vorige Seite / previous page"))
     return links

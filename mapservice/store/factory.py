@@ -33,4 +33,15 @@ def open_store(settings: Settings, catalog: Catalog, instance_path: Path) -> Sto
         if not path.exists():
             data = load_geodata(catalog, settings.resolved_geodata_path())
             return GeoPackageStore.create(path, catalog, data)
-    return GeoPackageStore(path, catalog)
+        store = GeoPackageStore(path, catalog)
+        missing_tables, missing_columns = store.schema_gaps()
+        if missing_tables or missing_columns:
+            # The catalog grew since the file was made (an upgrade): new layers start from the
+            # shipped data, new fields start empty; nothing already stored is touched.
+            new_layers = {}
+            if missing_tables:
+                data = load_geodata(Catalog({lid: catalog[lid] for lid in missing_tables}),
+                                    settings.resolved_geodata_path())
+                new_layers = {lid: data[lid] for lid in missing_tables}
+            store.upgrade(new_layers, missing_columns)
+        return store

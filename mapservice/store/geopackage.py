@@ -16,6 +16,7 @@ import json
 import os
 import sqlite3
 import threading
+import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -169,6 +170,23 @@ def _intersects_bbox(blob: bytes | None, minx: float, miny: float, maxx: float,
     return int(shapely.intersects(geom, shapely.box(minx, miny, maxx, maxy)))
 
 
+_FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
+
+
+def sort_key_de(text: str) -> str:
+    """DIN 5007-1 order: case and umlauts do not separate words (Zöllnitz before Zwönitz)."""
+    folded = text.casefold().translate(_FOLD)
+    return "".join(c for c in unicodedata.normalize("NFKD", folded)
+                   if not unicodedata.combining(c))
+
+
+def _collate_de(a: str, b: str) -> int:
+    ka, kb = sort_key_de(a), sort_key_de(b)
+    if ka == kb:
+        return (a > b) - (a < b)
+    return (ka > kb) - (ka < kb)
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=True)
     conn.execute("PRAGMA busy_timeout = 30000")
@@ -177,6 +195,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     for i, name in enumerate(("ST_MinX", "ST_MinY", "ST_MaxX", "ST_MaxY")):
         conn.create_function(name, 1, _bound(i), deterministic=True)
     conn.create_function("mapservice_intersects_bbox", 5, _intersects_bbox, deterministic=True)
+    conn.create_collation("mapservice_de", _collate_de)
     return conn
 
 
@@ -189,12 +208,51 @@ class GeoPackageStore(Store):
         if not self.path.exists():
             raise StoreError(f"{self.path}: the GeoPackage does not exist")
         self._local = threading.local()
-        conn = self._conn()
-        missing = [lid for lid in catalog.ids() if not self._has_table(conn, lid)]
-        if missing:
-            raise StoreError(
-                f"{self.path}: the GeoPackage has no table for the layer(s) {', '.join(missing)}"
-            )
+
+    def schema_gaps(self) -> tuple[list[str], dict[str, list[str]]]:
+        """Layers of the catalog without a table, and fields without a column."""
+        conn = _connect(self.path)  # short-lived: nothing may stay open across a fork
+        try:
+            missing_tables = [lid for lid in self.catalog.ids() if not self._has_table(conn, lid)]
+            missing_columns: dict[str, list[str]] = {}
+            for layer in self.catalog:
+                if layer.id in missing_tables:
+                    continue
+                have = {row[1] for row in conn.execute(
+                    f"PRAGMA table_info({_q(table_name(layer.id))})")}
+                gaps = [name for name in layer.fields if name not in have]
+                if gaps:
+                    missing_columns[layer.id] = gaps
+        finally:
+            conn.close()
+        return missing_tables, missing_columns
+
+    def upgrade(self, new_layers: Mapping[str, Sequence[NewFeature]],
+                new_columns: Mapping[str, Sequence[str]]) -> None:
+        """Bring an existing file up to the catalog: add tables and (nullable) columns.
+
+        Existing rows are kept; a new field is null in them until data is imported.
+        """
+        with self._write() as conn:
+            for layer_id, features in new_layers.items():
+                layer = self.catalog[layer_id]
+                self._create_layer_table(conn, layer)
+                self._insert(conn, layer, features)
+                self._bump(conn, layer)
+            for layer_id, names in new_columns.items():
+                layer = self.catalog[layer_id]
+                t = table_name(layer_id)
+                for name in names:
+                    fdef = layer.fields[name]
+                    conn.execute(f"ALTER TABLE {_q(t)} ADD COLUMN {_q(name)} "
+                                 f"{_SQL_TYPES.get(fdef.type, 'TEXT')}")
+                    conn.execute(
+                        "INSERT OR REPLACE INTO gpkg_data_columns (table_name, column_name, name,"
+                        " title, description, mime_type) VALUES (?, ?, ?, ?, ?, ?)",
+                        (t, name, name, name, fdef.description,
+                         "application/json" if fdef.type in ("array", "object") else None),
+                    )
+                self._bump(conn, layer)
 
     # -- connections -------------------------------------------------------------------------
 
@@ -214,11 +272,12 @@ class GeoPackageStore(Store):
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        else:
             conn.execute("COMMIT")
+        except BaseException:
+            # Also after a failed COMMIT: the connection must not stay inside a transaction.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -444,10 +503,12 @@ class GeoPackageStore(Store):
         conn.execute("BEGIN")
         try:
             matched = conn.execute(f"SELECT count(*) FROM {t}{joins}{where}", params).fetchone()[0]
-            order = [
-                f"{t}.{_q(k.field)} IS NULL, {t}.{_q(k.field)} {'ASC' if k.ascending else 'DESC'}"
-                for k in query.sortby
-            ]
+            order = []
+            for k in query.sortby:
+                col = f"{t}.{_q(k.field)}"
+                text = _SQL_TYPES.get(layer.fields[k.field].type, "TEXT") == "TEXT"
+                collate = " COLLATE mapservice_de" if text else ""
+                order.append(f"{col} IS NULL, {col}{collate} {'ASC' if k.ascending else 'DESC'}")
             order.append(f"{t}.fid")  # a total order, so pages never overlap or skip
             cols = ", ".join([f"{t}.geom", *(f"{t}.{_q(n)}" for n in layer.fields)])
             rows = conn.execute(

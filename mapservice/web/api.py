@@ -60,12 +60,16 @@ def _states(layer_ids: Sequence[str]) -> dict[str, LayerState]:
     return {lid: store.state(lid) for lid in layer_ids}
 
 
+def _state_fn(layer_ids: Sequence[str]) -> Any:
+    return lambda: list(_states(layer_ids).values())
+
+
 def _json(doc: Any, mimetype: str = "application/json") -> Response:
     return Response(json.dumps(doc, ensure_ascii=False, separators=(",", ":")),
                     mimetype=mimetype)
 
 
-def _respond(doc_args: Mapping[str, Any], states: Sequence[LayerState], build_doc: Any,
+def _respond(doc_args: Mapping[str, Any], states: Any, build_doc: Any,
              template: str, mimetype: str = "application/json") -> Response:
     """JSON or HTML of a document, with validators and content negotiation."""
     check_known(doc_args, {"f"})
@@ -111,7 +115,7 @@ def collections() -> Response:
     catalog = _catalog()
     states = _states(catalog.ids())
     base = _base()
-    return _respond(_args(), list(states.values()),
+    return _respond(_args(), _state_fn(catalog.ids()),
                     lambda: ogc.collections(base, catalog, states), "api/collections.html")
 
 
@@ -120,7 +124,7 @@ def collection(collection_id: str) -> Response:
     layer = _layer(collection_id)
     state = _store().state(layer.id)
     base = _base()
-    return _respond(_args(), [state], lambda: ogc.collection(base, layer, state),
+    return _respond(_args(), _state_fn([layer.id]), lambda: ogc.collection(base, layer, state),
                     "api/collection.html")
 
 
@@ -144,12 +148,13 @@ def items(collection_id: str) -> Response:
     req = parse_items(args, layer, settings.default_limit, settings.max_limit)
     html = _wants_html(req.fmt)
     store = _store()
-    state = store.state(layer.id)
     url = url_for("api.items", collection_id=layer.id, _external=True)
 
     def build() -> Response:
         result = store.query(layer.id, req.query)
-        links = ogc.paging_links(url, args, req.query.offset, req.query.limit,
+        # The HTML page's own links lead on to HTML pages.
+        link_args = {**args, "f": ["html"]} if html else args
+        links = ogc.paging_links(url, link_args, req.query.offset, req.query.limit,
                                  len(result.features), result.number_matched)
         links.append(ogc.link(url_for("api.collection", collection_id=layer.id, _external=True),
                               "collection", ogc.JSON, layer.title))
@@ -163,7 +168,7 @@ def items(collection_id: str) -> Response:
                                            links, req.properties, req.skip_geometry)
         return Response(body, mimetype=ogc.GEOJSON)
 
-    response = conditional(Validators([state], "html" if html else "json"), build)
+    response = conditional(Validators(_state_fn([layer.id]), "html" if html else "json"), build)
     response.vary.add("Accept")
     return response
 
@@ -175,14 +180,14 @@ def item(collection_id: str, feature_id: str) -> Response:
     check_known(args, {"f"})
     html = _wants_html(parse_format(args))
     store = _store()
-    state = store.state(layer.id)
     url = url_for("api.item", collection_id=layer.id, feature_id=feature_id, _external=True)
+    # Looked up before the preconditions: a missing feature is 404, never 304.
+    feature = store.get(layer.id, feature_id)
+    if feature is None:
+        raise ApiError(404, "NotFound",
+                       f"Collection '{layer.id}' has no feature with id '{feature_id}'")
 
     def build() -> Response:
-        feature = store.get(layer.id, feature_id)
-        if feature is None:
-            raise ApiError(404, "NotFound",
-                           f"Collection '{layer.id}' has no feature with id '{feature_id}'")
         coll = url_for("api.collection", collection_id=layer.id, _external=True)
         links = [
             ogc.link(f"{url}?f=json", "self", ogc.GEOJSON, "dieses Objekt / this feature"),
@@ -194,6 +199,6 @@ def item(collection_id: str, feature_id: str) -> Response:
                                             links=links), mimetype="text/html")
         return Response(ogc.feature_json(feature, None, False, links), mimetype=ogc.GEOJSON)
 
-    response = conditional(Validators([state], "html" if html else "json"), build)
+    response = conditional(Validators(_state_fn([layer.id]), "html" if html else "json"), build)
     response.vary.add("Accept")
     return response

@@ -33,21 +33,32 @@ def _http_date(value: dt.datetime) -> dt.datetime:
 
 
 class Validators:
-    """ETag and Last-Modified of one response, known before it is built."""
+    """ETag and Last-Modified of one response, known before it is built.
 
-    def __init__(self, states: Iterable[LayerState], *parts: object) -> None:
-        states = list(states)
+    The ETag covers what the body depends on: the data versions of the layers it reads, the
+    full URL (with any proxy prefix), the representation, the catalog and the settings.
+    """
+
+    def __init__(self, states: Callable[[], Iterable[LayerState]] | Iterable[LayerState],
+                 *parts: object) -> None:
+        self._states_fn = states if callable(states) else None
+        self.states = list(states() if callable(states) else states)
         digest = hashlib.sha256()
-        for part in (__version__, request.host_url, request.full_path, *parts):
+        fingerprint = current_app.extensions["mapservice.fingerprint"]
+        for part in (__version__, fingerprint, request.url_root, request.full_path, *parts):
             digest.update(repr(part).encode())
             digest.update(b"\0")
-        for state in states:
+        for state in self.states:
             digest.update(f"{state.version}:{state.updated_at.isoformat()}".encode())
         self.etag = digest.hexdigest()[:32]
         self.last_modified = max(
-            (_http_date(s.updated_at) for s in states),
-            default=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+            (_http_date(s.updated_at) for s in self.states),
+            default=_http_date(current_app.extensions["mapservice.catalog_mtime"]),
         )
+
+    def unchanged(self) -> bool:
+        """True when the data did not change while the response was being built."""
+        return self._states_fn is None or list(self._states_fn()) == self.states
 
     def matches(self, req: Request) -> bool:
         if req.if_none_match:
@@ -123,19 +134,27 @@ def compress(response: Response) -> Response:
 def conditional(validators: Validators, build: Callable[[], Response]) -> Response:
     """304 when the client's copy is current, else the (cached or built) response."""
     if validators.matches(request):
-        return validators.apply(Response(status=304))
+        not_modified = Response(status=304)
+        # A 304 repeats the Vary of the 200 it stands for (RFC 9110, 15.4.5).
+        not_modified.vary.add("Accept-Encoding")
+        return validators.apply(not_modified)
     cache: ResponseCache = current_app.extensions["mapservice.response_cache"]
     key = (validators.etag, "gzip" if _accepts_gzip(request) else "identity")
     hit = cache.get(key)
     if hit is not None:
-        body, mimetype, encoding = hit
-        response = Response(body, mimetype=mimetype)
+        body, content_type, encoding = hit
+        response = Response(body, content_type=content_type)
         if encoding:
             response.headers["Content-Encoding"] = encoding
-        if mimetype.split(";")[0] in COMPRESSIBLE:
+        if response.mimetype in COMPRESSIBLE:
             response.vary.add("Accept-Encoding")
         return validators.apply(response)
     response = compress(build())
+    if not validators.unchanged():
+        # A write landed while building: the body may be newer than the ETag says, so it
+        # gets no validators and is not cached; the next request sees the new version.
+        response.headers["Cache-Control"] = "no-cache"
+        return response
     if response.status_code == 200 and not response.direct_passthrough:
         cache.put(key, response.get_data(), response.content_type or "application/octet-stream",
                   response.headers.get("Content-Encoding"))

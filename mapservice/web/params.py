@@ -18,6 +18,8 @@ ITEMS_PARAMS = frozenset(
      "datetime"}
 )
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+# SQLite and PostgreSQL integers are signed 64-bit; larger numbers cannot match anything.
+INT64_MAX = 2**63 - 1
 
 
 def bad(parameter: str, message: str) -> ApiError:
@@ -59,9 +61,9 @@ def parse_int(name: str, raw: str | None, default: int, low: int, high: int | No
         value = int(raw)
     except ValueError:
         raise bad(name, f"'{raw}' is not a whole number") from None
-    if value < low or (high is not None and value > high):
-        upper = f"..{high}" if high is not None else " or more"
-        raise bad(name, f"{value} is out of range (allowed: {low}{upper})")
+    upper_bound = high if high is not None else INT64_MAX
+    if value < low or value > upper_bound:
+        raise bad(name, f"{value} is out of range (allowed: {low}..{upper_bound})")
     return value
 
 
@@ -113,10 +115,11 @@ def parse_datetime(raw: str | None) -> tuple[str | None, str | None] | None:
             bounds.append(None)
             continue
         try:
-            instant = _parse_instant(part)
-        except ValueError:
-            raise bad("datetime", f"'{part}' is not an RFC 3339 date or date-time") from None
-        bounds.append(instant.astimezone(dt.UTC).isoformat())
+            instant = _parse_instant(part).astimezone(dt.UTC)
+        except (ValueError, OverflowError):
+            raise bad("datetime", f"'{part}' is not an RFC 3339 date or date-time "
+                                  "within years 1..9999") from None
+        bounds.append(instant.isoformat())
     if len(bounds) == 1:
         return bounds[0], bounds[0]
     start, end = bounds
@@ -146,6 +149,8 @@ def parse_properties(raw: str | None, layer: Layer) -> list[str] | None:
     if raw is None:
         return None
     names = [n.strip() for n in raw.split(",") if n.strip()]
+    if not names:
+        raise bad("properties", "names no property (leave the parameter out to get all)")
     for name in names:
         if name not in layer.fields:
             raise bad("properties", f"'{name}' is not a property of {layer.id}")
@@ -170,6 +175,8 @@ def _typed_filter_value(fdef: FieldDef, name: str, raw: str) -> object:
             value = int(raw)
         except ValueError:
             raise bad(name, f"'{raw}' is not a whole number") from None
+        if not -INT64_MAX - 1 <= value <= INT64_MAX:
+            raise bad(name, f"{raw} is out of the 64-bit integer range")
     elif item.type == "number":
         try:
             value = float(raw)

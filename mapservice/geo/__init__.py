@@ -1,0 +1,1 @@
+"""Pure geographic and time functions: no Flask, no I/O beyond their arguments."""

@@ -1,0 +1,380 @@
+/* District Safety Map: loads the map's layers from the service's own /api and draws them.
+ *
+ * Every value from the data is put into the page with textContent or as a DOM node, never as
+ * HTML, so a name like <img src=x onerror=...> stays text. Leaflet treats strings given to
+ * bindPopup/bindTooltip/addAttribution as HTML, which is why only nodes are passed there.
+ */
+(function () {
+  "use strict";
+
+  var DSM = (window.DSM = window.DSM || {});
+
+  function el(tag, text, cls) {
+    var node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (cls) node.className = cls;
+    return node;
+  }
+
+  function escapeText(text) {
+    var div = document.createElement("div");
+    div.textContent = String(text);
+    return div.innerHTML;
+  }
+
+  DSM.escapeText = escapeText;
+
+  var PREVENTION_COLOURS = {
+    active: "#1a9850", planned: "#74add1", dormant: "#fee08b", unclear: "#fdae61",
+    dissolved: "#d73027", none_known: "#bdbdbd"
+  };
+  var OFFICE_STYLE = {
+    contact_officer_office: { letter: "K", colour: "#0b4f9c" },
+    contact_officer: { letter: "K", colour: "#0b4f9c" },
+    police_station: { letter: "P", colour: "#1b5e20" },
+    citizens_consultation: { letter: "B", colour: "#6a1b9a" },
+    prevention_office: { letter: "S", colour: "#b35c00" }
+  };
+  var GRAFFITI_COLOURS = { active: "#1a9850", planned: "#4575b4", suspended: "#f46d43", closed: "#878787" };
+  var GRAFFITI_DASH = { legal: null, permission_required: "8 6", tolerated: "2 6" };
+  var CAMERA_COLOURS = { public: "#c62828", outdoor: "#ef6c00", indoor: "#6a1b9a" };
+  var CAMERA_LETTER = { fixed: "F", dome: "D", panning: "S", panorama: "P" };
+  var APPROXIMATE = { street: true, district: true, municipality: true };
+  var DAYS = {
+    de: { Mo: "Mo", Tu: "Di", We: "Mi", Th: "Do", Fr: "Fr", Sa: "Sa", Su: "So", PH: "Feiertag", off: "geschlossen" },
+    en: { Mo: "Mon", Tu: "Tue", We: "Wed", Th: "Thu", Fr: "Fri", Sa: "Sat", Su: "Sun", PH: "public holiday", off: "closed" }
+  };
+
+  function humanHours(expr, lang) {
+    var days = DAYS[lang] || DAYS.de;
+    return String(expr).replace(/\b(Mo|Tu|We|Th|Fr|Sa|Su|PH|off)\b/g, function (m) { return days[m]; })
+      .replace(/;\s*/g, "; ");
+  }
+
+  function formatTime(iso, lang) {
+    if (!iso) return null;
+    var d = new Date(iso);
+    return d.toLocaleString(lang === "en" ? "en-GB" : "de-DE", {
+      timeZone: "Europe/Berlin", weekday: "short", day: "numeric", month: "numeric",
+      year: "numeric", hour: "2-digit", minute: "2-digit"
+    });
+  }
+
+  function row(dl, label, value, cfg) {
+    if (value === undefined) return;
+    dl.appendChild(el("dt", label));
+    var dd = el("dd");
+    if (value === null || value === "") {
+      dd.appendChild(el("span", cfg.t.unknown, "dsm-unknown"));
+    } else if (value instanceof Node) {
+      dd.appendChild(value);
+    } else {
+      dd.textContent = String(value);
+    }
+    dl.appendChild(dd);
+  }
+
+  function popupBox(title, subtitle) {
+    var box = el("div", null, "dsm-popup");
+    box.appendChild(el("h3", title || ""));
+    if (subtitle) box.appendChild(el("p", subtitle, "dsm-sub"));
+    var dl = el("dl");
+    box.appendChild(dl);
+    return { box: box, dl: dl };
+  }
+
+  function phoneLink(number) {
+    var digits = String(number).replace(/[^0-9+]/g, "");
+    var a = el("a", number);
+    a.setAttribute("href", "tel:" + digits);
+    return a;
+  }
+
+  function mailLink(address) {
+    if (!/^[^@\s<>"']+@[^@\s<>"']+\.[^@\s<>"']+$/.test(address)) return el("span", address);
+    var a = el("a", address);
+    a.setAttribute("href", "mailto:" + address);
+    return a;
+  }
+
+  function sourceRows(dl, p, cfg) {
+    row(dl, cfg.t.source, p.source, cfg);
+    row(dl, cfg.t.verified_on, p.verified_on, cfg);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Popups: the same facts as the list beside the map.
+
+  function officePopup(p, hours, cfg) {
+    var b = popupBox(p.name, (cfg.v.kind || {})[p.kind] || p.kind);
+    if (APPROXIMATE[p.location_precision]) {
+      b.box.insertBefore(el("p", cfg.t.approximate, "dsm-approx"), b.dl);
+    }
+    if (p.officers && p.officers.length) {
+      var ul = el("ul");
+      p.officers.forEach(function (o) {
+        ul.appendChild(el("li", o.role ? o.name + " (" + o.role + ")" : o.name));
+      });
+      row(b.dl, cfg.t.officers, ul, cfg);
+    }
+    var address = [p.street, p.housenumber].filter(Boolean).join(" ");
+    var place = [p.postcode, p.place].filter(Boolean).join(" ");
+    row(b.dl, cfg.t.address, [address, place].filter(Boolean).join(", ") || null, cfg);
+    if (p.room) row(b.dl, cfg.t.room, p.room, cfg);
+    row(b.dl, cfg.t.office_hours, p.opening_hours ? humanHours(p.opening_hours, cfg.lang) : null, cfg);
+    if (hours) {
+      var state;
+      if (hours.open_now === true) {
+        state = cfg.t.open_now + (hours.closes_at ? ", " + cfg.t.closes_at + " " + formatTime(hours.closes_at, cfg.lang) : "");
+      } else if (hours.open_now === false) {
+        state = cfg.t.closed_now + (hours.holiday_today ? " (" + cfg.t.holiday + ": " + hours.holiday_today + ")" : "");
+      } else {
+        state = cfg.t.hours_unknown;
+      }
+      row(b.dl, cfg.t.status, state, cfg);
+      row(b.dl, cfg.t.next_opening, formatTime(hours.next_opening, cfg.lang), cfg);
+      var appts = hours.upcoming_appointments || [];
+      if (appts.length) {
+        var list = el("ul");
+        appts.forEach(function (a) {
+          list.appendChild(el("li", formatTime(a.start, cfg.lang) + (a.note ? " – " + a.note : "")));
+        });
+        row(b.dl, cfg.t.appointments, list, cfg);
+      } else if (p.appointments && p.appointments.length) {
+        row(b.dl, cfg.t.appointments, cfg.t.no_upcoming, cfg);
+      }
+    }
+    if (p.registration) row(b.dl, cfg.t.registration, p.registration, cfg);
+    row(b.dl, cfg.t.phone, p.phone ? phoneLink(p.phone) : null, cfg);
+    if (p.phone_mobile) row(b.dl, cfg.t.mobile, phoneLink(p.phone_mobile), cfg);
+    row(b.dl, cfg.t.email, p.email ? mailLink(p.email) : null, cfg);
+    if (p.note) row(b.dl, cfg.t.note, p.note, cfg);
+    sourceRows(b.dl, p, cfg);
+    return b.box;
+  }
+
+  function districtPopup(p, cfg) {
+    var b = popupBox(p.name, p.city);
+    var hh = p.households === null ? null :
+      p.households.toLocaleString(cfg.lang === "en" ? "en-GB" : "de-DE") +
+      (p.households_date ? " (" + p.households_date + ")" : "");
+    row(b.dl, cfg.t.households, hh, cfg);
+    if (p.households_note) row(b.dl, cfg.t.note, p.households_note, cfg);
+    row(b.dl, cfg.t.population, p.population, cfg);
+    row(b.dl, cfg.t.area, p.area_km2 === null ? null : p.area_km2 + " km²", cfg);
+    sourceRows(b.dl, p, cfg);
+    return b.box;
+  }
+
+  function coveragePopup(p, cfg) {
+    var b = popupBox(p.name, [p.kind, p.kreis].filter(Boolean).join(", "));
+    row(b.dl, cfg.t.population, p.population === null ? null :
+      p.population.toLocaleString(cfg.lang === "en" ? "en-GB" : "de-DE") + (p.population_date ? " (" + p.population_date + ")" : ""), cfg);
+    row(b.dl, cfg.t.large_town, p.large_town === null ? null : (p.large_town ? cfg.t.yes : cfg.t.no), cfg);
+    row(b.dl, cfg.t.status, cfg.v.prevention_status[p.prevention_status] || p.prevention_status, cfg);
+    if (p.bodies && p.bodies.length) {
+      var ul = el("ul");
+      p.bodies.forEach(function (body) {
+        var stage = body.programme ? ", " + body.programme + (body.programme_stage ? ": " + (cfg.v.programme_stage[body.programme_stage] || body.programme_stage) : "") : "";
+        ul.appendChild(el("li", body.name + " (" + (cfg.v.status[body.status] || body.status) + stage + ")"));
+      });
+      row(b.dl, cfg.t.bodies, ul, cfg);
+    }
+    return b.box;
+  }
+
+  function graffitiPopup(p, cfg) {
+    var b = popupBox(p.name, p.city);
+    row(b.dl, cfg.t.status, cfg.v.status[p.status] || p.status, cfg);
+    row(b.dl, cfg.t.legal_status, cfg.v.legal_status[p.legal_status] || p.legal_status, cfg);
+    row(b.dl, cfg.t.rules, p.rules, cfg);
+    if (p.content_bans) row(b.dl, cfg.t.rules, p.content_bans, cfg);
+    if (p.rules_url && /^https?:\/\//.test(p.rules_url)) {
+      var a = el("a", p.rules_url);
+      a.setAttribute("href", p.rules_url);
+      a.setAttribute("rel", "noopener noreferrer");
+      row(b.dl, cfg.t.rules, a, cfg);
+    }
+    sourceRows(b.dl, p, cfg);
+    return b.box;
+  }
+
+  function cameraPopup(p, cfg) {
+    var b = popupBox(p.name || p.id, cfg.v.surveillance[p.surveillance] || p.surveillance);
+    row(b.dl, cfg.t.camera_type, p.camera_type, cfg);
+    row(b.dl, cfg.t.status, cfg.v.status[p.status] || p.status, cfg);
+    row(b.dl, cfg.t.operator, p.operator, cfg);
+    sourceRows(b.dl, p, cfg);
+    return b.box;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Drawing
+
+  function divIcon(letter, colour, approximate, label) {
+    var span = el("span", letter, "dsm-icon" + (approximate ? " dsm-icon-approx" : ""));
+    span.style.background = colour;
+    span.setAttribute("aria-hidden", "true");
+    return L.divIcon({ html: span, className: "dsm-marker", iconSize: [26, 26], iconAnchor: [13, 13],
+                       popupAnchor: [0, -12], tooltipAnchor: [12, 0] });
+  }
+
+  function marker(latlng, icon, title) {
+    // keyboard: true makes the marker focusable; Enter opens its popup.
+    return L.marker(latlng, { icon: icon, keyboard: true, title: String(title || ""), alt: String(title || ""),
+                              riseOnHover: true });
+  }
+
+  function addOffices(layer, fc, cfg, hours) {
+    var n = 0;
+    L.geoJSON(fc, {
+      pointToLayer: function (feature, latlng) {
+        var p = feature.properties;
+        var style = OFFICE_STYLE[p.kind] || { letter: "?", colour: "#555" };
+        var approx = !!APPROXIMATE[p.location_precision];
+        var m = marker(latlng, divIcon(style.letter, style.colour, approx), p.name + (approx ? " (" + cfg.t.approximate + ")" : ""));
+        if (approx) {
+          L.circle(latlng, { radius: 60, color: style.colour, weight: 2, dashArray: "4 4", fill: false, interactive: false })
+            .addTo(layer.group);
+        }
+        return m;
+      },
+      onEachFeature: function (feature, lyr) {
+        n += 1;
+        lyr.bindPopup(officePopup(feature.properties, (hours || {})[feature.id], cfg), { maxWidth: 320 });
+        lyr.bindTooltip(el("span", feature.properties.name));
+      }
+    }).eachLayer(function (l) { l.addTo(layer.group); });
+    return n;
+  }
+
+  function addDistricts(layer, fc, cfg) {
+    var n = 0;
+    L.geoJSON(fc, {
+      style: function (feature) {
+        var focus = cfg.highlight && feature.id === cfg.highlight;
+        return { color: focus ? "#0b4f9c" : "#37474f", weight: focus ? 4 : 1.5, fillColor: "#90a4ae",
+                 fillOpacity: focus ? 0.15 : 0.04 };
+      },
+      onEachFeature: function (feature, lyr) {
+        n += 1;
+        lyr.bindPopup(districtPopup(feature.properties, cfg));
+        lyr.bindTooltip(el("span", feature.properties.name), { permanent: true, direction: "center", className: "dsm-label" });
+      }
+    }).eachLayer(function (l) { l.addTo(layer.group); });
+    return n;
+  }
+
+  function addCoverage(layer, fc, cfg) {
+    var n = 0;
+    L.geoJSON(fc, {
+      style: function (feature) {
+        var p = feature.properties;
+        return { color: p.large_town ? "#111" : "#666", weight: p.large_town ? 2 : 0.6,
+                 fillColor: PREVENTION_COLOURS[p.prevention_status] || "#bdbdbd",
+                 fillOpacity: 0.55, dashArray: p.prevention_status === "none_known" ? "3 3" : null };
+      },
+      onEachFeature: function (feature, lyr) {
+        n += 1;
+        lyr.bindPopup(coveragePopup(feature.properties, cfg));
+        lyr.bindTooltip(el("span", feature.properties.name), { sticky: true });
+        if (feature.properties.large_town) {
+          var centre = lyr.getBounds().getCenter();
+          L.circleMarker(centre, { radius: 4, color: "#111", weight: 2, fillColor: "#fff", fillOpacity: 1,
+                                   interactive: false }).addTo(layer.group);
+        }
+      }
+    }).eachLayer(function (l) { l.addTo(layer.group); });
+    return n;
+  }
+
+  function addGraffiti(layer, fc, cfg) {
+    var n = 0;
+    L.geoJSON(fc, {
+      style: function (feature) {
+        var p = feature.properties;
+        return { color: GRAFFITI_COLOURS[p.status] || "#555", weight: 4, dashArray: GRAFFITI_DASH[p.legal_status] || null,
+                 fillOpacity: 0.3 };
+      },
+      pointToLayer: function (feature, latlng) {
+        var p = feature.properties;
+        return marker(latlng, divIcon("G", GRAFFITI_COLOURS[p.status] || "#555", false), p.name);
+      },
+      onEachFeature: function (feature, lyr) {
+        n += 1;
+        lyr.bindPopup(graffitiPopup(feature.properties, cfg));
+      }
+    }).eachLayer(function (l) { l.addTo(layer.group); });
+    return n;
+  }
+
+  function addCameras(layer, fc, cfg) {
+    var n = 0;
+    L.geoJSON(fc, {
+      pointToLayer: function (feature, latlng) {
+        var p = feature.properties;
+        return marker(latlng, divIcon(CAMERA_LETTER[p.camera_type] || "C", CAMERA_COLOURS[p.surveillance] || "#555", false),
+                      p.name || p.id);
+      },
+      onEachFeature: function (feature, lyr) {
+        n += 1;
+        lyr.bindPopup(cameraPopup(feature.properties, cfg));
+      }
+    }).eachLayer(function (l) { l.addTo(layer.group); });
+    return n;
+  }
+
+  function addFov(layer, fc) {
+    L.geoJSON(fc, {
+      style: function (feature) {
+        return { color: CAMERA_COLOURS[feature.properties.surveillance] || "#555", weight: 1, fillOpacity: 0.2 };
+      },
+      interactive: false
+    }).eachLayer(function (l) { l.addTo(layer.fovGroup); });
+  }
+
+  var DRAW = { districts: addDistricts, "prevention-coverage": addCoverage, "graffiti-zones": addGraffiti,
+               "video-surveillance": addCameras };
+
+  function getJSON(url) {
+    return fetch(url, { headers: { Accept: "application/geo+json, application/json" }, credentials: "omit" })
+      .then(function (r) {
+        if (!r.ok) throw new Error(url + ": HTTP " + r.status);
+        return r.json();
+      });
+  }
+
+  DSM.start = function (cfg) {
+    window.dsmCounts = {};
+    window.mapReady = false;
+    var status = document.getElementById(cfg.statusId);
+    cfg.attributions.forEach(function (text) {
+      cfg.map.attributionControl.addAttribution(escapeText(text));
+    });
+    var hoursPromise = cfg.hoursUrl ? getJSON(cfg.hoursUrl).then(function (d) { return d.offices; })
+      .catch(function () { return null; }) : Promise.resolve(null);
+    var jobs = cfg.layers.map(function (layer) {
+      return getJSON(layer.url).then(function (fc) {
+        if (layer.id === "contact-offices") {
+          return hoursPromise.then(function (hours) {
+            window.dsmCounts[layer.id] = addOffices(layer, fc, cfg, hours);
+          });
+        }
+        window.dsmCounts[layer.id] = DRAW[layer.id](layer, fc, cfg);
+        if (layer.fovUrl) {
+          return getJSON(layer.fovUrl).then(function (fov) { addFov(layer, fov); });
+        }
+        return null;
+      });
+    });
+    Promise.all(jobs).then(function () {
+      if (status) status.textContent = "";
+      window.mapReady = true;
+    }).catch(function (err) {
+      if (status) status.textContent = cfg.t.load_error;
+      window.mapError = String(err);
+      window.mapReady = true;
+      if (window.console) console.error(err);
+    });
+  };
+})();
