@@ -306,3 +306,62 @@ def test_cors_preflight_allows_conditional_requests(client: FlaskClient) -> None
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert "If-None-Match" in response.headers["Access-Control-Allow-Headers"]
     assert "GET" in response.headers["Access-Control-Allow-Methods"]
+
+
+@pytest.mark.parametrize("query", [
+    "offset=999999999999999999999999999999",
+    "population=99999999999999999999999",
+    "datetime=0001-01-01T00:00:00%2B01:00",
+    "datetime=9999-12-31T23:59:59-01:00",
+    "properties=",
+])
+def test_extreme_values_are_400_not_500(client: FlaskClient, query: str) -> None:
+    response = client.get(f"/api/collections/municipalities/items?{query}")
+    assert response.status_code == 400, (query, response.data[:300])
+    assert json.loads(response.data)["code"] == "InvalidParameterValue"
+
+
+def test_missing_feature_is_404_even_with_preconditions(client: FlaskClient) -> None:
+    response = client.get("/api/collections/districts/items/nope",
+                          headers={"If-None-Match": "*"})
+    assert response.status_code == 404
+
+
+def test_cached_responses_keep_their_content_type_and_304_varies(client: FlaskClient) -> None:
+    first = client.get("/api/collections?f=html")
+    second = client.get("/api/collections?f=html")
+    assert first.headers["Content-Type"] == second.headers["Content-Type"] == \
+        "text/html; charset=utf-8"
+    again = client.get("/api/collections?f=html", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and "Accept-Encoding" in again.headers["Vary"]
+
+
+def test_prev_from_beyond_the_end_leads_to_the_last_page(client: FlaskClient) -> None:
+    doc = get_json(client, "/api/collections/municipalities/items?offset=5000&limit=100")
+    assert doc["numberReturned"] == 0 and "next" not in rels(doc)
+    prev = parse_qs(urlsplit(rels(doc)["prev"]["href"]).query)
+    assert prev["offset"] == ["1175"]
+
+
+def test_sorting_follows_german_alphabet(client: FlaskClient) -> None:
+    from mapservice.store.geopackage import sort_key_de
+
+    doc = get_json(client, "/api/collections/municipalities/items?sortby=name"
+                           "&limit=10000&properties=name")
+    names = [f["properties"]["name"] for f in doc["features"]]
+    assert names == sorted(names, key=sort_key_de)
+    # Binary order would put "Zöllnitz" after "Zwönitz" (ö > w); German order does not.
+    assert names.index("Zöllnitz") < names.index("Zwickau") < names.index("Zwönitz")
+
+
+def test_etag_depends_on_settings_and_proxy_prefix(shared_instance, client: FlaskClient) -> None:  # type: ignore[no-untyped-def]
+    from mapservice import create_app
+
+    url = "/api/collections/districts/items"
+    other = create_app({"instance_path": str(shared_instance), "default_limit": 20}).test_client()
+    assert client.get(url).headers["ETag"] != other.get(url).headers["ETag"]
+    proxied = create_app({"instance_path": str(shared_instance), "proxy_hops": 1}).test_client()
+    a = proxied.get(url, headers={"X-Forwarded-Prefix": "/stadt-a"})
+    b = proxied.get(url, headers={"X-Forwarded-Prefix": "/stadt-b"})
+    assert a.headers["ETag"] != b.headers["ETag"]
+    assert "/stadt-b/api/" in json.loads(b.data)["links"][0]["href"]

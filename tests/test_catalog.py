@@ -96,3 +96,28 @@ def test_broken_catalog_stops_app_and_serve(layers_copy: Path, tmp_path: Path) -
     assert "fields.opening_hours.type" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "i" / "mapservice.gpkg").exists()
+
+
+@pytest.mark.parametrize("name", ["geom", "fid", "limit", "bbox"])
+def test_field_names_that_clash_with_store_or_api_are_rejected(layers_copy: Path, name: str
+                                                                ) -> None:
+    _edit(layers_copy / "districts.toml", "[fields.name]",
+          f'[fields.{name}]\ntype = "string"\n\n[fields.name]')
+    with pytest.raises(CatalogError) as info:
+        load_catalog(layers_copy)
+    assert info.value.key == f"fields.{name}" and "reserved" in str(info.value)
+
+
+def test_an_existing_store_is_upgraded_to_a_grown_catalog(layers_copy: Path, tmp_path: Path
+                                                          ) -> None:
+    instance = tmp_path / "instance"
+    first = create_app({"layers_path": str(layers_copy), "instance_path": str(instance)})
+    version = first.extensions["mapservice.store"].state("districts").version
+    first.extensions["mapservice.store"].close()
+    _edit(layers_copy / "districts.toml", "[fields.source]",
+          '[fields.ward_note]\ntype = "string"\ndescription = "Neu"\n\n[fields.source]')
+    second = create_app({"layers_path": str(layers_copy), "instance_path": str(instance)})
+    doc = second.test_client().get("/api/collections/districts/items/jena-winzerla").get_json()
+    assert doc["properties"]["ward_note"] is None  # new field, old rows kept
+    assert doc["properties"]["name"] == "Winzerla"
+    assert second.extensions["mapservice.store"].state("districts").version == version + 1
