@@ -17,8 +17,8 @@ URLs, alert calls) always refers to the page opened by the latest `load()`.
 Nothing is downloaded: Selenium gets the driver's path in `Service(...)`, which keeps Selenium
 Manager out of the way, and the browser's path in `binary_location`. The paths default to
 Debian's packages (`apt-get install chromium chromium-driver`) and can be changed with
-`MAPSERVICE_CHROMIUM` and `MAPSERVICE_CHROMEDRIVER`. Without them the browser tests are
-skipped, unless `MAPSERVICE_REQUIRE_BROWSER=1` (set by `.ci/run`) turns that into a failure.
+`BROWSER_TEST_CHROMIUM` and `BROWSER_TEST_CHROMEDRIVER`. Without them the browser tests are
+skipped, unless `BROWSER_TEST_REQUIRED=1` (set by `.ci/run`) turns that into a failure.
 Screenshots go to `test-output/` at the top of the repository or to `$MAPSERVICE_TEST_OUTPUT`.
 """
 
@@ -50,8 +50,8 @@ from selenium.webdriver.remote.command import Command
 from selenium.webdriver.remote.webelement import WebElement
 
 REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("MAPSERVICE_CHROMIUM", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("MAPSERVICE_CHROMEDRIVER", "/usr/bin/chromedriver")
+CHROMIUM = os.environ.get("BROWSER_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("BROWSER_TEST_CHROMEDRIVER", "/usr/bin/chromedriver")
 
 CHROMIUM_FLAGS = (
     "--headless=new",
@@ -402,11 +402,11 @@ def _new_driver(profile: Path) -> webdriver.Chrome:
 @pytest.fixture(scope="session", name="browser")
 def browser_fixture() -> Iterator[Browser]:
     """One headless Chromium for the session; skipped when it is not installed, unless
-    MAPSERVICE_REQUIRE_BROWSER=1."""
+    BROWSER_TEST_REQUIRED=1."""
     try:
         instance = Browser.start()
     except BrowserMissing as exc:
-        if os.environ.get("MAPSERVICE_REQUIRE_BROWSER") == "1":
+        if os.environ.get("BROWSER_TEST_REQUIRED") == "1":
             pytest.fail(str(exc), pytrace=False)
         pytest.skip(str(exc))
     try:
