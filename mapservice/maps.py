@@ -152,7 +152,9 @@ def build_map(
     fmap = folium.Map(
         location=None, tiles=None, zoom_control=options.zoom_control,
         scrollWheelZoom=options.scroll_wheel_zoom, control_scale=True,
-        max_zoom=tiles.max_zoom if tiles else 19, width="100%", height="100%",
+        width="100%", height="100%",
+        # Leaflet only learns maxZoom from a tile layer; the cluster plugin needs it on the map.
+        maxZoom=tiles.max_zoom if tiles else 19,
     )
     if tiles is not None:
         folium.TileLayer(tiles=tiles.url, attr=tiles.attribution, max_zoom=tiles.max_zoom,

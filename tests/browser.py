@@ -19,7 +19,7 @@ Manager out of the way, and the browser's path in `binary_location`. The paths d
 Debian's packages (`apt-get install chromium chromium-driver`) and can be changed with
 `BROWSER_TEST_CHROMIUM` and `BROWSER_TEST_CHROMEDRIVER`. Without them the browser tests are
 skipped, unless `BROWSER_TEST_REQUIRED=1` (set by `.ci/run`) turns that into a failure.
-Screenshots go to `test-output/` at the top of the repository or to `$MAPSERVICE_TEST_OUTPUT`.
+Screenshots go to `test-output/` at the top of the repository or to `$DSM_TEST_OUTPUT`.
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ class BrowserMissing(RuntimeError):
 
 def output_dir() -> Path:
     """The folder for screenshots and other test artefacts, created on demand."""
-    path = Path(os.environ.get("MAPSERVICE_TEST_OUTPUT") or REPO / "test-output")
+    path = Path(os.environ.get("DSM_TEST_OUTPUT") or REPO / "test-output")
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -417,7 +417,7 @@ def browser_fixture() -> Iterator[Browser]:
 
 @pytest.fixture(scope="session", name="browser_output")
 def browser_output_fixture() -> Path:
-    """`test-output/` at the top of the repository, or $MAPSERVICE_TEST_OUTPUT."""
+    """`test-output/` at the top of the repository, or $DSM_TEST_OUTPUT."""
     return output_dir()
 
 

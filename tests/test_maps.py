@@ -133,7 +133,7 @@ def test_snippet_for_winzerla(client: FlaskClient) -> None:
     assert 'title="Jena: Prävention in den Ortsteilen – Jena-Winzerla"' in code
     assert 'width="100%"' in code and 'height="450"' in code
     assert "allow=" not in code  # locate control is off
-    assert "district=jena-winzerla" in code and "datalayers=districts,contact-offices" in code \
+    assert ("district=jena-winzerla" in code and "datalayers=districts,contact-offices" in code) \
         or "datalayers=districts%2Ccontact-offices" in code
     located = client.get("/embed/jena/snippet?submitted=1&locateControl=true").get_data(
         as_text=True)

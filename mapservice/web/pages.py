@@ -41,6 +41,12 @@ def index() -> Response:
     return conditional(Validators(_states, "html", lang), build)
 
 
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for it on pages without an icon link (the API's JSON viewed raw)."""
+    return current_app.send_static_file("favicon.svg")
+
+
 @bp.get("/map")
 def choose() -> Response:
     """The map chooser's form target: works without JavaScript."""

@@ -367,6 +367,9 @@
         return null;
       });
     });
+    // For tests and assistive scripts: the layer groups by layer id.
+    window.dsmGroups = {};
+    cfg.layers.forEach(function (layer) { window.dsmGroups[layer.id] = layer.group; });
     Promise.all(jobs).then(function () {
       if (status) status.textContent = "";
       window.mapReady = true;

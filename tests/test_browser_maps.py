@@ -1,0 +1,206 @@
+"""Map pages and embeds in a real headless Chromium against `mapservice serve` on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from browser import Browser, browser_fixture, browser_output_fixture  # noqa: F401 - fixtures
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.keys import Keys
+
+from conftest import GEODATA, Server, free_port
+
+pytestmark = pytest.mark.e2e
+
+READY = "window.mapReady === true"
+EVIL_NAME = "<img src=x onerror=alert(1)>"
+EVIL_FIELD = '"><script>alert(1)</script>'
+# What each map must draw: features per layer (points without a location are not drawn).
+EXPECTED = {
+    "/map/jena": {"districts": 30, "contact-offices": 5, "prevention-coverage": 1,
+                  "graffiti-zones": 0, "video-surveillance": 0},
+    "/map/jena-winzerla": {"districts": 30, "contact-offices": 5, "prevention-coverage": 1},
+    "/map/zwickau": {"contact-offices": 0, "prevention-coverage": 1},
+    "/map/meerane": {"prevention-coverage": 1},
+    "/map/prevention-thueringen": {"prevention-coverage": 849},
+    "/map/prevention-sachsen": {"prevention-coverage": 426},
+    "/embed/jena?district=jena-winzerla": {"districts": 30, "contact-offices": 5},
+    "/embed/jena?datalayers=contact-offices&lang=en": {"contact-offices": 5},
+    "/embed/prevention-sachsen?captionBar=false": {"prevention-coverage": 426},
+}
+
+
+def _host(server: Server) -> str:
+    return urlsplit(server.url).netloc
+
+
+@pytest.mark.parametrize("path", list(EXPECTED))
+def test_map_renders_its_layers_from_the_own_host_only(browser: Browser, live_server: Server,
+                                                       path: str) -> None:
+    browser.load(live_server.url + path, wait_for_js=READY, timeout=60)
+    browser.settle()
+    assert browser.js("return window.mapError || null") is None
+    counts = browser.js("return window.dsmCounts")
+    for layer, expected in EXPECTED[path].items():
+        assert counts.get(layer) == expected, (layer, counts)
+    if "datalayers=contact-offices" in path:
+        assert set(counts) == {"contact-offices"}
+    assert browser.console_errors() == []
+    assert browser.foreign_hosts(_host(live_server)) == set(), browser.requested_urls()
+    # Leaflet drew them: markers and paths are in the DOM.
+    if EXPECTED[path].get("contact-offices"):
+        assert len(browser.find_all(".leaflet-marker-icon")) >= EXPECTED[path]["contact-offices"]
+    if "prevention-coverage" in EXPECTED[path]:
+        assert len(browser.find_all("path.leaflet-interactive")) >= EXPECTED[path][
+            "prevention-coverage"]
+
+
+def test_jena_map_screenshot_and_embed_screenshot(browser: Browser, live_server: Server,
+                                                  browser_output: Path) -> None:
+    browser.load(live_server.url + "/map/jena", wait_for_js=READY, timeout=60)
+    shot = browser.screenshot(browser_output / "map-jena.png")
+    assert shot.stat().st_size > 20_000
+    browser.load(live_server.url + "/embed/jena?district=jena-winzerla", wait_for_js=READY,
+                 timeout=60)
+    shot = browser.screenshot(browser_output / "embed-jena-winzerla.png")
+    assert shot.stat().st_size > 20_000
+
+
+def test_office_popup_shows_hours_and_contact(browser: Browser, live_server: Server) -> None:
+    browser.load(live_server.url + "/map/jena", wait_for_js=READY, timeout=60)
+    text = browser.js("""
+        var out = null;
+        window.dsmGroups['contact-offices'].eachLayer(function (l) {
+            if (l.feature && l.feature.id === 'kobb-jena-winzerla') { l.openPopup(); }
+        });
+        var p = document.querySelector('.leaflet-popup-content');
+        return p ? p.innerText : null;
+    """)
+    assert text is not None
+    assert "Mario Bergner" in text and "Anna-Siemsen-Straße 27" in text
+    assert "Mo 10:00-12:00; Do 15:00-17:00" in text  # weekdays in German
+    assert "ungefähre Lage" in text  # the point is a neighbouring house
+    assert ("jetzt geöffnet" in text) or ("jetzt geschlossen" in text)
+    assert "nächste Öffnung" in text
+    assert browser.js("return document.querySelector('.leaflet-popup-content a[href^=\"tel:\"]')"
+                      ".getAttribute('href')") == "tel:03641233979"
+
+
+def test_keyboard_reaches_markers_and_opens_popups(browser: Browser, live_server: Server
+                                                   ) -> None:
+    browser.load(live_server.url + "/map/jena", wait_for_js=READY, timeout=60)
+    markers = browser.find_all(".leaflet-marker-icon")
+    assert markers and all(m.get_attribute("tabindex") == "0" for m in markers)
+    browser.js("arguments[0].focus()", markers[0])
+    ActionChains(browser.driver).send_keys(Keys.ENTER).perform()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not browser.find_all(".leaflet-popup-content"):
+        time.sleep(0.05)
+    assert browser.find_all(".leaflet-popup-content")
+    # The layer switcher is a list of real checkboxes.
+    boxes = browser.find_all(".leaflet-control-layers-overlays input[type=checkbox]")
+    assert len(boxes) == 6 and all(b.is_enabled() for b in boxes)  # 5 layers + camera views
+
+
+# -- XSS: a server whose data carries script in names and fields -------------------------------
+
+
+@pytest.fixture(scope="module")
+def evil_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    data = tmp_path_factory.mktemp("evil-geodata")
+    for item in GEODATA.iterdir():
+        if item.is_file():
+            shutil.copy(item, data / item.name)
+    offices = json.loads((data / "contact-offices.geojson").read_text())
+    offices["features"].append({
+        "type": "Feature", "id": "evil-office",
+        "geometry": {"type": "Point", "coordinates": [11.59, 50.93]},
+        "properties": {
+            **{k: None for k in offices["features"][0]["properties"]},
+            "id": "evil-office", "kind": "contact_officer_office", "name": EVIL_NAME,
+            "city": "Jena", "city_ags": "16053000", "serves_districts": ["jena-winzerla"],
+            "officers": [{"name": EVIL_FIELD, "role": EVIL_NAME}], "street": EVIL_FIELD,
+            "housenumber": EVIL_NAME, "room": EVIL_FIELD, "registration": EVIL_NAME,
+            "phone": EVIL_FIELD, "note": EVIL_FIELD,
+            "appointments": [{"start": "2030-01-01T10:00:00+01:00", "end": None,
+                              "note": EVIL_NAME}],
+            "location_precision": "street", "location_source": EVIL_FIELD,
+            "source": EVIL_NAME, "verified_on": "2026-01-01",
+        },
+    })
+    (data / "contact-offices.geojson").write_text(json.dumps(offices, ensure_ascii=False))
+    bodies = json.loads((data / "prevention-bodies.geojson").read_text())
+    bodies["features"].append({
+        "type": "Feature", "id": "evil-body", "geometry": None,
+        "properties": {**{k: None for k in bodies["features"][0]["properties"]},
+                       "id": "evil-body", "name": EVIL_NAME, "type": "runder_tisch",
+                       "status": "active", "level": "gemeinde", "covers_ags": ["16053000"],
+                       "programme": EVIL_FIELD, "source": EVIL_FIELD,
+                       "verified_on": "2026-01-01"},
+    })
+    (data / "prevention-bodies.geojson").write_text(json.dumps(bodies, ensure_ascii=False))
+    instance = tmp_path_factory.mktemp("evil-instance")
+    port = free_port()
+    env = {**os.environ, "MAPSERVICE_INSTANCE_PATH": str(instance),
+           "MAPSERVICE_GEODATA_PATH": str(data)}
+    log = open(instance / "server.log", "wb")  # noqa: SIM115 - closed at teardown
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mapservice", "serve", "--port", str(port), "--workers", "1"],
+        env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(f"{url}/api", timeout=2).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            log.close()
+            raise RuntimeError((instance / "server.log").read_text()[-3000:])
+        time.sleep(0.2)
+    yield Server(url, process)
+    process.terminate()
+    process.wait(timeout=20)
+    log.close()
+
+
+@pytest.mark.parametrize("path", ["/map/jena", "/embed/jena", "/map/jena-winzerla?lang=en"])
+def test_script_in_data_never_runs(browser: Browser, evil_server: Server, path: str) -> None:
+    browser.install_alert_hook()
+    browser.load(evil_server.url + path, wait_for_js=READY, timeout=60)
+    # Open every popup and tooltip, so every value is put into the page once.
+    opened = browser.js("""
+        var n = 0;
+        Object.keys(window.dsmGroups).forEach(function (id) {
+            window.dsmGroups[id].eachLayer(function (l) {
+                if (l.getPopup && l.getPopup()) { l.openPopup(); n += 1; }
+                if (l.getTooltip && l.getTooltip()) { l.openTooltip(); }
+            });
+        });
+        return n;
+    """)
+    assert opened >= 2
+    browser.js("""
+        window.dsmGroups['contact-offices'].eachLayer(function (l) {
+            if (l.feature && l.feature.id === 'evil-office') { l.openPopup(); }
+        });""")
+    popup = browser.js("""return Array.from(document.querySelectorAll('.leaflet-popup-content'))
+        .map(function (p) { return p.innerText; }).join('\\n---\\n')""")
+    assert EVIL_NAME in popup  # shown as text …
+    assert browser.js("return document.querySelectorAll('img[src=\"x\"]').length") == 0  # … not run
+    assert browser.js("return document.body.innerText.indexOf('<img src=x onerror=alert(1)>')") >= 0
+    time.sleep(0.3)
+    assert browser.js_alerts_fired() == []
+    assert not browser.dialog_open()
