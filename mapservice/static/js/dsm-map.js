@@ -347,6 +347,13 @@
   DSM.start = function (cfg) {
     window.dsmCounts = {};
     window.mapReady = false;
+    // District labels only where they fit: from zoom 12 on (a whole city is a blur of names).
+    var container = cfg.map.getContainer();
+    function toggleLabels() {
+      container.classList.toggle("dsm-labels-hidden", cfg.map.getZoom() < 12);
+    }
+    cfg.map.on("zoomend", toggleLabels);
+    toggleLabels();
     var status = document.getElementById(cfg.statusId);
     cfg.attributions.forEach(function (text) {
       cfg.map.attributionControl.addAttribution(escapeText(text));
