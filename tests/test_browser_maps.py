@@ -149,6 +149,21 @@ def evil_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                        "verified_on": "2026-01-01"},
     })
     (data / "prevention-bodies.geojson").write_text(json.dumps(bodies, ensure_ascii=False))
+    # Test-only features for the layers that ship empty, to exercise their drawing code.
+    (data / "graffiti-zones.geojson").write_text(json.dumps({"type": "FeatureCollection",
+        "features": [{"type": "Feature", "id": "test-wall", "geometry": {
+            "type": "LineString", "coordinates": [[11.585, 50.925], [11.586, 50.9255]]},
+            "properties": {"id": "test-wall", "name": EVIL_NAME, "city": "Jena",
+                           "status": "active", "legal_status": "legal", "rules": EVIL_FIELD,
+                           "source": EVIL_NAME, "verified_on": "2026-01-01"}}]}))
+    (data / "video-surveillance.geojson").write_text(json.dumps({"type": "FeatureCollection",
+        "features": [{"type": "Feature", "id": "test-camera", "geometry": {
+            "type": "Point", "coordinates": [11.588, 50.928]},
+            "properties": {"id": "test-camera", "name": EVIL_NAME, "city": "Jena",
+                           "surveillance": "public", "surveillance_type": "camera",
+                           "camera_type": "fixed", "direction": "45;200", "hfov_deg": 70,
+                           "range_m": 40, "status": "active", "operator": EVIL_FIELD,
+                           "source": EVIL_NAME, "verified_on": "2026-01-01"}}]}))
     instance = tmp_path_factory.mktemp("evil-instance")
     port = free_port()
     env = {**os.environ, "MAPSERVICE_INSTANCE_PATH": str(instance),
@@ -204,3 +219,19 @@ def test_script_in_data_never_runs(browser: Browser, evil_server: Server, path: 
     time.sleep(0.3)
     assert browser.js_alerts_fired() == []
     assert not browser.dialog_open()
+
+
+def test_graffiti_and_cameras_with_fields_of_view_are_drawn(browser: Browser, evil_server: Server
+                                                             ) -> None:
+    browser.load(evil_server.url + "/map/jena", wait_for_js=READY, timeout=60)
+    counts = browser.js("return window.dsmCounts")
+    assert counts["graffiti-zones"] == 1 and counts["video-surveillance"] == 1
+    # Two directions: one field-of-view feature made of two wedges.
+    fov_paths = browser.js("""
+        var n = 0; var map = null;
+        Object.values(window.dsmGroups).forEach(function (g) { if (g._map) map = g._map; });
+        map.eachLayer(function (l) { if (l.feature && l.feature.id === 'test-camera'
+                                         && l.getLatLngs) { n += 1; } });
+        return n;""")
+    assert fov_paths == 1
+    assert browser.console_errors() == []

@@ -153,3 +153,22 @@ def test_data_values_are_escaped_on_map_pages(fresh_app: Flask) -> None:
         html = client.get(url).get_data(as_text=True)
         assert EVIL_NAME not in html and "<script>alert(1)</script>" not in html
         assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_tile_server_is_a_setting(shared_instance: Path) -> None:
+    from mapservice.config import ConfigError
+
+    none = create_app({"instance_path": str(shared_instance)}).test_client()
+    assert "tileLayer" not in none.get("/map/jena").get_data(as_text=True)
+    app = create_app({"instance_path": str(shared_instance),
+                      "tile_url": "https://tiles.example.org/{z}/{x}/{y}.png",
+                      "tile_attribution": "© Beispiel-Kacheln", "tile_max_zoom": 18})
+    response = app.test_client().get("/map/jena")
+    html = response.get_data(as_text=True)
+    assert "https://tiles.example.org/{z}/{x}/{y}.png" in html
+    assert "© Beispiel-Kacheln" in html and '"maxZoom": 18' in html
+    assert "img-src 'self' data: https://tiles.example.org" in response.headers[
+        "Content-Security-Policy"]
+    with pytest.raises(ConfigError, match="tile_attribution"):
+        create_app({"instance_path": str(shared_instance),
+                    "tile_url": "https://tiles.example.org/{z}/{x}/{y}.png"})

@@ -11,11 +11,13 @@ from __future__ import annotations
 import functools
 import math
 import re
+from typing import Any
 
+import numpy as np
 import shapely
 from pyproj import Transformer
 from shapely.geometry import Point, Polygon
-from shapely.ops import transform, unary_union
+from shapely.ops import unary_union
 
 ARC_STEP_DEG = 5.0
 _PART = re.compile(r"^\s*(\d{1,3}(?:\.\d+)?)\s*(?:-\s*(\d{1,3}(?:\.\d+)?))?\s*$")
@@ -34,6 +36,11 @@ def _transformers(epsg: int) -> tuple[Transformer, Transformer]:
     forward = Transformer.from_crs(4326, epsg, always_xy=True)
     back = Transformer.from_crs(epsg, 4326, always_xy=True)
     return forward, back
+
+
+def _back(back: Transformer, xy: Any) -> Any:
+    lon, lat = back.transform(xy[:, 0], xy[:, 1])
+    return np.column_stack([lon, lat])
 
 
 def parse_directions(direction: str) -> list[tuple[float, float | None]]:
@@ -87,4 +94,4 @@ def field_of_view(lon: float, lat: float, direction: str | None, hfov_deg: float
     if not parts:
         return None
     metric = unary_union(parts)
-    return transform(lambda xs, ys, zs=None: back.transform(xs, ys), metric)
+    return shapely.transform(metric, lambda xy: _back(back, xy))
