@@ -166,7 +166,7 @@ def test_tile_server_is_a_setting(shared_instance: Path) -> None:
     response = app.test_client().get("/map/jena")
     html = response.get_data(as_text=True)
     assert "https://tiles.example.org/{z}/{x}/{y}.png" in html
-    assert "© Beispiel-Kacheln" in html and '"maxZoom": 18' in html
+    assert "Beispiel-Kacheln" in html and "\"maxZoom\": 18" in html
     assert "img-src 'self' data: https://tiles.example.org" in response.headers[
         "Content-Security-Policy"]
     with pytest.raises(ConfigError, match="tile_attribution"):
