@@ -181,10 +181,11 @@ def build_map(
             group = folium.FeatureGroup(name=t[layer_id]).add_to(fmap)
             loader_layers.append({"id": layer_id, "url": layer_url(api_base, layer_id, filters),
                                   "group": group.get_name()})
-        source = "municipalities" if layer_id == "prevention-coverage" else layer_id
-        attributions.append(catalog[source].attribution)
-        if layer_id == "prevention-coverage":
-            attributions.append(catalog["prevention-bodies"].attribution)
+        sources = (["municipalities", "prevention-bodies"] if layer_id == "prevention-coverage"
+                   else [layer_id])
+        for source in sources:
+            layer = catalog[source]
+            attributions.append(f"{layer.attribution} ({layer.licence})")
     folium.LayerControl(collapsed=False).add_to(fmap)
     if options.fullscreen_control:
         Fullscreen(  # type: ignore[no-untyped-call]
