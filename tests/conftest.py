@@ -65,16 +65,15 @@ class Server:
         self.process = process
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The real thing: `mapservice serve` (gunicorn, 2 workers) on 127.0.0.1."""
+def start_server(instance: Path, extra_env: dict[str, str] | None = None,
+                 workers: int = 2) -> tuple[Server, Any]:
+    """`mapservice serve` (gunicorn) on a free 127.0.0.1 port; returns the server and its log."""
     port = free_port()
-    instance = tmp_path_factory.mktemp("live-instance")
-    env = {**os.environ, "MAPSERVICE_INSTANCE_PATH": str(instance)}
-    log = open(instance / "server.log", "wb")  # noqa: SIM115 - closed at teardown
+    env = {**os.environ, "MAPSERVICE_INSTANCE_PATH": str(instance), **(extra_env or {})}
+    log = open(instance / "server.log", "wb")  # noqa: SIM115 - closed by stop_server
     process = subprocess.Popen(
         [sys.executable, "-m", "mapservice", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "2"],
+         "--workers", str(workers)],
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -90,7 +89,18 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             log.close()
             raise RuntimeError((instance / "server.log").read_text()[-3000:])
         time.sleep(0.2)
-    yield Server(url, process)
-    process.terminate()
-    process.wait(timeout=20)
+    return Server(url, process), log
+
+
+def stop_server(server: Server, log: Any) -> None:
+    server.process.terminate()
+    server.process.wait(timeout=20)
     log.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The real thing: `mapservice serve` (gunicorn, 2 workers) on 127.0.0.1."""
+    server, log = start_server(tmp_path_factory.mktemp("live-instance"))
+    yield server
+    stop_server(server, log)

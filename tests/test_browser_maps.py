@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import requests
 from browser import Browser, browser_fixture, browser_output_fixture  # noqa: F401 - fixtures
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
-from conftest import GEODATA, Server, free_port
+from conftest import GEODATA, Server, start_server, stop_server
 
 pytestmark = pytest.mark.e2e
 
@@ -164,31 +160,10 @@ def evil_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                            "camera_type": "fixed", "direction": "45;200", "hfov_deg": 70,
                            "range_m": 40, "status": "active", "operator": EVIL_FIELD,
                            "source": EVIL_NAME, "verified_on": "2026-01-01"}}]}))
-    instance = tmp_path_factory.mktemp("evil-instance")
-    port = free_port()
-    env = {**os.environ, "MAPSERVICE_INSTANCE_PATH": str(instance),
-           "MAPSERVICE_GEODATA_PATH": str(data)}
-    log = open(instance / "server.log", "wb")  # noqa: SIM115 - closed at teardown
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mapservice", "serve", "--port", str(port), "--workers", "1"],
-        env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(f"{url}/api", timeout=2).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            log.close()
-            raise RuntimeError((instance / "server.log").read_text()[-3000:])
-        time.sleep(0.2)
-    yield Server(url, process)
-    process.terminate()
-    process.wait(timeout=20)
-    log.close()
+    server, log = start_server(tmp_path_factory.mktemp("evil-instance"),
+                               {"MAPSERVICE_GEODATA_PATH": str(data)}, workers=1)
+    yield server
+    stop_server(server, log)
 
 
 @pytest.mark.parametrize("path", ["/map/jena", "/embed/jena", "/map/jena-winzerla?lang=en"])

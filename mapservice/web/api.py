@@ -10,9 +10,12 @@ from typing import Any
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from .. import ogc
-from ..catalog import Catalog, Layer
+from ..catalog import Layer
 from ..openapi import openapi_document
-from ..store.base import LayerState, Store
+from ..store.base import LayerState
+from .context import args as _args
+from .context import catalog as _catalog
+from .context import store as _store
 from .errors import ApiError
 from .http import Validators, conditional
 from .params import check_known, parse_format, parse_items
@@ -20,22 +23,8 @@ from .params import check_known, parse_format, parse_items
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
-def _store() -> Store:
-    store: Store = current_app.extensions["mapservice.store"]
-    return store
-
-
-def _catalog() -> Catalog:
-    catalog: Catalog = current_app.extensions["mapservice.catalog"]
-    return catalog
-
-
 def _base() -> str:
     return url_for("api.landing", _external=True).rstrip("/")
-
-
-def _args() -> dict[str, list[str]]:
-    return {k: request.args.getlist(k) for k in request.args}
 
 
 def _wants_html(fmt: str | None) -> bool:

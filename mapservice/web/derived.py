@@ -14,28 +14,21 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import shapely
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response
 
 from .. import ogc
 from ..geo.coverage import prevention_coverage
 from ..geo.fov import field_of_view
 from ..geo.hours import BERLIN, land_of, status
 from ..store.base import Filter, LayerState, Query, Store, StoredFeature
+from .context import args as _args
+from .context import store as _store
 from .errors import ApiError
 from .http import Validators, conditional
 from .params import bad, check_known, single
 
 bp = Blueprint("derived", __name__, url_prefix="/api")
 ALL = 100_000
-
-
-def _store() -> Store:
-    store: Store = current_app.extensions["mapservice.store"]
-    return store
-
-
-def _args() -> dict[str, list[str]]:
-    return {k: request.args.getlist(k) for k in request.args}
 
 
 def _states(*layer_ids: str) -> list[LayerState]:

@@ -10,26 +10,17 @@ from typing import Any
 import shapely
 from flask import current_app, url_for
 
-from ..catalog import Catalog
 from ..geo.coverage import prevention_coverage
 from ..geo.hours import BERLIN, land_of, status
 from ..i18n import texts, value_label
 from ..mapcatalog import MapCatalog, MapDef
 from ..maps import EmbedOptions, MapParts, Tiles, build_map
-from ..store.base import Filter, Query, Store, StoredFeature
+from ..store.base import Filter, Query, StoredFeature
+from .context import catalog as _catalog
+from .context import store as _store
 from .errors import ApiError
 
 ALL = 100_000
-
-
-def _store() -> Store:
-    store: Store = current_app.extensions["mapservice.store"]
-    return store
-
-
-def _catalog() -> Catalog:
-    catalog: Catalog = current_app.extensions["mapservice.catalog"]
-    return catalog
 
 
 def map_catalog() -> MapCatalog:

@@ -1,0 +1,23 @@
+"""The app's shared objects as the blueprints reach them (one place, typed)."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+
+from ..catalog import Catalog
+from ..store.base import Store
+
+
+def store() -> Store:
+    found: Store = current_app.extensions["mapservice.store"]
+    return found
+
+
+def catalog() -> Catalog:
+    found: Catalog = current_app.extensions["mapservice.catalog"]
+    return found
+
+
+def args() -> dict[str, list[str]]:
+    """Query parameters with every repetition kept (repeats are an error for most)."""
+    return {k: request.args.getlist(k) for k in request.args}
