@@ -29,7 +29,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .mapcatalog import load_maps
     from .resources import resource_dir
     from .store.factory import open_store
-    from .web import api, derived, embed, errors, http, pages
+    from .web import api, derived, embed, errors, finder, http, pages
 
     settings = load_settings(config)
     instance = Path(settings.instance_path).resolve() if settings.instance_path else None
@@ -53,6 +53,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(derived.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(embed.bp)
+    app.register_blueprint(finder.bp)
     if settings.proxy_hops:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops,

@@ -62,6 +62,30 @@ class Settings:
         "", "Space-separated origins (https://www.jena.de) whose pages may embed /embed/ maps "
             "in an iframe (Content-Security-Policy frame-ancestors). Empty: only this service."
     )
+    gazetteer_files: str = _setting(
+        "", "Address-point CSV files for the offline geocoder (paths or globs, space-separated, "
+            "relative to geodata_path); the offices' own addresses are always included."
+    )
+    gazetteer_columns: str = _setting(
+        "street=street,housenumber=housenumber,postcode=postcode,place=place,x=x,y=y",
+        "Column names of the gazetteer CSV files: role=column pairs, comma-separated."
+    )
+    gazetteer_crs: str = _setting(
+        "EPSG:4326", "CRS of the x/y columns of the gazetteer CSV files (e.g. EPSG:25832)."
+    )
+    geocoder_remote: str = _setting(
+        "", "Remote geocoder after the offline one: nominatim or photon. Empty: none, so no "
+            "address ever leaves the service."
+    )
+    geocoder_url: str = _setting("", "Base URL of the remote geocoder (your own instance).")
+    geocoder_user_agent: str = _setting(
+        "district-safety-map", "User-Agent sent to the remote geocoder."
+    )
+    geocoder_timeout: int = _setting(5, "Seconds to wait for the remote geocoder.")
+    geocoder_min_delay_ms: int = _setting(
+        1000, "Least time between two requests to the remote geocoder (rate limit)."
+    )
+    geocoder_cache_size: int = _setting(1000, "Remote geocoder answers kept in memory.")
     proxy_hops: int = _setting(
         0, "Number of trusted reverse proxies in front of the service whose X-Forwarded-* "
            "headers set the scheme and host of generated links (0: trust none)."
@@ -112,6 +136,12 @@ def _validate(settings: Settings) -> None:
         if not re.match(r"^https?://[A-Za-z0-9.-]+(:\d+)?$", origin):
             raise ConfigError(f"setting 'embed_allowed_origins': '{origin}' is not an origin "
                               "like https://www.example.de")
+    if settings.geocoder_remote not in ("", "nominatim", "photon"):
+        raise ConfigError(f"setting 'geocoder_remote' must be nominatim, photon or empty, "
+                          f"got {settings.geocoder_remote!r}")
+    if settings.geocoder_remote and not settings.geocoder_url.startswith(("https://", "http://")):
+        raise ConfigError("setting 'geocoder_url' must be an http(s) URL when "
+                          "'geocoder_remote' is set")
     if not 1 <= settings.gzip_level <= 9:
         raise ConfigError(f"setting 'gzip_level' must be 1..9, got {settings.gzip_level}")
     for name in ("cache_max_age", "gzip_min_size", "proxy_hops", "response_cache_mb"):

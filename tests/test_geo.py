@@ -90,3 +90,9 @@ def test_appointments_and_unknown_hours() -> None:
     assert before.next_opening_kind == "appointment"
     after = status(None, appts, at("2026-11-21 09:00"), "16")
     assert after.next_opening is None and after.upcoming == []
+
+
+def test_ph_off_and_ph_opening_rules() -> None:
+    christmas = at("2026-12-25 10:00")
+    assert status("Mo-Fr 09:00-12:00; PH off", None, christmas, "16").open_now is False
+    assert status("Mo-Fr 09:00-12:00; PH 10:00-11:00", None, christmas, "16").open_now is True

@@ -2,14 +2,15 @@
 
 ``opening_hours`` values use the OpenStreetMap syntax. The expression is read in local wall
 clock time, so "Mo 10:00-12:00" is 10:00 in Berlin in winter and in summer alike. Offices are
-taken to be closed on the public holidays of their Land unless the expression itself says
-what happens on public holidays (``PH``).
+taken to be closed on the public holidays of their Land unless the expression has a ``PH``
+rule that opens.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,7 +78,13 @@ def land_of(ags: str | None) -> str | None:
 
 @functools.lru_cache(maxsize=256)
 def _parse(expression: str) -> opening_hours.OpeningHours:
-    return opening_hours.OpeningHours(expression)
+    # Germany's national calendar, so explicit PH rules mean something to the parser; the
+    # Land-specific holidays are removed below.
+    return opening_hours.OpeningHours(expression, country="DE")
+
+
+# A PH rule that opens ("PH 10:00-12:00") is the only thing that overrides holiday closing.
+_PH_OPENS = re.compile(r"\bPH\b(?![^;]*\boff\b)")
 
 
 def local(value: dt.datetime) -> dt.datetime:
@@ -95,7 +102,7 @@ def open_intervals(expression: str, start: dt.datetime, end: dt.datetime,
                    land: str | None) -> Iterable[tuple[dt.datetime, dt.datetime]]:
     """Open periods (aware, Berlin) overlapping [start, end), public holidays removed."""
     parsed = _parse(expression)
-    honours_holidays = "PH" not in expression
+    honours_holidays = not _PH_OPENS.search(expression)
     begin = local(start).replace(tzinfo=None)
     until = local(end).replace(tzinfo=None)
     for a, b, state, _comment in parsed.intervals(begin, until):

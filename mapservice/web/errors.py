@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
@@ -23,15 +24,21 @@ _HTTP_CODES = {
 class ApiError(Exception):
     """An error with its HTTP status, raised anywhere below the blueprints."""
 
-    def __init__(self, status: int, code: str, description: str) -> None:
+    def __init__(self, status: int, code: str, description: str,
+                 candidates: list[dict[str, Any]] | None = None) -> None:
         super().__init__(description)
         self.status = status
         self.code = code
         self.description = description
+        self.candidates = candidates  # e.g. the closest addresses when one was not found
 
 
-def error_response(status: int, code: str, description: str) -> Response:
-    response = jsonify({"code": code, "description": description})
+def error_response(status: int, code: str, description: str,
+                   candidates: list[dict[str, Any]] | None = None) -> Response:
+    body: dict[str, Any] = {"code": code, "description": description}
+    if candidates is not None:
+        body["candidates"] = candidates
+    response = jsonify(body)
     response.status_code = status
     # Errors must never be cached as if they were the resource.
     response.headers["Cache-Control"] = "no-store"
@@ -41,7 +48,7 @@ def error_response(status: int, code: str, description: str) -> Response:
 def init_app(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> Response:
-        return error_response(exc.status, exc.code, exc.description)
+        return error_response(exc.status, exc.code, exc.description, exc.candidates)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
