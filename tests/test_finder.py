@@ -156,3 +156,44 @@ def test_office_and_city_calendars_parse(client: FlaskClient) -> None:
     assert "Jena-Winzerla" in summaries and "Lobeda" in summaries
     assert client.get("/calendar/offices/nope.ics").status_code == 404
     assert client.get("/calendar/cities/Atlantis.ics").status_code == 404
+
+
+def test_remote_geocoder_is_asked_only_when_configured(shared_instance: Path) -> None:
+    """A stand-in Nominatim on 127.0.0.1 answers what the offline gazetteer does not know."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    asked: list[str] = []
+
+    class FakeNominatim(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            body = json.dumps([{"lat": "50.9286", "lon": "11.5850", "place_id": 1,
+                                "display_name": "Testweg 1, Jena", "importance": 0.5}]).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeNominatim)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        offline = create_app({"instance_path": str(shared_instance)}).test_client()
+        assert offline.get("/api/locate?address=Testweg%201").status_code == 404
+        assert asked == []  # nothing leaves the service by default
+        remote = create_app({
+            "instance_path": str(shared_instance), "geocoder_remote": "nominatim",
+            "geocoder_url": f"http://127.0.0.1:{server.server_address[1]}",
+            "geocoder_user_agent": "dsm-test", "geocoder_min_delay_ms": 0,
+        }).test_client()
+        doc = get_json(remote, "/api/locate?address=Testweg%201")
+        assert doc["point"]["geocoder"] != "gazetteer" and doc["municipality"]["name"] == "Jena"
+        assert len(asked) == 1 and "Testweg" in asked[0]
+        # The offline gazetteer still answers first for what it knows.
+        get_json(remote, "/api/locate?address=" + quote("Anna-Siemsen-Straße 27"))
+        assert len(asked) == 1
+    finally:
+        server.shutdown()
