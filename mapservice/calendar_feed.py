@@ -25,7 +25,7 @@ from typing import Any
 import opening_hours
 from icalendar import Calendar, Event, Timezone, vDuration
 
-from mapservice.geo.hours import BERLIN, holiday_name, land_of, local, open_intervals
+from mapservice.geo.hours import BERLIN, holiday_name, land_of, local, openings
 
 __all__ = ["PRODID", "office_calendar", "weekly_schedule"]
 
@@ -168,13 +168,7 @@ def _single_events(office_id: str, summary: str, expression: str, start: dt.date
                    description: list[str]) -> Iterator[Event]:
     if not opening_hours.validate(expression):
         return  # unreadable hours: saying nothing is better than guessing
-    merged: list[list[dt.datetime]] = []
-    for a, b in open_intervals(expression, start, end, land):
-        if merged and merged[-1][1] == a:
-            merged[-1][1] = b  # one opening that the split at midnight cut in two
-        else:
-            merged.append([a, b])
-    for a, b in merged:
+    for a, b in openings(expression, start, end, land):
         uid = f"{office_id}-opening-{a:%Y%m%dT%H%M}@{UID_DOMAIN}"
         yield _event(uid, summary, a, b, stamp, location, description)
 

@@ -4,7 +4,7 @@ Folium creates the Leaflet map, the layer groups, the layer switcher and the plu
 itself is not inlined but fetched by ``static/js/dsm-map.js`` from the service's own ``/api``,
 which keeps the page small and lets the browser and any CDN cache the layers.
 
-Folium's own header links Leaflet and plugins from CDNs and sets ``user-scalable=no``; neither
+Folium's own header links Leaflet and plugins from CDNs and locks the viewport zoom; neither
 is acceptable here (no third-party requests, text must be zoomable), so the header is not used:
 every asset a map needs is mapped to its vendored copy under ``/static/vendor``.
 """

@@ -123,6 +123,18 @@ def open_intervals(expression: str, start: dt.datetime, end: dt.datetime,
             yield _wall(a), _wall(b)
 
 
+def openings(expression: str, start: dt.datetime, end: dt.datetime, land: str | None
+             ) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Open periods like ``open_intervals``, with the pieces the midnight split cut joined."""
+    merged: list[list[dt.datetime]] = []
+    for a, b in open_intervals(expression, start, end, land):
+        if merged and merged[-1][1] == a:
+            merged[-1][1] = b
+        else:
+            merged.append([a, b])
+    return [(a, b) for a, b in merged]
+
+
 def _appointments(raw: Sequence[Mapping[str, Any]] | None) -> list[Appointment]:
     out = []
     for item in raw or ():
@@ -148,13 +160,7 @@ def status(expression: str | None, appointments: Sequence[Mapping[str, Any]] | N
     if expression:
         open_now = False
         horizon = now + dt.timedelta(days=LOOKAHEAD_DAYS)
-        merged: list[list[dt.datetime]] = []
-        for a, b in open_intervals(expression, now, horizon, land):
-            if merged and merged[-1][1] == a:
-                merged[-1][1] = b  # one opening that the split at midnight cut in two
-            else:
-                merged.append([a, b])
-        for a, b in merged:
+        for a, b in openings(expression, now, horizon, land):
             if a <= now < b:
                 open_now, closes_at = True, b
             elif a > now and next_hours is None:
