@@ -26,8 +26,9 @@ LOCATE_PARAMS = frozenset({"lat", "lon", "address", "nearest"})
 def locate_index() -> LocateIndex:
     """Built once per data version of the three layers it reads, per worker process."""
     s = store()
-    versions = tuple((lid, s.state(lid).version, s.state(lid).updated_at)
-                     for lid in ("municipalities", "districts", "contact-offices"))
+    versions = tuple((lid, st.version, st.updated_at)
+                     for lid, st in ((lid, s.state(lid))
+                                     for lid in ("municipalities", "districts", "contact-offices")))
     cache: dict[Any, LocateIndex] = current_app.extensions.setdefault("mapservice.locate", {})
     if versions not in cache:
         cache.clear()

@@ -25,9 +25,17 @@ ALL = 100_000
 
 def map_catalog() -> MapCatalog:
     """The configured maps plus one per district of the cities named in [district_maps]."""
-    maps: MapCatalog = current_app.extensions["mapservice.maps"]
-    districts = _store().query("districts", Query(limit=ALL)).features
-    return maps.with_districts([f.properties for f in districts])
+    # Every page and embed asks for it: expanded once per version of the districts layer.
+    state = _store().state("districts")
+    cache: dict[str, Any] = current_app.extensions.setdefault("mapservice.maps_expanded", {})
+    key = (state.version, state.updated_at)
+    if cache.get("key") != key:
+        maps: MapCatalog = current_app.extensions["mapservice.maps"]
+        districts = _store().query("districts", Query(limit=ALL)).features
+        cache["key"] = key
+        cache["value"] = maps.with_districts([f.properties for f in districts])
+    expanded: MapCatalog = cache["value"]
+    return expanded
 
 
 def get_map(map_id: str) -> MapDef:
