@@ -27,9 +27,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .catalog import load_catalog
     from .config import load_settings
     from .mapcatalog import load_maps
+    from .planning import Planning, read_figures, thresholds
     from .resources import resource_dir
     from .store.factory import open_store
-    from .web import api, derived, embed, errors, finder, http, pages
+    from .web import api, coverage, derived, embed, errors, finder, http, pages
 
     settings = load_settings(config)
     instance = Path(settings.instance_path).resolve() if settings.instance_path else None
@@ -47,10 +48,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["mapservice.fingerprint"] = _fingerprint(layers_path, settings)
     app.extensions["mapservice.catalog_mtime"] = _mtime(layers_path)
     app.extensions["mapservice.store"] = open_store(settings, catalog, Path(app.instance_path))
+    app.extensions["mapservice.planning"] = Planning(
+        app.extensions["mapservice.store"], catalog, thresholds(settings, catalog),
+        read_figures(settings.resolved_geodata_path() / "programme_figures.csv"))
     errors.init_app(app)
     http.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(derived.bp)
+    app.register_blueprint(coverage.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(embed.bp)
     app.register_blueprint(finder.bp)

@@ -90,6 +90,32 @@ class Settings:
         0, "Number of trusted reverse proxies in front of the service whose X-Forwarded-* "
            "headers set the scheme and host of generated links (0: trust none)."
     )
+    planner_grid_m: int = _setting(
+        100, "Cell size in metres of the grid of points over which the planner measures the "
+             "distance from a district's residents to the nearest office (10-1000)."
+    )
+    planner_walk_m: int = _setting(
+        1000, "Walking distance in metres: the planner flags districts whose mean distance to "
+              "the nearest office is longer, and measures the area share within it."
+    )
+    planner_walk_share_min_pct: int = _setting(
+        50, "Percent of a district's area that should lie within walking distance of an office."
+    )
+    planner_residents_per_officer: int = _setting(
+        10000, "Most residents one contact officer should serve (used where population is known)."
+    )
+    planner_households_per_officer: int = _setting(
+        5000, "Most households one contact officer should serve, where only households are "
+              "known (about 10,000 residents at two persons per household)."
+    )
+    planner_body_min_population: int = _setting(
+        10000, "Municipalities with at least this population should have a prevention body."
+    )
+    planner_office_kinds: str = _setting(
+        "contact_officer_office contact_officer police_station",
+        "Space-separated kinds of contact-offices that count as an office for the planner's "
+        "distances (see the kind values of layers/contact-offices.toml)."
+    )
 
     def resolved_layers_path(self) -> Path:
         return Path(self.layers_path) if self.layers_path else resource_dir("layers")
@@ -144,6 +170,17 @@ def _validate(settings: Settings) -> None:
                           "'geocoder_remote' is set")
     if not 1 <= settings.gzip_level <= 9:
         raise ConfigError(f"setting 'gzip_level' must be 1..9, got {settings.gzip_level}")
+    if not 10 <= settings.planner_grid_m <= 1000:
+        raise ConfigError(f"setting 'planner_grid_m' must be 10..1000, got {settings.planner_grid_m}")
+    if not 0 <= settings.planner_walk_share_min_pct <= 100:
+        raise ConfigError("setting 'planner_walk_share_min_pct' must be 0..100, got "
+                          f"{settings.planner_walk_share_min_pct}")
+    for name in ("planner_walk_m", "planner_residents_per_officer",
+                 "planner_households_per_officer", "planner_body_min_population"):
+        if getattr(settings, name) < 1:
+            raise ConfigError(f"setting '{name}' must be at least 1, got {getattr(settings, name)}")
+    if not settings.planner_office_kinds.split():
+        raise ConfigError("setting 'planner_office_kinds' must name at least one kind")
     for name in ("cache_max_age", "gzip_min_size", "proxy_hops", "response_cache_mb"):
         if getattr(settings, name) < 0:
             raise ConfigError(f"setting '{name}' must not be negative")

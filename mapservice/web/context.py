@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, request
 
 from ..catalog import Catalog
+from ..planning import Planning
 from ..store.base import Store
 
 
@@ -15,6 +16,11 @@ def store() -> Store:
 
 def catalog() -> Catalog:
     found: Catalog = current_app.extensions["mapservice.catalog"]
+    return found
+
+
+def planning() -> Planning:
+    found: Planning = current_app.extensions["mapservice.planning"]
     return found
 
 

@@ -1,4 +1,4 @@
-"""Derived layers under ``/api``: prevention coverage, camera fields of view, office hours.
+"""Derived layers under ``/api``: camera fields of view and office hours.
 
 Computed from the stored collections on request (and cached by ETag like everything else);
 never stored by hand.
@@ -6,18 +6,15 @@ never stored by hand.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import shapely
 from flask import Blueprint, Response
 
 from .. import ogc
-from ..geo.coverage import prevention_coverage
 from ..geo.fov import field_of_view
 from ..geo.hours import BERLIN, land_of, status
 from ..store.base import Filter, LayerState, Query, Store, StoredFeature
@@ -25,7 +22,7 @@ from .context import args as _args
 from .context import store as _store
 from .errors import ApiError
 from .http import Validators, conditional
-from .params import bad, check_known, single
+from .params import check_known, single
 
 bp = Blueprint("derived", __name__, url_prefix="/api")
 ALL = 100_000
@@ -35,16 +32,6 @@ def _states(*layer_ids: str) -> list[LayerState]:
     return [_store().state(lid) for lid in layer_ids]
 
 
-def _choice(args: dict[str, list[str]], name: str, allowed: Sequence[str],
-            default: str | None = None) -> str | None:
-    value = single(args, name)
-    if value is None:
-        return default
-    if value not in allowed:
-        raise bad(name, f"'{value}' is not one of {', '.join(allowed)}")
-    return value
-
-
 def _geojson(features: list[StoredFeature]) -> Response:
     body = ogc.feature_collection_json(features, len(features), _now_text(), [], None, False)
     return Response(body, mimetype=ogc.GEOJSON)
@@ -52,73 +39,6 @@ def _geojson(features: list[StoredFeature]) -> Response:
 
 def _now_text() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def csv_cell(value: Any) -> str:
-    """Text for a CSV cell; cells a spreadsheet would run as a formula are defused."""
-    if value is None:
-        return ""
-    if isinstance(value, (list, dict)):
-        value = json.dumps(value, ensure_ascii=False)
-    text = str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        text = "'" + text
-    return text
-
-
-def csv_response(rows: list[dict[str, Any]], columns: Sequence[str], filename: str) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([csv_cell(row.get(c)) for c in columns])
-    response = Response("\ufeff" + out.getvalue(), mimetype="text/csv")  # BOM: Excel reads UTF-8
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-COVERAGE_COLUMNS = ("ags", "name", "kind", "land", "kreis", "population", "population_date",
-                    "large_town", "prevention_status", "asskomm_stage", "bodies")
-
-
-@bp.get("/coverage/municipalities")
-def coverage_municipalities() -> Response:
-    """Prevention status per municipality: ``land=14|16``, ``ags=…``, ``f=geojson|json|csv``."""
-    args = _args()
-    check_known(args, {"land", "ags", "f", "large_towns"})
-    land = _choice(args, "land", ("14", "16"))
-    fmt = _choice(args, "f", ("geojson", "json", "csv"), "geojson")
-    ags = single(args, "ags")
-    if ags is not None and not (len(ags) == 8 and ags.isdigit()):
-        raise bad("ags", f"'{ags}' is not an 8-digit municipality key")
-    large_only = _choice(args, "large_towns", ("true", "false"), "false") == "true"
-    filters = []
-    if land:
-        filters.append(Filter("land_code", land))
-    if ags:
-        filters.append(Filter("ags", ags))
-
-    def build() -> Response:
-        store = _store()
-        municipalities = store.query("municipalities", Query(filters=tuple(filters), limit=ALL,
-                                                             sortby=()))
-        bodies = [f.properties for f in store.query("prevention-bodies", Query(limit=ALL)).features]
-        features = []
-        for feature in municipalities.features:
-            props = prevention_coverage(feature.properties, bodies)
-            if large_only and not props["large_town"]:
-                continue
-            features.append(StoredFeature(feature.id, props, feature.geometry))
-        if fmt == "csv":
-            return csv_response([f.properties for f in features], COVERAGE_COLUMNS,
-                                f"praevention-gemeinden{'-' + land if land else ''}.csv")
-        if fmt == "json":
-            return Response(json.dumps({"municipalities": [f.properties for f in features]},
-                                       ensure_ascii=False), mimetype="application/json")
-        return _geojson(features)
-
-    return conditional(
-        Validators(lambda: _states("municipalities", "prevention-bodies"), fmt), build)
 
 
 @bp.get("/derived/camera-fov")

@@ -35,6 +35,17 @@ def single(args: Mapping[str, Sequence[str]], name: str) -> str | None:
     return values[0]
 
 
+def choice(args: Mapping[str, Sequence[str]], name: str, allowed: Sequence[str],
+           default: str | None = None) -> str | None:
+    """A parameter from a closed list of values, or ``default`` when it is not given."""
+    value = single(args, name)
+    if value is None:
+        return default
+    if value not in allowed:
+        raise bad(name, f"'{value}' is not one of {', '.join(allowed)}")
+    return value
+
+
 def check_known(args: Mapping[str, Sequence[str]], allowed: set[str] | frozenset[str]) -> None:
     unknown = sorted(k for k in args if k not in allowed)
     if unknown:
