@@ -30,7 +30,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .planning import Planning, read_figures, thresholds
     from .resources import resource_dir
     from .store.factory import open_store
-    from .web import api, coverage, derived, embed, errors, finder, http, pages
+    from .web import api, coverage, derived, embed, errors, finder, http, pages, planner
 
     settings = load_settings(config)
     instance = Path(settings.instance_path).resolve() if settings.instance_path else None
@@ -59,6 +59,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(embed.bp)
     app.register_blueprint(finder.bp)
+    app.register_blueprint(planner.bp)
     if settings.proxy_hops:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops,

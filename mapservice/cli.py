@@ -1,4 +1,4 @@
-"""The ``mapservice`` command: serve, check, settings."""
+"""The ``mapservice`` command: serve, check, coverage, settings."""
 
 from __future__ import annotations
 
@@ -102,6 +102,64 @@ def check(data_dir: Path | None) -> None:
         located = sum(1 for _, geom in features if geom is not None)
         click.echo(f"  {layer_id}: {len(features)} features ({located} with a location)")
     click.echo(f"data {directory}: OK")
+
+
+@main.command()
+@click.option("--city", default=None, help="City whose districts to rank, e.g. jena.")
+@click.option("--land", type=click.Choice(["14", "16"]), default=None,
+              help="Rank the municipalities of a Land instead: 16 Thüringen, 14 Sachsen.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "geojson", "json"]), default="csv",
+              show_default=True)
+@click.option("--lang", type=click.Choice(["de", "en"]), default="de", show_default=True,
+              help="Language of the reasons in CSV.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file (written whole or not at all) [default: standard output].")
+def coverage(city: str | None, land: str | None, fmt: str, lang: str,
+             output: Path | None) -> None:
+    """Coverage metrics and gap ranking: per district of a city, or per municipality."""
+    from . import coverage_export as export
+    from . import create_app
+
+    if (city is None) == (land is None):
+        _fail(click.UsageError("give either --city (e.g. --city jena) or --land (14 or 16)"))
+    try:
+        app = create_app()
+    except USER_ERRORS as exc:
+        _fail(exc)
+    planning = app.extensions["mapservice.planning"]
+    columns: tuple[str, ...]
+    if city is not None:
+        found = planning.city(city)
+        if found is None:
+            known = ", ".join(c.key for c in planning.cities())
+            _fail(click.UsageError(f"--city: no districts of '{city}' are stored; "
+                                   f"cities with districts: {known}"))
+        rows = planning.districts(found)
+        key, columns, id_field = "districts", export.DISTRICT_COLUMNS, "id"
+        extra: dict[str, Any] = {"city": {"key": found.key, "name": found.name, "ags": found.ags}}
+    else:
+        rows = planning.municipalities(land)
+        key, columns, id_field = "municipalities", export.MUNICIPALITY_COLUMNS, "ags"
+        extra = {"land": land}
+    extra["thresholds"] = export.thresholds_json(planning.thresholds)
+    if fmt == "csv":
+        text = export.csv_text(rows, columns, lang)
+    elif fmt == "geojson":
+        text = export.geojson_text(rows, id_field, extra) + "\n"
+    else:
+        text = export.json_text(key, rows, extra) + "\n"
+    app.extensions["mapservice.store"].close()
+    if output is None:
+        sys.stdout.write(text)
+        return
+    tmp = output.with_name(f".{output.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8", newline="")
+        tmp.replace(output)  # a reader never sees half a file
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        _fail(exc)
+    click.echo(f"{output}: {len(rows)} rows", err=True)
 
 
 @main.command("settings")

@@ -227,3 +227,54 @@ def focus_bounds(geometries: Sequence[tuple[float, float, float, float]]
         return None
     return (min(g[0] for g in geometries), min(g[1] for g in geometries),
             max(g[2] for g in geometries), max(g[3] for g in geometries))
+
+
+CHOROPLETH = Template("""
+{% macro script(this, kwargs) %}
+    DSM.planner({{ this.map_name }}, {{ this.config|tojson }});
+{% endmacro %}
+""")
+
+
+class ChoroplethLoader(folium.MacroElement):
+    """Emits the call that fetches the coverage GeoJSON and colours it by the chosen metric."""
+
+    _template = CHOROPLETH
+
+    def __init__(self, map_name: str, config: dict[str, object]) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "ChoroplethLoader"
+        self.map_name = map_name
+        self.config = config
+
+
+def build_choropleth(config: dict[str, object],
+                     bounds: tuple[float, float, float, float] | None, tiles: Tiles | None,
+                     static: Callable[[str], str], lang: str) -> MapParts:
+    """The planner's choropleth: a Folium map whose one layer is coloured by a metric.
+
+    ``config`` carries the data URL, the metric, its classes and colours and the texts; the
+    classes come from the server so that map, table and bar chart agree.
+    """
+    fmap = folium.Map(location=None, tiles=None, control_scale=True, width="100%",
+                      height="100%", maxZoom=tiles.max_zoom if tiles else 19)
+    if tiles is not None:
+        folium.TileLayer(tiles=tiles.url, attr=tiles.attribution, max_zoom=tiles.max_zoom,
+                         name=texts(lang)["map"], control=False).add_to(fmap)
+    if bounds is not None:
+        minx, miny, maxx, maxy = bounds
+        fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    Fullscreen(  # type: ignore[no-untyped-call]
+        position="topleft", title="Vollbild" if lang == "de" else "Full screen",
+        title_cancel="Vollbild beenden" if lang == "de" else "Exit full screen",
+    ).add_to(fmap)
+    ChoroplethLoader(fmap.get_name(), config).add_to(fmap)
+    root = fmap.get_root()
+    assert isinstance(root, folium.Figure)
+    root.render()
+    css, js = _assets(fmap, static)
+    js.append(static("js/dsm-planner.js"))
+    css.append(static("css/dsm-map.css"))
+    # Built from our configuration and escaped JSON (tojson), never from raw data.
+    return MapParts(css=css, js=js, html=Markup(root.html.render()),  # noqa: S704
+                    script=Markup(root.script.render()), layers=[])  # noqa: S704

@@ -124,7 +124,7 @@ def prevention_coverage(municipality: Mapping[str, Any],
 # Per district
 
 
-def _officers_of(offices: list[Mapping[str, Any]]) -> set[str]:
+def _officers_of(offices: Sequence[Mapping[str, Any]]) -> set[str]:
     return {str(o["name"]) for office in offices for o in (office.get("officers") or ())
             if o.get("name")}
 
@@ -160,9 +160,10 @@ def _officer_metrics(districts: gpd.GeoDataFrame, offices: gpd.GeoDataFrame
             def load(values: Mapping[str, Any], served: set[str] = served,
                      officers: int = officers) -> float | None:
                 parts = [values.get(d) for d in served]
-                if any(p is None for p in parts):
+                known = [float(p) for p in parts if p is not None]
+                if len(known) < len(parts):
                     return None
-                return round(sum(parts) / officers, 1)
+                return round(sum(known) / officers, 1)
 
             out[str(fid)] = {"officer_recorded": "yes", "officers": officers,
                              "responsible_offices": sorted(o["id"] for o in responsible),
@@ -182,15 +183,14 @@ def _grid(geom: shapely.Geometry, cell: float) -> np.ndarray:
     minx, miny, maxx, maxy = geom.bounds
     xs = np.arange(np.floor(minx / cell) * cell + cell / 2, maxx, cell)
     ys = np.arange(np.floor(miny / cell) * cell + cell / 2, maxy, cell)
-    gx, gy = np.meshgrid(xs, ys)
-    gx, gy = gx.ravel(), gy.ravel()
+    mesh_x, mesh_y = np.meshgrid(xs, ys)
+    gx, gy = mesh_x.ravel(), mesh_y.ravel()
     shapely.prepare(geom)
     inside = shapely.contains_xy(geom, gx, gy)
-    points = np.column_stack([gx[inside], gy[inside]])
-    if len(points) == 0:  # smaller than one cell: its representative point stands for it
+    if not inside.any():  # smaller than one cell: its representative point stands for it
         rp = geom.representative_point()
-        points = np.array([[rp.x, rp.y]])
-    return points
+        return np.array([[rp.x, rp.y]])
+    return np.column_stack([gx[inside], gy[inside]])
 
 
 def _nearest_distance(points: np.ndarray, sites: np.ndarray) -> np.ndarray:

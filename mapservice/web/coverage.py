@@ -40,11 +40,11 @@ def _attachment(body: str, mimetype: str, filename: str) -> Response:
     return response
 
 
-def find_city(planning: Planning, wanted: str) -> City:
+def find_city(planning: Planning, wanted: str, parameter: str = "city") -> City:
     city = planning.city(wanted)
     if city is None:
         known = ", ".join(c.key for c in planning.cities())
-        raise ApiError(404, "NotFound", f"Parameter 'city': no districts of '{wanted}' are "
+        raise ApiError(404, "NotFound", f"Parameter '{parameter}': no districts of '{wanted}' are "
                                         f"stored. Cities with districts: {known}")
     return city
 

@@ -1,0 +1,142 @@
+/* District Safety Map, planner page: colours districts or municipalities by one metric.
+ *
+ * The classes and colours come from the server (the table and the bar chart use the same), so
+ * this file only looks a value up. Unknown values get the hatch pattern defined in the page,
+ * never the colour of zero. Data values reach the page only through textContent.
+ */
+(function () {
+  "use strict";
+
+  var DSM = (window.DSM = window.DSM || {});
+
+  function el(tag, text, cls) {
+    var node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (cls) node.className = cls;
+    return node;
+  }
+
+  function escapeText(text) {
+    var div = document.createElement("div");
+    div.textContent = String(text);
+    return div.innerHTML;
+  }
+
+  function fillOf(cfg, value) {
+    var classes = cfg.classes;
+    if (cfg.metric.kind === "category") {
+      for (var i = 0; i < classes.length; i++) {
+        if (classes[i].value === (value === undefined ? null : value)) return classes[i].colour;
+      }
+      return cfg.hatch;
+    }
+    if (value === null || value === undefined) return cfg.hatch;
+    for (var j = 0; j < classes.length; j++) {
+      if (value <= classes[j].upper) return classes[j].colour;
+    }
+    return classes.length ? classes[classes.length - 1].colour : cfg.hatch;
+  }
+
+  function formatValue(cfg, value) {
+    if (value === null || value === undefined) {
+      if (cfg.metric.kind !== "category") return null;
+    }
+    if (cfg.metric.kind === "category") {
+      var label = cfg.labels[String(value)];
+      return label === undefined ? String(value) : label;
+    }
+    var number = value * (cfg.metric.scale || 1);
+    var locale = cfg.lang === "en" ? "en-GB" : "de-DE";
+    if (cfg.metric.kind === "share") return Math.round(number) + " %";
+    var text = number.toLocaleString(locale, { maximumFractionDigits: Math.abs(number) < 100 ? 2 : 0 });
+    return cfg.metric.unit ? text + " " + cfg.metric.unit : text;
+  }
+
+  function popup(cfg, p) {
+    var box = el("div", null, "dsm-popup");
+    box.appendChild(el("h3", p.name || ""));
+    var dl = el("dl");
+    box.appendChild(dl);
+    function row(label, value) {
+      dl.appendChild(el("dt", label));
+      var dd = el("dd");
+      if (value === null || value === undefined || value === "") {
+        dd.appendChild(el("span", cfg.t.unknown, "dsm-unknown"));
+      } else if (value instanceof Node) {
+        dd.appendChild(value);
+      } else {
+        dd.textContent = String(value);
+      }
+      dl.appendChild(dd);
+    }
+    row(cfg.metric.label, formatValue(cfg, p[cfg.metric.id]));
+    row(cfg.t.rank, p.gap_rank === null ? null : p.gap_rank + " (" + cfg.t.score + " " + p.gap_score + ")");
+    function reasons(items) {
+      if (!items || !items.length) return "–";
+      var ul = el("ul");
+      items.forEach(function (item) { ul.appendChild(el("li", item[cfg.lang] || item.de)); });
+      return ul;
+    }
+    row(cfg.t.misses, reasons(p.gap_misses));
+    if (p.gap_unknown && p.gap_unknown.length) row(cfg.t.unknown_criteria, reasons(p.gap_unknown));
+    return box;
+  }
+
+  DSM.planner = function (map, cfg) {
+    window.mapReady = false;
+    window.dsmCounts = {};
+    window.dsmFills = {};
+    var status = document.getElementById(cfg.statusId);
+    cfg.attributions.forEach(function (text) {
+      map.attributionControl.addAttribution(escapeText(text));
+    });
+    var byId = {};
+    fetch(cfg.url, { headers: { Accept: "application/geo+json" }, credentials: "omit" })
+      .then(function (r) {
+        if (!r.ok) throw new Error(cfg.url + ": HTTP " + r.status);
+        return r.json();
+      })
+      .then(function (fc) {
+        var n = 0;
+        var layer = L.geoJSON(fc, {
+          style: function (feature) {
+            var value = feature.properties[cfg.metric.id];
+            var fill = fillOf(cfg, value);
+            window.dsmFills[feature.id] = fill;
+            var unknown = fill === cfg.hatch;
+            return { color: unknown ? "#616161" : "#37474f", weight: unknown ? 1 : 0.8,
+                     dashArray: unknown ? "4 3" : null, fillColor: fill, fillOpacity: unknown ? 1 : 0.75 };
+          },
+          onEachFeature: function (feature, lyr) {
+            n += 1;
+            byId[feature.id] = lyr;
+            var p = feature.properties;
+            var shown = formatValue(cfg, p[cfg.metric.id]);
+            lyr.bindTooltip(el("span", (p.name || "") + ": " + (shown === null ? cfg.t.unknown : shown)), { sticky: true });
+            lyr.bindPopup(popup(cfg, p), { maxWidth: 340 });
+          }
+        }).addTo(map);
+        window.dsmCounts.choropleth = n;
+        // The table's "show on map" buttons: keyboard users reach every area this way.
+        Array.prototype.forEach.call(document.querySelectorAll("button[data-fid]"), function (button) {
+          var lyr = byId[button.getAttribute("data-fid")];
+          if (!lyr) return;
+          button.hidden = false;
+          button.addEventListener("click", function () {
+            map.fitBounds(lyr.getBounds(), { maxZoom: 14 });
+            lyr.openPopup(lyr.getBounds().getCenter());
+            document.getElementById(cfg.mapId).scrollIntoView({ block: "nearest" });
+          });
+        });
+        if (!cfg.fitted && layer.getBounds().isValid()) map.fitBounds(layer.getBounds());
+        if (status) status.textContent = "";
+        window.mapReady = true;
+      })
+      .catch(function (err) {
+        if (status) status.textContent = cfg.t.load_error;
+        window.mapError = String(err);
+        window.mapReady = true;
+        if (window.console) console.error(err);
+      });
+  };
+})();

@@ -1,0 +1,117 @@
+"""The planner page in a real headless Chromium against `mapservice serve` on 127.0.0.1.
+
+The walk of the issue: a planner opens /planner, picks "distance to nearest office", sees
+Jena's districts ranked with reasons, downloads the CSV, and switches to Thuringia.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from browser import Browser, browser_fixture, browser_output_fixture, wait_until  # noqa: F401 - fixtures
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
+
+from conftest import Server
+
+pytestmark = pytest.mark.e2e
+
+READY = "window.mapReady === true"
+HATCH = "url(#dsm-hatch)"
+
+
+def _host(server: Server) -> str:
+    return urlsplit(server.url).netloc
+
+
+def test_planner_walk_distance_ranking_csv_and_thuringia(browser: Browser, live_server: Server,
+                                                         browser_output: Path) -> None:
+    browser.load(live_server.url + "/planner", wait_for_js=READY, timeout=60)
+    assert browser.js("return window.mapError || null") is None
+    assert "Jena" in browser.find("h1").text
+    # Pick the metric with the keyboard-usable form, as a planner would.
+    Select(browser.find("#pl-metric")).select_by_value("distance_mean_m")
+    browser.find(".pl-form button[type=submit]").click()
+    wait_until(lambda: "metric=distance_mean_m" in browser.driver.current_url, timeout=10)
+    browser.load(browser.driver.current_url, wait_for_js=READY, timeout=60)
+    assert browser.console_errors() == []
+    assert browser.foreign_hosts(_host(live_server)) == set(), browser.requested_urls()
+    assert browser.js("return window.dsmCounts.choropleth") == 30
+    # Every district is coloured; none is hatched here (Jena has located offices).
+    fills = browser.js("return window.dsmFills")
+    assert len(fills) == 30 and HATCH not in fills.values()
+    assert len(set(fills.values())) >= 3  # a real choropleth, not one colour
+    # The SVG paths carry the fills the legend names.
+    painted = browser.js("""return Array.from(document.querySelectorAll('path.leaflet-interactive'))
+                            .map(function (p) { return p.getAttribute('fill'); });""")
+    assert len(painted) == 30 and set(painted) == set(fills.values())
+    # The table: ranked, with reasons in words.
+    rows = browser.find_all(".pl-table tbody tr")
+    assert len(rows) == 30
+    first = rows[0].text
+    assert "Gehentfernung" in first or "Kein" in first
+    assert browser.find(".pl-table th[aria-sort]").text.startswith("Rang")
+    browser.screenshot(browser_output / "planner-jena-distance.png")
+
+    # Sorting by the distance column is a link: keyboard users follow it with Enter.
+    link = next(a for a in browser.find_all(".pl-table thead a")
+                if a.text.startswith("Mittlere Entfernung"))
+    link.send_keys(Keys.ENTER)
+    wait_until(lambda: "sort=distance_mean_m" in browser.driver.current_url, timeout=10)
+    browser.load(browser.driver.current_url, wait_for_js=READY, timeout=60)
+    header = browser.find(".pl-table th[aria-sort]")
+    assert header.get_attribute("aria-sort") == "descending"
+    cells = [r.find_elements("css selector", "td.pl-chosen")[0].text
+             for r in browser.find_all(".pl-table tbody tr")]
+    metres = [int(c.replace(".", "").removesuffix(" m")) for c in cells]
+    assert metres == sorted(metres, reverse=True)
+
+    # "show on the map" buttons appear once the map has loaded and zoom to the district.
+    button = browser.find(".pl-table tbody tr button.pl-show")
+    assert button.is_displayed()
+    button.send_keys(Keys.ENTER)
+    wait_until(lambda: browser.find_all(".leaflet-popup-content"), timeout=5)
+
+    # The CSV download: the link's target answers with the same ranking.
+    href = browser.find("a[download]").get_attribute("href")
+    response = requests.get(href, timeout=30)
+    assert response.headers["Content-Type"].startswith("text/csv")
+    table = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert len(table) == 30 and table[0]["gap_rank"] == "1"
+
+    # Thuringia: large towns without a known prevention body, with the survey beside it.
+    Select(browser.find("#pl-area")).select_by_value("land-16")
+    Select(browser.find("#pl-metric")).select_by_value("gap_score") if browser.find_all(
+        "#pl-metric option[value=gap_score]") else None
+    browser.find(".pl-form button[type=submit]").click()
+    wait_until(lambda: "area=land-16" in browser.driver.current_url, timeout=10)
+    browser.load(browser.driver.current_url, wait_for_js=READY, timeout=60)
+    assert browser.console_errors() == []
+    assert browser.js("return window.dsmCounts.choropleth") == 849
+    top = browser.find(".pl-table tbody tr").text
+    assert "Erfurt" in top and "Kein Präventionsgremium bekannt" in top
+    survey = browser.find("#survey-h").find_element("xpath", "..").text
+    assert "36" in survey and "24" in survey and "Erfurt" in survey
+    browser.screenshot(browser_output / "planner-thueringen.png")
+
+
+def test_unknown_is_hatched_not_zero(browser: Browser, live_server: Server,
+                                     browser_output: Path) -> None:
+    # Leipzig: no office of the city is recorded, so every distance is unknown.
+    browser.load(live_server.url + "/planner?area=leipzig&metric=distance_mean_m&lang=en",
+                 wait_for_js=READY, timeout=60)
+    assert browser.console_errors() == []
+    fills = browser.js("return window.dsmFills")
+    assert len(fills) == 63 and set(fills.values()) == {HATCH}
+    cells = browser.find_all(".pl-table td.pl-chosen")
+    assert cells and all(c.text == "unknown" for c in cells)
+    assert browser.find(".dsm-legend").text.count("unknown") >= 1
+    bars = browser.js("""return Array.from(document.querySelectorAll('.pl-chart rect'))
+                         .map(function (r) { return r.getAttribute('fill'); });""")
+    assert bars and set(bars) == {HATCH}
+    browser.screenshot(browser_output / "planner-leipzig-unknown.png")
