@@ -133,45 +133,49 @@ def _officer_metrics(districts: gpd.GeoDataFrame, offices: gpd.GeoDataFrame
                      ) -> dict[str, dict[str, Any]]:
     """Responsible officer per district: recorded yes / no / unknown, and the load per officer.
 
-    "yes": an office with named officers lists the district in ``serves_districts``.
+    "yes": a contact-officer entry lists the district in ``serves_districts``; the number of
+    officers is that of the named officers, unknown when an entry names none.
     "no": not listed although every contact-officer entry of the city says which districts it
     serves (the city's register is complete as far as the data can tell).
     "unknown": not listed, and the city has no contact-officer entries or one whose districts
     are unknown. The load is the households (population) of all districts the responsible
-    offices serve, divided by their officers, so two districts sharing one officer share him.
+    entries serve, divided by their officers, so two districts sharing one officer share him.
     """
-    officer_offices = [
-        {**row, "id": fid} for fid, row in offices.drop(columns="geometry").iterrows()
-        if row.get("kind") in OFFICER_KINDS and row.get("officers")
+    # Cells through _value: a pandas row of strings turns a missing list into NaN.
+    entries = [
+        {**{k: _value(v) for k, v in row.items()}, "id": fid}
+        for fid, row in offices.drop(columns="geometry").iterrows()
+        if row.get("kind") in OFFICER_KINDS
     ]
     by_city: dict[str, list[dict[str, Any]]] = {}
-    for office in officer_offices:
-        by_city.setdefault(str(office.get("city_ags")), []).append(office)
+    for entry in entries:
+        by_city.setdefault(str(entry.get("city_ags")), []).append(entry)
     households = {fid: _value(v) for fid, v in districts["households"].items()}
     population = {fid: _value(v) for fid, v in districts["population"].items()}
     out: dict[str, dict[str, Any]] = {}
     for fid, city_ags in districts["city_ags"].items():
-        responsible = [o for o in officer_offices if fid in (o.get("serves_districts") or ())]
-        city_entries = by_city.get(str(city_ags), [])
+        responsible = [e for e in entries if fid in (e.get("serves_districts") or ())]
         if responsible:
-            served = {d for o in responsible for d in o.get("serves_districts") or ()}
-            officers = len(_officers_of(responsible))
+            served = {d for e in responsible for d in e.get("serves_districts") or ()}
+            named = all(e.get("officers") for e in responsible)
+            officers = len(_officers_of(responsible)) if named else None
 
             def load(values: Mapping[str, Any], served: set[str] = served,
-                     officers: int = officers) -> float | None:
+                     officers: int | None = officers) -> float | None:
                 parts = [values.get(d) for d in served]
                 known = [float(p) for p in parts if p is not None]
-                if len(known) < len(parts):
+                if not officers or len(known) < len(parts):
                     return None
                 return round(sum(known) / officers, 1)
 
             out[str(fid)] = {"officer_recorded": "yes", "officers": officers,
-                             "responsible_offices": sorted(o["id"] for o in responsible),
+                             "responsible_offices": sorted(e["id"] for e in responsible),
                              "households_per_officer": load(households),
                              "residents_per_officer": load(population)}
             continue
-        complete = bool(city_entries) and all(o.get("serves_districts") is not None
-                                              for o in city_entries)
+        city_entries = by_city.get(str(city_ags), [])
+        complete = bool(city_entries) and all(e.get("serves_districts") is not None
+                                              for e in city_entries)
         out[str(fid)] = {"officer_recorded": "no" if complete else "unknown",
                          "officers": 0 if complete else None, "responsible_offices": [],
                          "households_per_officer": None, "residents_per_officer": None}
