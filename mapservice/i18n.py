@@ -7,6 +7,7 @@ LANGS = ("de", "en")
 TEXT: dict[str, dict[str, str]] = {
     "de": {
         "districts": "Ortsteile",
+        "statistical-districts": "Statistische Bezirke",
         "contact-offices": "Kontaktbereichsbeamte und Sprechstunden",
         "graffiti-zones": "Legale Graffitiflächen",
         "video-surveillance": "Videoüberwachung",
@@ -81,6 +82,7 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "en": {
         "districts": "Districts",
+        "statistical-districts": "Statistical districts",
         "contact-offices": "Contact officers and office hours",
         "graffiti-zones": "Legal graffiti zones",
         "video-surveillance": "Video surveillance",

@@ -65,6 +65,7 @@ LAT_RANGE = (47.0, 55.0)
 # Output file names, in the order the summary is printed.
 COLLECTIONS = (
     "districts",
+    "statistical-districts",
     "municipalities",
     "contact-offices",
     "prevention-bodies",
@@ -72,7 +73,7 @@ COLLECTIONS = (
     "video-surveillance",
 )
 PROGRAMME_FIGURES = "programme_figures.csv"
-STATBEZ = "jena_statistische_bezirke.geojson"
+STATBEZ = "jena_statistische_bezirke.geojson"  # raw input of `statistical-districts`
 
 
 class BuildError(Exception):
@@ -271,12 +272,16 @@ def rfc7946_geometry(raw: Mapping[str, Any]) -> Geometry:
 _TRANSFORMERS: dict[int, Transformer] = {}
 
 
-def area_km2(geometry: Mapping[str, Any], epsg: int) -> float:
-    """Area in km² computed in the metric CRS ``epsg`` (ETRS89 / UTM), rounded to 2 decimals."""
+def projected(geometry: Mapping[str, Any], epsg: int) -> shapely.Geometry:
+    """The lon/lat geometry in the metric CRS ``epsg`` (ETRS89 / UTM)."""
     if epsg not in _TRANSFORMERS:
         _TRANSFORMERS[epsg] = Transformer.from_crs("EPSG:4326", f"EPSG:{epsg}", always_xy=True)
-    projected = shapely.transform(shape(geometry), _TRANSFORMERS[epsg].transform, interleaved=False)
-    return round(float(projected.area) / 1e6, 2)
+    return shapely.transform(shape(geometry), _TRANSFORMERS[epsg].transform, interleaved=False)
+
+
+def area_km2(geometry: Mapping[str, Any], epsg: int) -> float:
+    """Area in km² computed in the metric CRS ``epsg`` (ETRS89 / UTM), rounded to 2 decimals."""
+    return round(float(projected(geometry, epsg).area) / 1e6, 2)
 
 
 def make_feature(
@@ -527,6 +532,16 @@ OSM_DISTRICTS = (
 )
 JENA_STATBEZ_COUNT = 41
 JENA_HOUSEHOLDS_DATE = "2016-12-31"
+# Same repository and commit as the Ortsteile (data/statbez.geojson was added with them, in
+# d9405ab5 on 2017-11-04): the state of the source is that of the Ortsteile, Nov 2017.
+JENA_STATBEZ_VERIFIED_ON = JENA.verified_on
+JENA_STATBEZ_SOURCE = (
+    "Stadt Jena, opendata.jena.de: statistische Bezirke (via "
+    "OffenesJena/jenathon-privathaushalte-jena); Haushalte: statistische Privathaushalte "
+    "31.12.2016"
+)
+# The raw file's ortsteil_overlap_share is rounded to 3 decimals; the build recomputes it.
+OVERLAP_TOLERANCE = 0.001
 
 MUNICIPALITIES_FILE = "gemeinden_thueringen_sachsen_vg250.geojson"
 MUNICIPALITIES_COUNT = 1275
@@ -722,7 +737,6 @@ def _jena_households(src: Path, ortsteile: set[str], build: Build) -> dict[str, 
             "Ortsteilen."
         )
         out[name] = (sum(hh for *_, hh in items), note)
-    build.copies[STATBEZ] = (src / STATBEZ).read_bytes()
     build.inputs[STATBEZ] = file_sha256(src / STATBEZ)
     return out
 
@@ -787,6 +801,93 @@ def build_districts(src: Path, build: Build) -> None:
         raise BuildError(f"districts: ids not unique: {', '.join(duplicates)}")
     features.sort(key=lambda f: str(f["id"]))
     build.collections["districts"] = features
+
+
+def _whole_number(value: Any, where: str, column: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BuildError(f"{where}: {column} {value!r} is not a whole number")
+    return value
+
+
+def build_statistical_districts(src: Path, build: Build) -> None:
+    """Jena's statistical districts with households and the Ortsteil each overlaps most.
+
+    ``ortsteil_main`` and ``ortsteil_overlap_share`` were computed when the raw file was made;
+    both are recomputed here from the polygons (EPSG:25832) and the build fails if they differ.
+    The households of each Jena Ortsteil must equal the sum over the statistical districts
+    assigned to it (the same rule :func:`_jena_households` applies).
+    """
+    layer = build.layers["statistical-districts"]
+    city_polygon = _check_city(build, JENA.city, JENA.city_ags, STATBEZ)
+    ortsteile = {
+        str(f["properties"]["name"]): f
+        for f in build.collections["districts"]
+        if f["properties"]["city_ags"] == JENA.city_ags
+    }
+    metric = {name: projected(f["geometry"], JENA.epsg) for name, f in ortsteile.items()}
+    features: list[Feature] = []
+    households: dict[str, int] = defaultdict(int)
+    for raw in read_features(src / STATBEZ, JENA_STATBEZ_COUNT):
+        p = raw["properties"]
+        where = f"{STATBEZ}, statbez {p.get('statbez_nr')!r}"
+        number = _whole_number(p.get("statbez_nr"), where, "statbez_nr")
+        total, one, one_60 = (
+            _whole_number(p.get(column), where, column)
+            for column in ("hh_total_2016", "hh_1person_2016", "hh_1person_60plus_2016")
+        )
+        if not total >= one >= one_60 >= 0:
+            raise BuildError(
+                f"{where}: households {total} / 1 person {one} / 1 person 60+ {one_60} "
+                "do not nest"
+            )
+        main = p.get("ortsteil_main")
+        if main not in ortsteile:
+            raise BuildError(f"{where}: ortsteil_main {main!r} is not an Ortsteil of Jena")
+        geometry = rfc7946_geometry(raw["geometry"])
+        if not city_polygon.buffer(0.005).contains(shape(geometry).representative_point()):
+            raise BuildError(f"{where}: lies outside {JENA.city} ({JENA.city_ags})")
+        own = projected(geometry, JENA.epsg)
+        shares = {name: own.intersection(poly).area / own.area for name, poly in metric.items()}
+        best = max(shares, key=shares.__getitem__)
+        share = p.get("ortsteil_overlap_share")
+        if not isinstance(share, (int, float)) or isinstance(share, bool):
+            raise BuildError(f"{where}: ortsteil_overlap_share {share!r} is not a number")
+        if best != main or abs(shares[best] - share) > OVERLAP_TOLERANCE:
+            raise BuildError(
+                f"{where}: ortsteil_main {main!r} with share {share} does not match the "
+                f"polygons (largest overlap: {best!r}, {shares[best]:.3f})"
+            )
+        households[main] += total
+        values = {
+            "id": f"{slugify(JENA.city)}-statbez-{number}",
+            "name": p.get("statbez_name"),
+            "number": number,
+            "city": JENA.city,
+            "city_ags": JENA.city_ags,
+            "district": str(ortsteile[main]["id"]),
+            "district_overlap_share": float(share),
+            "households": total,
+            "households_1person": one,
+            "households_1person_60plus": one_60,
+            "households_date": JENA_HOUSEHOLDS_DATE,
+            "source": JENA_STATBEZ_SOURCE,
+            "verified_on": JENA_STATBEZ_VERIFIED_ON,
+        }
+        features.append(make_feature(layer, values, geometry, where))
+    for name, feature in ortsteile.items():
+        if feature["properties"]["households"] != households.get(name, 0):
+            raise BuildError(
+                f"{STATBEZ}: the statistical districts of {name!r} sum to "
+                f"{households.get(name, 0)} households, the district has "
+                f"{feature['properties']['households']}"
+            )
+    ids = [str(f["id"]) for f in features]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise BuildError(f"statistical-districts: ids not unique: {', '.join(duplicates)}")
+    features.sort(key=lambda f: str(f["id"]))
+    build.collections["statistical-districts"] = features
+    build.stats["statistical_districts_households"] = sum(households.values())
 
 
 def _parse_officers(row: CsvRow) -> list[dict[str, str | None]] | None:
@@ -979,6 +1080,7 @@ def run_build(src: Path, layers_dir: Path) -> Build:
     build = Build(layers={layer_id: load_layer(layers_dir, layer_id) for layer_id in COLLECTIONS})
     build_municipalities(src, build)
     build_districts(src, build)
+    build_statistical_districts(src, build)
     build_contact_offices(src, build)
     build_prevention_bodies(src, build)
     # No published locations exist for these two; nothing may be invented.
@@ -1052,6 +1154,9 @@ YYYY) — not the date of a download, a copy or this build:
   (`source_date` in the seed CSV, e.g. `2025-08`); for the two police stations, the
   OpenStreetMap state of the extract, `2014-12`;
 - Jena Ortsteile: `2017-11` (the dataset was taken from opendata.jena.de in Nov 2017);
+- Jena statistical districts: `2017-11` (taken with the Ortsteile: the geometry file was added
+  to the same repository in the same commit, on 2017-11-04); the household figures have their
+  own date in `households_date`;
 - Leipzig Ortsteile: `2023-03` (OSM extract; the file was last changed on 2023-03-09);
 - Chemnitz Stadtteile: `2016-01` (Overpass extract, committed on 2016-01-21). The file was
   changed again on 2022-08-02, but a spot check of five Stadtteile against the 2016 version
@@ -1071,7 +1176,7 @@ YYYY) — not the date of a download, a copy or this build:
 - `contact-offices.geojson`, `prevention-bodies.geojson`, `programme_figures.csv`: facts from
   public statements of public bodies (source document per feature / row); the coordinates of
   three contact offices come from OpenStreetMap (ODbL 1.0).
-- `jena_statistische_bezirke.geojson`: Stadt Jena, opendata.jena.de, **licence not verified**.
+- `statistical-districts.geojson`: Stadt Jena, opendata.jena.de, **licence not verified**.
 - `graffiti-zones.geojson`, `video-surveillance.geojson`: empty.
 
 Attribution to show with the data:
@@ -1119,9 +1224,9 @@ and Chemnitz ({s["districts_Chemnitz"]}).
   (`households_date` 2016-12-31). **Approximate:** each of the 41 statistical districts was
   counted wholly to the Ortsteil it overlaps most by area, and the 41 districts do not nest
   exactly in the 30 Ortsteile; `households_note` names the statistical districts summed for each
-  Ortsteil and how much of each lies inside it. The build re-derives every sum from
-  `jena_statistische_bezirke.geojson` and fails if it differs from the raw value; the total,
-  61,012, is the city total.
+  Ortsteil and how much of each lies inside it. The build re-derives every sum from the raw
+  `jena_statistische_bezirke.geojson` (served as `statistical-districts`, see below) and fails
+  if it differs from the raw value; the total, 61,012, is the city total.
 - **area_km2:** computed by this script from the polygon in ETRS89 / UTM — EPSG:25832 for Jena
   (Thuringia), EPSG:25833 for Leipzig and Chemnitz (Saxony) — rounded to 2 decimals;
   approximate. The `area_km2` attribute of the raw Jena file was *not* used: it is
@@ -1221,18 +1326,37 @@ Copy of the raw `seed_programme_figures.csv`, unchanged: network-level figures (
 with its reference date (`as_of`) and source document (`source_doc`, in `shared/seeds/`).
 Licence: facts from public statements; cite the document.
 
-## `jena_statistische_bezirke.geojson` — 41 features
+## `statistical-districts.geojson` — {len(c["statistical-districts"])} features
 
-Copy of the raw file of the same name, unchanged (kept for weighting by households later): the
-41 statistical districts of Jena with private households on 31.12.2016 (`hh_total_2016`,
-`hh_1person_2016`, `hh_1person_60plus_2016`) and the Ortsteil each overlaps most
-(`ortsteil_main`, `ortsteil_overlap_share`, computed when the raw file was made). Not rewritten:
-its rings keep the raw (clockwise) order.
+The statistical districts (statistische Bezirke) of Jena with private households on 31.12.2016:
+the weights for household-based figures (e.g. the distance to the nearest office in the
+planner).
 
-- **Origin:** GitHub `OffenesJena/jenathon-privathaushalte-jena`, commit
+- **Origin:** raw file `jena_statistische_bezirke.geojson`: GitHub
+  `OffenesJena/jenathon-privathaushalte-jena`, commit
   `fc481cf1e63dd64825adeb12cd5ee769eafdfd55`: geometry `data/statbez.geojson`, households
   `data/hh_priv.csv`, `data/hh_priv_1.csv`, `data/hh_priv_1_60plus.csv` (datasets of
   opendata.jena.de). Geometry state 2017, household figures 31.12.2016.
+- **id:** `jena-statbez-<number>`, e.g. `jena-statbez-11`, from the city's district number.
+- **Fields:** `name` = `statbez_name`, `number` = `statbez_nr` (the city's number); `city`
+  Jena, `city_ags` 16053000; `households` = `hh_total_2016` (private households),
+  `households_1person` = `hh_1person_2016` (one-person households),
+  `households_1person_60plus` = `hh_1person_60plus_2016` (one-person households of people aged
+  60 or more), all on 31.12.2016 (`households_date` 2016-12-31). Total households: \
+{s["statistical_districts_households"]:,},
+  the city total, equal to the sum over Jena's `districts`.
+- **district, district_overlap_share:** the id in `districts` of the Ortsteil the statistical
+  district overlaps most by area (raw `ortsteil_main`, mapped to the id by the same rule as the
+  `districts` ids), and the share of the statistical district's area that lies inside it (raw
+  `ortsteil_overlap_share`, 0–1, 3 decimals). Both were computed when the raw file was made;
+  this build recomputes them from the polygons in EPSG:25832 and fails if the Ortsteil differs
+  or the share is off by more than {OVERLAP_TOLERANCE}. The statistical districts do not nest
+  exactly in the Ortsteile: a share below 1 means that part of the statistical district lies in
+  other Ortsteile.
+- **Processing:** fields renamed as listed; rings re-ordered (RFC 7946); nothing else changed.
+  The build checks that every statistical district lies in Jena, that the household figures
+  nest (total ≥ one-person ≥ one-person 60+), and that each Jena Ortsteil's `households` equal
+  the sum over the statistical districts assigned to it.
 - **Licence / attribution:** Stadt Jena, opendata.jena.de — **licence not verified, confirm
   before release**; "Datenquelle: Stadt Jena, opendata.jena.de (statistische Bezirke,
   statistische Privathaushalte)".
@@ -1255,8 +1379,6 @@ def summary(build: Build, name: str) -> str:
     stem = name.removesuffix(".geojson")
     if stem in build.collections:
         return f"{name}: {len(build.collections[stem])} features"
-    if name == STATBEZ:
-        return f"{name}: {JENA_STATBEZ_COUNT} features (copied unchanged)"
     if name == PROGRAMME_FIGURES:
         return f"{name}: {build.stats['programme_figures']} rows (copied unchanged)"
     return f"{name}: written"

@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 
 from conftest import get_json
 
-COLLECTIONS = {"districts", "municipalities", "contact-offices", "graffiti-zones",
-               "video-surveillance", "prevention-bodies"}
+COLLECTIONS = {"districts", "statistical-districts", "municipalities", "contact-offices",
+               "graffiti-zones", "video-surveillance", "prevention-bodies"}
 # Around Jena: Jena itself and its neighbours, but nothing in Saxony.
 JENA_BBOX = "11.50,50.85,11.70,50.98"
 
@@ -52,6 +52,7 @@ def test_collections_list_every_layer_with_extent_and_links(client: FlaskClient)
     # Nothing is invented: the layers without published locations are empty.
     assert by_id["graffiti-zones"]["numberOfFeatures"] == 0
     assert by_id["video-surveillance"]["numberOfFeatures"] == 0
+    assert by_id["statistical-districts"]["numberOfFeatures"] == 41
 
 
 def test_unknown_collection_is_404_json(client: FlaskClient) -> None:
@@ -76,6 +77,58 @@ def test_items_are_rfc7946_geojson_with_counts_and_timestamp(client: FlaskClient
         lon, lat = feature["geometry"]["coordinates"][0][0][0]
         assert 11.4 < lon < 11.8 and 50.8 < lat < 51.0  # lon first (RFC 7946)
     assert sum(f["properties"]["households"] for f in doc["features"]) == 61012
+
+
+def test_statistical_districts_of_jena_add_up_to_its_districts(client: FlaskClient) -> None:
+    import shapely
+    from shapely.geometry import shape
+
+    doc = get_json(client, "/api/collections/statistical-districts/items?limit=100")
+    assert doc["numberMatched"] == 41 and doc["numberReturned"] == 41
+    features = doc["features"]
+    # Default order: city, then the city's number of the statistical district.
+    assert [f["properties"]["number"] for f in features] == sorted(
+        f["properties"]["number"] for f in features)
+    districts = get_json(client, "/api/collections/districts/items?city=Jena&limit=100")
+    households = {f["id"]: f["properties"]["households"] for f in districts["features"]}
+    jena = shape(get_json(client, "/api/collections/municipalities/items/16053000")["geometry"])
+    assert sum(f["properties"]["households"] for f in features) == 61012
+    summed: dict[str, int] = {}
+    for feature in features:
+        props = feature["properties"]
+        assert feature["id"] == props["id"] == f"jena-statbez-{props['number']}"
+        assert props["city"] == "Jena" and props["city_ags"] == "16053000"
+        assert props["district"] in households  # a Jena district id
+        assert 0 < props["district_overlap_share"] <= 1
+        assert props["households"] >= props["households_1person"] >= (
+            props["households_1person_60plus"]) >= 0
+        assert props["households_date"] == "2016-12-31"
+        assert props["source"] and props["verified_on"]
+        summed[props["district"]] = summed.get(props["district"], 0) + props["households"]
+        geometry = shape(feature["geometry"])
+        assert geometry.geom_type in ("Polygon", "MultiPolygon") and geometry.is_valid
+        minx, miny, maxx, maxy = geometry.bounds
+        assert 11.4 < minx < maxx < 11.8 and 50.8 < miny < maxy < 51.0  # lon first (RFC 7946)
+        assert jena.buffer(0.005).contains(geometry.representative_point())
+        for polygon in getattr(geometry, "geoms", [geometry]):
+            assert shapely.is_ccw(polygon.exterior)  # RFC 7946 right-hand rule
+    # Each district's households are the sum over the statistical districts assigned to it.
+    assert summed == households and len(households) == 30
+    winzerla = get_json(client, "/api/collections/statistical-districts/items/jena-statbez-90")
+    assert winzerla["properties"]["name"] == "Winzerla"
+    assert winzerla["properties"]["district"] == "jena-winzerla"
+    assert winzerla["properties"]["households"] == 6483
+
+
+def test_statistical_districts_filter_by_district(client: FlaskClient) -> None:
+    doc = get_json(client, "/api/collections/statistical-districts/items?district=jena-neulobeda"
+                           "&properties=number,households")
+    assert sorted(f["properties"]["number"] for f in doc["features"]) == [62, 63, 131]
+    neulobeda = get_json(client, "/api/collections/districts/items/jena-neulobeda")
+    assert (sum(f["properties"]["households"] for f in doc["features"])
+            == neulobeda["properties"]["households"])
+    queryables = get_json(client, "/api/collections/statistical-districts/queryables")
+    assert {"district", "number", "households"} <= set(queryables["properties"])
 
 
 def test_bbox_selects_only_municipalities_around_jena(client: FlaskClient) -> None:
@@ -270,6 +323,9 @@ def test_openapi_document_is_valid_openapi_30(client: FlaskClient) -> None:
     names = {p.get("name") for p in doc["paths"]["/collections/municipalities/items"]["get"]
              ["parameters"]}
     assert {"land", "kind", "population"} <= names
+    names = {p.get("name") for p in doc["paths"]["/collections/statistical-districts/items"]
+             ["get"]["parameters"]}
+    assert {"district", "number", "households"} <= names
     assert client.get("/api/openapi?f=html").mimetype == "text/html"
 
 

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
+import pyogrio
 import pytest
+import shapely
 
 from conftest import LAYERS
 from mapservice import create_app
 from mapservice.catalog import CatalogError, load_catalog
+from mapservice.store.base import Query
+from mapservice.validation import ValidationError
 
 EXPECTED = ["contact-offices", "districts", "graffiti-zones", "municipalities",
-            "prevention-bodies", "video-surveillance"]
+            "prevention-bodies", "statistical-districts", "video-surveillance"]
 
 
 def test_shipped_catalog_declares_all_collections() -> None:
@@ -31,6 +36,10 @@ def test_shipped_catalog_declares_all_collections() -> None:
     for layer in catalog:
         assert layer.licence and layer.attribution and layer.title and layer.title_en
         assert layer.fields["source"].required and layer.fields["verified_on"].required
+    statistical = catalog["statistical-districts"]
+    assert statistical.fields["district"].type == "string"
+    assert statistical.fields["district"].references == "districts"  # on a plain string field
+    assert statistical.fields["district"].filterable
 
 
 @pytest.fixture
@@ -65,6 +74,8 @@ def _edit(path: Path, old: str, new: str) -> None:
          "default_sortby"),
         ("contact-offices.toml", 'references = "districts"', 'references = "streets"',
          "fields.serves_districts.items.references"),
+        ("statistical-districts.toml", 'references = "districts"', 'references = "wards"',
+         "fields.district.references"),
         ("districts.toml", 'pattern = "^[0-9]{8}$"', 'pattern = "^[0-9{8}$"',
          "fields.city_ags.pattern"),
         ("districts.toml", '[fields.name]\ntype = "string"', '[fields.name]\ntype = "string"\n[oops',
@@ -121,3 +132,64 @@ def test_an_existing_store_is_upgraded_to_a_grown_catalog(layers_copy: Path, tmp
     assert doc["properties"]["ward_note"] is None  # new field, old rows kept
     assert doc["properties"]["name"] == "Winzerla"
     assert second.extensions["mapservice.store"].state("districts").version == version + 1
+
+
+def test_an_existing_store_gets_a_new_layer_from_the_shipped_data(layers_copy: Path,
+                                                                  tmp_path: Path) -> None:
+    """A GeoPackage made before ``statistical-districts`` existed gets its table on start."""
+    instance = tmp_path / "instance"
+    new_layer = layers_copy / "statistical-districts.toml"
+    kept = new_layer.read_text()
+    new_layer.unlink()
+    first = create_app({"layers_path": str(layers_copy), "instance_path": str(instance)})
+    store = first.extensions["mapservice.store"]
+    assert "statistical-districts" not in first.extensions["mapservice.catalog"]
+    versions = {lid: store.state(lid).version for lid in ("districts", "municipalities")}
+    store.close()
+    conn = sqlite3.connect(instance / "mapservice.gpkg")
+    assert not conn.execute("SELECT 1 FROM gpkg_contents WHERE table_name = "
+                            "'statistical_districts'").fetchall()
+    conn.close()
+
+    new_layer.write_text(kept)
+    second = create_app({"layers_path": str(layers_copy), "instance_path": str(instance)})
+    client = second.test_client()
+    doc = client.get("/api/collections/statistical-districts/items?limit=100").get_json()
+    assert doc["numberMatched"] == 41
+    assert sum(f["properties"]["households"] for f in doc["features"]) == 61012
+    # The spatial index of the new table works, and nothing stored before was touched.
+    near = client.get("/api/collections/statistical-districts/items?bbox=11.55,50.87,11.58,50.89"
+                      ).get_json()
+    assert 0 < near["numberMatched"] < 41
+    store = second.extensions["mapservice.store"]
+    assert {lid: store.state(lid).version for lid in versions} == versions
+    assert store.state("statistical-districts").count == 41
+    layers = dict(pyogrio.list_layers(str(instance / "mapservice.gpkg")))
+    assert layers["statistical_districts"] == "MultiPolygon"
+
+
+def test_a_new_layer_must_reference_features_of_the_existing_store(layers_copy: Path,
+                                                                   tmp_path: Path) -> None:
+    """The shipped file of a new layer is checked against the districts *stored*, not shipped."""
+    instance = tmp_path / "instance"
+    new_layer = layers_copy / "statistical-districts.toml"
+    kept = new_layer.read_text()
+    new_layer.unlink()
+    first = create_app({"layers_path": str(layers_copy), "instance_path": str(instance)})
+    store = first.extensions["mapservice.store"]
+    others = [f for f in store.query("districts", Query(limit=1000)).features
+              if f.id != "jena-woellnitz"]
+    store.replace("districts", [(f.properties, shapely.from_geojson(f.geometry))
+                                for f in others])
+    store.close()
+
+    new_layer.write_text(kept)
+    with pytest.raises(ValidationError) as info:
+        create_app({"layers_path": str(layers_copy), "instance_path": str(instance)})
+    message = str(info.value)
+    assert "statistical-districts.geojson" in message and "'jena-woellnitz'" in message
+    assert "field 'district'" in message
+    conn = sqlite3.connect(instance / "mapservice.gpkg")
+    assert not conn.execute("SELECT 1 FROM gpkg_contents WHERE table_name = "
+                            "'statistical_districts'").fetchall()  # nothing half-written
+    conn.close()

@@ -22,7 +22,8 @@ def test_owslib_reads_landing_conformance_and_collections(live_server: Server) -
     assert ("http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"
             in api.conformance()["conformsTo"])
     ids = {c["id"] for c in api.collections()["collections"]}
-    assert {"districts", "municipalities", "contact-offices", "prevention-bodies"} <= ids
+    assert {"districts", "statistical-districts", "municipalities", "contact-offices",
+            "prevention-bodies"} <= ids
     districts = api.collection("districts")
     assert districts["itemType"] == "feature"
     queryables = api.collection_queryables("districts")
@@ -37,6 +38,21 @@ def test_owslib_items_with_bbox(live_server: Server) -> None:
     jena = api.collection_item("municipalities", "16053000")
     assert jena["properties"]["name"] == "Jena"
     assert jena["properties"]["boundary_date"] == "2016-01-01"
+
+
+def test_owslib_reads_the_statistical_districts(live_server: Server) -> None:
+    api = Features(f"{live_server.url}/api")
+    collection = api.collection("statistical-districts")
+    assert collection["itemType"] == "feature" and collection["title"] == "Statistische Bezirke"
+    minx, miny, maxx, maxy = collection["extent"]["spatial"]["bbox"][0]
+    assert 11.4 < minx < maxx < 11.8 and 50.8 < miny < maxy < 51.0  # Jena, lon/lat
+    assert "district" in api.collection_queryables("statistical-districts")["properties"]
+    result = api.collection_items("statistical-districts", limit=100)
+    assert result["numberMatched"] == 41 and len(result["features"]) == 41
+    assert sum(f["properties"]["households"] for f in result["features"]) == 61012
+    one = api.collection_item("statistical-districts", "jena-statbez-62")
+    assert one["properties"]["name"] == "Lobeda-West"
+    assert one["properties"]["district"] == "jena-neulobeda"
 
 
 def test_owslib_pages_to_the_last_feature_by_next_links(live_server: Server) -> None:

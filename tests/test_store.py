@@ -31,8 +31,9 @@ def test_store_is_created_in_the_instance_folder_not_the_package(app: Flask) -> 
 def test_gdal_reads_the_geopackage(app: Flask) -> None:
     path = str(gpkg_path(app))
     layers = {name: gtype for name, gtype in pyogrio.list_layers(path)}
-    assert set(layers) == {"districts", "municipalities", "contact_offices", "graffiti_zones",
-                           "video_surveillance", "prevention_bodies", "mapservice_layer_state"}
+    assert set(layers) == {"districts", "statistical_districts", "municipalities",
+                           "contact_offices", "graffiti_zones", "video_surveillance",
+                           "prevention_bodies", "mapservice_layer_state"}
     assert layers["municipalities"] == "MultiPolygon"
     assert layers["mapservice_layer_state"] is None  # a plain table, not a map layer
     info = pyogrio.read_info(path, layer="contact_offices")
@@ -43,6 +44,9 @@ def test_gdal_reads_the_geopackage(app: Flask) -> None:
     assert len(frame) == 132 and frame["id"].is_unique
     winzerla = frame[frame["id"] == "jena-winzerla"].iloc[0]
     assert winzerla["name"] == "Winzerla" and winzerla.geometry.is_valid
+    statistical = pyogrio.read_dataframe(path, layer="statistical_districts")
+    assert len(statistical) == 41 and statistical["households"].sum() == 61012
+    assert set(statistical["district"]) <= set(frame["id"])
     # GDAL's own spatial filter (which uses the R-tree) agrees with the API's bbox.
     near = pyogrio.read_dataframe(path, layer="municipalities", bbox=(11.5, 50.85, 11.7, 50.98))
     assert "16053000" in set(near["id"])

@@ -49,6 +49,7 @@ def test_shipped_data_passes_check() -> None:
     assert result.returncode == 0, result.stderr
     assert "municipalities: 1275 features" in result.stdout
     assert "districts: 132 features" in result.stdout
+    assert "statistical-districts: 41 features (41 with a location)" in result.stdout
 
 
 def bowtie(feature: Feature) -> None:
@@ -76,6 +77,10 @@ def unknown_district(feature: Feature) -> None:
     feature["properties"]["serves_districts"] = ["jena-atlantis"]
 
 
+def unknown_ortsteil(feature: Feature) -> None:
+    feature["properties"]["district"] = "jena-atlantis"
+
+
 def bad_date(feature: Feature) -> None:
     feature["properties"]["verified_on"] = "31.12.2018"
 
@@ -92,6 +97,9 @@ def bad_date(feature: Feature) -> None:
         ("contact-offices", "kobb-jena-lobeda", unknown_district, "serves_districts",
          "jena-atlantis"),
         ("municipalities", "14524190", bad_date, "verified_on", "not a date"),
+        # a reference on a plain string field, not a list
+        ("statistical-districts", "jena-statbez-90", unknown_ortsteil, "district",
+         "'jena-atlantis' is not a feature id of layer 'districts'"),
     ],
 )
 def test_broken_feature_is_named_with_file_feature_and_field(

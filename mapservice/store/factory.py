@@ -7,8 +7,9 @@ from pathlib import Path
 
 from ..catalog import Catalog
 from ..config import ConfigError, Settings
-from ..geodata import load_geodata
-from .base import Store
+from ..geodata import data_file, load_geodata
+from ..validation import ValidationError, check_references
+from .base import NewFeature, Store
 from .geopackage import GeoPackageStore
 
 
@@ -40,8 +41,34 @@ def open_store(settings: Settings, catalog: Catalog, instance_path: Path) -> Sto
             # shipped data, new fields start empty; nothing already stored is touched.
             new_layers = {}
             if missing_tables:
-                data = load_geodata(Catalog({lid: catalog[lid] for lid in missing_tables}),
-                                    settings.resolved_geodata_path())
+                directory = settings.resolved_geodata_path()
+                added = Catalog({lid: catalog[lid] for lid in missing_tables})
+                data = load_geodata(added, directory)
                 new_layers = {lid: data[lid] for lid in missing_tables}
+                _check_references_to_stored(store, catalog, added, new_layers, directory)
             store.upgrade(new_layers, missing_columns)
         return store
+
+
+def _check_references_to_stored(store: GeoPackageStore, catalog: Catalog, added: Catalog,
+                                new_layers: dict[str, list[NewFeature]], directory: Path) -> None:
+    """The new layers' references to layers already stored must name stored features.
+
+    ``load_geodata`` only sees the new layers' files, so it cannot check a reference to a layer
+    that is already in the store (and whose stored features may differ from the shipped file).
+    """
+    targets = {
+        target
+        for layer in added
+        for fdef in layer.fields.values()
+        for target in (fdef.references, fdef.items.references if fdef.items else None)
+        if target is not None and target not in new_layers and target in catalog
+    }
+    stored: dict[str, list[NewFeature]] = {
+        target: [({"id": fid}, None) for fid in sorted(store.feature_ids(target))]
+        for target in targets
+    }
+    problems = check_references(added, {**stored, **new_layers},
+                                {lid: str(data_file(directory, lid)) for lid in new_layers})
+    if problems:
+        raise ValidationError(problems)

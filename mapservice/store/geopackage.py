@@ -227,6 +227,16 @@ class GeoPackageStore(Store):
             conn.close()
         return missing_tables, missing_columns
 
+    def feature_ids(self, layer_id: str) -> set[str]:
+        """The ids of a layer's stored features (only the id column is read)."""
+        layer = self._layer(layer_id)
+        conn = _connect(self.path)  # short-lived, like schema_gaps: used before forking
+        try:
+            rows = conn.execute(f"SELECT id FROM {_q(table_name(layer.id))}").fetchall()
+        finally:
+            conn.close()
+        return {str(row[0]) for row in rows}
+
     def upgrade(self, new_layers: Mapping[str, Sequence[NewFeature]],
                 new_columns: Mapping[str, Sequence[str]]) -> None:
         """Bring an existing file up to the catalog: add tables and (nullable) columns.
