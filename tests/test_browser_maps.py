@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 from browser import Browser, browser_fixture, browser_output_fixture  # noqa: F401 - fixtures
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
@@ -209,4 +210,28 @@ def test_graffiti_and_cameras_with_fields_of_view_are_drawn(browser: Browser, ev
                                          && l.getLatLngs) { n += 1; } });
         return n;""")
     assert fov_paths == 1
+    assert browser.console_errors() == []
+
+
+def test_planner_with_script_in_data_and_registers(browser: Browser, evil_server: Server) -> None:
+    """Planner over data with script in names, one camera and one wall in Jena."""
+    rows = requests.get(evil_server.url + "/api/coverage/districts?city=jena&f=json",
+                        timeout=30).json()["districts"]
+    cameras = [r for r in rows if r["cameras_active"]]
+    assert len(cameras) == 1 and cameras[0]["cameras_active"] == 1
+    assert 0 < cameras[0]["camera_fov_share"] < 0.01  # two 70° wedges of 40 m
+    assert {r["cameras_active"] for r in rows} == {0, 1}  # recorded now: zero means none
+    walls = [r for r in rows if r["graffiti_zones"]]
+    assert len(walls) == 1 and walls[0]["graffiti_area_m2"] is None  # a wall without area_m2
+    browser.install_alert_hook()
+    browser.load(evil_server.url + "/planner?area=jena&metric=cameras_active", wait_for_js=READY,
+                 timeout=60)
+    opened = browser.js("""
+        var n = 0;
+        window.dsmLayer.eachLayer(function (l) { l.openPopup(); l.openTooltip(); n += 1; });
+        return n;""")
+    assert opened == 30
+    assert browser.js("return document.querySelectorAll('img[src=\"x\"]').length") == 0
+    time.sleep(0.3)
+    assert browser.js_alerts_fired() == [] and not browser.dialog_open()
     assert browser.console_errors() == []

@@ -117,6 +117,7 @@
           }
         }).addTo(map);
         window.dsmCounts.choropleth = n;
+        window.dsmLayer = layer;  // for tests and assistive scripts
         // The table's "show on map" buttons: keyboard users reach every area this way.
         Array.prototype.forEach.call(document.querySelectorAll("button[data-fid]"), function (button) {
           var lyr = byId[button.getAttribute("data-fid")];
