@@ -142,6 +142,7 @@ def planner() -> Response:
             sources=planning.sources(inputs), survey=survey, asskomm=asskomm,
             asskomm_counts=asskomm_counts, fmt=pv.fmt_value, hatch=pv.HATCH,
             id_field="id" if city else "ags",
+            figure=lambda text: figure_text(text, lang),
             unknown_count=sum(1 for r in rows if r.get(chosen.id) is None),
         ), mimetype="text/html")
 
@@ -149,6 +150,34 @@ def planner() -> Response:
                                                if layer in planning.catalog], lang), build)
     response.headers["Content-Security-Policy"] = csp("'self'")
     return response
+
+
+# The programme figures file is written in English; the German page names its figures in
+# German. A figure not listed here is shown as it is in the file.
+FIGURE_DE = {
+    "municipalities advised by the Landespräventionsrat": "vom Landespräventionsrat beratene Kommunen",
+    "municipalities in close cooperation": "Kommunen in enger Zusammenarbeit",
+    "municipal prevention councils constituted or reactivated":
+        "kommunale Präventionsräte gegründet oder wiederbelebt",
+    "cooperation agreements": "Kooperationsvereinbarungen",
+    "coaching processes started": "begonnene Coachingprozesse",
+    "security analyses carried out": "durchgeführte Sicherheitsanalysen",
+    "state funding for local prevention in 2023 (EUR)":
+        "Landesförderung für kommunale Prävention 2023 (EUR)",
+    "municipalities receiving funding": "geförderte Kommunen",
+    "cities with at least 10000 inhabitants asked": "befragte Städte ab 10.000 Einwohnern",
+    "answers received": "eingegangene Antworten",
+    "share of answering cities with one or more active prevention bodies":
+        "Anteil der antwortenden Städte mit mindestens einem aktiven Präventionsgremium",
+    "about one third": "etwa ein Drittel",
+    "cities or administrative communities": "Städte oder Verwaltungsgemeinschaften",
+    "since the network's founding in early 2019": "seit Gründung des Netzwerks Anfang 2019",
+    "49 before Meerane signed as the 50th": "49 vor Meerane, das als 50. unterzeichnete",
+}
+
+
+def figure_text(text: str, lang: str) -> str:
+    return FIGURE_DE.get(text, text) if lang == "de" else text
 
 
 PLANNER_TEXT: dict[str, dict[str, str]] = {
@@ -170,7 +199,7 @@ PLANNER_TEXT: dict[str, dict[str, str]] = {
         "survey_own": "Angaben der Umfrage",
         "asskomm": "ASSKomm-Netzwerk in Sachsen",
         "sorted_by": "sortiert nach", "ascending": "aufsteigend", "descending": "absteigend",
-        "sort_by": "sortieren nach", "of": "von", "none": "keine",
+        "sort_by": "sortieren nach", "of": "von", "none": "keine", "source": "Quelle:",
     },
     "en": {
         "title": "Planner: coverage and gaps",
@@ -190,6 +219,6 @@ PLANNER_TEXT: dict[str, dict[str, str]] = {
         "survey_own": "Figures of the survey",
         "asskomm": "ASSKomm network in Saxony",
         "sorted_by": "sorted by", "ascending": "ascending", "descending": "descending",
-        "sort_by": "sort by", "of": "of", "none": "none",
+        "sort_by": "sort by", "of": "of", "none": "none", "source": "source:",
     },
 }
