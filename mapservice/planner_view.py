@@ -36,9 +36,14 @@ class Metric:
     worse: str = "high"  # high | low | none: which end is coloured dark red
     categories: tuple[tuple[Any, str, str, str], ...] = ()  # value, colour, de, en
     scale: float = 1.0  # share → percent
+    short_de: str = ""  # column header; the full label is its accessible name
+    short_en: str = ""
 
     def label(self, lang: str) -> str:
         return self.de if lang == "de" else self.en
+
+    def short(self, lang: str) -> str:
+        return (self.short_de if lang == "de" else self.short_en) or self.label(lang)
 
     def unit(self, lang: str) -> str:
         return self.unit_de if lang == "de" else self.unit_en
@@ -71,43 +76,49 @@ LARGE = (
 )
 
 GAP = Metric("gap_score", "Lückenwert (Summe der Unterschreitungen)", "Gap score (sum of shortfalls)",
-             "Punkte", "points", "number")
+             "Punkte", "points", "number", short_de="Lückenwert", short_en="Gap score")
+BODY = Metric("prevention_status", "Präventionsgremium", "Prevention body", "", "", "category",
+              categories=PREVENTION, short_de="Gremium", short_en="Body")
 DISTRICT_METRICS = (
     GAP,
     Metric("distance_mean_m", "Mittlere Entfernung zum nächsten Büro",
-           "Mean distance to the nearest office", "m", "m", "number"),
+           "Mean distance to the nearest office", "m", "m", "number",
+           short_de="Mittlere Entfernung", short_en="Mean distance"),
     Metric("distance_max_m", "Größte Entfernung zum nächsten Büro",
-           "Longest distance to the nearest office", "m", "m", "number"),
+           "Longest distance to the nearest office", "m", "m", "number",
+           short_de="Größte Entfernung", short_en="Longest distance"),
     Metric("walk_share", "Fläche in Gehentfernung eines Büros",
-           "Area within walking distance of an office", "%", "%", "share", "low", scale=100),
+           "Area within walking distance of an office", "%", "%", "share", "low", scale=100,
+           short_de="In Gehentfernung", short_en="Within walking distance"),
     Metric("households_per_officer", "Haushalte je Kontaktbereichsbeamter",
-           "Households per contact officer", "Haushalte", "households", "number"),
+           "Households per contact officer", "Haushalte", "households", "number",
+           short_de="Haushalte je Beamter", short_en="Households per officer"),
     Metric("officers", "Zuständige Kontaktbereichsbeamte", "Responsible contact officers",
-           "Personen", "persons", "number", "low"),
+           "Personen", "persons", "number", "low", short_de="Beamte", short_en="Officers"),
     Metric("officer_recorded", "Kontaktbereichsbeamter zuständig",
-           "Contact officer responsible", "", "", "category", categories=OFFICER),
+           "Contact officer responsible", "", "", "category", categories=OFFICER,
+           short_de="Beamter zuständig", short_en="Officer responsible"),
     Metric("households", "Private Haushalte", "Private households", "Haushalte", "households",
-           "number", "none"),
+           "number", "none", short_de="Haushalte", short_en="Households"),
     Metric("graffiti_zones", "Legale Graffitiflächen", "Legal graffiti zones", "Flächen",
-           "zones", "number", "low"),
+           "zones", "number", "low", short_de="Graffitiflächen", short_en="Graffiti zones"),
     Metric("graffiti_area_m2", "Fläche legaler Graffitiflächen", "Area of legal graffiti zones",
-           "m²", "m²", "number", "low"),
+           "m²", "m²", "number", "low", short_de="Graffiti-Fläche", short_en="Graffiti area"),
     Metric("cameras_active", "Aktive Kameras", "Active cameras", "Kameras", "cameras", "number",
-           "none"),
+           "none", short_de="Kameras", short_en="Cameras"),
     Metric("camera_fov_share", "Fläche im Sichtbereich von Kameras",
-           "Area inside camera fields of view", "%", "%", "share", "none", scale=100),
-    Metric("prevention_status", "Präventionsgremium", "Prevention body", "", "", "category",
-           categories=PREVENTION),
+           "Area inside camera fields of view", "%", "%", "share", "none", scale=100,
+           short_de="Im Kamerablick", short_en="In camera view"),
+    BODY,
 )
 MUNICIPALITY_METRICS = (
     GAP,
-    Metric("prevention_status", "Präventionsgremium", "Prevention body", "", "", "category",
-           categories=PREVENTION),
+    BODY,
     Metric("population", "Einwohner", "Population", "Einwohner", "inhabitants", "number", "none"),
     Metric("large_town", "Stadt ab 10.000 Einwohnern", "Town of 10,000 inhabitants or more", "",
-           "", "category", categories=LARGE),
+           "", "category", categories=LARGE, short_de="ab 10.000", short_en="10,000+"),
     Metric("asskomm_stage", "Stand bei ASSKomm (Sachsen)", "ASSKomm stage (Saxony)", "", "",
-           "category", categories=STAGE),
+           "category", categories=STAGE, short_de="ASSKomm", short_en="ASSKomm"),
 )
 
 
@@ -156,6 +167,15 @@ def fmt_value(m: Metric, value: Any, lang: str) -> str | None:
     else:
         text = fmt_int(number, lang)
     return f"{text} {m.unit(lang)}".strip()
+
+
+def fmt_cell(m: Metric, value: Any, lang: str) -> str | None:
+    """A value for a table cell: like :func:`fmt_value`, the unit left to the column header."""
+    text = fmt_value(m, value, lang)
+    unit = m.unit(lang)
+    if text is not None and m.kind == "number" and unit and text.endswith(" " + unit):
+        return text[: -len(unit) - 1]
+    return text
 
 
 def classes(m: Metric, rows: Sequence[Mapping[str, Any]]) -> list[Class]:

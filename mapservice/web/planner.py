@@ -24,9 +24,10 @@ from .params import bad, check_known, choice, single
 
 bp = Blueprint("planner", __name__)
 
+# The chosen metric is added as the third column when it is not one of these.
 DISTRICT_TABLE = ("gap_rank", "name", "households", "officer_recorded", "households_per_officer",
-                  "distance_mean_m", "distance_max_m", "walk_share", "graffiti_zones",
-                  "cameras_active", "camera_fov_share", "prevention_status")
+                  "distance_mean_m", "walk_share", "graffiti_zones", "cameras_active",
+                  "prevention_status")
 MUNICIPALITY_TABLE = ("gap_rank", "name", "kreis", "population", "large_town",
                       "prevention_status", "asskomm_stage")
 NAME_COLUMNS = {"name": ("Name", "Name"), "kreis": ("Kreis", "District (Kreis)"),
@@ -52,13 +53,17 @@ def _areas(planning: Planning, lang: str) -> list[tuple[str, str]]:
 
 
 def _column(metrics: tuple[pv.Metric, ...], column: str, lang: str) -> dict[str, Any]:
+    """A table column: a short header with its unit, the full label as its accessible name."""
     found = pv.metric(metrics, column)
     if found is not None and found.id == column:
         unit = found.unit(lang)
-        label = found.label(lang) + (f" ({unit})" if unit and found.kind != "share" else "")
-        return {"id": column, "label": label, "metric": found}
+        suffix = f" ({unit})" if unit and found.kind != "share" else ""
+        short = found.short(lang)
+        return {"id": column, "label": short + ("" if unit in short else suffix),
+                "full": found.label(lang) + suffix, "metric": found}
     de, en = NAME_COLUMNS[column]
-    return {"id": column, "label": de if lang == "de" else en, "metric": None}
+    label = de if lang == "de" else en
+    return {"id": column, "label": label, "full": label, "metric": None}
 
 
 @bp.get("/planner")
@@ -140,7 +145,7 @@ def planner() -> Response:
             sort=sort, order=order, parts=parts, downloads=downloads, title=title,
             city=city, land=land, thresholds=planning.thresholds,
             sources=planning.sources(inputs), survey=survey, asskomm=asskomm,
-            asskomm_counts=asskomm_counts, fmt=pv.fmt_value, hatch=pv.HATCH,
+            asskomm_counts=asskomm_counts, fmt=pv.fmt_cell, hatch=pv.HATCH,
             id_field="id" if city else "ags",
             figure=lambda text: figure_text(text, lang),
             unknown_count=sum(1 for r in rows if r.get(chosen.id) is None),
