@@ -153,11 +153,13 @@ def _nice(value: float) -> float:
 
 def fmt_value(m: Metric, value: Any, lang: str) -> str | None:
     """A value as the page prints it, with its unit; None when unknown."""
+    if m.kind == "category":  # some categories are named for None ("no participation known")
+        label = next((c for c in m.categories if c[0] == value), None)
+        if label is not None and label[1] != HATCH:
+            return label[2] if lang == "de" else label[3]
+        return None if value is None or label is not None else str(value)
     if value is None:
         return None
-    if m.kind == "category":
-        label = next((c for c in m.categories if c[0] == value), None)
-        return (label[2] if lang == "de" else label[3]) if label else str(value)
     number = float(value) * m.scale
     if m.kind == "share":
         return f"{round(number)} %"

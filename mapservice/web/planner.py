@@ -91,7 +91,8 @@ def planner() -> Response:
     if chosen is None:
         raise bad("metric", f"'{single(args, 'metric')}' is not one of "
                             f"{', '.join(m.id for m in metrics)}")
-    columns = list(table)
+    # ASSKomm is Saxony's network: its column would be empty for any other Land.
+    columns = [c for c in table if c != "asskomm_stage" or land == "14"]
     if chosen.id not in columns:
         columns.insert(2, chosen.id)
     sort = single(args, "sort") or "gap_rank"
