@@ -156,12 +156,7 @@ def build_map(
         # Leaflet only learns maxZoom from a tile layer; the cluster plugin needs it on the map.
         maxZoom=tiles.max_zoom if tiles else 19,
     )
-    if tiles is not None:
-        folium.TileLayer(tiles=tiles.url, attr=tiles.attribution, max_zoom=tiles.max_zoom,
-                         name=t["map"], control=False).add_to(fmap)
-    if bounds is not None:
-        minx, miny, maxx, maxy = bounds
-        fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    _basemap_and_bounds(fmap, tiles, bounds, lang)
     loader_layers: list[dict[str, str]] = []
     attributions: list[str] = []
     for layer_id in shown:
@@ -188,10 +183,7 @@ def build_map(
             attributions.append(f"{layer.attribution} ({layer.licence})")
     folium.LayerControl(collapsed=False).add_to(fmap)
     if options.fullscreen_control:
-        Fullscreen(  # type: ignore[no-untyped-call]
-            position="topleft", title="Vollbild" if lang == "de" else "Full screen",
-            title_cancel="Vollbild beenden" if lang == "de" else "Exit full screen",
-        ).add_to(fmap)
+        _fullscreen(fmap, lang)
     if options.locate_control:
         LocateControl(position="topleft", icon="dsm-locate-icon",  # type: ignore[no-untyped-call]
                       iconLoading="dsm-locate-icon dsm-locate-loading", strings={
@@ -210,15 +202,39 @@ def build_map(
         "attributions": list(dict.fromkeys(attributions)),
     }
     DataLoader(fmap.get_name(), loader_layers, config).add_to(fmap)
+    return _parts(fmap, static, "js/dsm-map.js", shown)
+
+
+def _parts(fmap: folium.Map, static: Callable[[str], str], script: str, layers: list[str]
+           ) -> MapParts:
+    """Render a Folium map into the pieces a page places, with vendored assets only."""
     root = fmap.get_root()
     assert isinstance(root, folium.Figure)
     root.render()
     css, js = _assets(fmap, static)
-    js.append(static("js/dsm-map.js"))
+    js.append(static("js/dsm-core.js"))
+    js.append(static(script))
     css.append(static("css/dsm-map.css"))
     # Folium's output is built from our configuration and escaped JSON, never from data.
     return MapParts(css=css, js=js, html=Markup(root.html.render()),  # noqa: S704
-                    script=Markup(root.script.render()), layers=shown)  # noqa: S704
+                    script=Markup(root.script.render()), layers=layers)  # noqa: S704
+
+
+def _basemap_and_bounds(fmap: folium.Map, tiles: Tiles | None,
+                        bounds: tuple[float, float, float, float] | None, lang: str) -> None:
+    if tiles is not None:
+        folium.TileLayer(tiles=tiles.url, attr=tiles.attribution, max_zoom=tiles.max_zoom,
+                         name=texts(lang)["map"], control=False).add_to(fmap)
+    if bounds is not None:
+        minx, miny, maxx, maxy = bounds
+        fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+
+
+def _fullscreen(fmap: folium.Map, lang: str) -> None:
+    Fullscreen(  # type: ignore[no-untyped-call]
+        position="topleft", title="Vollbild" if lang == "de" else "Full screen",
+        title_cancel="Vollbild beenden" if lang == "de" else "Exit full screen",
+    ).add_to(fmap)
 
 
 def focus_bounds(geometries: Sequence[tuple[float, float, float, float]]
@@ -258,23 +274,7 @@ def build_choropleth(config: dict[str, object],
     """
     fmap = folium.Map(location=None, tiles=None, control_scale=True, width="100%",
                       height="100%", maxZoom=tiles.max_zoom if tiles else 19)
-    if tiles is not None:
-        folium.TileLayer(tiles=tiles.url, attr=tiles.attribution, max_zoom=tiles.max_zoom,
-                         name=texts(lang)["map"], control=False).add_to(fmap)
-    if bounds is not None:
-        minx, miny, maxx, maxy = bounds
-        fmap.fit_bounds([[miny, minx], [maxy, maxx]])
-    Fullscreen(  # type: ignore[no-untyped-call]
-        position="topleft", title="Vollbild" if lang == "de" else "Full screen",
-        title_cancel="Vollbild beenden" if lang == "de" else "Exit full screen",
-    ).add_to(fmap)
+    _basemap_and_bounds(fmap, tiles, bounds, lang)
+    _fullscreen(fmap, lang)
     ChoroplethLoader(fmap.get_name(), config).add_to(fmap)
-    root = fmap.get_root()
-    assert isinstance(root, folium.Figure)
-    root.render()
-    css, js = _assets(fmap, static)
-    js.append(static("js/dsm-planner.js"))
-    css.append(static("css/dsm-map.css"))
-    # Built from our configuration and escaped JSON (tojson), never from raw data.
-    return MapParts(css=css, js=js, html=Markup(root.html.render()),  # noqa: S704
-                    script=Markup(root.script.render()), layers=[])  # noqa: S704
+    return _parts(fmap, static, "js/dsm-planner.js", [])

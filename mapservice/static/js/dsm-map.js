@@ -9,20 +9,8 @@
 
   var DSM = (window.DSM = window.DSM || {});
 
-  function el(tag, text, cls) {
-    var node = document.createElement(tag);
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    if (cls) node.className = cls;
-    return node;
-  }
-
-  function escapeText(text) {
-    var div = document.createElement("div");
-    div.textContent = String(text);
-    return div.innerHTML;
-  }
-
-  DSM.escapeText = escapeText;
+  var el = DSM.el;
+  var escapeText = DSM.escapeText;
 
   var PREVENTION_COLOURS = {
     active: "#1a9850", planned: "#74add1", dormant: "#fee08b", unclear: "#fdae61",

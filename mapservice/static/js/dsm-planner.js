@@ -9,18 +9,8 @@
 
   var DSM = (window.DSM = window.DSM || {});
 
-  function el(tag, text, cls) {
-    var node = document.createElement(tag);
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    if (cls) node.className = cls;
-    return node;
-  }
-
-  function escapeText(text) {
-    var div = document.createElement("div");
-    div.textContent = String(text);
-    return div.innerHTML;
-  }
+  var el = DSM.el;
+  var escapeText = DSM.escapeText;
 
   function fillOf(cfg, value) {
     var classes = cfg.classes;
