@@ -34,7 +34,9 @@ class Settings:
     )
     store: str = _setting(
         "", "Where features live. Empty: the GeoPackage <instance_path>/mapservice.gpkg; "
-            "a path ending in .gpkg: that GeoPackage."
+            "a path ending in .gpkg: that GeoPackage; a postgresql://user:password@host/db URL: "
+            "that PostGIS database (schema 'mapservice', created and filled from geodata_path "
+            "on first start)."
     )
     layers_path: str = _setting("", "Folder of the layer catalog (*.toml). Empty: the shipped one.")
     geodata_path: str = _setting(

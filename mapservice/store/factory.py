@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 from pathlib import Path
+from typing import Protocol
 
 from ..catalog import Catalog
 from ..config import ConfigError, Settings
@@ -18,12 +19,18 @@ def store_location(settings: Settings, instance_path: Path) -> str:
 
 
 def open_store(settings: Settings, catalog: Catalog, instance_path: Path) -> Store:
-    """Open the configured store; a missing GeoPackage is built from the geodata folder."""
+    """Open the configured store; a missing GeoPackage is built from the geodata folder.
+
+    A ``postgresql://`` URL opens the PostGIS store; layers without a table there are created
+    and filled from the geodata folder, like the layers a GeoPackage gains in an upgrade.
+    """
     location = store_location(settings, instance_path)
     if "://" in location:
         scheme = location.split("://", 1)[0]
-        raise ConfigError(f"setting 'store': backend '{scheme}://' is not available in this "
-                          "version; use a GeoPackage path (*.gpkg) or leave it empty")
+        if scheme in ("postgresql", "postgres"):
+            return _open_postgis(location, settings, catalog)
+        raise ConfigError(f"setting 'store': backend '{scheme}://' is not available; use a "
+                          "GeoPackage path (*.gpkg), a postgresql:// URL or leave it empty")
     path = Path(location)
     if path.suffix.lower() != ".gpkg":
         raise ConfigError(f"setting 'store': '{location}' is not a GeoPackage path (*.gpkg)")
@@ -41,16 +48,36 @@ def open_store(settings: Settings, catalog: Catalog, instance_path: Path) -> Sto
             # shipped data, new fields start empty; nothing already stored is touched.
             new_layers = {}
             if missing_tables:
-                directory = settings.resolved_geodata_path()
-                added = Catalog({lid: catalog[lid] for lid in missing_tables})
-                data = load_geodata(added, directory)
-                new_layers = {lid: data[lid] for lid in missing_tables}
-                _check_references_to_stored(store, catalog, added, new_layers, directory)
+                new_layers = _new_layers(store, settings, catalog, missing_tables)
             store.upgrade(new_layers, missing_columns)
         return store
 
 
-def _check_references_to_stored(store: GeoPackageStore, catalog: Catalog, added: Catalog,
+def _open_postgis(url: str, settings: Settings, catalog: Catalog) -> Store:
+    from .postgis import PostGISStore  # psycopg is only loaded when PostGIS is configured
+
+    def load(store: PostGISStore, missing_tables: list[str]) -> dict[str, list[NewFeature]]:
+        return _new_layers(store, settings, catalog, missing_tables)
+
+    return PostGISStore.open(url, catalog, load)
+
+
+def _new_layers(store: _HasFeatureIds, settings: Settings, catalog: Catalog,
+                missing_tables: list[str]) -> dict[str, list[NewFeature]]:
+    """The shipped data of the layers the store has no table for, checked against the rest."""
+    directory = settings.resolved_geodata_path()
+    added = Catalog({lid: catalog[lid] for lid in missing_tables})
+    data = load_geodata(added, directory)
+    new_layers = {lid: data[lid] for lid in missing_tables}
+    _check_references_to_stored(store, catalog, added, new_layers, directory)
+    return new_layers
+
+
+class _HasFeatureIds(Protocol):
+    def feature_ids(self, layer_id: str) -> set[str]: ...
+
+
+def _check_references_to_stored(store: _HasFeatureIds, catalog: Catalog, added: Catalog,
                                 new_layers: dict[str, list[NewFeature]], directory: Path) -> None:
     """The new layers' references to layers already stored must name stored features.
 
