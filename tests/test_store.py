@@ -1,19 +1,54 @@
-"""The embedded GeoPackage store: a real file that GDAL reads, with a used spatial index."""
+"""The stores: behaviour tests run on both backends (GeoPackage and PostGIS); the GeoPackage is
+also a real file that GDAL reads, with a used spatial index.
+"""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyogrio
 import pytest
 import shapely
 from flask import Flask
+from pg import Cluster, postgis_cluster, postgis_url  # noqa: F401 - fixtures
 from shapely.geometry import Point
 
 from mapservice import create_app
 from mapservice.store.base import Filter, Query, SortKey, StoreError
-from mapservice.store.geopackage import GeoPackageStore
+
+BACKENDS = ["gpkg", "postgis"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def store_app(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
+    """App over the shipped data on either backend; read-only, the store is shared."""
+    if backend == "gpkg":
+        yield request.getfixturevalue("app")
+        return
+    url = request.getfixturevalue("postgis_url")
+    app = create_app({"store": url, "instance_path": str(tmp_path / "instance")})
+    yield app
+    app.extensions["mapservice.store"].close()
+
+
+@pytest.fixture
+def fresh_store_app(backend: str, request: pytest.FixtureRequest, tmp_path: Path
+                    ) -> Iterator[Flask]:
+    """App with its own new store on either backend, for tests that write."""
+    if backend == "gpkg":
+        yield request.getfixturevalue("fresh_app")
+        return
+    cluster: Cluster = request.getfixturevalue("postgis_cluster")
+    app = create_app({"store": cluster.new_database(), "instance_path": str(tmp_path / "i")})
+    yield app
+    app.extensions["mapservice.store"].close()
 
 
 def gpkg_path(app: Flask) -> Path:
@@ -66,8 +101,8 @@ def test_bbox_query_uses_the_rtree(app: Flask) -> None:
     assert count == 1275
 
 
-def test_query_filters_sorts_and_pages(app: Flask) -> None:
-    store = app.extensions["mapservice.store"]
+def test_query_filters_sorts_and_pages(store_app: Flask) -> None:
+    store = store_app.extensions["mapservice.store"]
     result = store.query("municipalities", Query(
         filters=(Filter("kreis_ags", "14524"),), sortby=(SortKey("name"),), limit=5, offset=0))
     assert result.number_matched > 5
@@ -82,10 +117,15 @@ def test_query_filters_sorts_and_pages(app: Flask) -> None:
     }
 
 
-def test_ids_and_content_are_stable_across_restarts_and_rebuilds(tmp_path: Path) -> None:
-    first = create_app({"instance_path": str(tmp_path / "a")})
-    again = create_app({"instance_path": str(tmp_path / "a")})
-    rebuilt = create_app({"instance_path": str(tmp_path / "b")})
+def test_ids_and_content_are_stable_across_restarts_and_rebuilds(
+        backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    stores: dict[str, str] = {"a": "", "b": ""}
+    if backend == "postgis":
+        cluster: Cluster = request.getfixturevalue("postgis_cluster")
+        stores = {"a": cluster.new_database(), "b": cluster.new_database()}
+    first = create_app({"instance_path": str(tmp_path / "a"), "store": stores["a"]})
+    again = create_app({"instance_path": str(tmp_path / "a"), "store": stores["a"]})
+    rebuilt = create_app({"instance_path": str(tmp_path / "b"), "store": stores["b"]})
     q = Query(limit=10000)
     snapshots = [
         [(f.id, f.properties, f.geometry) for f in app.extensions["mapservice.store"].query(
@@ -95,10 +135,12 @@ def test_ids_and_content_are_stable_across_restarts_and_rebuilds(tmp_path: Path)
     assert snapshots[0] == snapshots[1] == snapshots[2]
     state_a = first.extensions["mapservice.store"].state("districts")
     assert again.extensions["mapservice.store"].state("districts") == state_a
+    for app in (first, again, rebuilt):
+        app.extensions["mapservice.store"].close()
 
 
-def test_replace_is_all_or_nothing_and_bumps_the_version(fresh_app: Flask) -> None:
-    store: GeoPackageStore = fresh_app.extensions["mapservice.store"]
+def test_replace_is_all_or_nothing_and_bumps_the_version(fresh_store_app: Flask) -> None:
+    store = fresh_store_app.extensions["mapservice.store"]
     before = store.state("prevention-bodies")
     old = store.query("prevention-bodies", Query(limit=100)).features
     body = {"name": "Runder Tisch", "type": "runder_tisch", "status": "active",
@@ -115,18 +157,18 @@ def test_replace_is_all_or_nothing_and_bumps_the_version(fresh_app: Flask) -> No
     feature = store.get("prevention-bodies", "x")
     assert feature is not None
     assert shapely.from_geojson(feature.geometry).equals(Point(11.5, 50.9))
-    # The R-tree triggers kept the index in step with the table.
+    # The spatial index (GeoPackage: R-tree triggers) kept in step with the table.
     near = store.query("prevention-bodies", Query(bbox=(11.4, 50.8, 11.6, 51.0)))
     assert [f.id for f in near.features] == ["x"]
     far = store.query("prevention-bodies", Query(bbox=(12.4, 50.8, 12.6, 51.0)))
     assert far.features == []
 
 
-def test_etag_changes_when_the_data_changes(fresh_app: Flask) -> None:
-    client = fresh_app.test_client()
+def test_etag_changes_when_the_data_changes(fresh_store_app: Flask) -> None:
+    client = fresh_store_app.test_client()
     url = "/api/collections/prevention-bodies/items"
     first = client.get(url)
-    store = fresh_app.extensions["mapservice.store"]
+    store = fresh_store_app.extensions["mapservice.store"]
     store.replace("prevention-bodies", [])
     second = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
     assert second.status_code == 200
@@ -139,3 +181,73 @@ def test_unsupported_store_setting_is_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="store"):
         create_app({"instance_path": str(tmp_path), "store": str(tmp_path / "data.sqlite")})
+    with pytest.raises(ConfigError, match="mysql://"):
+        create_app({"instance_path": str(tmp_path), "store": "mysql://localhost/db"})
+
+
+def test_text_sorts_in_german_order_and_nulls_last(store_app: Flask) -> None:
+    from mapservice.store.geopackage import sort_key_de
+
+    store = store_app.extensions["mapservice.store"]
+    for ascending in (True, False):
+        result = store.query("municipalities", Query(sortby=(SortKey("name", ascending),),
+                                                     limit=10000))
+        keys = [(sort_key_de(f.properties["name"]), f.properties["name"])
+                for f in result.features]
+        assert keys == sorted(keys, reverse=not ascending)
+        assert any(ch in name for _, name in keys for ch in "äöüÄÖÜß")
+    by_population = store.query("districts", Query(sortby=(SortKey("population", False),),
+                                                   limit=10000)).features
+    values = [f.properties["population"] for f in by_population]
+    known = [v for v in values if v is not None]
+    assert known == sorted(known, reverse=True)
+    assert values == known + [None] * (len(values) - len(known))  # unknown last
+
+
+def test_list_filter_contains_and_get(store_app: Flask) -> None:
+    store = store_app.extensions["mapservice.store"]
+    result = store.query("contact-offices", Query(
+        filters=(Filter("serves_districts", "jena-neulobeda", contains=True),)))
+    assert [f.id for f in result.features] == ["kobb-jena-lobeda"]
+    assert result.number_matched == 1
+    feature = store.get("contact-offices", "kobb-jena-lobeda")
+    assert feature == result.features[0]
+    assert feature.properties["serves_districts"] == ["jena-neulobeda", "jena-lobeda-altstadt"]
+    assert store.get("contact-offices", "no-such-office") is None
+    assert store.query("contact-offices", Query(
+        filters=(Filter("serves_districts", "jena", contains=True),))).number_matched == 0
+    with pytest.raises(StoreError, match="unknown layer"):
+        store.get("no-such-layer", "x")
+
+
+def test_bbox_pages_and_counts(store_app: Flask) -> None:
+    store = store_app.extensions["mapservice.store"]
+    bbox = (11.5, 50.85, 11.7, 50.98)
+    everything = store.query("municipalities", Query(bbox=bbox, limit=10000))
+    box = shapely.box(*bbox)
+    assert everything.number_matched == len(everything.features) > 0
+    assert all(shapely.from_geojson(f.geometry).intersects(box) for f in everything.features)
+    page = store.query("municipalities", Query(bbox=bbox, limit=3, offset=2))
+    assert page.number_matched == everything.number_matched
+    assert page.features == everything.features[2:5]
+
+
+def test_temporal_interval_filter(fresh_store_app: Flask) -> None:
+    store = fresh_store_app.extensions["mapservice.store"]
+    base = {"name": "Wand", "status": "active", "legal_status": "legal", "source": "test",
+            "verified_on": "2026-11-01"}
+    zones = {"old": ("2019-03-01", "2020-12-31"), "month": ("2023-04", None),
+             "open": (None, None), "year": ("2021", "2022")}
+    store.replace("graffiti-zones", [
+        ({**base, "id": zid, "opened_on": start, "closed_on": end}, Point(11.58, 50.92))
+        for zid, (start, end) in zones.items()])
+
+    def ids(interval: tuple[str | None, str | None]) -> list[str]:
+        return [f.id for f in store.query("graffiti-zones", Query(interval=interval)).features]
+
+    assert ids(("2020-06-01", "2020-06-30")) == ["old", "open"]
+    assert ids(("2023-04-15", None)) == ["month", "open"]
+    assert ids((None, "2021-01-05")) == ["old", "open", "year"]
+    assert ids(("2022-12-31", "2023-03-31")) == ["open", "year"]
+    # A layer without temporal fields matches no interval.
+    assert store.query("districts", Query(interval=(None, None))).features == []
