@@ -1,4 +1,4 @@
-"""The ``mapservice`` command: serve, check, coverage, settings."""
+"""The ``mapservice`` command: serve, check, coverage, import, settings."""
 
 from __future__ import annotations
 
@@ -160,6 +160,83 @@ def coverage(city: str | None, land: str | None, fmt: str, lang: str,
         tmp.unlink(missing_ok=True)
         _fail(exc)
     click.echo(f"{output}: {len(rows)} rows", err=True)
+
+
+@main.command("import")
+@click.argument("collection")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--crs", default=None,
+              help="CRS of the coordinates, e.g. EPSG:25832; required for CSV x/y columns and "
+                   "for files that do not name their CRS.")
+@click.option("--x-column", default=None, help="CSV column of the easting (with --crs).")
+@click.option("--y-column", default=None, help="CSV column of the northing (with --crs).")
+@click.option("--lon-column", default=None, help="CSV column of the longitude [lon, longitude].")
+@click.option("--lat-column", default=None, help="CSV column of the latitude [lat, latitude].")
+@click.option("--address-columns", default=None,
+              help="CSV columns of the address, looked up in the offline gazetteer: "
+                   "street,housenumber,postcode,place or role=column pairs, or one column "
+                   "with the whole address.")
+@click.option("--delimiter", default=None, help="CSV delimiter [detected: ; , or tab].")
+@click.option("--encoding", default="utf-8", show_default=True, help="CSV text encoding.")
+@click.option("--layer", "source_layer", default=None,
+              help="Layer of a GeoPackage (or shapefile of a zip) holding several.")
+@click.option("--ignore-columns", is_flag=True,
+              help="Skip columns that are not fields of the collection instead of refusing.")
+@click.option("--dry-run", is_flag=True,
+              help="Show what would be added, changed and removed; write nothing.")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar on standard error [default: when it is a terminal].")
+def import_(collection: str, file: Path, crs: str | None, x_column: str | None,
+            y_column: str | None, lon_column: str | None, lat_column: str | None,
+            address_columns: str | None, delimiter: str | None, encoding: str,
+            source_layer: str | None, ignore_columns: bool, dry_run: bool,
+            progress: bool | None) -> None:
+    """Replace a collection's content with a file (GeoJSON, GeoPackage, zipped shapefile, CSV).
+
+    Every feature is checked against the collection's catalog definition; any problem stops
+    the import with all problems listed and nothing written. Otherwise the whole collection
+    is replaced in one transaction.
+    """
+    from . import create_app, imports
+
+    try:
+        app = create_app()
+    except USER_ERRORS as exc:
+        _fail(exc)
+    store = app.extensions["mapservice.store"]
+    try:
+        catalog = app.extensions["mapservice.catalog"]
+        if collection not in catalog:
+            _fail(click.UsageError(f"unknown collection '{collection}'; collections: "
+                                   f"{', '.join(catalog.ids())}"))
+        options = imports.Options(
+            crs=crs, x_column=x_column, y_column=y_column, lon_column=lon_column,
+            lat_column=lat_column, address_columns=address_columns, delimiter=delimiter,
+            encoding=encoding, layer=source_layer)
+        show = sys.stderr.isatty() if progress is None else progress
+
+        def bar(records: Any) -> Any:
+            if not show or (progress is None and len(records) < 1000):
+                return records
+            return _progress(records)
+
+        try:
+            plan = imports.prepare(app, collection, file, options, ignore_columns, bar)
+            if not dry_run:
+                imports.apply(app, plan)
+        except imports.ImportOptionError as exc:
+            _fail(click.UsageError(str(exc)))
+        except USER_ERRORS as exc:
+            _fail(exc)
+        for line in imports.report(plan, dry_run):
+            click.echo(line)
+    finally:
+        store.close()
+
+
+def _progress(records: Any) -> Any:
+    with click.progressbar(records, label="checking", file=sys.stderr) as bar:
+        yield from bar
 
 
 @main.command("settings")
