@@ -19,9 +19,16 @@ Queries give the same results as the GeoPackage store for the same :class:`Query
 * arrays and objects are ``json`` columns, not ``jsonb``: ``jsonb`` would reorder object keys,
   so the API's output would differ from the GeoPackage's; ``contains`` filters cast to ``jsonb``.
 * dates and date-times are text, as in the GeoPackage (reduced precision "2023-04" is allowed).
+* geometries go out through the same WKB → GeoJSON writer (shapely) as the GeoPackage's, so
+  the text is identical (``ST_AsGeoJSON`` rounds to 9 decimals by default, and at 17 prints
+  digits the shortest round-trip form leaves out).
 
-Connections: one per thread and process (never carried across a fork), autocommit; reads run
-in a REPEATABLE READ, READ ONLY transaction so a page and its count come from one snapshot.
+Differences: the extent in ``state`` is exact (the GeoPackage's comes from its float32 R-tree),
+and an invalid geometry is refused by a CHECK constraint (the GeoPackage stores what it gets;
+validation refuses invalid geometries before either store sees them).
+
+Connections: one per thread and process (never carried across a fork), autocommit; a query's
+count and page are read in one REPEATABLE READ, READ ONLY transaction (one snapshot).
 """
 
 from __future__ import annotations
@@ -197,7 +204,9 @@ class PostGISStore(Store):
         t = table_name(layer.id)
         columns: list[sql.Composable] = [
             sql.SQL("fid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
-            sql.SQL("geom geometry(Geometry, 4326)")]
+            # Validation refuses invalid geometries before they reach a store; the database
+            # refuses them too, so no other writer can store one.
+            sql.SQL("geom geometry(Geometry, 4326) CHECK (geom IS NULL OR ST_IsValid(geom))")]
         for name, fdef in layer.fields.items():
             extra = " NOT NULL UNIQUE" if name == "id" else ""
             columns.append(sql.SQL("{} {}").format(_q(name), sql.SQL(_sql_type(fdef) + extra)))
@@ -246,6 +255,8 @@ ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded
         # Keyed by process id as well: a connection must never cross a fork (gunicorn workers).
         pid = os.getpid()
         conn = getattr(self._local, "conn", None)
+        # A connection inherited from the parent is dropped unused; psycopg frees it without
+        # ending the parent's session (it only says goodbye to the server from its own pid).
         if conn is None or conn.closed or getattr(self._local, "pid", None) != pid:
             conn = _connect(self.url)
             self._local.conn = conn
@@ -253,11 +264,18 @@ ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded
         return conn
 
     @contextmanager
-    def _read(self) -> Iterator[psycopg.Connection[Any]]:
+    def _read(self, snapshot: bool = False) -> Iterator[psycopg.Connection[Any]]:
+        """The thread's connection; ``snapshot``: several statements see one state.
+
+        A single statement needs no transaction (autocommit): it is one round trip.
+        """
         conn = self._conn()
         try:
-            with conn.transaction():
-                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            if snapshot:
+                with conn.transaction():
+                    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    yield conn
+            else:
                 yield conn
         except psycopg.OperationalError:
             # A broken connection (server restart) is dropped, so the next call reconnects.
@@ -267,7 +285,7 @@ ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
-            if getattr(self._local, "pid", None) == os.getpid():
+            if getattr(self._local, "pid", None) == os.getpid():  # never the parent's session
                 conn.close()
             self._local.conn = None
 
@@ -372,7 +390,7 @@ ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded
                 order.append(sql.SQL("{} {}").format(col, direction))
         order.append(sql.SQL("t.fid"))  # a total order, so pages never overlap or skip
         try:
-            with self._read() as conn:
+            with self._read(snapshot=True) as conn:
                 matched = conn.execute(
                     sql.SQL("SELECT count(*) FROM {} t").format(_t(layer.id)) + where, params
                 ).fetchone()
