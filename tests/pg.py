@@ -8,8 +8,9 @@ unprivileged ``postgres`` user that Debian's package creates.
 Without the binaries (or without PostGIS) the tests using it are skipped, unless
 ``POSTGIS_TEST_REQUIRED=1`` (set by ``.ci/run``): then they fail.
 
-Test modules import the fixtures they use (``from pg import postgis_cluster``); the cluster
-behind them is one per test session however many modules import them.
+Test modules import the fixtures (``from pg import postgis_cluster_fixture``; they are named
+``postgis_cluster`` and ``postgis_url``); the cluster behind them is one per test session however
+many modules import them.
 """
 
 from __future__ import annotations
@@ -156,8 +157,8 @@ def _release() -> None:
         _cluster = None
 
 
-@pytest.fixture(scope="session")
-def postgis_cluster() -> Iterator[Cluster]:
+@pytest.fixture(scope="session", name="postgis_cluster")
+def postgis_cluster_fixture() -> Iterator[Cluster]:
     """The session's PostgreSQL cluster (started on first use, stopped at the end)."""
     cluster = _acquire()
     try:
@@ -166,7 +167,7 @@ def postgis_cluster() -> Iterator[Cluster]:
         _release()
 
 
-@pytest.fixture(scope="session")
-def postgis_url(postgis_cluster: Cluster) -> str:
+@pytest.fixture(scope="session", name="postgis_url")
+def postgis_url_fixture(postgis_cluster: Cluster) -> str:
     """A database shared by read-only tests; the app fills it on first start."""
     return postgis_cluster.new_database("shared")

@@ -12,7 +12,7 @@ import pyogrio
 import pytest
 import shapely
 from flask import Flask
-from pg import Cluster, postgis_cluster, postgis_url  # noqa: F401 - fixtures
+from pg import Cluster, postgis_cluster_fixture, postgis_url_fixture  # noqa: F401 - fixtures
 from shapely.geometry import Point
 
 from mapservice import create_app

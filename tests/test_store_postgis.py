@@ -1,0 +1,220 @@
+"""PostGIS-specific store behaviour: migrations, concurrent first starts, transactions, parity."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from flask import Flask
+from pg import Cluster, postgis_cluster_fixture, postgis_url_fixture  # noqa: F401 - fixtures
+from shapely.geometry import Point, Polygon
+
+from conftest import REPO
+from mapservice import create_app
+from mapservice.config import Settings
+from mapservice.store.base import Filter, Query, SortKey, StoreError
+from mapservice.store.factory import open_store
+from mapservice.store.postgis import MIGRATIONS, PostGISStore
+
+
+@pytest.fixture
+def pg_app(postgis_url: str, tmp_path: Path) -> Iterator[Flask]:
+    app = create_app({"store": postgis_url, "instance_path": str(tmp_path / "instance")})
+    yield app
+    app.extensions["mapservice.store"].close()
+
+
+def _rows(url: str, statement: str) -> list[tuple[Any, ...]]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(statement).fetchall()  # type: ignore[arg-type]
+
+
+def test_migrations_are_recorded_once_and_reopening_changes_nothing(
+        postgis_cluster: Cluster, tmp_path: Path) -> None:
+    url = postgis_cluster.new_database()
+    first = create_app({"store": url, "instance_path": str(tmp_path)})
+    states = {lid: first.extensions["mapservice.store"].state(lid)
+              for lid in first.extensions["mapservice.catalog"].ids()}
+    again = create_app({"store": url, "instance_path": str(tmp_path)})
+    store: PostGISStore = again.extensions["mapservice.store"]
+    assert {lid: store.state(lid) for lid in states} == states  # no reload, no version bump
+    assert _rows(url, "SELECT version FROM mapservice.schema_migrations ORDER BY version") == [
+        (number,) for number, _, _ in MIGRATIONS]
+    with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
+        assert PostGISStore._migrate(conn) == []
+    indexes = {row[0] for row in _rows(
+        url, "SELECT indexname FROM pg_indexes WHERE schemaname = 'mapservice'")}
+    assert "municipalities_geom_gist" in indexes
+    for app in (first, again):
+        app.extensions["mapservice.store"].close()
+
+
+def test_concurrent_first_starts_create_one_schema_and_load_once(
+        postgis_cluster: Cluster, tmp_path: Path) -> None:
+    url = postgis_cluster.new_database()
+    # Three processes and three threads open the same empty database at the same moment.
+    # The processes import everything, say they are ready, and start when the file "go" appears.
+    script = ("import os, pathlib, sys, time; from mapservice import create_app; "
+              "d = pathlib.Path(sys.argv[2]); d.mkdir(); (d / 'ready').touch()\n"
+              "while not (d.parent / 'go').exists(): time.sleep(0.005)\n"
+              "app = create_app({'store': sys.argv[1], 'instance_path': sys.argv[2]}); "
+              "print(app.extensions['mapservice.store'].state('municipalities').count)")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    processes = [subprocess.Popen([sys.executable, "-c", script, url, str(tmp_path / f"p{i}")],
+                                  env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True) for i in range(3)]
+    deadline = time.monotonic() + 60
+    while not all((tmp_path / f"p{i}" / "ready").exists() for i in range(3)):
+        assert time.monotonic() < deadline and all(p.poll() is None for p in processes)
+        time.sleep(0.01)
+    catalog = create_app_catalog()
+    barrier = threading.Barrier(4)
+    results: list[Any] = []
+
+    def start(i: int) -> None:
+        barrier.wait()
+        try:
+            store = open_store(Settings(store=url), catalog, tmp_path / f"t{i}")
+            results.append(store.state("municipalities").count)
+            store.close()
+        except Exception as exc:  # reported below
+            results.append(exc)
+
+    threads = [threading.Thread(target=start, args=(i,)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    (tmp_path / "go").touch()
+    barrier.wait()
+    for thread in threads:
+        thread.join(120)
+    outputs = [p.communicate(timeout=120) for p in processes]
+    assert [p.returncode for p in processes] == [0, 0, 0], [err[-2000:] for _, err in outputs]
+    assert [out.strip() for out, _ in outputs] == ["1275"] * 3
+    assert results == [1275] * 3
+    # Loaded once: every layer is at version 1, and the migrations were applied once.
+    versions = _rows(url, "SELECT layer, version FROM mapservice.layer_state ORDER BY layer")
+    assert versions and all(version == 1 for _, version in versions)
+    assert _rows(url, "SELECT count(*) FROM mapservice.schema_migrations") == [(len(MIGRATIONS),)]
+    assert _rows(url, "SELECT count(*) FROM mapservice.municipalities") == [(1275,)]
+
+
+def create_app_catalog() -> Any:
+    from mapservice.catalog import load_catalog
+
+    return load_catalog(REPO / "layers")
+
+
+BODY = {"name": "Runder Tisch", "type": "runder_tisch", "status": "active",
+        "level": "stadtteil", "source": "test", "verified_on": "2026-11-01"}
+
+
+@pytest.mark.parametrize("bad", ["invalid geometry", "duplicate id", "missing id"])
+def test_replace_is_all_or_nothing(postgis_cluster: Cluster, tmp_path: Path, bad: str) -> None:
+    app = create_app({"store": postgis_cluster.new_database(), "instance_path": str(tmp_path)})
+    store: PostGISStore = app.extensions["mapservice.store"]
+    before = store.state("prevention-bodies")
+    old = store.query("prevention-bodies", Query(limit=1000)).features
+    good = [({**BODY, "id": f"ok-{i}"}, Point(11.5 + i / 100, 50.9)) for i in range(50)]
+    broken = {
+        "invalid geometry": ({**BODY, "id": "bowtie"},
+                             Polygon([(0, 0), (1, 1), (1, 0), (0, 1), (0, 0)])),
+        "duplicate id": ({**BODY, "id": "ok-3"}, None),
+        "missing id": ({**BODY, "id": None}, Point(11.5, 50.9)),
+    }[bad]
+    with pytest.raises(StoreError, match="nothing was changed"):
+        store.replace("prevention-bodies", [*good[:25], broken, *good[25:]])
+    assert store.query("prevention-bodies", Query(limit=1000)).features == old
+    assert store.state("prevention-bodies") == before
+    # The connection is usable afterwards, and a good write lands whole.
+    after = store.replace("prevention-bodies", good)
+    assert after.version == before.version + 1 and after.count == 50
+    store.close()
+
+
+def test_app_runs_end_to_end_on_postgis(pg_app: Flask, app: Flask) -> None:
+    pg_client, gpkg_client = pg_app.test_client(), app.test_client()
+    response = pg_client.get("/api/collections/districts/items?limit=5")
+    assert response.status_code == 200, response.data[:500]
+    expected = gpkg_client.get("/api/collections/districts/items?limit=5").get_json()
+    assert [f["id"] for f in response.get_json()["features"]] == [
+        f["id"] for f in expected["features"]]
+    for url in ("/api/collections/districts/items?limit=5",
+                "/api/collections/municipalities/items?sortby=-name&limit=20&offset=7",
+                "/api/collections/municipalities/items?bbox=11.5,50.85,11.7,50.98&limit=50",
+                "/api/collections/contact-offices/items?serves_districts=jena-winzerla",
+                "/api/collections/contact-offices/items/kobb-jena-lobeda"):
+        ours, theirs = pg_client.get(url), gpkg_client.get(url)
+        assert ours.status_code == theirs.status_code == 200, url
+        a, b = ours.get_json(), theirs.get_json()
+        for doc in (a, b):
+            doc.pop("timeStamp", None)
+        assert a == b, url
+        # Same bytes for the features, object keys in the same order.
+        assert ours.data.split(b'"features"')[-1][:5000] == theirs.data.split(
+            b'"features"')[-1][:5000], url
+
+
+def _parity_queries(layer: Any, sample: dict[str, Any] | None) -> Iterator[Query]:
+    yield Query(limit=10000)
+    yield Query(limit=7, offset=3)
+    yield Query(bbox=(11.5, 50.85, 11.7, 50.98), limit=10000)
+    yield Query(bbox=(12.3, 50.6, 12.6, 50.8), sortby=(SortKey("id", False),), limit=10000)
+    yield Query(interval=("2024-01-01", None), limit=10000)
+    for name, fdef in layer.fields.items():
+        if fdef.sortable:
+            yield Query(sortby=(SortKey(name),), limit=10000)
+            yield Query(sortby=(SortKey(name, False), SortKey("id")), limit=25, offset=10)
+        if sample is not None and fdef.filterable and sample.get(name) is not None:
+            value = sample[name]
+            if fdef.is_string_list:
+                if value:
+                    yield Query(filters=(Filter(name, value[0], contains=True),), limit=10000)
+            else:
+                yield Query(filters=(Filter(name, value),), limit=10000)
+
+
+def test_every_query_gives_the_same_result_as_the_geopackage(pg_app: Flask, app: Flask) -> None:
+    pg_store, gpkg_store = pg_app.extensions["mapservice.store"], app.extensions["mapservice.store"]
+    compared = 0
+    for layer in app.extensions["mapservice.catalog"]:
+        first = gpkg_store.query(layer.id, Query(limit=1)).features
+        for query in _parity_queries(layer, first[0].properties if first else None):
+            assert pg_store.query(layer.id, query) == gpkg_store.query(layer.id, query), (
+                layer.id, query)
+            compared += 1
+        assert pg_store.state(layer.id).count == gpkg_store.state(layer.id).count
+    assert compared > 100
+
+
+def test_connections_are_per_thread_and_never_cross_a_fork(pg_app: Flask) -> None:
+    store: PostGISStore = pg_app.extensions["mapservice.store"]
+    main = store._conn()
+    assert store.query("districts", Query(limit=1)).number_matched == 132
+    other: list[Any] = []
+    thread = threading.Thread(target=lambda: other.append(store._conn()))
+    thread.start()
+    thread.join()
+    assert other[0] is not main
+    pid = os.fork()
+    if pid == 0:  # the child: a connection of its own, the parent's is left alone
+        try:
+            ok = (store._conn() is not main
+                  and store.query("districts", Query(limit=1)).number_matched == 132)
+            store.close()
+        except BaseException:
+            ok = False
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    # The parent's connection survived the child's new connection and its close.
+    assert store._conn() is main
+    assert store.query("districts", Query(limit=1)).number_matched == 132
+    other[0].close()
