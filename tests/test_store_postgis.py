@@ -17,7 +17,7 @@ from flask import Flask
 from pg import Cluster, postgis_cluster_fixture, postgis_url_fixture  # noqa: F401 - fixtures
 from shapely.geometry import Point, Polygon
 
-from conftest import REPO
+from conftest import REPO, start_server, stop_server
 from mapservice import create_app
 from mapservice.config import Settings
 from mapservice.store.base import Filter, Query, SortKey, StoreError
@@ -218,3 +218,27 @@ def test_connections_are_per_thread_and_never_cross_a_fork(pg_app: Flask) -> Non
     assert store._conn() is main
     assert store.query("districts", Query(limit=1)).number_matched == 132
     other[0].close()
+
+
+@pytest.mark.e2e
+def test_gunicorn_workers_serve_from_postgis(postgis_cluster: Cluster, tmp_path: Path) -> None:
+    """preload_app: the master opens the store, then forks; each worker connects on its own."""
+    import requests
+
+    url = postgis_cluster.new_database()
+    server, log = start_server(tmp_path, {"MAPSERVICE_STORE": url}, workers=2)
+    try:
+        for _ in range(20):  # spread over both workers
+            response = requests.get(f"{server.url}/api/collections/districts/items?limit=5",
+                                    timeout=10)
+            assert response.status_code == 200
+            assert len(response.json()["features"]) == 5
+    finally:
+        stop_server(server, log)
+    assert not list(tmp_path.glob("*.gpkg"))  # nothing was written to the instance folder
+    # The workers' connections ended with them (the server may take a moment to notice).
+    deadline = time.monotonic() + 10
+    while _rows(url, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND application_name = 'mapservice'") != [(0,)]:
+        assert time.monotonic() < deadline, "sessions left open after the server stopped"
+        time.sleep(0.1)
