@@ -133,7 +133,7 @@ def _acquire() -> Cluster:
         bin_dir = find_bin_dir()
         if bin_dir is None:
             _unavailable("no PostgreSQL with PostGIS under /usr/lib/postgresql/*/bin "
-                         "(apt-get install postgresql postgis)")
+                         "(apt-get install postgresql postgresql-postgis)")
             raise AssertionError("unreachable")
         started = time.monotonic()
         cluster = Cluster(bin_dir)
