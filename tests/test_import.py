@@ -204,6 +204,18 @@ def test_geopackage_in_utm33_is_reprojected(instance: Path, tmp_path: Path) -> N
     _check_cameras_at(instance)
 
 
+def test_crs_option_must_not_contradict_the_file(instance: Path, tmp_path: Path) -> None:
+    path = tmp_path / "kameras.gpkg"
+    pyogrio.write_dataframe(_camera_frame("EPSG:25833"), path, layer="kameras")
+    result = run(instance, CAMERA_LAYER, path, "--crs", "EPSG:25832")
+    assert result.exit_code == 1
+    assert "--crs EPSG:25832 contradicts the file's own CRS EPSG:25833" in result.output
+    result = run(instance, CAMERA_LAYER, path, "--crs", "EPSG:99999")
+    assert result.exit_code == 1
+    assert "unknown CRS 'EPSG:99999'" in result.output
+    assert stored(instance)["features"] == {}
+
+
 def test_geopackage_with_several_layers_needs_layer(instance: Path, tmp_path: Path) -> None:
     path = tmp_path / "register.gpkg"
     pyogrio.write_dataframe(_camera_frame("EPSG:25832"), path, layer="kameras")

@@ -113,6 +113,11 @@ def _is_lonlat(crs: CRS | str) -> bool:
     return bool(parsed.equals(CRS.from_epsg(4326), ignore_axis_order=True))
 
 
+def _same_crs(given: str, declared: CRS) -> bool:
+    source = to_lonlat(given).source_crs  # a clear message for an unknown CRS
+    return source is not None and bool(source.equals(declared))
+
+
 def reproject(geom: shapely.Geometry, transformer: Transformer) -> shapely.Geometry:
     def fn(xy: np.ndarray) -> np.ndarray:
         x, y = transformer.transform(xy[:, 0], xy[:, 1])
@@ -259,7 +264,7 @@ def read_ogr(path: Path, kind: str, options: Options) -> Source:
                                     "e.g. --crs EPSG:25832")
         to_lonlat(options.crs)  # a clear message for an unknown CRS
         frame = frame.set_crs(options.crs)
-    elif options.crs and not to_lonlat(options.crs).source_crs.equals(frame.crs):
+    elif options.crs and not _same_crs(options.crs, frame.crs):
         raise ImportOptionError(f"--crs {options.crs} contradicts the file's own CRS "
                                 f"{frame.crs.to_string()}")
     if not _is_lonlat(frame.crs):
