@@ -116,7 +116,7 @@ def test_dry_run_shows_added_changed_removed_and_writes_nothing(instance: Path, 
     lines = [line.replace("Holzmarkt Süd;", "Holzmarkt Süd (Kamera 1);") for line in lines]
     lines = [line.replace(";684502,37;5639947,12", ";684512,37;5639947,12") for line in lines]
     lines.append("jena-neu;Neue Kamera;Jena;public;camera;fixed;10;;;Stadt Jena;recording;;"
-                 "planned;;Kameraregister der Stadt Jena;2026-01-15;681387,00;5644657,26")
+                 "planned;;Testdaten (erfundenes Register);2026-01-15;681387,00;5644657,26")
     changed = tmp_path / "cameras-2026.csv"
     changed.write_text("\n".join(lines) + "\n", encoding="utf-8")
     before = stored(instance)
