@@ -513,12 +513,12 @@ def _to_wgs84(crs: str | int) -> Transformer:
     return Transformer.from_crs(crs, 4326, always_xy=True)
 
 
-def _detect_delimiter(header: str) -> str:
+def detect_delimiter(header: str) -> str:
     # German exports use ';' because ',' is the decimal separator; others use ','.
     return max((";", ",", "\t"), key=header.count) if any(d in header for d in ";,\t") else ","
 
 
-def _number(text: str) -> float:
+def parse_number(text: str) -> float:
     """ "680123,45" (German decimal comma) and "680123.45" alike; ValueError when not a number."""
     s = text.strip()
     if "," in s and "." not in s:
@@ -575,7 +575,7 @@ def load_csv(path: str | Path, columns: Mapping[str, str], crs: str | int, sourc
     except (OSError, UnicodeDecodeError) as exc:
         raise GazetteerError([GazetteerProblem(name, None, None, f"cannot read: {exc}")]) from exc
     first_line = text.split("\n", 1)[0]
-    reader = csv.reader(text.splitlines(keepends=True), delimiter=_detect_delimiter(first_line))
+    reader = csv.reader(text.splitlines(keepends=True), delimiter=detect_delimiter(first_line))
     header = [h.strip() for h in next(reader, [])]
     index: dict[str, int] = {}
     for role, column in columns.items():
@@ -608,7 +608,7 @@ def load_csv(path: str | Path, columns: Mapping[str, str], crs: str | int, sourc
                 problem(line, columns[role], "missing coordinate")
                 continue
             try:
-                xy.append(_number(raw))
+                xy.append(parse_number(raw))
             except ValueError:
                 problem(line, columns[role], f"not a number: {raw!r}")
         if len(xy) == 2:

@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from ..catalog import FieldDef
+from ..geo.geocode import parse_number
 
 TRUE_WORDS = frozenset({"true", "yes", "ja", "wahr", "1"})
 FALSE_WORDS = frozenset({"false", "no", "nein", "falsch", "0"})
@@ -24,19 +25,10 @@ MIDNIGHT_DATE_RE = re.compile(r"^(\d{4})[-/](\d{2})[-/](\d{2})[ T]00:00(:00)?$")
 TEXT_TYPES = frozenset({"string", "date", "datetime", "opening_hours", "email", "url"})
 
 
+
+
 class Invalid(Exception):
     """A value that cannot be converted; the message says why (without the field name)."""
-
-
-def number_text(text: str) -> float:
-    """ "12.5" and the German "12,5"; raises ValueError for anything else (also inf/nan)."""
-    s = text.strip()
-    if "," in s and "." not in s:
-        s = s.replace(",", ".")
-    value = float(s)
-    if not math.isfinite(value):
-        raise ValueError(s)
-    return value
 
 
 def _json(text: str, kind: type, what: str) -> Any:
@@ -76,7 +68,7 @@ def from_text(fdef: FieldDef, text: str) -> Any:
         if INTEGER_RE.match(s):
             return int(s)
         try:
-            return number_text(s)
+            return parse_number(s)
         except ValueError:
             raise Invalid(f"'{s}' is not a number") from None
     if t == "boolean":

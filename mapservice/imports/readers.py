@@ -23,8 +23,8 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 from shapely.geometry import mapping, shape
 
+from ..geo.geocode import detect_delimiter, parse_number
 from ..validation import LONLAT_CRS_NAMES, Problem, ValidationError, feature_label, load_geojson
-from .convert import number_text
 
 FORMATS = {".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg", ".zip": "shapefile-zip",
            ".shp": "shapefile", ".csv": "csv", ".txt": "csv", ".tsv": "csv"}
@@ -285,11 +285,6 @@ def read_ogr(path: Path, kind: str, options: Options) -> Source:
 # -- CSV -------------------------------------------------------------------------------------
 
 
-def _detect_delimiter(header: str) -> str:
-    # German exports use ';' because ',' is the decimal separator; others use ','.
-    return max((";", ",", "\t"), key=header.count) if any(d in header for d in ";,\t") else ","
-
-
 def _address_spec(spec: str, header: list[str]) -> dict[str, str]:
     """``street,housenumber,postcode,place`` (columns named like the roles), ``role=column``
     pairs, or one column holding the whole address (role ``text``)."""
@@ -372,7 +367,7 @@ def read_csv(path: Path, options: Options) -> Source:
                                                          "give --encoding, e.g. cp1252")]) from None
     except OSError as exc:
         raise ValidationError([Problem(file, None, None, f"cannot be read: {exc}")]) from None
-    delimiter = options.delimiter or _detect_delimiter(text.split("\n", 1)[0])
+    delimiter = options.delimiter or detect_delimiter(text.split("\n", 1)[0])
     if delimiter == "\\t":
         delimiter = "\t"
     if len(delimiter) != 1:
@@ -414,7 +409,7 @@ def read_csv(path: Path, options: Options) -> Source:
             if any(cells):
                 for column, cell in zip(location[:2], cells, strict=True):
                     try:
-                        xy.append(number_text(cell))
+                        xy.append(parse_number(cell))
                     except ValueError:
                         record.unlocated = True
                         record.problems.append((column, f"'{cell}' is not a coordinate"
