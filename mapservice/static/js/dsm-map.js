@@ -49,27 +49,10 @@
   }
 
   function row(dl, label, value, cfg) {
-    if (value === undefined) return;
-    dl.appendChild(el("dt", label));
-    var dd = el("dd");
-    if (value === null || value === "") {
-      dd.appendChild(el("span", cfg.t.unknown, "dsm-unknown"));
-    } else if (value instanceof Node) {
-      dd.appendChild(value);
-    } else {
-      dd.textContent = String(value);
-    }
-    dl.appendChild(dd);
+    DSM.row(dl, label, value, cfg.t.unknown);
   }
 
-  function popupBox(title, subtitle) {
-    var box = el("div", null, "dsm-popup");
-    box.appendChild(el("h3", title || ""));
-    if (subtitle) box.appendChild(el("p", subtitle, "dsm-sub"));
-    var dl = el("dl");
-    box.appendChild(dl);
-    return { box: box, dl: dl };
-  }
+  var popupBox = DSM.popupBox;
 
   function phoneLink(number) {
     var digits = String(number).replace(/[^0-9+]/g, "");

@@ -43,21 +43,9 @@
   }
 
   function popup(cfg, p) {
-    var box = el("div", null, "dsm-popup");
-    box.appendChild(el("h3", p.name || ""));
-    var dl = el("dl");
-    box.appendChild(dl);
+    var b = DSM.popupBox(p.name, null);
     function row(label, value) {
-      dl.appendChild(el("dt", label));
-      var dd = el("dd");
-      if (value === null || value === undefined || value === "") {
-        dd.appendChild(el("span", cfg.t.unknown, "dsm-unknown"));
-      } else if (value instanceof Node) {
-        dd.appendChild(value);
-      } else {
-        dd.textContent = String(value);
-      }
-      dl.appendChild(dd);
+      DSM.row(b.dl, label, value === undefined ? null : value, cfg.t.unknown);
     }
     row(cfg.metric.label, formatValue(cfg, p[cfg.metric.id]));
     row(cfg.t.rank, p.gap_rank === null ? null : p.gap_rank + " (" + cfg.t.score + " " + p.gap_score + ")");
@@ -69,7 +57,7 @@
     }
     row(cfg.t.misses, reasons(p.gap_misses));
     if (p.gap_unknown && p.gap_unknown.length) row(cfg.t.unknown_criteria, reasons(p.gap_unknown));
-    return box;
+    return b.box;
   }
 
   DSM.planner = function (map, cfg) {
