@@ -20,7 +20,6 @@ import http.client
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -85,30 +84,6 @@ def cold(instance: str, repeat: int) -> None:
     print(f"  peak resident memory of this process: {peak:.0f} MB")
 
 
-def _serve(instance: str, extra: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    env = {**os.environ, "MAPSERVICE_INSTANCE_PATH": instance, **extra}
-    server = subprocess.Popen([sys.executable, "-m", "mapservice", "serve", "--port", str(port),
-                               "--workers", "2"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            conn.request("GET", "/api")
-            if conn.getresponse().status == 200:
-                return server, port
-        except OSError:
-            if time.monotonic() > deadline:
-                server.terminate()
-                raise
-            time.sleep(0.2)
-
-
 PATHS = (
     "/planner?area=jena&metric=distance_mean_m",
     "/planner?area=land-16&metric=gap_score",
@@ -118,9 +93,11 @@ PATHS = (
 
 
 def over_http(instance: str, requests: int) -> None:
+    from serve import start
+
     for label, extra in (("response cache on", {}),
                          ("response cache off", {"MAPSERVICE_RESPONSE_CACHE_MB": "0"})):
-        server, port = _serve(instance, extra)
+        server, port = start(instance, extra)
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 

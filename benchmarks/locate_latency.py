@@ -14,7 +14,6 @@ import http.client
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -86,27 +85,10 @@ def in_process(n: int, instance: str) -> None:
 
 
 def over_http(n: int, instance: str) -> None:
-    import socket
+    from serve import start
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "MAPSERVICE_INSTANCE_PATH": instance}
-    server = subprocess.Popen([sys.executable, "-m", "mapservice", "serve", "--port", str(port),
-                               "--workers", "2"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    server, port = start(instance)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-                conn.request("GET", "/api")
-                if conn.getresponse().status == 200:
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
 
         def get(path: str) -> None:
