@@ -30,7 +30,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .planning import Planning, read_figures, thresholds
     from .resources import resource_dir
     from .store.factory import open_store
-    from .web import api, coverage, derived, embed, errors, finder, http, pages, planner
+    from .store.published import PublishedView
+    from .web import api, coverage, derived, edit, embed, errors, finder, http, pages, planner
 
     settings = load_settings(config)
     instance = Path(settings.instance_path).resolve() if settings.instance_path else None
@@ -41,19 +42,26 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config["SETTINGS"] = settings
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    # A written feature is at most a municipality's outline; larger bodies get 413 unread.
+    app.config["MAX_CONTENT_LENGTH"] = 16 << 20
     layers_path = settings.resolved_layers_path()
     catalog = load_catalog(layers_path)
     app.extensions["mapservice.catalog"] = catalog
     app.extensions["mapservice.maps"] = load_maps(layers_path / "maps.toml", catalog)
     app.extensions["mapservice.fingerprint"] = _fingerprint(layers_path, settings)
     app.extensions["mapservice.catalog_mtime"] = _mtime(layers_path)
-    app.extensions["mapservice.store"] = open_store(settings, catalog, Path(app.instance_path))
+    # The store holds everything (CLI, imports, the API with a write token); every public
+    # surface reads through the published view, which hides unpublished sensitive features.
+    store = open_store(settings, catalog, Path(app.instance_path))
+    app.extensions["mapservice.store"] = store
+    app.extensions["mapservice.public_store"] = PublishedView(store, catalog)
     app.extensions["mapservice.planning"] = Planning(
-        app.extensions["mapservice.store"], catalog, thresholds(settings, catalog),
+        app.extensions["mapservice.public_store"], catalog, thresholds(settings, catalog),
         read_figures(settings.resolved_geodata_path() / "programme_figures.csv"))
     errors.init_app(app)
     http.init_app(app)
     app.register_blueprint(api.bp)
+    app.register_blueprint(edit.bp)
     app.register_blueprint(derived.bp)
     app.register_blueprint(coverage.bp)
     app.register_blueprint(pages.bp)

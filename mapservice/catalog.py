@@ -61,6 +61,8 @@ class FieldDef:
     references: str | None = None  # id of the layer whose feature ids the values are
     items: FieldDef | None = None
     fields: Mapping[str, FieldDef] = field(default_factory=dict)
+    # Value a new feature gets when it does not give one (e.g. "draft" for a publication state).
+    default: Any = None
 
     @property
     def is_scalar(self) -> bool:
@@ -98,6 +100,9 @@ class Layer:
     path: str
     # Start and end fields of the features' validity, used by the API's datetime parameter.
     temporal: tuple[str, str] | None = None
+    # Sensitive layer: each feature has a ``publication`` state and anonymous readers see only
+    # the published ones (in the API, on every map and in the planner).
+    publication: bool = False
 
     def field(self, name: str) -> FieldDef | None:
         return self.fields.get(name)
@@ -152,7 +157,7 @@ def _optional(
 
 _FIELD_KEYS = frozenset(
     {"type", "required", "description", "values", "pattern", "minimum", "maximum", "queryable",
-     "references", "items", "fields"}
+     "references", "items", "fields", "default"}
 )
 
 
@@ -194,9 +199,16 @@ def _parse_field(name: str, table: Any, path: Path, prefix: str) -> FieldDef:
         subfields = {k: _parse_field(k, v, path, f"{prefix}fields.{k}.") for k, v in raw.items()}
     elif "fields" in table:
         raise CatalogError(path, f"{prefix}fields", "only objects have fields")
+    default = table.get("default")
+    if default is not None:
+        if ftype not in SCALAR_TYPES:
+            raise CatalogError(path, f"{prefix}default", "only single-value fields have a default")
+        if values is not None and default not in values:
+            raise CatalogError(path, f"{prefix}default", f"'{default}' is not one of the values")
     return FieldDef(
         name=name,
         type=ftype,
+        default=default,
         required=_optional(table, "required", bool, False, path, prefix),
         description=_optional(table, "description", str, "", path, prefix),
         values=tuple(values) if values is not None else None,
@@ -212,8 +224,13 @@ def _parse_field(name: str, table: Any, path: Path, prefix: str) -> FieldDef:
 
 _LAYER_KEYS = frozenset(
     {"id", "title", "title_en", "description", "description_en", "geometry_types",
-     "geometry_required", "licence", "attribution", "default_sortby", "temporal", "fields"}
+     "geometry_required", "licence", "attribution", "default_sortby", "temporal", "fields",
+     "publication"}
 )
+
+PUBLICATION_FIELD = "publication"
+PUBLICATION_STATES = ("draft", "approved", "published")
+PUBLISHED = "published"
 
 
 def parse_layer(raw: Mapping[str, Any], path: Path) -> Layer:
@@ -254,8 +271,16 @@ def parse_layer(raw: Mapping[str, Any], path: Path) -> Layer:
             # Dates only: they compare as text; date-times with offsets would not.
             if name not in fields or fields[name].type != "date":
                 raise CatalogError(path, "temporal", f"'{name}' is not a date field")
+    publication = _optional(raw, "publication", bool, False, path)
+    if publication:
+        pub = fields.get(PUBLICATION_FIELD)
+        if pub is None or pub.type != "string" or pub.values != PUBLICATION_STATES:
+            raise CatalogError(path, f"fields.{PUBLICATION_FIELD}",
+                               "a layer with publication = true declares this string field with "
+                               f"values = {list(PUBLICATION_STATES)}")
     return Layer(
         id=layer_id,
+        publication=publication,
         temporal=(temporal[0], temporal[1]) if temporal else None,
         title=_require(raw, "title", str, path),
         title_en=_require(raw, "title_en", str, path),

@@ -186,11 +186,13 @@ def coverage(city: str | None, land: str | None, fmt: str, lang: str,
               help="Show what would be added, changed and removed; write nothing.")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on standard error [default: when it is a terminal].")
+@click.option("--by", "actor", default=None,
+              help="Who imports, for the change log [default: the login name].")
 def import_(collection: str, file: Path, crs: str | None, x_column: str | None,
             y_column: str | None, lon_column: str | None, lat_column: str | None,
             address_columns: str | None, delimiter: str | None, encoding: str,
             source_layer: str | None, ignore_columns: bool, dry_run: bool,
-            progress: bool | None) -> None:
+            progress: bool | None, actor: str | None) -> None:
     """Replace a collection's content with a file (GeoJSON, GeoPackage, zipped shapefile, CSV).
 
     Every feature is checked against the collection's catalog definition; any problem stops
@@ -223,7 +225,9 @@ def import_(collection: str, file: Path, crs: str | None, x_column: str | None,
         try:
             plan = imports.prepare(app, collection, file, options, ignore_columns, bar)
             if not dry_run:
-                imports.apply(app, plan)
+                if show:
+                    click.echo(f"writing {len(plan.features)} features", err=True)
+                imports.apply(app, plan, actor or _login_name())
         except imports.ImportOptionError as exc:
             _fail(click.UsageError(str(exc)))
         except USER_ERRORS as exc:
@@ -234,9 +238,89 @@ def import_(collection: str, file: Path, crs: str | None, x_column: str | None,
         store.close()
 
 
+def _login_name() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for the uid (e.g. in a container)
+        return f"uid {os.getuid()}"
+
+
 def _progress(records: Any) -> Any:
     with click.progressbar(records, label="checking", file=sys.stderr) as bar:
         yield from bar
+
+
+@main.group()
+def token() -> None:
+    """Write tokens for the API: create, list, revoke."""
+
+
+def _admin_store() -> tuple[Any, Any]:
+    from . import create_app
+
+    try:
+        app = create_app()
+    except USER_ERRORS as exc:
+        _fail(exc)
+    return app.extensions["mapservice.store"], app.extensions["mapservice.catalog"]
+
+
+@token.command("create")
+@click.option("--name", required=True, help="Who uses it: a person or an office (logged).")
+@click.option("--collection", "collections", multiple=True,
+              help="A collection it may write; repeat for several.")
+@click.option("--all", "all_collections", is_flag=True, help="May write every collection.")
+def token_create(name: str, collections: tuple[str, ...], all_collections: bool) -> None:
+    """Create a token and print it once: only its hash is stored."""
+    from .auth import ALL, TokenError, new_token
+
+    store, catalog = _admin_store()
+    try:
+        record, plain = new_token(store, catalog, name,
+                                  [ALL] if all_collections else list(collections))
+    except TokenError as exc:
+        _fail(click.UsageError(str(exc)))
+    except StoreError as exc:
+        _fail(exc)
+    finally:
+        store.close()
+    scope = "all collections" if ALL in record.collections else ", ".join(record.collections)
+    click.echo(f"token {record.id} for {record.name!r} may write: {scope}", err=True)
+    click.echo("It is shown only now; send it as 'Authorization: Bearer <token>':", err=True)
+    click.echo(plain)
+
+
+@token.command("list")
+def token_list() -> None:
+    """List tokens (id, name, collections, created, revoked); secrets are never shown."""
+    store, _ = _admin_store()
+    try:
+        for t in store.tokens():
+            state = f"revoked {t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "active"
+            click.echo(f"{t.id}  {state:<24} {t.created_at:%Y-%m-%d}  {t.name}  "
+                       f"[{', '.join(t.collections)}]")
+    except StoreError as exc:
+        _fail(exc)
+    finally:
+        store.close()
+
+
+@token.command("revoke")
+@click.argument("token_id")
+def token_revoke(token_id: str) -> None:
+    """Revoke a token at once (on every instance sharing the store)."""
+    store, _ = _admin_store()
+    try:
+        if not store.revoke_token(token_id):
+            _fail(click.UsageError(f"no active token with id '{token_id}' (see 'mapservice "
+                                   "token list')"))
+    except StoreError as exc:
+        _fail(exc)
+    finally:
+        store.close()
+    click.echo(f"token {token_id} revoked")
 
 
 @main.command("settings")

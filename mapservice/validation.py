@@ -154,6 +154,17 @@ def check_value(fdef: FieldDef, value: Any, path: str) -> list[tuple[str, str]]:
     return out
 
 
+def with_defaults(layer: Layer, props: Mapping[str, Any]) -> dict[str, Any]:
+    """The properties with each field's catalog default filled in where no value is given."""
+    out = dict(props)
+    for name, fdef in layer.fields.items():
+        value = out.get(name)
+        if fdef.default is not None and (value is None or (isinstance(value, str)
+                                                            and value.strip() == "")):
+            out[name] = fdef.default
+    return out
+
+
 def check_properties(
     fields: Mapping[str, FieldDef], props: Mapping[str, Any], prefix: str = ""
 ) -> list[tuple[str, str]]:
@@ -244,6 +255,7 @@ def validate_features(
         if not isinstance(props, dict):
             problems.append(Problem(file, label, None, "has no properties object"))
             continue
+        props = with_defaults(layer, props)
         top_id = feature.get("id")
         if top_id is not None and props.get("id") is not None and str(top_id) != props["id"]:
             problems.append(Problem(file, label, "id", f"feature id '{top_id}' differs from "

@@ -24,6 +24,7 @@ from ..validation import (
     check_properties,
     check_references,
     feature_label,
+    with_defaults,
 )
 from .convert import Invalid, from_text, from_value
 from .readers import ImportOptionError, Options, Record, RowProblem, Source, describe, read
@@ -240,6 +241,11 @@ def prepare(app: Flask, layer_id: str, path: Path, options: Options,
                                                    "the whole collection, so it needs at least one"))
     geocoder = _geocoder(app) if any(r.address is not None for r in source.records) else None
     area = service_area(store, catalog, layer.id)
+    stored = {f.id: f for f in _stored(store, layer.id)}
+    # A field with a default that the file does not have (e.g. the publication state of a
+    # camera register) keeps its stored value: re-importing a register must not unpublish it.
+    kept = [n for n, fdef in layer.fields.items()
+            if fdef.default is not None and n not in columns.values()]
     features: list[NewFeature] = []
     labels: list[str] = []
     seen: dict[str, str] = {}
@@ -247,6 +253,10 @@ def prepare(app: Flask, layer_id: str, path: Path, options: Options,
     for record in (progress(source.records) if progress else source.records):
         found = list(record.problems)
         props, convert_problems = _convert(source, columns, layer, record)
+        old = stored.get(str(props.get("id")))
+        if old is not None:
+            props.update({name: old.properties.get(name) for name in kept})
+        props = with_defaults(layer, props)
         found.extend(convert_problems)
         bad_fields = {f for f, _ in convert_problems}
         for fpath, message in check_properties(layer.fields, props):
@@ -278,14 +288,17 @@ def prepare(app: Flask, layer_id: str, path: Path, options: Options,
     problems.extend(_reference_problems(catalog, store, layer, source, features, labels))
     if problems:
         raise ValidationError(problems)
-    return Plan(layer, source.file, features, diff(layer, _stored(store, layer.id), features),
+    return Plan(layer, source.file, features, diff(layer, list(stored.values()), features),
                 geocoded)
 
 
-def apply(app: Flask, plan: Plan) -> None:
-    """Swap the layer's content in one transaction: all lands or nothing changes."""
+def apply(app: Flask, plan: Plan, actor: str) -> None:
+    """Swap the layer's content in one transaction: all lands or nothing changes.
+
+    Every feature added, changed or removed is logged with ``actor`` in the same transaction.
+    """
     store: Store = app.extensions["mapservice.store"]
-    store.replace(plan.layer.id, plan.features)
+    store.replace(plan.layer.id, plan.features, actor=actor, via=f"import {Path(plan.file).name}")
 
 
 def report(plan: Plan, dry_run: bool) -> list[str]:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-from collections.abc import Sequence
+import hashlib
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import shapely
 
@@ -21,6 +23,14 @@ BBox = tuple[float, float, float, float]
 
 class StoreError(Exception):
     """A storage operation failed; nothing was changed."""
+
+
+class FeatureNotFound(StoreError):
+    """The feature to replace or delete does not exist (any more)."""
+
+
+class FeatureExists(StoreError):
+    """A feature with the id to create exists already."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,95 @@ class LayerState:
 NewFeature = tuple[dict[str, Any], "shapely.Geometry | None"]
 
 
+@dataclass(frozen=True)
+class Edit:
+    """One feature write. ``properties`` (with ``id``) and ``geometry`` for create/replace."""
+
+    action: Literal["create", "replace", "delete"]
+    feature_id: str
+    properties: dict[str, Any] | None = None
+    geometry: shapely.Geometry | None = None
+
+
+@dataclass(frozen=True)
+class EditResult:
+    before: StoredFeature | None
+    after: StoredFeature | None
+    state: LayerState
+
+
+# Called with the stored feature (or None) inside the write transaction, before anything is
+# written; it raises to refuse the write (e.g. a stale If-Match), and then nothing changes.
+Precondition = Callable[[StoredFeature | None], None]
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One change of one feature: who, when, how (api or import), before and after.
+
+    ``before``/``after`` are ``{"properties": {...}, "geometry": GeoJSON or None}`` as stored,
+    None for the side that did not exist (a create has no before, a delete no after).
+    """
+
+    seq: int
+    layer: str
+    feature_id: str
+    action: Literal["create", "update", "delete"]
+    actor: str
+    via: str
+    at: dt.datetime
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Token:
+    """A write token as stored: only the SHA-256 of its secret, never the secret."""
+
+    id: str
+    name: str
+    secret_hash: str
+    collections: tuple[str, ...]
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None = None
+
+
+def feature_doc(feature: StoredFeature | None) -> dict[str, Any] | None:
+    """A stored feature as history keeps it."""
+    if feature is None:
+        return None
+    geometry = None if feature.geometry is None else json.loads(feature.geometry)
+    return {"properties": feature.properties, "geometry": geometry}
+
+
+def revision(feature: StoredFeature) -> str:
+    """A hash of the feature's content: changes with every change of a property or geometry."""
+    text = json.dumps([feature.properties, feature.geometry], sort_keys=True, ensure_ascii=False,
+                      separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def changes(before: Sequence[StoredFeature], after: Sequence[StoredFeature]
+            ) -> list[tuple[str, str, StoredFeature | None, StoredFeature | None]]:
+    """(action, id, before, after) for every feature a layer swap created, updated or deleted."""
+    old = {f.id: f for f in before}
+    new = {f.id: f for f in after}
+    out: list[tuple[str, str, StoredFeature | None, StoredFeature | None]] = []
+    for fid in sorted(old.keys() | new.keys()):
+        a, b = old.get(fid), new.get(fid)
+        if a is None:
+            out.append(("create", fid, None, b))
+        elif b is None:
+            out.append(("delete", fid, a, None))
+        elif (a.properties, a.geometry) != (b.properties, b.geometry):
+            out.append(("update", fid, a, b))
+    return out
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 class Store(abc.ABC):
     """Features per layer, queried by bbox / property filters / sort / paging."""
 
@@ -97,8 +196,42 @@ class Store(abc.ABC):
         """Version, time of last change, count and extent of a layer."""
 
     @abc.abstractmethod
-    def replace(self, layer_id: str, features: Sequence[NewFeature]) -> LayerState:
-        """Swap the whole content of a layer in one transaction: all lands or nothing changes."""
+    def replace(self, layer_id: str, features: Sequence[NewFeature],
+                actor: str | None = None, via: str = "import") -> LayerState:
+        """Swap the whole content of a layer in one transaction: all lands or nothing changes.
+
+        With an ``actor``, every feature created, updated or deleted gets a history entry in
+        the same transaction (the shipped data's first load has none).
+        """
+
+    @abc.abstractmethod
+    def edit(self, layer_id: str, edit: Edit, actor: str, via: str = "api",
+             check: Precondition | None = None) -> EditResult:
+        """Create, replace or delete one feature and log it, in one transaction.
+
+        Writers of a layer take turns, so ``check`` sees the feature exactly as the write
+        replaces it. Raises FeatureExists / FeatureNotFound; ``check``'s exception passes.
+        """
+
+    @abc.abstractmethod
+    def history(self, layer_id: str, feature_id: str) -> list[HistoryEntry]:
+        """Every logged change of a feature, oldest first (also after it was deleted)."""
+
+    @abc.abstractmethod
+    def add_token(self, token: Token) -> None:
+        """Store a new write token (its hash); an existing id is a StoreError."""
+
+    @abc.abstractmethod
+    def tokens(self) -> list[Token]:
+        """All tokens, revoked ones too, oldest first."""
+
+    def token(self, token_id: str) -> Token | None:
+        """One token by id (tokens are few: a handful per city)."""
+        return next((t for t in self.tokens() if t.id == token_id), None)
+
+    @abc.abstractmethod
+    def revoke_token(self, token_id: str) -> bool:
+        """Mark a token revoked from now on; False when there is no such active token."""
 
     def close(self) -> None:  # noqa: B027 - optional hook, most backends need nothing
         """Release connections."""

@@ -42,6 +42,8 @@ def open_store(settings: Settings, catalog: Catalog, instance_path: Path) -> Sto
             data = load_geodata(catalog, settings.resolved_geodata_path())
             return GeoPackageStore.create(path, catalog, data)
         store = GeoPackageStore(path, catalog)
+        if not store.has_admin_tables():
+            store.add_admin_tables()  # a file from before the change log and write tokens
         missing_tables, missing_columns = store.schema_gaps()
         if missing_tables or missing_columns:
             # The catalog grew since the file was made (an upgrade): new layers start from the

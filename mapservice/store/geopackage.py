@@ -28,18 +28,46 @@ from ..catalog import Catalog, FieldDef, Layer
 from . import gpkg_binary
 from .base import (
     BBox,
+    Edit,
+    EditResult,
+    FeatureExists,
+    FeatureNotFound,
+    HistoryEntry,
     LayerState,
     NewFeature,
+    Precondition,
     Query,
     QueryResult,
     Store,
     StoredFeature,
     StoreError,
+    Token,
+    changes,
+    feature_doc,
+    utc_now,
 )
 
 APPLICATION_ID = 0x47504B47  # "GPKG"
 USER_VERSION = 10400  # GeoPackage 1.4.0
 STATE_TABLE = "mapservice_layer_state"
+HISTORY_TABLE = "mapservice_history"
+TOKEN_TABLE = "mapservice_tokens"  # noqa: S105 - a table name, not a secret
+
+# The change log and the write tokens (hashes only). The log is registered as an attributes
+# table, so a GIS user sees it in QGIS next to the layers; the tokens are not.
+_ADMIN_SCHEMA = [
+    f"""CREATE TABLE IF NOT EXISTS {HISTORY_TABLE} (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, layer TEXT NOT NULL,
+  feature_id TEXT NOT NULL, action TEXT NOT NULL, actor TEXT NOT NULL, via TEXT NOT NULL,
+  before TEXT, after TEXT)""",
+    f"CREATE INDEX IF NOT EXISTS {HISTORY_TABLE}_feature ON {HISTORY_TABLE} (layer, feature_id)",
+    f"""INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description)
+  VALUES ('{HISTORY_TABLE}', 'attributes', 'Änderungsprotokoll',
+  'Every change of every feature: who, when, before and after (JSON)')""",
+    f"""CREATE TABLE IF NOT EXISTS {TOKEN_TABLE} (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, secret_hash TEXT NOT NULL,
+  collections TEXT NOT NULL, created_at TEXT NOT NULL, revoked_at TEXT)""",
+]
 
 WGS84_WKT = (
     'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,'
@@ -227,6 +255,22 @@ class GeoPackageStore(Store):
             conn.close()
         return missing_tables, missing_columns
 
+    def has_admin_tables(self) -> bool:
+        """Whether the file has the change log and token tables (files made before them not)."""
+        conn = _connect(self.path)  # short-lived: nothing may stay open across a fork
+        try:
+            row = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                               "name IN (?, ?)", (HISTORY_TABLE, TOKEN_TABLE)).fetchone()
+        finally:
+            conn.close()
+        return bool(row[0] == 2)
+
+    def add_admin_tables(self) -> None:
+        with self._write() as conn:
+            for statement in _ADMIN_SCHEMA:
+                conn.execute(statement)
+        self.close()  # opened before the server forks its workers: leave nothing open
+
     def feature_ids(self, layer_id: str) -> set[str]:
         """The ids of a layer's stored features (only the id column is read)."""
         layer = self._layer(layer_id)
@@ -322,6 +366,8 @@ class GeoPackageStore(Store):
             conn.execute(f"PRAGMA user_version = {USER_VERSION}")
             conn.executescript(_BASE_SCHEMA)
             conn.execute("BEGIN")
+            for statement in _ADMIN_SCHEMA:
+                conn.execute(statement)
             for layer in catalog:
                 cls._create_layer_table(conn, layer)
                 cls._insert(conn, layer, data.get(layer.id, ()))
@@ -565,14 +611,131 @@ class GeoPackageStore(Store):
 
     # -- writing -----------------------------------------------------------------------------
 
-    def replace(self, layer_id: str, features: Sequence[NewFeature]) -> LayerState:
+    def _all(self, conn: sqlite3.Connection, layer: Layer, feature_id: str | None = None
+             ) -> list[StoredFeature]:
+        cols = ", ".join(["geom", *(_q(n) for n in layer.fields)])
+        t = _q(table_name(layer.id))
+        if feature_id is None:
+            rows = conn.execute(f"SELECT {cols} FROM {t} ORDER BY fid").fetchall()
+        else:
+            rows = conn.execute(f"SELECT {cols} FROM {t} WHERE id = ?", (feature_id,)).fetchall()
+        return self._rows_to_features(layer, rows)
+
+    def replace(self, layer_id: str, features: Sequence[NewFeature],
+                actor: str | None = None, via: str = "import") -> LayerState:
         layer = self._layer(layer_id)
         try:
             with self._write() as conn:
+                before = self._all(conn, layer) if actor is not None else []
                 conn.execute(f"DELETE FROM {_q(table_name(layer.id))}")
                 self._insert(conn, layer, features)
                 self._bump(conn, layer)
+                if actor is not None:
+                    at = utc_now()
+                    for action, fid, old, new in changes(before, self._all(conn, layer)):
+                        self._log(conn, at, layer, fid, action, actor, via, old, new)
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: writing layer '{layer.id}' failed, nothing was "
                              f"changed: {exc}") from exc
         return self.state(layer_id)
+
+    def edit(self, layer_id: str, edit: Edit, actor: str, via: str = "api",
+             check: Precondition | None = None) -> EditResult:
+        layer = self._layer(layer_id)
+        t = _q(table_name(layer.id))
+        try:
+            # BEGIN IMMEDIATE: writers take turns, so the check sees what the write replaces.
+            with self._write() as conn:
+                found = self._all(conn, layer, edit.feature_id)
+                before = found[0] if found else None
+                if check is not None:
+                    check(before)
+                if edit.action == "create":
+                    if before is not None:
+                        raise FeatureExists(f"'{edit.feature_id}' exists already in '{layer.id}'")
+                    self._insert(conn, layer, [(edit.properties or {}, edit.geometry)])
+                elif before is None:
+                    raise FeatureNotFound(f"'{layer.id}' has no feature '{edit.feature_id}'")
+                elif edit.action == "delete":
+                    conn.execute(f"DELETE FROM {t} WHERE id = ?", (edit.feature_id,))
+                else:
+                    self._update(conn, layer, edit)
+                found = self._all(conn, layer, edit.feature_id)
+                after = found[0] if found else None
+                self._bump(conn, layer)
+                action = {"create": "create", "replace": "update", "delete": "delete"}
+                self._log(conn, utc_now(), layer, edit.feature_id, action[edit.action], actor,
+                          via, before, after)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: writing to layer '{layer.id}' failed, nothing was "
+                             f"changed: {exc}") from exc
+        return EditResult(before, after, self.state(layer_id))
+
+    @staticmethod
+    def _update(conn: sqlite3.Connection, layer: Layer, edit: Edit) -> None:
+        """Replace one row's values in place (it keeps its fid, so its place in the order)."""
+        names = list(layer.fields)
+        props = edit.properties or {}
+        declared = _declared_geometry_type(layer)
+        blob = (None if edit.geometry is None
+                else gpkg_binary.encode(_promote(edit.geometry, declared)))
+        assignments = ", ".join(["geom = ?", *(f"{_q(n)} = ?" for n in names)])
+        conn.execute(
+            f"UPDATE {_q(table_name(layer.id))} SET {assignments} WHERE id = ?",
+            [blob, *(_encode_value(layer.fields[n], props.get(n)) for n in names),
+             edit.feature_id],
+        )
+
+    @staticmethod
+    def _log(conn: sqlite3.Connection, at: dt.datetime, layer: Layer, feature_id: str,
+             action: str, actor: str, via: str, before: StoredFeature | None,
+             after: StoredFeature | None) -> None:
+        def text(feature: StoredFeature | None) -> str | None:
+            doc = feature_doc(feature)
+            return None if doc is None else json.dumps(doc, ensure_ascii=False)
+
+        conn.execute(
+            f"INSERT INTO {HISTORY_TABLE} (at, layer, feature_id, action, actor, via, before, "
+            "after) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (at.isoformat(timespec="milliseconds"), layer.id, feature_id, action, actor, via,
+             text(before), text(after)),
+        )
+
+    def history(self, layer_id: str, feature_id: str) -> list[HistoryEntry]:
+        layer = self._layer(layer_id)
+        rows = self._conn().execute(
+            f"SELECT seq, at, action, actor, via, before, after FROM {HISTORY_TABLE} "
+            "WHERE layer = ? AND feature_id = ? ORDER BY seq", (layer.id, feature_id)).fetchall()
+        return [HistoryEntry(seq=r[0], layer=layer.id, feature_id=feature_id, action=r[2],
+                             actor=r[3], via=r[4], at=dt.datetime.fromisoformat(r[1]),
+                             before=None if r[5] is None else json.loads(r[5]),
+                             after=None if r[6] is None else json.loads(r[6]))
+                for r in rows]
+
+    # -- tokens ------------------------------------------------------------------------------
+
+    def add_token(self, token: Token) -> None:
+        try:
+            with self._write() as conn:
+                conn.execute(
+                    f"INSERT INTO {TOKEN_TABLE} (id, name, secret_hash, collections, created_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (token.id, token.name, token.secret_hash, json.dumps(list(token.collections)),
+                     token.created_at.isoformat()))
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: storing token '{token.id}' failed: {exc}") from exc
+
+    def tokens(self) -> list[Token]:
+        rows = self._conn().execute(
+            f"SELECT id, name, secret_hash, collections, created_at, revoked_at FROM {TOKEN_TABLE}"
+            " ORDER BY created_at, id").fetchall()
+        return [Token(id=r[0], name=r[1], secret_hash=r[2], collections=tuple(json.loads(r[3])),
+                      created_at=dt.datetime.fromisoformat(r[4]),
+                      revoked_at=None if r[5] is None else dt.datetime.fromisoformat(r[5]))
+                for r in rows]
+
+    def revoke_token(self, token_id: str) -> bool:
+        with self._write() as conn:
+            cur = conn.execute(f"UPDATE {TOKEN_TABLE} SET revoked_at = ? WHERE id = ? AND "
+                               "revoked_at IS NULL", (utc_now().isoformat(), token_id))
+            return cur.rowcount == 1

@@ -49,13 +49,23 @@ from psycopg.types.json import Jsonb
 from ..catalog import Catalog, FieldDef, Layer
 from .base import (
     BBox,
+    Edit,
+    EditResult,
+    FeatureExists,
+    FeatureNotFound,
+    HistoryEntry,
     LayerState,
     NewFeature,
+    Precondition,
     Query,
     QueryResult,
     Store,
     StoredFeature,
     StoreError,
+    Token,
+    changes,
+    feature_doc,
+    utc_now,
 )
 from .geopackage import _declared_geometry_type, _promote, table_name
 
@@ -84,6 +94,17 @@ CREATE FUNCTION {SCHEMA}.sort_key_de(text) RETURNS text
     normalize(replace(translate(lower($1 COLLATE "und-x-icu"), 'äöü', 'aou'), 'ß', 'ss'), NFKD),
     '[\\u0300-\\u036f\\u1ab0-\\u1aff\\u1dc0-\\u1dff\\u20d0-\\u20ff\\ufe20-\\ufe2f]', '', 'g')
     COLLATE "C" $$;
+"""),
+    (2, "change log and write tokens", f"""
+CREATE TABLE {SCHEMA}.history (
+  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  at timestamptz NOT NULL, layer text NOT NULL, feature_id text NOT NULL,
+  action text NOT NULL CHECK (action IN ('create', 'update', 'delete')),
+  actor text NOT NULL, via text NOT NULL, before json, after json);
+CREATE INDEX history_feature ON {SCHEMA}.history (layer, feature_id);
+CREATE TABLE {SCHEMA}.tokens (
+  id text PRIMARY KEY, name text NOT NULL, secret_hash text NOT NULL,
+  collections json NOT NULL, created_at timestamptz NOT NULL, revoked_at timestamptz);
 """),
 ]
 
@@ -264,7 +285,7 @@ ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded
         return conn
 
     @contextmanager
-    def _read(self, snapshot: bool = False) -> Iterator[psycopg.Connection[Any]]:
+    def _session(self, snapshot: bool = False) -> Iterator[psycopg.Connection[Any]]:
         """The thread's connection; ``snapshot``: several statements see one state.
 
         A single statement needs no transaction (autocommit): it is one round trip.
@@ -303,7 +324,7 @@ ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded
     def feature_ids(self, layer_id: str) -> set[str]:
         """The ids of a layer's stored features (only the id column is read)."""
         layer = self._layer(layer_id)
-        with self._read() as conn:
+        with self._session() as conn:
             rows = conn.execute(sql.SQL("SELECT id FROM {}").format(_t(layer.id))).fetchall()
         return {str(row[0]) for row in rows}
 
@@ -390,7 +411,7 @@ ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded
                 order.append(sql.SQL("{} {}").format(col, direction))
         order.append(sql.SQL("t.fid"))  # a total order, so pages never overlap or skip
         try:
-            with self._read(snapshot=True) as conn:
+            with self._session(snapshot=True) as conn:
                 matched = conn.execute(
                     sql.SQL("SELECT count(*) FROM {} t").format(_t(layer.id)) + where, params
                 ).fetchone()
@@ -408,7 +429,7 @@ ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded
     def get(self, layer_id: str, feature_id: str) -> StoredFeature | None:
         layer = self._layer(layer_id)
         try:
-            with self._read() as conn:
+            with self._session() as conn:
                 rows = conn.execute(self._select(layer) + sql.SQL(" WHERE t.id = %s::text"),
                                     (feature_id,)).fetchall()
         except psycopg.Error as exc:
@@ -418,7 +439,7 @@ ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded
     def state(self, layer_id: str) -> LayerState:
         layer = self._layer(layer_id)
         try:
-            with self._read() as conn:
+            with self._session() as conn:
                 row = conn.execute(sql.SQL(
                     "SELECT version, updated_at, count, min_x, min_y, max_x, max_y "
                     "FROM {}.layer_state WHERE layer = %s").format(_q(SCHEMA)), (layer.id,)
@@ -436,18 +457,150 @@ ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded
 
     # -- writing -----------------------------------------------------------------------------
 
-    def replace(self, layer_id: str, features: Sequence[NewFeature]) -> LayerState:
+    @staticmethod
+    def _lock_layer(conn: psycopg.Connection[Any], layer: Layer) -> None:
+        """Writers of one layer take turns: the state row stays locked until commit."""
+        conn.execute(sql.SQL("SELECT 1 FROM {}.layer_state WHERE layer = %s FOR UPDATE"
+                             ).format(_q(SCHEMA)), (layer.id,))
+
+    def _all(self, conn: psycopg.Connection[Any], layer: Layer, feature_id: str | None = None
+             ) -> list[StoredFeature]:
+        if feature_id is None:
+            rows = conn.execute(self._select(layer) + sql.SQL(" ORDER BY t.fid")).fetchall()
+        else:
+            rows = conn.execute(self._select(layer) + sql.SQL(" WHERE t.id = %s::text"),
+                                (feature_id,)).fetchall()
+        return self._rows_to_features(layer, rows)
+
+    def replace(self, layer_id: str, features: Sequence[NewFeature],
+                actor: str | None = None, via: str = "import") -> LayerState:
         layer = self._layer(layer_id)
         conn = self._conn()
         try:
             with conn.transaction():
-                # Writers of one layer take turns: the state row is locked until commit.
-                conn.execute(sql.SQL("SELECT 1 FROM {}.layer_state WHERE layer = %s FOR UPDATE"
-                                     ).format(_q(SCHEMA)), (layer.id,))
+                self._lock_layer(conn, layer)
+                before = self._all(conn, layer) if actor is not None else []
                 conn.execute(sql.SQL("DELETE FROM {}").format(_t(layer.id)))
                 self._insert(conn, layer, features)
                 self._bump(conn, layer)
+                if actor is not None:
+                    at = utc_now()
+                    for action, fid, old, new in changes(before, self._all(conn, layer)):
+                        self._log(conn, at, layer, fid, action, actor, via, old, new)
         except psycopg.Error as exc:
             raise StoreError(f"writing layer '{layer.id}' failed, nothing was changed: {exc}"
                              ) from exc
         return self.state(layer_id)
+
+    def edit(self, layer_id: str, edit: Edit, actor: str, via: str = "api",
+             check: Precondition | None = None) -> EditResult:
+        layer = self._layer(layer_id)
+        conn = self._conn()
+        try:
+            with conn.transaction():
+                # Locked first: the read below then sees every write committed before ours.
+                self._lock_layer(conn, layer)
+                found = self._all(conn, layer, edit.feature_id)
+                before = found[0] if found else None
+                if check is not None:
+                    check(before)
+                if edit.action == "create":
+                    if before is not None:
+                        raise FeatureExists(f"'{edit.feature_id}' exists already in '{layer.id}'")
+                    self._insert(conn, layer, [(edit.properties or {}, edit.geometry)])
+                elif before is None:
+                    raise FeatureNotFound(f"'{layer.id}' has no feature '{edit.feature_id}'")
+                elif edit.action == "delete":
+                    conn.execute(sql.SQL("DELETE FROM {} WHERE id = %s").format(_t(layer.id)),
+                                 (edit.feature_id,))
+                else:
+                    self._update(conn, layer, edit)
+                found = self._all(conn, layer, edit.feature_id)
+                after = found[0] if found else None
+                self._bump(conn, layer)
+                action = {"create": "create", "replace": "update", "delete": "delete"}
+                self._log(conn, utc_now(), layer, edit.feature_id, action[edit.action], actor,
+                          via, before, after)
+        except psycopg.Error as exc:
+            raise StoreError(f"writing to layer '{layer.id}' failed, nothing was changed: {exc}"
+                             ) from exc
+        return EditResult(before, after, self.state(layer_id))
+
+    @staticmethod
+    def _update(conn: psycopg.Connection[Any], layer: Layer, edit: Edit) -> None:
+        """Replace one row's values in place (it keeps its fid, so its place in the order)."""
+        names = list(layer.fields)
+        props = edit.properties or {}
+        declared = _declared_geometry_type(layer)
+        wkb = None if edit.geometry is None else shapely.to_wkb(_promote(edit.geometry, declared))
+        assignments = [sql.SQL("geom = ST_GeomFromWKB(%s, 4326)")] + [
+            sql.SQL("{} = %s::json" if layer.fields[n].type in ("array", "object")
+                    else "{} = %s").format(_q(n)) for n in names]
+        conn.execute(
+            sql.SQL("UPDATE {} SET {} WHERE id = %s").format(
+                _t(layer.id), sql.SQL(", ").join(assignments)),
+            [wkb, *(_encode_value(layer.fields[n], props.get(n)) for n in names),
+             edit.feature_id])
+
+    @staticmethod
+    def _log(conn: psycopg.Connection[Any], at: dt.datetime, layer: Layer, feature_id: str,
+             action: str, actor: str, via: str, before: StoredFeature | None,
+             after: StoredFeature | None) -> None:
+        def text(feature: StoredFeature | None) -> str | None:
+            doc = feature_doc(feature)
+            return None if doc is None else json.dumps(doc, ensure_ascii=False)
+
+        conn.execute(sql.SQL(
+            "INSERT INTO {}.history (at, layer, feature_id, action, actor, via, before, after) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s::json, %s::json)").format(_q(SCHEMA)),
+            (at, layer.id, feature_id, action, actor, via, text(before), text(after)))
+
+    def history(self, layer_id: str, feature_id: str) -> list[HistoryEntry]:
+        layer = self._layer(layer_id)
+        try:
+            with self._session() as conn:
+                rows = conn.execute(sql.SQL(
+                    "SELECT seq, at, action, actor, via, before, after FROM {}.history "
+                    "WHERE layer = %s AND feature_id = %s ORDER BY seq").format(_q(SCHEMA)),
+                    (layer.id, feature_id)).fetchall()
+        except psycopg.Error as exc:
+            raise StoreError(f"reading the history of '{feature_id}' failed: {exc}") from exc
+        return [HistoryEntry(seq=int(r[0]), layer=layer.id, feature_id=feature_id, action=r[2],
+                             actor=r[3], via=r[4], at=r[1].astimezone(dt.UTC), before=r[5],
+                             after=r[6]) for r in rows]
+
+    # -- tokens ------------------------------------------------------------------------------
+
+    def add_token(self, token: Token) -> None:
+        try:
+            with self._session() as conn:
+                conn.execute(sql.SQL(
+                    "INSERT INTO {}.tokens (id, name, secret_hash, collections, created_at) "
+                    "VALUES (%s, %s, %s, %s::json, %s)").format(_q(SCHEMA)),
+                    (token.id, token.name, token.secret_hash,
+                     json.dumps(list(token.collections)), token.created_at))
+        except psycopg.Error as exc:
+            raise StoreError(f"storing token '{token.id}' failed: {exc}") from exc
+
+    def tokens(self) -> list[Token]:
+        try:
+            with self._session() as conn:
+                rows = conn.execute(sql.SQL(
+                    "SELECT id, name, secret_hash, collections, created_at, revoked_at "
+                    "FROM {}.tokens ORDER BY created_at, id").format(_q(SCHEMA))).fetchall()
+        except psycopg.Error as exc:
+            raise StoreError(f"reading the tokens failed: {exc}") from exc
+        return [Token(id=r[0], name=r[1], secret_hash=r[2], collections=tuple(r[3]),
+                      created_at=r[4].astimezone(dt.UTC),
+                      revoked_at=None if r[5] is None else r[5].astimezone(dt.UTC))
+                for r in rows]
+
+    def revoke_token(self, token_id: str) -> bool:
+        try:
+            with self._session() as conn:
+                cur = conn.execute(sql.SQL(
+                    "UPDATE {}.tokens SET revoked_at = now() WHERE id = %s AND revoked_at IS NULL"
+                ).format(_q(SCHEMA)), (token_id,))
+        except psycopg.Error as exc:
+            raise StoreError(f"revoking token '{token_id}' failed: {exc}") from exc
+        return cur.rowcount == 1

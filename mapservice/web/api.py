@@ -12,12 +12,14 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from .. import ogc
 from ..catalog import Layer
 from ..openapi import openapi_document
-from ..store.base import LayerState
+from ..store.base import LayerState, Store
 from .context import args as _args
 from .context import catalog as _catalog
+from .context import full_store
 from .context import store as _store
+from .edit import may_read_all
 from .errors import ApiError
-from .http import Validators, conditional
+from .http import Validators, conditional, feature_etag
 from .params import check_known, parse_format, parse_items
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -108,10 +110,15 @@ def collections() -> Response:
                     lambda: ogc.collections(base, catalog, states), "api/collections.html")
 
 
+def _reader_store(layer_id: str) -> Store:
+    """The public view, or everything for a reader with a token for this collection."""
+    return full_store() if may_read_all(layer_id) else _store()
+
+
 @bp.get("/collections/<collection_id>")
 def collection(collection_id: str) -> Response:
     layer = _layer(collection_id)
-    state = _store().state(layer.id)
+    state = _reader_store(layer.id).state(layer.id)
     base = _base()
     return _respond(_args(), _state_fn([layer.id]), lambda: ogc.collection(base, layer, state),
                     "api/collection.html")
@@ -136,7 +143,7 @@ def items(collection_id: str) -> Response:
     args = _args()
     req = parse_items(args, layer, settings.default_limit, settings.max_limit)
     html = _wants_html(req.fmt)
-    store = _store()
+    store = _reader_store(layer.id)
     url = url_for("api.items", collection_id=layer.id, _external=True)
 
     def build() -> Response:
@@ -168,7 +175,7 @@ def item(collection_id: str, feature_id: str) -> Response:
     args = _args()
     check_known(args, {"f"})
     html = _wants_html(parse_format(args))
-    store = _store()
+    store = _reader_store(layer.id)
     url = url_for("api.item", collection_id=layer.id, feature_id=feature_id, _external=True)
     # Looked up before the preconditions: a missing feature is 404, never 304.
     feature = store.get(layer.id, feature_id)
@@ -188,6 +195,9 @@ def item(collection_id: str, feature_id: str) -> Response:
                                             links=links), mimetype="text/html")
         return Response(ogc.feature_json(feature, None, False, links), mimetype=ogc.GEOJSON)
 
-    response = conditional(Validators(_state_fn([layer.id]), "html" if html else "json"), build)
+    # The GeoJSON has the feature's own strong ETag: a write sends it back in If-Match.
+    validators = Validators(_state_fn([layer.id]), "html" if html else "json",
+                            strong_etag=None if html else feature_etag(feature))
+    response = conditional(validators, build)
     response.vary.add("Accept")
     return response

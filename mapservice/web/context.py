@@ -10,6 +10,13 @@ from ..store.base import Store
 
 
 def store() -> Store:
+    """What anonymous readers may see (unpublished sensitive features hidden)."""
+    found: Store = current_app.extensions["mapservice.public_store"]
+    return found
+
+
+def full_store() -> Store:
+    """Everything, for writes and for readers with a write token for the collection."""
     found: Store = current_app.extensions["mapservice.store"]
     return found
 

@@ -17,6 +17,7 @@ _HTTP_CODES = {
     405: "MethodNotAllowed",
     406: "NotAcceptable",
     413: "PayloadTooLarge",
+    415: "UnsupportedMediaType",
     500: "ServerError",
 }
 
@@ -25,19 +26,26 @@ class ApiError(Exception):
     """An error with its HTTP status, raised anywhere below the blueprints."""
 
     def __init__(self, status: int, code: str, description: str,
-                 candidates: list[dict[str, Any]] | None = None) -> None:
+                 candidates: list[dict[str, Any]] | None = None,
+                 headers: dict[str, str] | None = None,
+                 problems: list[dict[str, Any]] | None = None) -> None:
         super().__init__(description)
         self.status = status
         self.code = code
         self.description = description
         self.candidates = candidates  # e.g. the closest addresses when one was not found
+        self.headers = headers or {}  # e.g. WWW-Authenticate on a 401
+        self.problems = problems  # each invalid field of a written feature
 
 
 def error_response(status: int, code: str, description: str,
-                   candidates: list[dict[str, Any]] | None = None) -> Response:
+                   candidates: list[dict[str, Any]] | None = None,
+                   problems: list[dict[str, Any]] | None = None) -> Response:
     body: dict[str, Any] = {"code": code, "description": description}
     if candidates is not None:
         body["candidates"] = candidates
+    if problems is not None:
+        body["problems"] = problems
     response = jsonify(body)
     response.status_code = status
     # Errors must never be cached as if they were the resource.
@@ -48,7 +56,10 @@ def error_response(status: int, code: str, description: str,
 def init_app(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> Response:
-        return error_response(exc.status, exc.code, exc.description, exc.candidates)
+        response = error_response(exc.status, exc.code, exc.description, exc.candidates,
+                                  exc.problems)
+        response.headers.update(exc.headers)
+        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:

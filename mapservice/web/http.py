@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from flask import Flask, Request, Response, current_app, request
 
 from .. import __version__
-from ..store.base import LayerState
+from ..store.base import LayerState, StoredFeature, revision
 
 COMPRESSIBLE = frozenset(
     {"application/json", "application/geo+json", "application/schema+json",
@@ -40,17 +40,25 @@ class Validators:
     """
 
     def __init__(self, states: Callable[[], Iterable[LayerState]] | Iterable[LayerState],
-                 *parts: object) -> None:
+                 *parts: object, strong_etag: str | None = None) -> None:
         self._states_fn = states if callable(states) else None
         self.states = list(states() if callable(states) else states)
         digest = hashlib.sha256()
         fingerprint = current_app.extensions["mapservice.fingerprint"]
-        for part in (__version__, fingerprint, request.url_root, request.full_path, *parts):
+        # A reader with a token may see more than the public: their responses get their own
+        # ETags (and cache entries) and are marked private.
+        self.private = "Authorization" in request.headers
+        viewer = request.headers.get("Authorization", "")
+        for part in (__version__, fingerprint, request.url_root, request.full_path, viewer,
+                     *parts):
             digest.update(repr(part).encode())
             digest.update(b"\0")
         for state in self.states:
             digest.update(f"{state.version}:{state.updated_at.isoformat()}".encode())
-        self.etag = digest.hexdigest()[:32]
+        self.key = digest.hexdigest()[:32]  # identifies the cached body
+        # A feature's strong ETag (its content) is what If-Match of a write compares.
+        self.strong = strong_etag is not None
+        self.etag = strong_etag if strong_etag is not None else self.key
         self.last_modified = max(
             (_http_date(s.updated_at) for s in self.states),
             default=_http_date(current_app.extensions["mapservice.catalog_mtime"]),
@@ -62,16 +70,41 @@ class Validators:
 
     def matches(self, req: Request) -> bool:
         if req.if_none_match:
-            return req.if_none_match.contains_weak(self.etag)
+            return any(req.if_none_match.contains_weak(tag)
+                       for tag in (self.etag, self.etag + GZIP_SUFFIX))
         since = req.if_modified_since
         return since is not None and self.last_modified <= since
 
     def apply(self, response: Response) -> Response:
-        response.set_etag(self.etag, weak=True)
+        etag = self.etag
+        if self.strong and response.headers.get("Content-Encoding") == "gzip":
+            etag += GZIP_SUFFIX  # other bytes, so another strong validator (RFC 9110, 8.8.1)
+        response.set_etag(etag, weak=not self.strong)
         response.last_modified = self.last_modified
-        max_age = current_app.config["SETTINGS"].cache_max_age
-        response.headers["Cache-Control"] = f"public, max-age={max_age}"
+        if self.private:
+            response.headers["Cache-Control"] = "private, no-cache"
+        else:
+            max_age = current_app.config["SETTINGS"].cache_max_age
+            response.headers["Cache-Control"] = f"public, max-age={max_age}"
         return response
+
+
+GZIP_SUFFIX = "-gzip"
+
+
+def if_match(req: Request, feature: StoredFeature) -> bool:
+    """Whether the request's If-Match names the feature as it is now (``*``: it exists)."""
+    if req.if_match.star_tag:
+        return True
+    current = feature_etag(feature)
+    return any(tag.removesuffix(GZIP_SUFFIX) == current for tag in req.if_match.as_set())
+
+
+def feature_etag(feature: StoredFeature) -> str:
+    """Strong ETag of a feature: its content, the app version and the catalog/settings."""
+    fingerprint = current_app.extensions["mapservice.fingerprint"]
+    text = f"{__version__}:{fingerprint}:{revision(feature)}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 class ResponseCache:
@@ -139,7 +172,7 @@ def conditional(validators: Validators, build: Callable[[], Response]) -> Respon
         not_modified.vary.add("Accept-Encoding")
         return validators.apply(not_modified)
     cache: ResponseCache = current_app.extensions["mapservice.response_cache"]
-    key = (validators.etag, "gzip" if _accepts_gzip(request) else "identity")
+    key = (validators.key, "gzip" if _accepts_gzip(request) else "identity")
     hit = cache.get(key)
     if hit is not None:
         body, content_type, encoding = hit

@@ -8,6 +8,7 @@ from ..catalog import Catalog
 from ..i18n import pick_lang, texts
 from ..maps import EmbedOptions
 from ..store.base import Store
+from .context import store as public_store
 from .errors import ApiError
 from .http import Validators, conditional
 from .mapview import csp, get_map, layer_lists, map_catalog, render_parts
@@ -21,14 +22,14 @@ def _lang() -> str:
 
 def _states() -> list:  # type: ignore[type-arg]
     catalog: Catalog = current_app.extensions["mapservice.catalog"]
-    store: Store = current_app.extensions["mapservice.store"]
+    store: Store = public_store()
     return [store.state(lid) for lid in catalog.ids()]
 
 
 @bp.get("/")
 def index() -> Response:
     catalog: Catalog = current_app.extensions["mapservice.catalog"]
-    store: Store = current_app.extensions["mapservice.store"]
+    store: Store = public_store()
     lang = _lang()
 
     def build() -> Response:

@@ -1,0 +1,114 @@
+"""What anonymous readers may see: sensitive layers show only their published features.
+
+Every public surface (API without a token, maps, embeds, finder, planner) reads through this
+view, so a draft camera cannot leak through one of them by being forgotten. A layer is
+sensitive when its catalog entry says ``publication = true``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import replace
+
+import shapely
+
+from ..catalog import PUBLICATION_FIELD, PUBLISHED, Catalog
+from .base import (
+    BBox,
+    Edit,
+    EditResult,
+    Filter,
+    HistoryEntry,
+    LayerState,
+    NewFeature,
+    Precondition,
+    Query,
+    QueryResult,
+    Store,
+    StoredFeature,
+    StoreError,
+    Token,
+)
+
+ALL = 1_000_000
+
+
+class PublishedView(Store):
+    """A read-only view of ``inner`` without unpublished features of sensitive layers."""
+
+    def __init__(self, inner: Store, catalog: Catalog) -> None:
+        self.inner = inner
+        self.catalog = catalog
+        # Count and extent of the published part, per layer version (a write bumps it).
+        self._summaries: dict[tuple[str, int], tuple[int, BBox | None]] = {}
+        self._lock = threading.Lock()
+
+    def _sensitive(self, layer_id: str) -> bool:
+        return layer_id in self.catalog and self.catalog[layer_id].publication
+
+    def layer_ids(self) -> list[str]:
+        return self.inner.layer_ids()
+
+    def query(self, layer_id: str, query: Query) -> QueryResult:
+        if self._sensitive(layer_id):
+            query = replace(query, filters=[*query.filters, Filter(PUBLICATION_FIELD, PUBLISHED)])
+        return self.inner.query(layer_id, query)
+
+    def get(self, layer_id: str, feature_id: str) -> StoredFeature | None:
+        feature = self.inner.get(layer_id, feature_id)
+        if (feature is not None and self._sensitive(layer_id)
+                and feature.properties.get(PUBLICATION_FIELD) != PUBLISHED):
+            return None
+        return feature
+
+    def state(self, layer_id: str) -> LayerState:
+        state = self.inner.state(layer_id)
+        if not self._sensitive(layer_id):
+            return state
+        key = (layer_id, state.version)
+        with self._lock:
+            summary = self._summaries.get(key)
+        if summary is None:
+            summary = self._summary(layer_id)
+            with self._lock:
+                self._summaries = {k: v for k, v in self._summaries.items() if k[0] != layer_id}
+                self._summaries[key] = summary
+        # The version stays the inner one: any write may change what is published.
+        return replace(state, count=summary[0], extent=summary[1])
+
+    def _summary(self, layer_id: str) -> tuple[int, BBox | None]:
+        features = self.query(layer_id, Query(limit=ALL)).features
+        geoms = [shapely.from_geojson(f.geometry) for f in features if f.geometry is not None]
+        if not geoms:
+            return len(features), None
+        minx, miny, maxx, maxy = shapely.total_bounds(geoms)
+        return len(features), (float(minx), float(miny), float(maxx), float(maxy))
+
+    # -- the view is read-only: writes go to the store itself, with a token ------------------
+
+    def _read_only(self) -> StoreError:
+        return StoreError("the public view of the store is read-only")
+
+    def replace(self, layer_id: str, features: Sequence[NewFeature],
+                actor: str | None = None, via: str = "import") -> LayerState:
+        raise self._read_only()
+
+    def edit(self, layer_id: str, edit: Edit, actor: str, via: str = "api",
+             check: Precondition | None = None) -> EditResult:
+        raise self._read_only()
+
+    def history(self, layer_id: str, feature_id: str) -> list[HistoryEntry]:
+        raise self._read_only()
+
+    def add_token(self, token: Token) -> None:
+        raise self._read_only()
+
+    def tokens(self) -> list[Token]:
+        raise self._read_only()
+
+    def revoke_token(self, token_id: str) -> bool:
+        raise self._read_only()
+
+    def close(self) -> None:
+        self.inner.close()
