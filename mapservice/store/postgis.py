@@ -428,6 +428,8 @@ ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded
 
     def get(self, layer_id: str, feature_id: str) -> StoredFeature | None:
         layer = self._layer(layer_id)
+        if "\x00" in feature_id:
+            return None  # PostgreSQL text cannot hold NUL, so no stored id has one
         try:
             with self._session() as conn:
                 rows = conn.execute(self._select(layer) + sql.SQL(" WHERE t.id = %s::text"),
@@ -467,6 +469,8 @@ ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded
              ) -> list[StoredFeature]:
         if feature_id is None:
             rows = conn.execute(self._select(layer) + sql.SQL(" ORDER BY t.fid")).fetchall()
+        elif "\x00" in feature_id:
+            return []  # PostgreSQL text cannot hold NUL, so no stored id has one
         else:
             rows = conn.execute(self._select(layer) + sql.SQL(" WHERE t.id = %s::text"),
                                 (feature_id,)).fetchall()
@@ -557,6 +561,8 @@ ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded
 
     def history(self, layer_id: str, feature_id: str) -> list[HistoryEntry]:
         layer = self._layer(layer_id)
+        if "\x00" in feature_id:
+            return []
         try:
             with self._session() as conn:
                 rows = conn.execute(sql.SQL(
