@@ -91,6 +91,60 @@ def _items_path(layer: Layer) -> dict[str, Any]:
     }
 
 
+def _status(code: int, description: str) -> dict[str, Any]:
+    return {str(code): {"description": description,
+                        "content": {"application/json": {
+                            "schema": {"$ref": "#/components/schemas/exception"}}}}}
+
+
+_SECURED: list[dict[str, list[str]]] = [{"bearer": []}]
+_FEATURE_BODY = {"required": True, "content": {
+    "application/geo+json": {"schema": {"type": "object"}}}}
+
+
+def _write_operations(layer: Layer, op: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Part 4: POST on items; PUT, PATCH (JSON Merge Patch), DELETE and history on an item."""
+    denied = {**_status(401, "No or an invalid token"),
+              **_status(403, "The token may not write this collection")}
+    stale = {**_status(412, "If-Match is not the feature's current ETag: nothing changed"),
+             **_status(428, "If-Match is missing")}
+    invalid = {**_status(400, "The feature breaks the catalog; every problem is listed"),
+               **_status(415, "Not a JSON body")}
+    fid = {"name": "featureId", "in": "path", "required": True, "schema": {"type": "string"}}
+    match = {"name": "If-Match", "in": "header", "required": True,
+             "description": "The ETag from GET on the feature", "schema": {"type": "string"}}
+    ok = {"200": {"description": "The feature as stored, with its new ETag",
+                  "content": {"application/geo+json": {"schema": {"type": "object"}}}}}
+    create = {"post": {
+        "tags": [layer.id], "summary": f"{layer.title} – Objekt anlegen / create an item",
+        "operationId": f"createItem_{op}", "security": _SECURED, "requestBody": _FEATURE_BODY,
+        "responses": {"201": {"description": "Created; Location and ETag name it"},
+                      **invalid, **denied, **_status(409, "The id exists already")}}}
+    item = {
+        "put": {"tags": [layer.id], "summary": "Objekt ersetzen / replace the item",
+                "operationId": f"replaceItem_{op}", "security": _SECURED,
+                "parameters": [fid, match], "requestBody": _FEATURE_BODY,
+                "responses": {**ok, **invalid, **denied, **_status(404, "No such feature"),
+                              **stale}},
+        "patch": {"tags": [layer.id], "summary": "Objekt ändern / update the item",
+                  "description": "RFC 7396 JSON Merge Patch, e.g. "
+                                 '{"properties": {"status": "active"}}; null removes a value.',
+                  "operationId": f"updateItem_{op}", "security": _SECURED,
+                  "parameters": [fid, match],
+                  "requestBody": {"required": True, "content": {
+                      "application/merge-patch+json": {"schema": {"type": "object"}}}},
+                  "responses": {**ok, **invalid, **denied, **_status(404, "No such feature"),
+                                **stale}},
+        "delete": {"tags": [layer.id], "summary": "Objekt löschen / delete the item",
+                   "operationId": f"deleteItem_{op}", "security": _SECURED,
+                   "parameters": [fid, match],
+                   "responses": {"204": {"description": "Deleted"}, **denied,
+                                 **_status(404, "No such feature"),
+                                 **_status(409, "Other features name it"), **stale}},
+    }
+    return create, item
+
+
 def openapi_document(base: str, catalog: Catalog, max_limit: int,
                      default_limit: int) -> dict[str, Any]:
     f_ref = [{"$ref": "#/components/parameters/f"}]
@@ -116,8 +170,19 @@ def openapi_document(base: str, catalog: Catalog, max_limit: int,
         paths[c] = {"get": {"tags": [layer.id], "summary": layer.title,
                             "operationId": f"describeCollection_{op}", "parameters": f_ref,
                             "responses": {**_json_ok("Collection"), **_error_responses()}}}
-        paths[f"{c}/items"] = _items_path(layer)
-        paths[f"{c}/items/{{featureId}}"] = {"get": {
+        create, item_writes = _write_operations(layer, op)
+        paths[f"{c}/items"] = {**_items_path(layer), **create}
+        paths[f"{c}/items/{{featureId}}/history"] = {"get": {
+            "tags": [layer.id], "summary": "Änderungen / change history",
+            "description": "Every change: who, when, before and after. Needs a token for the "
+                           "collection (the log names people and unpublished states).",
+            "operationId": f"getItemHistory_{op}", "security": _SECURED,
+            "parameters": [{"name": "featureId", "in": "path", "required": True,
+                            "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "The changes, oldest first"},
+                          **_error_responses(), **_status(401, "No or an invalid token"),
+                          **_status(403, "The token is for other collections")}}}
+        paths[f"{c}/items/{{featureId}}"] = {**item_writes, "get": {
             "tags": [layer.id], "summary": f"{layer.title} – ein Objekt / one item",
             "operationId": f"getItem_{op}",
             "parameters": [{"name": "featureId", "in": "path", "required": True,
@@ -139,6 +204,11 @@ def openapi_document(base: str, catalog: Catalog, max_limit: int,
                                             for lay in catalog)],
         "paths": paths,
         "components": {
+            "securitySchemes": {"bearer": {
+                "type": "http", "scheme": "bearer",
+                "description": "A write token from 'mapservice token create', scoped to "
+                               "collections. Reading needs none; with one, the collection's "
+                               "unpublished features are included."}},
             "parameters": _common_parameters(max_limit, default_limit),
             "schemas": {"exception": {"type": "object", "required": ["code"],
                                       "properties": {"code": {"type": "string"},
