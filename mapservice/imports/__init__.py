@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import shapely
 
-from ..catalog import Catalog, Layer
+from ..catalog import PUBLICATION_FIELD, PUBLISHED, Catalog, Layer
 from ..store.base import BBox, NewFeature, Query, Store, StoredFeature
 from ..validation import (
     Problem,
@@ -301,11 +301,24 @@ def apply(app: Flask, plan: Plan, actor: str) -> None:
     store.replace(plan.layer.id, plan.features, actor=actor, via=f"import {Path(plan.file).name}")
 
 
+def _unpublished_note(plan: Plan) -> list[str]:
+    """A sensitive layer's features stay hidden until published: say so after an import."""
+    if not plan.layer.publication:
+        return []
+    hidden = sum(1 for props, _ in plan.features
+                 if props.get(PUBLICATION_FIELD) != PUBLISHED)
+    if not hidden:
+        return []
+    return [f"  {hidden} of them not published ({PUBLICATION_FIELD} draft or approved): the "
+            "maps and anonymous API readers show them once it is 'published'"]
+
+
 def report(plan: Plan, dry_run: bool) -> list[str]:
     d = plan.diff
     counts = f"{len(d.added)} added, {len(d.changed)} changed, {len(d.removed)} removed"
     if not dry_run:
-        return [f"{plan.layer.id}: {len(plan.features)} features imported ({counts})"]
+        return [f"{plan.layer.id}: {len(plan.features)} features imported ({counts})",
+                *_unpublished_note(plan)]
     lines = [f"{plan.layer.id}: dry run, nothing written; {len(plan.features)} features in "
              f"{plan.file} would give {counts}, {d.unchanged} unchanged"]
     if d.added:
