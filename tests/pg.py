@@ -5,12 +5,9 @@ folder, listening on a free port of 127.0.0.1 (and a Unix socket in that folder)
 authentication. initdb refuses to run as root, so as root the cluster belongs to the
 unprivileged ``postgres`` user that Debian's package creates.
 
-Without the binaries (or without PostGIS) the tests using it are skipped, unless
-``POSTGIS_TEST_REQUIRED=1`` (set by ``.ci/run``): then they fail.
-
-Test modules import the fixtures (``from pg import postgis_cluster_fixture``; they are named
-``postgis_cluster`` and ``postgis_url``); the cluster behind them is one per test session however
-many modules import them.
+This module is plain code; the fixtures using it (``postgis_cluster`` and the stores of the
+``postgis`` backend) are in conftest.py, which also decides what a missing PostgreSQL means:
+a skipped test, or a failed one under ``POSTGIS_TEST_REQUIRED=1``.
 """
 
 from __future__ import annotations
@@ -22,18 +19,24 @@ import itertools
 import os
 import pwd
 import shutil
+import socket
 import subprocess
 import tempfile
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from conftest import free_port
-
 TEMPLATE = "mapservice_template"
+
+
+class Unavailable(Exception):
+    """No PostgreSQL with PostGIS on this machine."""
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def find_bin_dir() -> Path | None:
@@ -62,7 +65,6 @@ class Cluster:
         self.data = self.root / "data"
         self.port = free_port()
         self.user: str | None = None
-        self.startup_seconds = 0.0
         self._ids = itertools.count(1)
         if os.geteuid() == 0:
             self.user = "postgres"
@@ -109,6 +111,10 @@ class Cluster:
         self.admin(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
         return self.url(name)
 
+    def drop_database(self, url: str) -> None:
+        """Drop a database of ``new_database()``, ending the sessions still connected to it."""
+        self.admin(f"DROP DATABASE {url.rsplit('/', 1)[1]} WITH (FORCE)")
+
     def stop(self) -> None:
         if self.started:
             self.started = False
@@ -117,57 +123,17 @@ class Cluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-_cluster: Cluster | None = None
-_users = 0
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("POSTGIS_TEST_REQUIRED") == "1":
-        pytest.fail(f"POSTGIS_TEST_REQUIRED=1 but {reason}")
-    pytest.skip(reason)
-
-
-def _acquire() -> Cluster:
-    global _cluster, _users
-    if _cluster is None:
-        bin_dir = find_bin_dir()
-        if bin_dir is None:
-            _unavailable("no PostgreSQL with PostGIS under /usr/lib/postgresql/*/bin "
-                         "(apt-get install postgresql postgresql-postgis)")
-            raise AssertionError("unreachable")
-        started = time.monotonic()
-        cluster = Cluster(bin_dir)
-        try:
-            cluster.start()
-        except BaseException:
-            cluster.stop()
-            raise
-        cluster.startup_seconds = time.monotonic() - started
-        _cluster = cluster
-        atexit.register(cluster.stop)  # also when the session dies without teardown
-    _users += 1
-    return _cluster
-
-
-def _release() -> None:
-    global _cluster, _users
-    _users -= 1
-    if _users == 0 and _cluster is not None:
-        _cluster.stop()
-        _cluster = None
-
-
-@pytest.fixture(scope="session", name="postgis_cluster")
-def postgis_cluster_fixture() -> Iterator[Cluster]:
-    """The session's PostgreSQL cluster (started on first use, stopped at the end)."""
-    cluster = _acquire()
+def start_cluster() -> Cluster:
+    """A started cluster, stopped at exit at the latest; Unavailable without the binaries."""
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        raise Unavailable("no PostgreSQL with PostGIS under /usr/lib/postgresql/*/bin "
+                          "(apt-get install postgresql postgresql-postgis)")
+    cluster = Cluster(bin_dir)
     try:
-        yield cluster
-    finally:
-        _release()
-
-
-@pytest.fixture(scope="session", name="postgis_url")
-def postgis_url_fixture(postgis_cluster: Cluster) -> str:
-    """A database shared by read-only tests; the app fills it on first start."""
-    return postgis_cluster.new_database("shared")
+        cluster.start()
+    except BaseException:
+        cluster.stop()
+        raise
+    atexit.register(cluster.stop)  # also when the session dies without teardown
+    return cluster

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from conftest import get_json
@@ -337,7 +339,7 @@ def test_datetime_filters_layers_with_validity_and_matches_none_without(client: 
     assert doc["numberMatched"] == 0
 
 
-def test_data_values_are_escaped_in_html(client: FlaskClient, fresh_app) -> None:  # type: ignore[no-untyped-def]
+def test_data_values_are_escaped_in_html(fresh_app: Flask) -> None:
     from shapely.geometry import Point
 
     store = fresh_app.extensions["mapservice.store"]
@@ -410,13 +412,12 @@ def test_sorting_follows_german_alphabet(client: FlaskClient) -> None:
     assert names.index("Zöllnitz") < names.index("Zwickau") < names.index("Zwönitz")
 
 
-def test_etag_depends_on_settings_and_proxy_prefix(shared_instance, client: FlaskClient) -> None:  # type: ignore[no-untyped-def]
-    from mapservice import create_app
-
+def test_etag_depends_on_settings_and_proxy_prefix(make_app: Callable[..., Flask],
+                                                   client: FlaskClient) -> None:
     url = "/api/collections/districts/items"
-    other = create_app({"instance_path": str(shared_instance), "default_limit": 20}).test_client()
+    other = make_app(default_limit=20).test_client()
     assert client.get(url).headers["ETag"] != other.get(url).headers["ETag"]
-    proxied = create_app({"instance_path": str(shared_instance), "proxy_hops": 1}).test_client()
+    proxied = make_app(proxy_hops=1).test_client()
     a = proxied.get(url, headers={"X-Forwarded-Prefix": "/stadt-a"})
     b = proxied.get(url, headers={"X-Forwarded-Prefix": "/stadt-b"})
     assert a.headers["ETag"] != b.headers["ETag"]

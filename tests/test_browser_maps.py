@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,7 +15,7 @@ from browser import Browser, browser_fixture, browser_output_fixture  # noqa: F4
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
-from conftest import GEODATA, Server, start_server, stop_server
+from conftest import GEODATA, Server, StoreConfig, start_server, stop_server
 
 pytestmark = pytest.mark.e2e
 
@@ -113,7 +113,8 @@ def test_keyboard_reaches_markers_and_opens_popups(browser: Browser, live_server
 
 
 @pytest.fixture(scope="module")
-def evil_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def evil_server(tmp_path_factory: pytest.TempPathFactory,
+                new_store: Callable[[Path], StoreConfig]) -> Iterator[Server]:
     data = tmp_path_factory.mktemp("evil-geodata")
     for item in GEODATA.iterdir():
         if item.is_file():
@@ -161,8 +162,9 @@ def evil_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                            "camera_type": "fixed", "direction": "45;200", "hfov_deg": 70,
                            "range_m": 40, "status": "active", "operator": EVIL_FIELD,
                            "source": EVIL_NAME, "verified_on": "2026-01-01"}}]}))
-    server, log = start_server(tmp_path_factory.mktemp("evil-instance"),
-                               {"MAPSERVICE_GEODATA_PATH": str(data)}, workers=1)
+    store = new_store(tmp_path_factory.mktemp("evil-instance"))
+    server, log = start_server(store.instance, {**store.env, "MAPSERVICE_GEODATA_PATH": str(data)},
+                               workers=1)
     yield server
     stop_server(server, log)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,7 @@ import pyogrio
 import pytest
 import shapely
 
-from conftest import LAYERS
+from conftest import LAYERS, StoreConfig
 from mapservice import create_app
 from mapservice.catalog import CatalogError, load_catalog
 from mapservice.store.base import Query
@@ -92,21 +91,21 @@ def test_broken_catalog_names_file_and_key(layers_copy: Path, file: str, old: st
     assert file in str(info.value) and key in str(info.value)
 
 
-def test_broken_catalog_stops_app_and_serve(layers_copy: Path, tmp_path: Path) -> None:
+def test_broken_catalog_stops_app_and_serve(layers_copy: Path, fresh_store: StoreConfig) -> None:
     _edit(layers_copy / "contact-offices.toml", 'type = "opening_hours"', 'type = "hours"')
     with pytest.raises(CatalogError):
-        create_app({"layers_path": str(layers_copy), "instance_path": str(tmp_path / "i")})
+        create_app(fresh_store.settings(layers_path=str(layers_copy)))
     result = subprocess.run(
         [sys.executable, "-m", "mapservice", "serve", "--port", "1"],
-        env={"MAPSERVICE_LAYERS_PATH": str(layers_copy),
-             "MAPSERVICE_INSTANCE_PATH": str(tmp_path / "i"), "PATH": "/usr/bin:/bin"},
+        env={"MAPSERVICE_LAYERS_PATH": str(layers_copy), **fresh_store.env,
+             "PATH": "/usr/bin:/bin"},
         capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 1
     assert "contact-offices.toml" in result.stderr
     assert "fields.opening_hours.type" in result.stderr
     assert "Traceback" not in result.stderr
-    assert not (tmp_path / "i" / "mapservice.gpkg").exists()
+    assert not fresh_store.exists()
 
 
 @pytest.mark.parametrize("name", ["geom", "fid", "limit", "bbox"])
@@ -119,40 +118,38 @@ def test_field_names_that_clash_with_store_or_api_are_rejected(layers_copy: Path
     assert info.value.key == f"fields.{name}" and "reserved" in str(info.value)
 
 
-def test_an_existing_store_is_upgraded_to_a_grown_catalog(layers_copy: Path, tmp_path: Path
-                                                          ) -> None:
-    instance = tmp_path / "instance"
-    first = create_app({"layers_path": str(layers_copy), "instance_path": str(instance)})
+def test_an_existing_store_is_upgraded_to_a_grown_catalog(layers_copy: Path,
+                                                          fresh_store: StoreConfig) -> None:
+    settings = fresh_store.settings(layers_path=str(layers_copy))
+    first = create_app(settings)
     version = first.extensions["mapservice.store"].state("districts").version
     first.extensions["mapservice.store"].close()
     _edit(layers_copy / "districts.toml", "[fields.source]",
           '[fields.ward_note]\ntype = "string"\ndescription = "Neu"\n\n[fields.source]')
-    second = create_app({"layers_path": str(layers_copy), "instance_path": str(instance)})
+    second = create_app(settings)
     doc = second.test_client().get("/api/collections/districts/items/jena-winzerla").get_json()
     assert doc["properties"]["ward_note"] is None  # new field, old rows kept
     assert doc["properties"]["name"] == "Winzerla"
     assert second.extensions["mapservice.store"].state("districts").version == version + 1
 
 
-def test_an_existing_store_gets_a_new_layer_from_the_shipped_data(layers_copy: Path,
-                                                                  tmp_path: Path) -> None:
-    """A GeoPackage made before ``statistical-districts`` existed gets its table on start."""
-    instance = tmp_path / "instance"
+def test_an_existing_store_gets_a_new_layer_from_the_shipped_data(
+        layers_copy: Path, fresh_store: StoreConfig, backend: str) -> None:
+    """A store made before ``statistical-districts`` existed gets its table on start."""
+    settings = fresh_store.settings(layers_path=str(layers_copy))
     new_layer = layers_copy / "statistical-districts.toml"
     kept = new_layer.read_text()
     new_layer.unlink()
-    first = create_app({"layers_path": str(layers_copy), "instance_path": str(instance)})
+    first = create_app(settings)
     store = first.extensions["mapservice.store"]
     assert "statistical-districts" not in first.extensions["mapservice.catalog"]
     versions = {lid: store.state(lid).version for lid in ("districts", "municipalities")}
     store.close()
-    conn = sqlite3.connect(instance / "mapservice.gpkg")
-    assert not conn.execute("SELECT 1 FROM gpkg_contents WHERE table_name = "
-                            "'statistical_districts'").fetchall()
-    conn.close()
+    assert "districts" in fresh_store.tables()
+    assert "statistical_districts" not in fresh_store.tables()
 
     new_layer.write_text(kept)
-    second = create_app({"layers_path": str(layers_copy), "instance_path": str(instance)})
+    second = create_app(settings)
     client = second.test_client()
     doc = client.get("/api/collections/statistical-districts/items?limit=100").get_json()
     assert doc["numberMatched"] == 41
@@ -164,18 +161,20 @@ def test_an_existing_store_gets_a_new_layer_from_the_shipped_data(layers_copy: P
     store = second.extensions["mapservice.store"]
     assert {lid: store.state(lid).version for lid in versions} == versions
     assert store.state("statistical-districts").count == 41
-    layers = dict(pyogrio.list_layers(str(instance / "mapservice.gpkg")))
-    assert layers["statistical_districts"] == "MultiPolygon"
+    if backend == "gpkg":  # the file's new table is a map layer to GDAL too
+        layers = dict(pyogrio.list_layers(str(fresh_store.instance / "mapservice.gpkg")))
+        assert layers["statistical_districts"] == "MultiPolygon"
 
 
 def test_a_new_layer_must_reference_features_of_the_existing_store(layers_copy: Path,
-                                                                   tmp_path: Path) -> None:
+                                                                   fresh_store: StoreConfig
+                                                                   ) -> None:
     """The shipped file of a new layer is checked against the districts *stored*, not shipped."""
-    instance = tmp_path / "instance"
+    settings = fresh_store.settings(layers_path=str(layers_copy))
     new_layer = layers_copy / "statistical-districts.toml"
     kept = new_layer.read_text()
     new_layer.unlink()
-    first = create_app({"layers_path": str(layers_copy), "instance_path": str(instance)})
+    first = create_app(settings)
     store = first.extensions["mapservice.store"]
     others = [f for f in store.query("districts", Query(limit=1000)).features
               if f.id != "jena-woellnitz"]
@@ -185,11 +184,8 @@ def test_a_new_layer_must_reference_features_of_the_existing_store(layers_copy: 
 
     new_layer.write_text(kept)
     with pytest.raises(ValidationError) as info:
-        create_app({"layers_path": str(layers_copy), "instance_path": str(instance)})
+        create_app(settings)
     message = str(info.value)
     assert "statistical-districts.geojson" in message and "'jena-woellnitz'" in message
     assert "field 'district'" in message
-    conn = sqlite3.connect(instance / "mapservice.gpkg")
-    assert not conn.execute("SELECT 1 FROM gpkg_contents WHERE table_name = "
-                            "'statistical_districts'").fetchall()  # nothing half-written
-    conn.close()
+    assert "statistical_districts" not in fresh_store.tables()  # nothing half-written

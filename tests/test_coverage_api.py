@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from shapely.geometry import Point
 
-from conftest import get_json
-from mapservice import create_app
+from conftest import StoreConfig, get_json
 from mapservice.config import ConfigError
 
 
@@ -187,19 +187,17 @@ def test_saxony_active_body_scores_zero(client: FlaskClient) -> None:
 
 # -- settings -----------------------------------------------------------------------------------
 
-def test_thresholds_are_settings(tmp_path: Path, shared_instance: Path) -> None:
-    app = create_app({"instance_path": str(shared_instance), "planner_walk_m": 5000,
-                      "planner_grid_m": 200})
+def test_thresholds_are_settings(client: FlaskClient, make_app: Callable[..., Flask]) -> None:
+    app = make_app(planner_walk_m=5000, planner_grid_m=200)
     rows = get_json(app.test_client(), "/api/coverage/districts?city=jena&f=json")["districts"]
-    default = get_json(create_app({"instance_path": str(shared_instance)}).test_client(),
-                       "/api/coverage/districts?city=jena&f=json")["districts"]
+    default = get_json(client, "/api/coverage/districts?city=jena&f=json")["districts"]
     assert sum(r["walk_share"] for r in rows) > sum(r["walk_share"] for r in default)
     assert not any(m["criterion"] == "distance" for r in rows for m in r["gap_misses"]
                    if r["distance_mean_m"] <= 5000)
     with pytest.raises(ConfigError, match="planner_office_kinds"):
-        create_app({"instance_path": str(tmp_path), "planner_office_kinds": "bakery"})
+        make_app(planner_office_kinds="bakery")
     with pytest.raises(ConfigError, match="planner_grid_m"):
-        create_app({"instance_path": str(tmp_path), "planner_grid_m": 1})
+        make_app(planner_grid_m=1)
 
 
 # -- /planner without a browser -----------------------------------------------------------------
@@ -244,30 +242,30 @@ def test_planner_page_escapes_data(fresh_app: Flask) -> None:
 
 # -- mapservice coverage ------------------------------------------------------------------------
 
-def _cli(*args: str, instance: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MAPSERVICE_INSTANCE_PATH": str(instance)}
+def _cli(*args: str, store: StoreConfig) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **store.env}
     return subprocess.run([sys.executable, "-m", "mapservice", "coverage", *args], env=env,
                           capture_output=True, text=True, timeout=120, check=False)
 
 
-def test_cli_coverage_csv_geojson_and_errors(tmp_path: Path, shared_instance: Path) -> None:
-    done = _cli("--city", "jena", "--format", "csv", instance=shared_instance)
+def test_cli_coverage_csv_geojson_and_errors(tmp_path: Path, shared_store: StoreConfig) -> None:
+    done = _cli("--city", "jena", "--format", "csv", store=shared_store)
     assert done.returncode == 0, done.stderr
     rows = list(csv.DictReader(io.StringIO(done.stdout.lstrip("\ufeff"))))
     assert len(rows) == 30 and rows[0]["gap_rank"] == "1"
     out = tmp_path / "jena.geojson"
-    done = _cli("--city", "jena", "--format", "geojson", "-o", str(out), instance=shared_instance)
+    done = _cli("--city", "jena", "--format", "geojson", "-o", str(out), store=shared_store)
     assert done.returncode == 0, done.stderr
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert len(doc["features"]) == 30 and doc["features"][0]["geometry"]["type"] in (
         "Polygon", "MultiPolygon")
-    done = _cli("--land", "16", "--format", "csv", instance=shared_instance)
+    done = _cli("--land", "16", "--format", "csv", store=shared_store)
     assert done.returncode == 0 and done.stdout.count("\n") == 850
-    done = _cli("--city", "atlantis", instance=shared_instance)
+    done = _cli("--city", "atlantis", store=shared_store)
     assert done.returncode == 1 and "jena" in done.stderr and "Traceback" not in done.stderr
-    done = _cli(instance=shared_instance)
+    done = _cli(store=shared_store)
     assert done.returncode == 1 and "--city" in done.stderr
     # A failed write leaves no half file behind.
     target = tmp_path / "missing-dir" / "x.csv"
-    done = _cli("--city", "jena", "-o", str(target), instance=shared_instance)
+    done = _cli("--city", "jena", "-o", str(target), store=shared_store)
     assert done.returncode == 1 and not target.exists() and "Traceback" not in done.stderr

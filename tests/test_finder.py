@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
 import icalendar
 import pytest
 import shapely
+from flask import Flask
 from flask.testing import FlaskClient
 
 from conftest import get_json
-from mapservice import create_app
 
 FIXTURE = Path(__file__).parent / "data" / "gazetteer" / "jena_hauskoordinaten.csv"
 
@@ -91,14 +92,13 @@ def test_bad_input_gets_a_clear_json_error(client: FlaskClient, query: str, stat
 
 
 @pytest.fixture
-def gazetteer_client(shared_instance: Path) -> FlaskClient:
-    app = create_app({
-        "instance_path": str(shared_instance),
-        "gazetteer_files": str(FIXTURE),
-        "gazetteer_columns": "street=strasse,housenumber=hausnummer,postcode=plz,place=ort,"
-                             "x=ostwert,y=nordwert",
-        "gazetteer_crs": "EPSG:25832",
-    })
+def gazetteer_client(make_app: Callable[..., Flask]) -> FlaskClient:
+    app = make_app(
+        gazetteer_files=str(FIXTURE),
+        gazetteer_columns="street=strasse,housenumber=hausnummer,postcode=plz,place=ort,"
+                          "x=ostwert,y=nordwert",
+        gazetteer_crs="EPSG:25832",
+    )
     return app.test_client()
 
 
@@ -158,7 +158,8 @@ def test_office_and_city_calendars_parse(client: FlaskClient) -> None:
     assert client.get("/calendar/cities/Atlantis.ics").status_code == 404
 
 
-def test_remote_geocoder_is_asked_only_when_configured(shared_instance: Path) -> None:
+def test_remote_geocoder_is_asked_only_when_configured(client: FlaskClient,
+                                                       make_app: Callable[..., Flask]) -> None:
     """A stand-in Nominatim on 127.0.0.1 answers what the offline gazetteer does not know."""
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -181,14 +182,13 @@ def test_remote_geocoder_is_asked_only_when_configured(shared_instance: Path) ->
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeNominatim)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        offline = create_app({"instance_path": str(shared_instance)}).test_client()
-        assert offline.get("/api/locate?address=Testweg%201").status_code == 404
+        assert client.get("/api/locate?address=Testweg%201").status_code == 404
         assert asked == []  # nothing leaves the service by default
-        remote = create_app({
-            "instance_path": str(shared_instance), "geocoder_remote": "nominatim",
-            "geocoder_url": f"http://127.0.0.1:{server.server_address[1]}",
-            "geocoder_user_agent": "dsm-test", "geocoder_min_delay_ms": 0,
-        }).test_client()
+        remote = make_app(
+            geocoder_remote="nominatim",
+            geocoder_url=f"http://127.0.0.1:{server.server_address[1]}",
+            geocoder_user_agent="dsm-test", geocoder_min_delay_ms=0,
+        ).test_client()
         doc = get_json(remote, "/api/locate?address=Testweg%201")
         assert doc["point"]["geocoder"] != "gazetteer" and doc["municipality"]["name"] == "Jena"
         assert len(asked) == 1 and "Testweg" in asked[0]

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from shapely.geometry import Point
-
-from mapservice import create_app
 
 REQUIRED_MAPS = ["jena", "zwickau", "meerane", "prevention-thueringen", "prevention-sachsen"]
 EVIL_NAME = "<img src=x onerror=alert(1)>"
@@ -100,9 +98,8 @@ def test_office_hours_endpoint(client: FlaskClient) -> None:
     assert doc["offices"]["kobb-jena-nord"]["open_now"] is None  # no hours known
 
 
-def test_embed_options_and_frame_ancestors(tmp_path: Path, shared_instance: Path) -> None:
-    app = create_app({"instance_path": str(shared_instance),
-                      "embed_allowed_origins": "https://www.jena.de"})
+def test_embed_options_and_frame_ancestors(make_app: Callable[..., Flask]) -> None:
+    app = make_app(embed_allowed_origins="https://www.jena.de")
     client = app.test_client()
     response = client.get("/embed/jena?datalayers=districts,contact-offices&district=jena-winzerla"
                           "&scrollWheelZoom=false&zoomControl=false&captionBar=false&lang=en")
@@ -155,14 +152,12 @@ def test_data_values_are_escaped_on_map_pages(fresh_app: Flask) -> None:
         assert "&lt;img src=x onerror=alert(1)&gt;" in html
 
 
-def test_tile_server_is_a_setting(shared_instance: Path) -> None:
+def test_tile_server_is_a_setting(client: FlaskClient, make_app: Callable[..., Flask]) -> None:
     from mapservice.config import ConfigError
 
-    none = create_app({"instance_path": str(shared_instance)}).test_client()
-    assert "tileLayer" not in none.get("/map/jena").get_data(as_text=True)
-    app = create_app({"instance_path": str(shared_instance),
-                      "tile_url": "https://tiles.example.org/{z}/{x}/{y}.png",
-                      "tile_attribution": "© Beispiel-Kacheln", "tile_max_zoom": 18})
+    assert "tileLayer" not in client.get("/map/jena").get_data(as_text=True)
+    app = make_app(tile_url="https://tiles.example.org/{z}/{x}/{y}.png",
+                   tile_attribution="© Beispiel-Kacheln", tile_max_zoom=18)
     response = app.test_client().get("/map/jena")
     html = response.get_data(as_text=True)
     assert "https://tiles.example.org/{z}/{x}/{y}.png" in html
@@ -170,5 +165,4 @@ def test_tile_server_is_a_setting(shared_instance: Path) -> None:
     assert "img-src 'self' data: https://tiles.example.org" in response.headers[
         "Content-Security-Policy"]
     with pytest.raises(ConfigError, match="tile_attribution"):
-        create_app({"instance_path": str(shared_instance),
-                    "tile_url": "https://tiles.example.org/{z}/{x}/{y}.png"})
+        make_app(tile_url="https://tiles.example.org/{z}/{x}/{y}.png")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, StoreConfig
 
 
 @pytest.fixture(scope="module")
@@ -31,13 +31,13 @@ def test_wheel_contains_the_shipped_folders(wheel: Path) -> None:
     assert any(n.endswith("entry_points.txt") for n in names)
 
 
-def test_installed_package_checks_and_serves_its_own_data(wheel: Path, tmp_path: Path) -> None:
+def test_installed_package_checks_and_serves_its_own_data(wheel: Path, tmp_path: Path,
+                                                          fresh_store: StoreConfig) -> None:
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
                     str(target), str(wheel)], check=True, timeout=300)
     # Run from a folder far from the checkout, with the installed copy first on the path.
-    env = {**os.environ, "PYTHONPATH": str(target),
-           "MAPSERVICE_INSTANCE_PATH": str(tmp_path / "instance")}
+    env = {**os.environ, "PYTHONPATH": str(target), **fresh_store.env}
     script = (
         "import mapservice, json; from mapservice import create_app;"
         "app = create_app(); c = app.test_client();"

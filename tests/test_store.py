@@ -1,70 +1,38 @@
-"""The stores: behaviour tests run on both backends (GeoPackage and PostGIS); the GeoPackage is
-also a real file that GDAL reads, with a used spatial index.
+"""The stores: behaviour tests run on both backends (GeoPackage and PostGIS, see conftest.py);
+the GeoPackage is also a real file that GDAL reads, with a used spatial index (``gpkg_app``).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pyogrio
 import pytest
 import shapely
 from flask import Flask
-from pg import Cluster, postgis_cluster_fixture, postgis_url_fixture  # noqa: F401 - fixtures
 from shapely.geometry import Point
 
+from conftest import StoreConfig
 from mapservice import create_app
 from mapservice.store.base import Filter, Query, SortKey, StoreError
-
-BACKENDS = ["gpkg", "postgis"]
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def store_app(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
-    """App over the shipped data on either backend; read-only, the store is shared."""
-    if backend == "gpkg":
-        yield request.getfixturevalue("app")
-        return
-    url = request.getfixturevalue("postgis_url")
-    app = create_app({"store": url, "instance_path": str(tmp_path / "instance")})
-    yield app
-    app.extensions["mapservice.store"].close()
-
-
-@pytest.fixture
-def fresh_store_app(backend: str, request: pytest.FixtureRequest, tmp_path: Path
-                    ) -> Iterator[Flask]:
-    """App with its own new store on either backend, for tests that write."""
-    if backend == "gpkg":
-        yield request.getfixturevalue("fresh_app")
-        return
-    cluster: Cluster = request.getfixturevalue("postgis_cluster")
-    app = create_app({"store": cluster.new_database(), "instance_path": str(tmp_path / "i")})
-    yield app
-    app.extensions["mapservice.store"].close()
 
 
 def gpkg_path(app: Flask) -> Path:
     return Path(app.instance_path) / "mapservice.gpkg"
 
 
-def test_store_is_created_in_the_instance_folder_not_the_package(app: Flask) -> None:
-    path = gpkg_path(app)
+def test_store_is_created_in_the_instance_folder_not_the_package(gpkg_app: Flask) -> None:
+    path = gpkg_path(gpkg_app)
     assert path.is_file()
     import mapservice
 
     assert Path(mapservice.__file__).parent not in path.parents
 
 
-def test_gdal_reads_the_geopackage(app: Flask) -> None:
-    path = str(gpkg_path(app))
+def test_gdal_reads_the_geopackage(gpkg_app: Flask) -> None:
+    path = str(gpkg_path(gpkg_app))
     layers = {name: gtype for name, gtype in pyogrio.list_layers(path)}
     assert set(layers) == {"districts", "statistical_districts", "municipalities",
                            "contact_offices", "graffiti_zones", "video_surveillance",
@@ -88,8 +56,8 @@ def test_gdal_reads_the_geopackage(app: Flask) -> None:
     assert len(near) < 60
 
 
-def test_bbox_query_uses_the_rtree(app: Flask) -> None:
-    conn = sqlite3.connect(gpkg_path(app))
+def test_bbox_query_uses_the_rtree(gpkg_app: Flask) -> None:
+    conn = sqlite3.connect(gpkg_path(gpkg_app))
     conn.create_function("mapservice_intersects_bbox", 5, lambda *a: 1)
     plan = conn.execute(
         "EXPLAIN QUERY PLAN SELECT count(*) FROM municipalities JOIN rtree_municipalities_geom r "
@@ -101,8 +69,8 @@ def test_bbox_query_uses_the_rtree(app: Flask) -> None:
     assert count == 1275
 
 
-def test_query_filters_sorts_and_pages(store_app: Flask) -> None:
-    store = store_app.extensions["mapservice.store"]
+def test_query_filters_sorts_and_pages(app: Flask) -> None:
+    store = app.extensions["mapservice.store"]
     result = store.query("municipalities", Query(
         filters=(Filter("kreis_ags", "14524"),), sortby=(SortKey("name"),), limit=5, offset=0))
     assert result.number_matched > 5
@@ -118,14 +86,11 @@ def test_query_filters_sorts_and_pages(store_app: Flask) -> None:
 
 
 def test_ids_and_content_are_stable_across_restarts_and_rebuilds(
-        backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
-    stores: dict[str, str] = {"a": "", "b": ""}
-    if backend == "postgis":
-        cluster: Cluster = request.getfixturevalue("postgis_cluster")
-        stores = {"a": cluster.new_database(), "b": cluster.new_database()}
-    first = create_app({"instance_path": str(tmp_path / "a"), "store": stores["a"]})
-    again = create_app({"instance_path": str(tmp_path / "a"), "store": stores["a"]})
-    rebuilt = create_app({"instance_path": str(tmp_path / "b"), "store": stores["b"]})
+        new_store: Callable[[Path], StoreConfig], tmp_path: Path) -> None:
+    a, b = new_store(tmp_path / "a"), new_store(tmp_path / "b")
+    first = create_app(a.settings())
+    again = create_app(a.settings())
+    rebuilt = create_app(b.settings())
     q = Query(limit=10000)
     snapshots = [
         [(f.id, f.properties, f.geometry) for f in app.extensions["mapservice.store"].query(
@@ -139,8 +104,8 @@ def test_ids_and_content_are_stable_across_restarts_and_rebuilds(
         app.extensions["mapservice.store"].close()
 
 
-def test_replace_is_all_or_nothing_and_bumps_the_version(fresh_store_app: Flask) -> None:
-    store = fresh_store_app.extensions["mapservice.store"]
+def test_replace_is_all_or_nothing_and_bumps_the_version(fresh_app: Flask) -> None:
+    store = fresh_app.extensions["mapservice.store"]
     before = store.state("prevention-bodies")
     old = store.query("prevention-bodies", Query(limit=100)).features
     body = {"name": "Runder Tisch", "type": "runder_tisch", "status": "active",
@@ -164,11 +129,11 @@ def test_replace_is_all_or_nothing_and_bumps_the_version(fresh_store_app: Flask)
     assert far.features == []
 
 
-def test_etag_changes_when_the_data_changes(fresh_store_app: Flask) -> None:
-    client = fresh_store_app.test_client()
+def test_etag_changes_when_the_data_changes(fresh_app: Flask) -> None:
+    client = fresh_app.test_client()
     url = "/api/collections/prevention-bodies/items"
     first = client.get(url)
-    store = fresh_store_app.extensions["mapservice.store"]
+    store = fresh_app.extensions["mapservice.store"]
     store.replace("prevention-bodies", [])
     second = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
     assert second.status_code == 200
@@ -185,10 +150,10 @@ def test_unsupported_store_setting_is_a_clear_error(tmp_path: Path) -> None:
         create_app({"instance_path": str(tmp_path), "store": "mysql://localhost/db"})
 
 
-def test_text_sorts_in_german_order_and_nulls_last(store_app: Flask) -> None:
+def test_text_sorts_in_german_order_and_nulls_last(app: Flask) -> None:
     from mapservice.store.geopackage import sort_key_de
 
-    store = store_app.extensions["mapservice.store"]
+    store = app.extensions["mapservice.store"]
     for ascending in (True, False):
         result = store.query("municipalities", Query(sortby=(SortKey("name", ascending),),
                                                      limit=10000))
@@ -204,8 +169,8 @@ def test_text_sorts_in_german_order_and_nulls_last(store_app: Flask) -> None:
     assert values == known + [None] * (len(values) - len(known))  # unknown last
 
 
-def test_list_filter_contains_and_get(store_app: Flask) -> None:
-    store = store_app.extensions["mapservice.store"]
+def test_list_filter_contains_and_get(app: Flask) -> None:
+    store = app.extensions["mapservice.store"]
     result = store.query("contact-offices", Query(
         filters=(Filter("serves_districts", "jena-neulobeda", contains=True),)))
     assert [f.id for f in result.features] == ["kobb-jena-lobeda"]
@@ -220,8 +185,8 @@ def test_list_filter_contains_and_get(store_app: Flask) -> None:
         store.get("no-such-layer", "x")
 
 
-def test_bbox_pages_and_counts(store_app: Flask) -> None:
-    store = store_app.extensions["mapservice.store"]
+def test_bbox_pages_and_counts(app: Flask) -> None:
+    store = app.extensions["mapservice.store"]
     bbox = (11.5, 50.85, 11.7, 50.98)
     everything = store.query("municipalities", Query(bbox=bbox, limit=10000))
     box = shapely.box(*bbox)
@@ -232,8 +197,8 @@ def test_bbox_pages_and_counts(store_app: Flask) -> None:
     assert page.features == everything.features[2:5]
 
 
-def test_temporal_interval_filter(fresh_store_app: Flask) -> None:
-    store = fresh_store_app.extensions["mapservice.store"]
+def test_temporal_interval_filter(fresh_app: Flask) -> None:
+    store = fresh_app.extensions["mapservice.store"]
     base = {"name": "Wand", "status": "active", "legal_status": "legal", "source": "test",
             "verified_on": "2026-11-01"}
     zones = {"old": ("2019-03-01", "2020-12-31"), "month": ("2023-04", None),

@@ -14,10 +14,10 @@ from typing import Any
 import psycopg
 import pytest
 from flask import Flask
-from pg import Cluster, postgis_cluster_fixture, postgis_url_fixture  # noqa: F401 - fixtures
+from pg import Cluster
 from shapely.geometry import Point, Polygon
 
-from conftest import REPO, start_server, stop_server
+from conftest import REPO, StoreConfig, start_server, stop_server
 from mapservice import create_app
 from mapservice.config import Settings
 from mapservice.store.base import Filter, Query, SortKey, StoreError
@@ -26,8 +26,9 @@ from mapservice.store.postgis import MIGRATIONS, PostGISStore
 
 
 @pytest.fixture
-def pg_app(postgis_url: str, tmp_path: Path) -> Iterator[Flask]:
-    app = create_app({"store": postgis_url, "instance_path": str(tmp_path / "instance")})
+def pg_app(shared_postgis: StoreConfig) -> Iterator[Flask]:
+    """App on the PostGIS database that the postgis runs of the read-only tests share."""
+    app = create_app(shared_postgis.settings())
     yield app
     app.extensions["mapservice.store"].close()
 
@@ -139,8 +140,8 @@ def test_replace_is_all_or_nothing(postgis_cluster: Cluster, tmp_path: Path, bad
     store.close()
 
 
-def test_app_runs_end_to_end_on_postgis(pg_app: Flask, app: Flask) -> None:
-    pg_client, gpkg_client = pg_app.test_client(), app.test_client()
+def test_app_runs_end_to_end_on_postgis(pg_app: Flask, gpkg_app: Flask) -> None:
+    pg_client, gpkg_client = pg_app.test_client(), gpkg_app.test_client()
     response = pg_client.get("/api/collections/districts/items?limit=5")
     assert response.status_code == 200, response.data[:500]
     expected = gpkg_client.get("/api/collections/districts/items?limit=5").get_json()
@@ -181,10 +182,12 @@ def _parity_queries(layer: Any, sample: dict[str, Any] | None) -> Iterator[Query
                 yield Query(filters=(Filter(name, value),), limit=10000)
 
 
-def test_every_query_gives_the_same_result_as_the_geopackage(pg_app: Flask, app: Flask) -> None:
-    pg_store, gpkg_store = pg_app.extensions["mapservice.store"], app.extensions["mapservice.store"]
+def test_every_query_gives_the_same_result_as_the_geopackage(pg_app: Flask, gpkg_app: Flask
+                                                              ) -> None:
+    pg_store = pg_app.extensions["mapservice.store"]
+    gpkg_store = gpkg_app.extensions["mapservice.store"]
     compared = 0
-    for layer in app.extensions["mapservice.catalog"]:
+    for layer in gpkg_app.extensions["mapservice.catalog"]:
         first = gpkg_store.query(layer.id, Query(limit=1)).features
         for query in _parity_queries(layer, first[0].properties if first else None):
             assert pg_store.query(layer.id, query) == gpkg_store.query(layer.id, query), (
