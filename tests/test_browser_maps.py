@@ -161,6 +161,7 @@ def evil_server(tmp_path_factory: pytest.TempPathFactory,
                            "surveillance": "public", "surveillance_type": "camera",
                            "camera_type": "fixed", "direction": "45;200", "hfov_deg": 70,
                            "range_m": 40, "status": "active", "operator": EVIL_FIELD,
+                           "publication": "published",  # drafts are not on the map
                            "source": EVIL_NAME, "verified_on": "2026-01-01"}}]}))
     store = new_store(tmp_path_factory.mktemp("evil-instance"))
     server, log = start_server(store.instance, {**store.env, "MAPSERVICE_GEODATA_PATH": str(data)},

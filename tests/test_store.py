@@ -36,7 +36,8 @@ def test_gdal_reads_the_geopackage(gpkg_app: Flask) -> None:
     layers = {name: gtype for name, gtype in pyogrio.list_layers(path)}
     assert set(layers) == {"districts", "statistical_districts", "municipalities",
                            "contact_offices", "graffiti_zones", "video_surveillance",
-                           "prevention_bodies", "mapservice_layer_state"}
+                           "prevention_bodies", "mapservice_layer_state", "mapservice_history"}
+    assert layers["mapservice_history"] is None  # the change log: a table for QGIS users
     assert layers["municipalities"] == "MultiPolygon"
     assert layers["mapservice_layer_state"] is None  # a plain table, not a map layer
     info = pyogrio.read_info(path, layer="contact_offices")
