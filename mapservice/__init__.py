@@ -76,11 +76,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def _fingerprint(layers_path: Path, settings: object) -> str:
-    """Changes when the catalog files or the settings do: part of every ETag."""
+# Settings that say where this instance keeps things, not what it answers: instances over one
+# store with different folders must give the same ETags (a CDN or a client switching between
+# them revalidates with either).
+_LOCAL_SETTINGS = frozenset({"instance_path", "store", "response_cache_mb"})
+
+
+def _fingerprint(layers_path: Path, settings: Any) -> str:
+    """Changes when the catalog files or the settings that shape responses do: in every ETag."""
+    import dataclasses
     import hashlib
 
-    digest = hashlib.sha256(repr(settings).encode())
+    shaping = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings)
+               if f.name not in _LOCAL_SETTINGS}
+    digest = hashlib.sha256(repr(sorted(shaping.items())).encode())
     for path in sorted(layers_path.glob("*.toml")):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())

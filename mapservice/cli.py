@@ -27,6 +27,11 @@ def _fail(exc: Exception) -> None:
 @click.version_option(package_name="mapservice")
 def main() -> None:
     """District Safety Map: kommunale Kriminalprävention auf der Karte."""
+    import logging
+
+    # psycopg logs a warning when it abandons a failed pipeline; the CLI reports that error
+    # itself, in one line, so the library's note would only be noise in front of it.
+    logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
 
 def _default_workers() -> int:

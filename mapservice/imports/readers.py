@@ -11,6 +11,7 @@ import csv
 import functools
 import io
 import math
+import struct
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -235,6 +236,50 @@ def _zip_member(path: Path, options: Options) -> str:
     return shps[0]
 
 
+def _cut_off(name: str, head: bytes, size: int) -> str | None:
+    """Whether a shapefile part is shorter than its own header says.
+
+    GDAL reads a cut-off .shp without complaint and gives the features past the cut no
+    geometry, which for a layer whose geometry is optional would import them unlocated.
+    """
+    suffix = name.lower()[-4:]
+    expected = None
+    if suffix == ".shp" and len(head) >= 28 and struct.unpack(">i", head[:4])[0] == 9994:
+        expected = struct.unpack(">i", head[24:28])[0] * 2  # in 16-bit words
+    elif suffix == ".dbf" and len(head) >= 12:
+        records, header, record = struct.unpack("<IHH", head[4:12])
+        expected = header + records * record
+    if expected is not None and size < expected:
+        return (f"{Path(name).name} is cut off: its header says {expected} bytes, it has {size} "
+                "(an interrupted copy or download?)")
+    return None
+
+
+def _check_shapefile(path: Path, member: str | None) -> None:
+    """Refuse a shapefile whose .shp or .dbf is shorter than its header says."""
+    problems = []
+    if member is None:
+        for part in (path, path.with_suffix(".dbf")):
+            if part.exists():
+                with part.open("rb") as fh:
+                    problem = _cut_off(part.name, fh.read(32), part.stat().st_size)
+                if problem:
+                    problems.append(problem)
+    else:
+        with zipfile.ZipFile(path) as archive:
+            names = {n.lower(): n for n in archive.namelist()}
+            for ext in (".shp", ".dbf"):
+                name = names.get(member[:-4].lower() + ext)
+                if name is None:
+                    continue
+                with archive.open(name) as fh:
+                    problem = _cut_off(name, fh.read(32), archive.getinfo(name).file_size)
+                if problem:
+                    problems.append(problem)
+    if problems:
+        raise ValidationError([Problem(str(path), None, None, p) for p in problems])
+
+
 def read_ogr(path: Path, kind: str, options: Options) -> Source:
     import pyogrio
 
@@ -242,8 +287,12 @@ def read_ogr(path: Path, kind: str, options: Options) -> Source:
     layer = options.layer
     source: str = file
     if kind == "shapefile-zip":
-        source = f"/vsizip/{path.resolve()}/{_zip_member(path, options)}"
+        member = _zip_member(path, options)
+        _check_shapefile(path, member)
+        source = f"/vsizip/{path.resolve()}/{member}"
         layer = None
+    elif kind == "shapefile":
+        _check_shapefile(path, None)
     try:
         if kind == "gpkg":
             names = [str(n) for n in pyogrio.list_layers(file)[:, 0]]
@@ -353,6 +402,12 @@ def _location_columns(header: list[str], options: Options) -> tuple[str, str, st
     return found
 
 
+def _encoding_hint(given: str) -> str:
+    if given.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig"):
+        return "give --encoding, e.g. cp1252 (Excel on Windows)"
+    return "check the file's encoding (saved as UTF-8, use --encoding utf-8)"
+
+
 def read_csv(path: Path, options: Options) -> Source:
     file = str(path)
     encoding = "utf-8-sig" if options.encoding.lower().replace("_", "-") in ("utf-8", "utf8") \
@@ -364,7 +419,8 @@ def read_csv(path: Path, options: Options) -> Source:
     except UnicodeDecodeError as exc:
         raise ValidationError([Problem(file, None, None, f"is not {options.encoding} text "
                                                          f"({exc.reason} at byte {exc.start}); "
-                                                         "give --encoding, e.g. cp1252")]) from None
+                                                         f"{_encoding_hint(options.encoding)}")]
+                              ) from None
     except OSError as exc:
         raise ValidationError([Problem(file, None, None, f"cannot be read: {exc}")]) from None
     delimiter = options.delimiter or detect_delimiter(text.split("\n", 1)[0])

@@ -49,8 +49,10 @@ class Validators:
         # ETags (and cache entries) and are marked private.
         self.private = "Authorization" in request.headers
         viewer = request.headers.get("Authorization", "")
+        # A body built from one read of a feature is cached under that feature's ETag too:
+        # the layer version alone could be read after a write the body does not contain.
         for part in (__version__, fingerprint, request.url_root, request.full_path, viewer,
-                     *parts):
+                     strong_etag, *parts):
             digest.update(repr(part).encode())
             digest.update(b"\0")
         for state in self.states:
@@ -65,8 +67,12 @@ class Validators:
         )
 
     def unchanged(self) -> bool:
-        """True when the data did not change while the response was being built."""
-        return self._states_fn is None or list(self._states_fn()) == self.states
+        """True when the data did not change while the response was being built.
+
+        A strong ETag is computed from the very feature the body shows, so it stays right
+        whatever else changed meanwhile (and a writer needs it for If-Match).
+        """
+        return self.strong or self._states_fn is None or list(self._states_fn()) == self.states
 
     def matches(self, req: Request) -> bool:
         if req.if_none_match:
@@ -101,9 +107,12 @@ def if_match(req: Request, feature: StoredFeature) -> bool:
 
 
 def feature_etag(feature: StoredFeature) -> str:
-    """Strong ETag of a feature: its content, the app version and the catalog/settings."""
-    fingerprint = current_app.extensions["mapservice.fingerprint"]
-    text = f"{__version__}:{fingerprint}:{revision(feature)}"
+    """Strong ETag of a feature: its content and the app version (which could change the JSON).
+
+    Nothing of the instance goes in: every instance over one store must give a feature the
+    same ETag, or a write through one with an ETag from another would fail with 412.
+    """
+    text = f"{__version__}:{revision(feature)}"
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
