@@ -382,3 +382,12 @@ def test_conformance_and_openapi_declare_the_writes(client: FlaskClient) -> None
     assert {"get", "put", "patch", "delete"} <= set(item)
     assert "post" in doc["paths"]["/collections/video-surveillance/items"]
     assert doc["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+
+
+def test_a_shipped_feature_has_an_empty_history(client: FlaskClient,
+                                                fresh_store: StoreConfig) -> None:
+    everything = make_token(fresh_store, "--name", "Admin (Test)", "--all")
+    doc = client.get("/api/collections/districts/items/jena-winzerla/history",
+                     headers=auth(everything)).get_json()
+    assert doc["numberOfChanges"] == 0 and doc["changes"] == []
+    assert "unchanged since the data was loaded" in doc["note"]

@@ -245,15 +245,16 @@ def history(collection_id: str, feature_id: str) -> Response:
         raise ApiError(404, "NotFound", f"Collection '{layer.id}' has no feature with id "
                                         f"'{feature_id}' and never had one")
     item = url_for("api.item", collection_id=layer.id, feature_id=feature_id, _external=True)
-    doc = {
+    doc: dict[str, Any] = {
         "collection": layer.id,
         "featureId": feature_id,
         "numberOfChanges": len(entries),
-        "note": None if entries else "unchanged since the data was first loaded",
         "changes": [editing.history_doc(e) for e in entries],
         "links": [ogc.link(f"{item}/history", "self", ogc.JSON, "Änderungen / changes"),
                   ogc.link(item, "describedby", ogc.GEOJSON, "das Objekt / the feature")],
     }
+    if not entries:
+        doc["note"] = "unverändert seit dem ersten Laden / unchanged since the data was loaded"
     response = Response(json.dumps(doc, ensure_ascii=False, separators=(",", ":")),
                         mimetype="application/json")
     response.headers["Cache-Control"] = "private, no-store"
