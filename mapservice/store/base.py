@@ -172,6 +172,29 @@ def changes(before: Sequence[StoredFeature], after: Sequence[StoredFeature]
     return out
 
 
+# The change log's word for each edit action.
+LOGGED_ACTION: dict[str, Literal["create", "update", "delete"]] = {
+    "create": "create", "replace": "update", "delete": "delete"}
+
+
+def plan_edit(edit: Edit, layer_id: str, before: StoredFeature | None,
+              check: Precondition | None) -> Literal["insert", "update", "delete"]:
+    """The step a backend takes for ``edit``, given the feature as stored now.
+
+    Every backend calls this inside its write transaction, before writing anything, so they
+    all refuse the same edits: ``check``'s exception, FeatureExists, FeatureNotFound.
+    """
+    if check is not None:
+        check(before)
+    if edit.action == "create":
+        if before is not None:
+            raise FeatureExists(f"'{edit.feature_id}' exists already in '{layer_id}'")
+        return "insert"
+    if before is None:
+        raise FeatureNotFound(f"'{layer_id}' has no feature '{edit.feature_id}'")
+    return "delete" if edit.action == "delete" else "update"
+
+
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 

@@ -27,11 +27,10 @@ import shapely
 from ..catalog import Catalog, FieldDef, Layer
 from . import gpkg_binary
 from .base import (
+    LOGGED_ACTION,
     BBox,
     Edit,
     EditResult,
-    FeatureExists,
-    FeatureNotFound,
     HistoryEntry,
     LayerState,
     NewFeature,
@@ -44,6 +43,7 @@ from .base import (
     Token,
     changes,
     feature_doc,
+    plan_edit,
     utc_now,
 )
 
@@ -648,24 +648,18 @@ class GeoPackageStore(Store):
             with self._write() as conn:
                 found = self._all(conn, layer, edit.feature_id)
                 before = found[0] if found else None
-                if check is not None:
-                    check(before)
-                if edit.action == "create":
-                    if before is not None:
-                        raise FeatureExists(f"'{edit.feature_id}' exists already in '{layer.id}'")
+                step = plan_edit(edit, layer.id, before, check)
+                if step == "insert":
                     self._insert(conn, layer, [(edit.properties or {}, edit.geometry)])
-                elif before is None:
-                    raise FeatureNotFound(f"'{layer.id}' has no feature '{edit.feature_id}'")
-                elif edit.action == "delete":
+                elif step == "delete":
                     conn.execute(f"DELETE FROM {t} WHERE id = ?", (edit.feature_id,))
                 else:
                     self._update(conn, layer, edit)
                 found = self._all(conn, layer, edit.feature_id)
                 after = found[0] if found else None
                 self._bump(conn, layer)
-                action = {"create": "create", "replace": "update", "delete": "delete"}
-                self._log(conn, utc_now(), layer, edit.feature_id, action[edit.action], actor,
-                          via, before, after)
+                self._log(conn, utc_now(), layer, edit.feature_id, LOGGED_ACTION[edit.action],
+                          actor, via, before, after)
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: writing to layer '{layer.id}' failed, nothing was "
                              f"changed: {exc}") from exc

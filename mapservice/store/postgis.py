@@ -48,11 +48,10 @@ from psycopg.types.json import Jsonb
 
 from ..catalog import Catalog, FieldDef, Layer
 from .base import (
+    LOGGED_ACTION,
     BBox,
     Edit,
     EditResult,
-    FeatureExists,
-    FeatureNotFound,
     HistoryEntry,
     LayerState,
     NewFeature,
@@ -65,6 +64,7 @@ from .base import (
     Token,
     changes,
     feature_doc,
+    plan_edit,
     utc_now,
 )
 from .geopackage import _declared_geometry_type, _promote, table_name
@@ -506,15 +506,10 @@ ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded
                 self._lock_layer(conn, layer)
                 found = self._all(conn, layer, edit.feature_id)
                 before = found[0] if found else None
-                if check is not None:
-                    check(before)
-                if edit.action == "create":
-                    if before is not None:
-                        raise FeatureExists(f"'{edit.feature_id}' exists already in '{layer.id}'")
+                step = plan_edit(edit, layer.id, before, check)
+                if step == "insert":
                     self._insert(conn, layer, [(edit.properties or {}, edit.geometry)])
-                elif before is None:
-                    raise FeatureNotFound(f"'{layer.id}' has no feature '{edit.feature_id}'")
-                elif edit.action == "delete":
+                elif step == "delete":
                     conn.execute(sql.SQL("DELETE FROM {} WHERE id = %s").format(_t(layer.id)),
                                  (edit.feature_id,))
                 else:
@@ -522,9 +517,8 @@ ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded
                 found = self._all(conn, layer, edit.feature_id)
                 after = found[0] if found else None
                 self._bump(conn, layer)
-                action = {"create": "create", "replace": "update", "delete": "delete"}
-                self._log(conn, utc_now(), layer, edit.feature_id, action[edit.action], actor,
-                          via, before, after)
+                self._log(conn, utc_now(), layer, edit.feature_id, LOGGED_ACTION[edit.action],
+                          actor, via, before, after)
         except psycopg.Error as exc:
             raise StoreError(f"writing to layer '{layer.id}' failed, nothing was changed: {exc}"
                              ) from exc

@@ -10,11 +10,11 @@ from typing import Any
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from .. import ogc
-from ..catalog import Layer
 from ..openapi import openapi_document
 from ..store.base import LayerState, Store
 from .context import args as _args
 from .context import catalog as _catalog
+from .context import collection_layer as _layer
 from .context import full_store
 from .context import store as _store
 from .edit import may_read_all
@@ -38,12 +38,6 @@ def _wants_html(fmt: str | None) -> bool:
     return best == "text/html"
 
 
-def _layer(collection_id: str) -> Layer:
-    catalog = _catalog()
-    if collection_id not in catalog:
-        raise ApiError(404, "NotFound", f"Collection '{collection_id}' does not exist. "
-                                        f"Collections: {', '.join(catalog.ids())}")
-    return catalog[collection_id]
 
 
 def _states(layer_ids: Sequence[str]) -> dict[str, LayerState]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import current_app, request
 
-from ..catalog import Catalog
+from ..catalog import Catalog, Layer
 from ..planning import Planning
 from ..store.base import Store
+from .errors import ApiError
 
 
 def store() -> Store:
@@ -24,6 +25,15 @@ def full_store() -> Store:
 def catalog() -> Catalog:
     found: Catalog = current_app.extensions["mapservice.catalog"]
     return found
+
+
+def collection_layer(collection_id: str) -> Layer:
+    """The catalog entry of a collection named in a URL; 404 naming the collections if none."""
+    found = catalog()
+    if collection_id not in found:
+        raise ApiError(404, "NotFound", f"Collection '{collection_id}' does not exist. "
+                                        f"Collections: {', '.join(found.ids())}")
+    return found[collection_id]
 
 
 def planning() -> Planning:

@@ -26,6 +26,7 @@ from ..store.base import (
 )
 from ..validation import Problem
 from .context import catalog as _catalog
+from .context import collection_layer as _layer
 from .context import full_store
 from .errors import ApiError
 from .http import feature_etag, if_match
@@ -73,14 +74,6 @@ def _writer(layer: Layer) -> Token:
 
 def _actor(token: Token) -> str:
     return f"{token.name} (token {token.id})"
-
-
-def _layer(collection_id: str) -> Layer:
-    catalog = _catalog()
-    if collection_id not in catalog:
-        raise ApiError(404, "NotFound", f"Collection '{collection_id}' does not exist. "
-                                        f"Collections: {', '.join(catalog.ids())}")
-    return catalog[collection_id]
 
 
 def _body(*types: str) -> Any:
@@ -154,14 +147,7 @@ def create(collection_id: str) -> Response:
     feature_id = str(given) if given is not None else editing.new_id()
     (props, geom), problems = editing.read_feature(layer, doc, feature_id)
     _refuse(problems)
-    store = full_store()
-    _refuse(editing.reference_problems(store, _catalog().layers, layer, (props, geom)))
-    try:
-        result = store.edit(layer.id, Edit("create", feature_id, props, geom), _actor(token))
-    except StoreError as exc:
-        raise _store_error(exc) from exc
-    assert result.after is not None
-    return _feature_response(layer, result.after, 201)
+    return _save(layer, token, Edit("create", feature_id, props, geom))
 
 
 @bp.put("/collections/<collection_id>/items/<feature_id>")
@@ -172,7 +158,7 @@ def replace(collection_id: str, feature_id: str) -> Response:
     doc = _body(*JSON_TYPES)
     (props, geom), problems = editing.read_feature(layer, doc, feature_id)
     _refuse(problems)
-    return _save(layer, token, feature_id, props, geom)
+    return _save(layer, token, Edit("replace", feature_id, props, geom))
 
 
 @bp.patch("/collections/<collection_id>/items/<feature_id>")
@@ -198,20 +184,22 @@ def patch(collection_id: str, feature_id: str) -> Response:
         merged["properties"] = {k: v for k, v in merged["properties"].items() if v is not None}
     (props, geom), problems = editing.read_feature(layer, merged, feature_id)
     _refuse(problems)
-    return _save(layer, token, feature_id, props, geom)
+    return _save(layer, token, Edit("replace", feature_id, props, geom))
 
 
-def _save(layer: Layer, token: Token, feature_id: str, props: dict[str, Any], geom: Any
-          ) -> Response:
+def _save(layer: Layer, token: Token, edit: Edit) -> Response:
+    """Store a created or replaced feature; a replacement must still be the If-Match one."""
     store = full_store()
-    _refuse(editing.reference_problems(store, _catalog().layers, layer, (props, geom)))
+    _refuse(editing.reference_problems(store, _catalog().layers, layer,
+                                       (edit.properties or {}, edit.geometry)))
+    creating = edit.action == "create"
+    check = None if creating else _check_current(layer, edit.feature_id)
     try:
-        result = store.edit(layer.id, Edit("replace", feature_id, props, geom), _actor(token),
-                            check=_check_current(layer, feature_id))
+        result = store.edit(layer.id, edit, _actor(token), check=check)
     except StoreError as exc:
         raise _store_error(exc) from exc
     assert result.after is not None
-    return _feature_response(layer, result.after, 200)
+    return _feature_response(layer, result.after, 201 if creating else 200)
 
 
 @bp.delete("/collections/<collection_id>/items/<feature_id>")
