@@ -558,17 +558,24 @@ def _wait_for_no_import_session(store: StoreConfig) -> float:
     return time.monotonic() - start
 
 
+def two_registers(store: StoreConfig, tmp_path: Path
+                  ) -> tuple[Path, list[str], Path, list[str]]:
+    """A small register, imported (the previous data), and a big one to import over it."""
+    small = tmp_path / "kameras-vorher.csv"
+    previous_ids = write_cameras(small, 5, "test-vorher", seed=1)
+    big = tmp_path / "kameras-gross.csv"
+    big_ids = write_cameras(big, BIG_ROWS, "test-gross", seed=2)
+    assert mapservice(store, "import", LAYER, small).returncode == 0
+    return small, previous_ids, big, big_ids
+
+
 def test_sigkill_in_the_middle_of_an_import_keeps_the_previous_data(
         fresh_store: StoreConfig, backend: str, tmp_path: Path, record_property: Any) -> None:
     """A 20,000-camera import is killed (SIGKILL: no handler, no cleanup) while it writes. The
     store must open, hold exactly the previous cameras at the previous layer version, serve
     them, and take the next import and API write (no stale lock; on a GeoPackage SQLite rolls
     the WAL back when the store is next opened)."""
-    small = tmp_path / "kameras-vorher.csv"
-    previous_ids = write_cameras(small, 5, "test-vorher", seed=1)
-    big = tmp_path / "kameras-gross.csv"
-    big_ids = write_cameras(big, BIG_ROWS, "test-gross", seed=2)
-    assert mapservice(fresh_store, "import", LAYER, small).returncode == 0
+    small, previous_ids, big, big_ids = two_registers(fresh_store, tmp_path)
     previous = snapshot(fresh_store)
     assert sorted(previous.features) == previous_ids
 
@@ -688,11 +695,7 @@ def test_a_full_disk_fails_the_import_with_a_clear_error_and_no_partial_data(
     Both: exit code 1, one clear error line and no traceback, the previous cameras intact and
     readable, and the same import without the limit works.
     """
-    small = tmp_path / "kameras-vorher.csv"
-    previous_ids = write_cameras(small, 5, "test-vorher", seed=1)
-    big = tmp_path / "kameras-gross.csv"
-    big_ids = write_cameras(big, BIG_ROWS, "test-gross", seed=2)
-    assert mapservice(fresh_store, "import", LAYER, small).returncode == 0
+    _, previous_ids, big, big_ids = two_registers(fresh_store, tmp_path)
     previous = snapshot(fresh_store)
 
     if backend == "gpkg":
