@@ -80,12 +80,16 @@ class Scenario:
 
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("all Jena districts", "/api/collections/districts/items?city=Jena&limit=100"),
-    Scenario("all municipalities", "/api/collections/municipalities/items?limit=10000",
-             expected_features=1275),
-    Scenario("all municipalities", "/api/collections/municipalities/items?limit=10000",
-             gzip=False, expected_features=1275),
-    Scenario("small bbox around Jena",
-             "/api/collections/municipalities/items?bbox=11.50,50.85,11.70,50.98"),
+    Scenario(
+        "all municipalities", "/api/collections/municipalities/items?limit=10000", expected_features=1275
+    ),
+    Scenario(
+        "all municipalities",
+        "/api/collections/municipalities/items?limit=10000",
+        gzip=False,
+        expected_features=1275,
+    ),
+    Scenario("small bbox around Jena", "/api/collections/municipalities/items?bbox=11.50,50.85,11.70,50.98"),
     Scenario("one feature", ONE_FEATURE),
     Scenario("revalidation (304)", ONE_FEATURE, revalidate=True),
 )
@@ -139,20 +143,33 @@ class Server:
         self.startup_seconds = 0.0
 
     def start(self) -> None:
-        env = {**os.environ, "MAPSERVICE_INSTANCE_PATH": str(self.instance),
-               "MAPSERVICE_RESPONSE_CACHE_MB": str(self.response_cache_mb)}
-        command = [sys.executable, "-m", "mapservice", "serve", "--host", HOST,
-                   "--port", str(self.port), "--workers", str(self.workers)]
+        env = {
+            **os.environ,
+            "MAPSERVICE_INSTANCE_PATH": str(self.instance),
+            "MAPSERVICE_RESPONSE_CACHE_MB": str(self.response_cache_mb),
+        }
+        command = [
+            sys.executable,
+            "-m",
+            "mapservice",
+            "serve",
+            "--host",
+            HOST,
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+        ]
         started = time.monotonic()
         with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(command, env=env, stdout=log,
-                                            stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         deadline = started + STARTUP_TIMEOUT
         last = "no answer yet"
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise ServerError(f"server exited with code {self.process.returncode} "
-                                  f"during start-up\n{self.log_tail()}")
+                raise ServerError(
+                    f"server exited with code {self.process.returncode} during start-up\n{self.log_tail()}"
+                )
             try:
                 status, _, _ = fetch(self.port, "/api", {}, timeout=2.0)
                 if status == 200:
@@ -162,8 +179,9 @@ class Server:
             except OSError as exc:
                 last = f"GET /api: {exc}"
             time.sleep(0.2)
-        raise ServerError(f"GET /api did not answer 200 within {STARTUP_TIMEOUT:.0f} s "
-                          f"({last})\n{self.log_tail()}")
+        raise ServerError(
+            f"GET /api did not answer 200 within {STARTUP_TIMEOUT:.0f} s ({last})\n{self.log_tail()}"
+        )
 
     def log_tail(self, chars: int = 3000) -> str:
         try:
@@ -194,8 +212,9 @@ def wire_size(response: http.client.HTTPResponse, body: bytes) -> int:
     return status_line + headers + 2 + len(body)
 
 
-def fetch(port: int, path: str, headers: dict[str, str],
-          timeout: float = REQUEST_TIMEOUT) -> tuple[int, dict[str, str], bytes]:
+def fetch(
+    port: int, path: str, headers: dict[str, str], timeout: float = REQUEST_TIMEOUT
+) -> tuple[int, dict[str, str], bytes]:
     """One request on a new connection: status, headers (lower-case names), body as sent."""
     conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
@@ -208,9 +227,11 @@ def fetch(port: int, path: str, headers: dict[str, str],
 
 
 def request_headers(scenario: Scenario, etag: str | None) -> dict[str, str]:
-    headers = {"Accept": "application/geo+json, application/json;q=0.9",
-               "Accept-Encoding": "gzip" if scenario.gzip else "identity",
-               "User-Agent": "mapservice-benchmark"}
+    headers = {
+        "Accept": "application/geo+json, application/json;q=0.9",
+        "Accept-Encoding": "gzip" if scenario.gzip else "identity",
+        "User-Agent": "mapservice-benchmark",
+    }
     if scenario.revalidate:
         if etag is None:
             raise ValueError("revalidation scenario needs an ETag")
@@ -237,16 +258,18 @@ def check_first_response(port: int, scenario: Scenario) -> tuple[str | None, lis
             problems.append(f"GET {scenario.path}: unreadable body ({exc})")
         else:
             if count != scenario.expected_features:
-                problems.append(f"GET {scenario.path}: {count} features, "
-                                f"expected {scenario.expected_features}")
+                problems.append(
+                    f"GET {scenario.path}: {count} features, expected {scenario.expected_features}"
+                )
     return headers.get("etag"), problems
 
 
 # --------------------------------------------------------------------------- load generator
 
 
-def drive(port: int, path: str, headers: dict[str, str], deadline: float,
-          record: Callable[[Sample], None]) -> None:
+def drive(
+    port: int, path: str, headers: dict[str, str], deadline: float, record: Callable[[Sample], None]
+) -> None:
     """Send requests back to back on one connection until the deadline."""
     conn = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT)
     try:
@@ -258,23 +281,29 @@ def drive(port: int, path: str, headers: dict[str, str], deadline: float,
                 response = conn.getresponse()
                 body = response.read()
             except (OSError, http.client.HTTPException) as exc:
-                record(Sample(None, time.perf_counter() - started, 0, new_connection,
-                              f"{type(exc).__name__}: {exc}"))
+                record(
+                    Sample(
+                        None, time.perf_counter() - started, 0, new_connection, f"{type(exc).__name__}: {exc}"
+                    )
+                )
                 conn.close()
                 continue
             latency = time.perf_counter() - started
-            detail = "" if response.status in OK_STATUSES else (
-                f"{response.status} {response.reason}: {body[:300]!r}")
-            record(Sample(response.status, latency, wire_size(response, body), new_connection,
-                          detail))
+            detail = (
+                ""
+                if response.status in OK_STATUSES
+                else (f"{response.status} {response.reason}: {body[:300]!r}")
+            )
+            record(Sample(response.status, latency, wire_size(response, body), new_connection, detail))
             if response.will_close:
                 conn.close()
     finally:
         conn.close()
 
 
-def run_load(port: int, path: str, headers: dict[str, str], concurrency: int,
-             seconds: float) -> tuple[list[Sample], float]:
+def run_load(
+    port: int, path: str, headers: dict[str, str], concurrency: int, seconds: float
+) -> tuple[list[Sample], float]:
     samples: list[Sample] = []
     lock = threading.Lock()
 
@@ -284,8 +313,12 @@ def run_load(port: int, path: str, headers: dict[str, str], concurrency: int,
 
     started = time.perf_counter()
     deadline = started + seconds
-    threads = [threading.Thread(target=drive, args=(port, path, headers, deadline, record),
-                                name=f"load-{i}", daemon=True) for i in range(concurrency)]
+    threads = [
+        threading.Thread(
+            target=drive, args=(port, path, headers, deadline, record), name=f"load-{i}", daemon=True
+        )
+        for i in range(concurrency)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -293,8 +326,9 @@ def run_load(port: int, path: str, headers: dict[str, str], concurrency: int,
     return samples, time.perf_counter() - started
 
 
-def run_scenario(port: int, scenario: Scenario, etag: str | None, concurrency: int,
-                 seconds: float, warmup: float) -> Result:
+def run_scenario(
+    port: int, scenario: Scenario, etag: str | None, concurrency: int, seconds: float, warmup: float
+) -> Result:
     headers = request_headers(scenario, etag)
     if warmup > 0:
         run_load(port, scenario.path, headers, concurrency, warmup)
@@ -313,14 +347,22 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[int(rank) - 1]
 
 
-COLUMNS = (("scenario", 36, "<"), ("req/s", 8, ">"), ("p50 ms", 8, ">"), ("p95 ms", 8, ">"),
-           ("p99 ms", 8, ">"), ("max ms", 8, ">"), ("bytes/resp", 11, ">"),
-           ("new conn", 9, ">"), ("statuses", 14, "<"), ("errors", 6, ">"))
+COLUMNS = (
+    ("scenario", 36, "<"),
+    ("req/s", 8, ">"),
+    ("p50 ms", 8, ">"),
+    ("p95 ms", 8, ">"),
+    ("p99 ms", 8, ">"),
+    ("max ms", 8, ">"),
+    ("bytes/resp", 11, ">"),
+    ("new conn", 9, ">"),
+    ("statuses", 14, "<"),
+    ("errors", 6, ">"),
+)
 
 
 def format_row(values: list[str]) -> str:
-    return " ".join(f"{v:{align}{width}}" for v, (_, width, align) in zip(values, COLUMNS,
-                                                                          strict=True))
+    return " ".join(f"{v:{align}{width}}" for v, (_, width, align) in zip(values, COLUMNS, strict=True))
 
 
 def result_row(result: Result) -> str:
@@ -329,18 +371,28 @@ def result_row(result: Result) -> str:
     answered = sorted(s.latency * 1000 for s in result.samples if s.status is not None)
     total = len(result.samples)
     rate = total / result.elapsed if result.elapsed else 0.0
-    mean_bytes = (sum(s.wire_bytes for s in result.samples if s.status is not None)
-                  / len(answered)) if answered else 0.0
+    mean_bytes = (
+        (sum(s.wire_bytes for s in result.samples if s.status is not None) / len(answered))
+        if answered
+        else 0.0
+    )
     new_conns = sum(s.new_connection for s in result.samples)
     statuses = Counter("exc" if s.status is None else str(s.status) for s in result.samples)
     status_text = ",".join(f"{k}×{v}" for k, v in sorted(statuses.items())) or "-"
-    return format_row([
-        label, f"{rate:.1f}", f"{percentile(answered, 50):.1f}",
-        f"{percentile(answered, 95):.1f}", f"{percentile(answered, 99):.1f}",
-        f"{answered[-1] if answered else float('nan'):.1f}", f"{mean_bytes:,.0f}",
-        f"{100 * new_conns / total if total else 0:.0f}%", status_text,
-        str(len(result.errors)),
-    ])
+    return format_row(
+        [
+            label,
+            f"{rate:.1f}",
+            f"{percentile(answered, 50):.1f}",
+            f"{percentile(answered, 95):.1f}",
+            f"{percentile(answered, 99):.1f}",
+            f"{answered[-1] if answered else float('nan'):.1f}",
+            f"{mean_bytes:,.0f}",
+            f"{100 * new_conns / total if total else 0:.0f}%",
+            status_text,
+            str(len(result.errors)),
+        ]
+    )
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -349,14 +401,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--concurrency", type=int, default=8,
-                        help="client threads, each with one connection, sending back to back")
-    parser.add_argument("--seconds", type=float, default=5.0,
-                        help="measured duration per scenario")
-    parser.add_argument("--warmup", type=float, default=1.0,
-                        help="unmeasured warm-up per scenario, in seconds (0 to skip)")
-    parser.add_argument("--response-cache-mb", type=int, default=64,
-                        help="per-worker response cache; 0 measures building every response")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=8,
+        help="client threads, each with one connection, sending back to back",
+    )
+    parser.add_argument("--seconds", type=float, default=5.0, help="measured duration per scenario")
+    parser.add_argument(
+        "--warmup", type=float, default=1.0, help="unmeasured warm-up per scenario, in seconds (0 to skip)"
+    )
+    parser.add_argument(
+        "--response-cache-mb",
+        type=int,
+        default=64,
+        help="per-worker response cache; 0 measures building every response",
+    )
     args = parser.parse_args(argv)
     if args.workers < 1 or args.concurrency < 1 or args.seconds <= 0 or args.warmup < 0:
         parser.error("--workers and --concurrency must be >= 1, --seconds > 0, --warmup >= 0")
@@ -374,16 +434,20 @@ def main(argv: list[str] | None = None) -> int:
         except ServerError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        print(f"server up on http://{HOST}:{server.port} after {server.startup_seconds:.1f} s "
-              f"(store built in {server.instance})", flush=True)
+        print(
+            f"server up on http://{HOST}:{server.port} after {server.startup_seconds:.1f} s "
+            f"(store built in {server.instance})",
+            flush=True,
+        )
         for scenario in SCENARIOS:
             etag, found = check_first_response(server.port, scenario)
             problems.extend(f"{scenario.name}: {p}" for p in found)
             if scenario.revalidate and etag is None:
                 problems.append(f"{scenario.name}: first response had no ETag, skipped")
                 continue
-            results.append(run_scenario(server.port, scenario, etag, args.concurrency,
-                                        args.seconds, args.warmup))
+            results.append(
+                run_scenario(server.port, scenario, etag, args.concurrency, args.seconds, args.warmup)
+            )
     finally:
         alive = server.process is not None and server.process.poll() is None
         log_tail = server.log_tail(1500)
@@ -405,15 +469,19 @@ def main(argv: list[str] | None = None) -> int:
     if not alive:
         print(f"\nserver was no longer running at the end; log tail:\n{log_tail}")
 
-    print(f"\nmachine: {platform.platform()}, python {platform.python_version()}, "
-          f"cpu count {os.cpu_count()} (usable {len(os.sched_getaffinity(0))})"
-          if hasattr(os, "sched_getaffinity") else
-          f"\nmachine: {platform.platform()}, python {platform.python_version()}, "
-          f"cpu count {os.cpu_count()}")
-    print(f"workers {args.workers}, concurrency {args.concurrency}, "
-          f"response cache {args.response_cache_mb} MB per worker, "
-          f"duration {args.seconds:g} s per scenario (+{args.warmup:g} s warm-up); "
-          "client and server share the machine")
+    print(
+        f"\nmachine: {platform.platform()}, python {platform.python_version()}, "
+        f"cpu count {os.cpu_count()} (usable {len(os.sched_getaffinity(0))})"
+        if hasattr(os, "sched_getaffinity")
+        else f"\nmachine: {platform.platform()}, python {platform.python_version()}, "
+        f"cpu count {os.cpu_count()}"
+    )
+    print(
+        f"workers {args.workers}, concurrency {args.concurrency}, "
+        f"response cache {args.response_cache_mb} MB per worker, "
+        f"duration {args.seconds:g} s per scenario (+{args.warmup:g} s warm-up); "
+        "client and server share the machine"
+    )
     return 1 if failed or problems or not alive else 0
 
 

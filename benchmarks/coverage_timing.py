@@ -32,8 +32,10 @@ sys.path.insert(0, str(REPO))
 def summary(samples: list[float]) -> str:
     ordered = sorted(samples)
     p95 = ordered[max(0, int(len(ordered) * 0.95) - 1)]
-    return (f"p50 {statistics.median(ordered):8.1f} ms   p95 {p95:8.1f} ms   "
-            f"max {ordered[-1]:8.1f} ms   n={len(ordered)}")
+    return (
+        f"p50 {statistics.median(ordered):8.1f} ms   p95 {p95:8.1f} ms   "
+        f"max {ordered[-1]:8.1f} ms   n={len(ordered)}"
+    )
 
 
 def cold(instance: str, repeat: int) -> None:
@@ -95,8 +97,10 @@ PATHS = (
 def over_http(instance: str, requests: int) -> None:
     from serve import start
 
-    for label, extra in (("response cache on", {}),
-                         ("response cache off", {"MAPSERVICE_RESPONSE_CACHE_MB": "0"})):
+    for label, extra in (
+        ("response cache on", {}),
+        ("response cache off", {"MAPSERVICE_RESPONSE_CACHE_MB": "0"}),
+    ):
         server, port = start(instance, extra)
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)

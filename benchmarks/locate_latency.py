@@ -25,8 +25,13 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 # Address variants the offline gazetteer knows (the offices' own addresses).
-ADDRESSES = ["Anna-Siemsen-Str. 27, Jena", "anna siemsen str 27", "Am Anger 28",
-             "Richard-Sorge-Straße 2", "Am Anger 30, 07743 Jena"]
+ADDRESSES = [
+    "Anna-Siemsen-Str. 27, Jena",
+    "anna siemsen str 27",
+    "Am Anger 28",
+    "Richard-Sorge-Straße 2",
+    "Am Anger 30, 07743 Jena",
+]
 
 
 def percentiles(samples: list[float]) -> str:
@@ -80,8 +85,7 @@ def in_process(n: int, instance: str) -> None:
             return answer({"lat": str(lat), "lon": str(lon)})
 
         print("in-process, point:   ", percentiles(timed(by_point, n)))
-        print("in-process, address: ", percentiles(
-            timed(lambda: answer({"address": next(addresses)}), n)))
+        print("in-process, address: ", percentiles(timed(lambda: answer({"address": next(addresses)}), n)))
 
 
 def over_http(n: int, instance: str) -> None:
@@ -109,8 +113,10 @@ def over_http(n: int, instance: str) -> None:
             get(f"/api/locate?lat={lat:.6f}&lon={lon:.6f}")
 
         print("HTTP, point:         ", percentiles(timed(by_point, n)))
-        print("HTTP, address:       ", percentiles(
-            timed(lambda: get("/api/locate?address=" + quote(next(addresses))), n)))
+        print(
+            "HTTP, address:       ",
+            percentiles(timed(lambda: get("/api/locate?address=" + quote(next(addresses))), n)),
+        )
     finally:
         server.terminate()
         server.wait(timeout=20)

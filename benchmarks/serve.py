@@ -10,16 +10,20 @@ import sys
 import time
 
 
-def start(instance: str, extra_env: dict[str, str] | None = None, workers: int = 2
-          ) -> tuple[subprocess.Popen[bytes], int]:
+def start(
+    instance: str, extra_env: dict[str, str] | None = None, workers: int = 2
+) -> tuple[subprocess.Popen[bytes], int]:
     """The server process and its port, once ``/api`` answers 200 (at most 60 s)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
     env = {**os.environ, "MAPSERVICE_INSTANCE_PATH": instance, **(extra_env or {})}
-    server = subprocess.Popen([sys.executable, "-m", "mapservice", "serve", "--port", str(port),
-                               "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mapservice", "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while True:
         try:

@@ -72,22 +72,37 @@ class Store:
 
     @property
     def env(self) -> dict[str, str]:
-        return {**os.environ, "MAPSERVICE_INSTANCE_PATH": str(self.instance),
-                "MAPSERVICE_STORE": self.store}
+        return {**os.environ, "MAPSERVICE_INSTANCE_PATH": str(self.instance), "MAPSERVICE_STORE": self.store}
 
 
 def cli(store: Store, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mapservice", *args], env=store.env,
-                          capture_output=True, text=True, timeout=600, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "mapservice", *args],
+        env=store.env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
 
 
 def camera(fid: str, name: str, **props: Any) -> dict[str, Any]:
-    return {"type": "Feature", "id": fid,
-            "geometry": {"type": "Point", "coordinates": [11.5893, 50.9276]},
-            "properties": {"name": name, "city": "Jena", "surveillance": "public",
-                           "surveillance_type": "camera", "status": "active",
-                           "operator": "Testbetreiber (erfunden)", "source": "Testdaten",
-                           "verified_on": "2026-01-15", **props}}
+    return {
+        "type": "Feature",
+        "id": fid,
+        "geometry": {"type": "Point", "coordinates": [11.5893, 50.9276]},
+        "properties": {
+            "name": name,
+            "city": "Jena",
+            "surveillance": "public",
+            "surveillance_type": "camera",
+            "status": "active",
+            "operator": "Testbetreiber (erfunden)",
+            "source": "Testdaten",
+            "verified_on": "2026-01-15",
+            **props,
+        },
+    }
 
 
 def ms(samples: list[float]) -> str:
@@ -129,8 +144,9 @@ def one_feature(base: str, token: str, writers: int, tag: str) -> Round:
     auth = {"Authorization": f"Bearer {token}"}
     fid = f"test-cam-geteilt-{tag}"
     url = f"{base}{ITEMS}/{fid}"
-    made = requests.post(f"{base}{ITEMS}", headers=auth, timeout=60,
-                         json=camera(fid, "Testkamera geteilt", purpose="Start"))
+    made = requests.post(
+        f"{base}{ITEMS}", headers=auth, timeout=60, json=camera(fid, "Testkamera geteilt", purpose="Start")
+    )
     made.raise_for_status()
     out = Round("one feature", writers)
 
@@ -149,9 +165,12 @@ def one_feature(base: str, token: str, writers: int, tag: str) -> Round:
                     continue
                 purpose = got.json()["properties"]["purpose"]
                 start = time.perf_counter()
-                patch = http.patch(url, timeout=60, headers={
-                    **auth, "If-Match": got.headers["ETag"], "Content-Type": MERGE_PATCH},
-                    data=json.dumps({"properties": {"purpose": f"{purpose} [w{i}]"}}))
+                patch = http.patch(
+                    url,
+                    timeout=60,
+                    headers={**auth, "If-Match": got.headers["ETag"], "Content-Type": MERGE_PATCH},
+                    data=json.dumps({"properties": {"purpose": f"{purpose} [w{i}]"}}),
+                )
                 latencies.append(time.perf_counter() - start)
                 if patch.status_code == 200:
                     return retries, no_etag, latencies
@@ -183,15 +202,22 @@ def own_features(base: str, token: str, writers: int, edits: int, tag: str) -> R
         retries = 0
         with requests.Session() as http:
             barrier.wait()
-            made = http.post(f"{base}{ITEMS}", headers=auth, timeout=60,
-                             json=camera(fid, f"Testkamera {tag} {i}", purpose=f"w{i} start"))
+            made = http.post(
+                f"{base}{ITEMS}",
+                headers=auth,
+                timeout=60,
+                json=camera(fid, f"Testkamera {tag} {i}", purpose=f"w{i} start"),
+            )
             made.raise_for_status()
             etag = made.headers["ETag"]
             for k in range(1, edits + 1):
                 start = time.perf_counter()
-                patch = http.patch(f"{base}{ITEMS}/{fid}", timeout=60, headers={
-                    **auth, "If-Match": etag, "Content-Type": MERGE_PATCH},
-                    data=json.dumps({"properties": {"purpose": f"w{i} edit {k}"}}))
+                patch = http.patch(
+                    f"{base}{ITEMS}/{fid}",
+                    timeout=60,
+                    headers={**auth, "If-Match": etag, "Content-Type": MERGE_PATCH},
+                    data=json.dumps({"properties": {"purpose": f"w{i} edit {k}"}}),
+                )
                 latencies.append(time.perf_counter() - start)
                 if patch.status_code == 412:
                     retries += 1  # nobody else writes this feature: a 412 here is a fault
@@ -220,12 +246,16 @@ def own_features(base: str, token: str, writers: int, edits: int, tag: str) -> R
 
 
 def print_rounds(rounds: list[Round]) -> None:
-    print(f"  {'scenario':13s} {'writers':>7s} {'writes':>6s} {'wall s':>7s} {'writes/s':>8s} "
-          f"{'412':>5s} {'no ETag':>7s} {'write p50/p95 ms':>17s} {'lost':>4s} {'history':>11s}")
+    print(
+        f"  {'scenario':13s} {'writers':>7s} {'writes':>6s} {'wall s':>7s} {'writes/s':>8s} "
+        f"{'412':>5s} {'no ETag':>7s} {'write p50/p95 ms':>17s} {'lost':>4s} {'history':>11s}"
+    )
     for r in rounds:
-        print(f"  {r.scenario:13s} {r.writers:7d} {r.writes:6d} {r.wall:7.2f} "
-              f"{r.writes / r.wall:8.1f} {r.retries:5d} {r.no_etag:7d} {ms(r.latencies):>17s} "
-              f"{r.lost:4d} {r.history:5d}/{r.history_expected:<5d}")
+        print(
+            f"  {r.scenario:13s} {r.writers:7d} {r.writes:6d} {r.wall:7.2f} "
+            f"{r.writes / r.wall:8.1f} {r.retries:5d} {r.no_etag:7d} {ms(r.latencies):>17s} "
+            f"{r.lost:4d} {r.history:5d}/{r.history_expected:<5d}"
+        )
 
 
 # -- SIGKILL in the middle of an import ------------------------------------------------------
@@ -235,13 +265,17 @@ def write_cameras(path: Path, rows: int, prefix: str, seed: int) -> list[str]:
     """Invented, published cameras around Jena (lon 11.55-11.63, lat 50.88-50.96)."""
     rng = random.Random(seed)
     ids = [f"{prefix}-{i:06d}" for i in range(rows)]
-    lines = ["id;name;city;surveillance;surveillance_type;camera_type;direction;range_m;operator;"
-             "status;publication;source;verified_on;lon;lat"]
+    lines = [
+        "id;name;city;surveillance;surveillance_type;camera_type;direction;range_m;operator;"
+        "status;publication;source;verified_on;lon;lat"
+    ]
     for i, fid in enumerate(ids):
-        lines.append(f"{fid};Testkamera {i} (erfunden);Jena;public;camera;fixed;"
-                     f"{rng.randrange(360)};{rng.randrange(10, 80)},5;Testbetreiber (erfunden);"
-                     f"active;published;Testdaten (erfundenes Register);2026-01-15;"
-                     f"{11.55 + rng.random() * 0.08:.6f};{50.88 + rng.random() * 0.08:.6f}")
+        lines.append(
+            f"{fid};Testkamera {i} (erfunden);Jena;public;camera;fixed;"
+            f"{rng.randrange(360)};{rng.randrange(10, 80)},5;Testbetreiber (erfunden);"
+            f"active;published;Testdaten (erfundenes Register);2026-01-15;"
+            f"{11.55 + rng.random() * 0.08:.6f};{50.88 + rng.random() * 0.08:.6f}"
+        )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return ids
 
@@ -284,12 +318,16 @@ class KillResult:
     session_gone_s: float | None = None
 
 
-def kill_once(store: Store, csv: Path, big_ids: list[str], delay: float,
-              previous: tuple[dict[str, Any], int]) -> KillResult:
+def kill_once(
+    store: Store, csv: Path, big_ids: list[str], delay: float, previous: tuple[dict[str, Any], int]
+) -> KillResult:
     before = uncommitted_now(store) if store.store else 0
-    process = subprocess.Popen([sys.executable, "-m", "mapservice", "import", LAYER, str(csv),
-                                "--progress"], env=store.env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mapservice", "import", LAYER, str(csv), "--progress"],
+        env=store.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert process.stderr is not None and process.stdout is not None
     seen = bytearray()
     writing = threading.Event()
@@ -314,8 +352,11 @@ def kill_once(store: Store, csv: Path, big_ids: list[str], delay: float,
     if store.store:
         # PostgreSQL ends the dead client's session (its transaction and locks) by itself.
         start = time.monotonic()
-        while pg(store, "SELECT 1 FROM pg_stat_activity WHERE application_name = 'mapservice' "
-                        "AND datname = current_database()"):
+        while pg(
+            store,
+            "SELECT 1 FROM pg_stat_activity WHERE application_name = 'mapservice' "
+            "AND datname = current_database()",
+        ):
             time.sleep(0.02)
         gone = time.monotonic() - start
     after = layer(store)
@@ -347,8 +388,10 @@ def kills(store: Store, rows: int, delays: list[float], workdir: Path) -> bool:
             cli(store, "import", LAYER, str(small))  # back to the previous data
             previous = layer(store)
     print(f"  SIGKILL during the import of {rows} rows (previous data: 5 cameras):")
-    print(f"  {'delay s':>7s}  {'outcome':28s} {'uncommitted B':>13s}  {'store afterwards':24s}"
-          + ("  session gone s" if store.store else ""))
+    print(
+        f"  {'delay s':>7s}  {'outcome':28s} {'uncommitted B':>13s}  {'store afterwards':24s}"
+        + ("  session gone s" if store.store else "")
+    )
     for r in results:
         gone = f"  {r.session_gone_s:14.3f}" if r.session_gone_s is not None else ""
         print(f"  {r.delay:7.2f}  {r.outcome:28s} {r.uncommitted:13d}  {r.state:24s}{gone}")
@@ -366,11 +409,12 @@ def kills(store: Store, rows: int, delays: list[float], workdir: Path) -> bool:
         server.wait(timeout=20)
     started = time.perf_counter()
     again = cli(store, "import", LAYER, str(small))
-    print(f"  next start until the cameras are served: {recovery:.2f} s "
-          f"(served the previous data: {'yes' if served else 'NO'}); next import: "
-          f"{'ok' if again.returncode == 0 else 'FAILED'} in {time.perf_counter() - started:.2f} s")
-    return (not any(r.state.startswith("BROKEN") for r in results) and served
-            and again.returncode == 0)
+    print(
+        f"  next start until the cameras are served: {recovery:.2f} s "
+        f"(served the previous data: {'yes' if served else 'NO'}); next import: "
+        f"{'ok' if again.returncode == 0 else 'FAILED'} in {time.perf_counter() - started:.2f} s"
+    )
+    return not any(r.state.startswith("BROKEN") for r in results) and served and again.returncode == 0
 
 
 # -- main ------------------------------------------------------------------------------------
@@ -380,8 +424,7 @@ def bench(store: Store, args: argparse.Namespace, workdir: Path) -> bool:
     from serve import start
 
     print(f"\n== {store.name} ==")
-    server, port = start(str(store.instance), {"MAPSERVICE_STORE": store.store},
-                         workers=args.workers)
+    server, port = start(str(store.instance), {"MAPSERVICE_STORE": store.store}, workers=args.workers)
     base = f"http://127.0.0.1:{port}"
     try:
         made = cli(store, "token", "create", "--name", "Benchmark (Test)", "--collection", LAYER)
@@ -395,8 +438,10 @@ def bench(store: Store, args: argparse.Namespace, workdir: Path) -> bool:
     finally:
         server.terminate()
         server.wait(timeout=20)
-    print(f"  {args.writers} writers over HTTP, {args.workers} gunicorn workers × 4 threads; "
-          "write p50/p95 = PATCH round trips")
+    print(
+        f"  {args.writers} writers over HTTP, {args.workers} gunicorn workers × 4 threads; "
+        "write p50/p95 = PATCH round trips"
+    )
     print_rounds(rounds)
     ok = all(r.lost == 0 and r.history == r.history_expected for r in rounds)
     return kills(store, args.rows, [float(d) for d in args.delays.split(",")], workdir) and ok
@@ -404,16 +449,20 @@ def bench(store: Store, args: argparse.Namespace, workdir: Path) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--postgis-url", default=None,
-                        help="an empty PostGIS database (no schema 'mapservice'); it is changed")
+    parser.add_argument(
+        "--postgis-url",
+        default=None,
+        help="an empty PostGIS database (no schema 'mapservice'); it is changed",
+    )
     parser.add_argument("--no-postgis", action="store_true", help="GeoPackage only")
     parser.add_argument("--writers", type=int, default=20)
     parser.add_argument("--edits", type=int, default=5, help="PATCHes per own feature")
     parser.add_argument("--rounds", type=int, default=3, help="runs of each writer scenario")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--rows", type=int, default=30_000, help="cameras in the killed import")
-    parser.add_argument("--delays", default="1.0,0.5,0.25,0.1",
-                        help="seconds after 'writing N features' to kill the import")
+    parser.add_argument(
+        "--delays", default="1.0,0.5,0.25,0.1", help="seconds after 'writing N features' to kill the import"
+    )
     args = parser.parse_args()
 
     ok = True
@@ -435,8 +484,10 @@ def main() -> None:
             store = Store("PostGIS", workdir / "postgis", url)
             store.instance.mkdir()
             if pg(store, "SELECT 1 FROM pg_namespace WHERE nspname = 'mapservice'"):
-                raise SystemExit(f"{url}: has a schema 'mapservice' already; give an empty "
-                                 "database, this script overwrites its camera layer")
+                raise SystemExit(
+                    f"{url}: has a schema 'mapservice' already; give an empty "
+                    "database, this script overwrites its camera layer"
+                )
             ok &= bench(store, args, workdir)
     finally:
         if cluster is not None:

@@ -56,8 +56,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["mapservice.store"] = store
     app.extensions["mapservice.public_store"] = PublishedView(store, catalog)
     app.extensions["mapservice.planning"] = Planning(
-        app.extensions["mapservice.public_store"], catalog, thresholds(settings, catalog),
-        read_figures(settings.resolved_geodata_path() / "programme_figures.csv"))
+        app.extensions["mapservice.public_store"],
+        catalog,
+        thresholds(settings, catalog),
+        read_figures(settings.resolved_geodata_path() / "programme_figures.csv"),
+    )
     errors.init_app(app)
     http.init_app(app)
     app.register_blueprint(api.bp)
@@ -70,8 +73,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(planner.bp)
     if settings.proxy_hops:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops,
-            x_host=settings.proxy_hops, x_prefix=settings.proxy_hops,
+            app.wsgi_app,
+            x_for=settings.proxy_hops,
+            x_proto=settings.proxy_hops,
+            x_host=settings.proxy_hops,
+            x_prefix=settings.proxy_hops,
         )
     return app
 
@@ -87,8 +93,11 @@ def _fingerprint(layers_path: Path, settings: Any) -> str:
     import dataclasses
     import hashlib
 
-    shaping = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings)
-               if f.name not in _LOCAL_SETTINGS}
+    shaping = {
+        f.name: getattr(settings, f.name)
+        for f in dataclasses.fields(settings)
+        if f.name not in _LOCAL_SETTINGS
+    }
     digest = hashlib.sha256(repr(sorted(shaping.items())).encode())
     for path in sorted(layers_path.glob("*.toml")):
         digest.update(path.name.encode())

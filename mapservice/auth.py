@@ -29,8 +29,7 @@ def hash_secret(plain: str) -> str:
     return hashlib.sha256(plain.encode()).hexdigest()
 
 
-def new_token(store: Store, catalog: Catalog, name: str, collections: Iterable[str]
-              ) -> tuple[Token, str]:
+def new_token(store: Store, catalog: Catalog, name: str, collections: Iterable[str]) -> tuple[Token, str]:
     """Store a new token; returns it and the plain text, which is shown once and never kept."""
     name = name.strip()
     if not name:
@@ -40,12 +39,19 @@ def new_token(store: Store, catalog: Catalog, name: str, collections: Iterable[s
         raise TokenError("--collection: name at least one collection (or --all)")
     unknown = [c for c in scope if c != ALL and c not in catalog]
     if unknown:
-        raise TokenError(f"--collection: unknown collection(s) {', '.join(unknown)}; "
-                         f"collections: {', '.join(catalog.ids())}")
+        raise TokenError(
+            f"--collection: unknown collection(s) {', '.join(unknown)}; "
+            f"collections: {', '.join(catalog.ids())}"
+        )
     token_id = secrets.token_hex(4)
     plain = f"{PREFIX}_{token_id}_{secrets.token_urlsafe(32)}"
-    token = Token(id=token_id, name=name, secret_hash=hash_secret(plain), collections=scope,
-                  created_at=utc_now().replace(microsecond=0))
+    token = Token(
+        id=token_id,
+        name=name,
+        secret_hash=hash_secret(plain),
+        collections=scope,
+        created_at=utc_now().replace(microsecond=0),
+    )
     store.add_token(token)
     return token, plain
 

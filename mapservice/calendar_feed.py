@@ -51,8 +51,9 @@ _TIME = r"(?:[01][0-9]|2[0-3]):[0-5][0-9]"
 _DAY = "(?:" + "|".join(OSM_DAYS) + ")"
 _DAY_SPEC = rf"{_DAY}(?:-{_DAY})?"
 _RANGE = rf"{_TIME}-{_TIME}"
-_RULE = re.compile(rf"(?P<days>{_DAY_SPEC}(?:,{_DAY_SPEC})*) +(?P<ranges>{_RANGE}(?: *, *{_RANGE})*)",
-                   re.ASCII)
+_RULE = re.compile(
+    rf"(?P<days>{_DAY_SPEC}(?:,{_DAY_SPEC})*) +(?P<ranges>{_RANGE}(?: *, *{_RANGE})*)", re.ASCII
+)
 
 Schedule = dict[int, tuple[tuple[dt.time, dt.time], ...]]
 
@@ -116,13 +117,24 @@ def _location(props: Mapping[str, Any]) -> str | None:
 
 
 def _contact_lines(props: Mapping[str, Any]) -> list[str]:
-    labels = (("phone", "Telefon"), ("phone_mobile", "Mobil"), ("email", "E-Mail"),
-              ("registration", "Anmeldung"))
+    labels = (
+        ("phone", "Telefon"),
+        ("phone_mobile", "Mobil"),
+        ("email", "E-Mail"),
+        ("registration", "Anmeldung"),
+    )
     return [f"{label}: {value}" for key, label in labels if (value := _text(props, key))]
 
 
-def _event(uid: str, summary: str, start: dt.datetime, end: dt.datetime | None,
-           stamp: dt.datetime, location: str | None, description: list[str]) -> Event:
+def _event(
+    uid: str,
+    summary: str,
+    start: dt.datetime,
+    end: dt.datetime | None,
+    stamp: dt.datetime,
+    location: str | None,
+    description: list[str],
+) -> Event:
     """One VEVENT; every text value is handed to icalendar as plain text for escaping."""
     event = Event()
     event.add("uid", uid)
@@ -145,17 +157,24 @@ def _at(day: dt.date, time: dt.time) -> dt.datetime:
     return dt.datetime.combine(day, time, tzinfo=BERLIN)
 
 
-def _weekly_events(office_id: str, summary: str, schedule: Schedule, week_start: dt.date,
-                   horizon: dt.date, land: str | None, stamp: dt.datetime, location: str | None,
-                   description: list[str]) -> Iterator[Event]:
+def _weekly_events(
+    office_id: str,
+    summary: str,
+    schedule: Schedule,
+    week_start: dt.date,
+    horizon: dt.date,
+    land: str | None,
+    stamp: dt.datetime,
+    location: str | None,
+    description: list[str],
+) -> Iterator[Event]:
     for weekday, ranges in schedule.items():
         first = week_start + dt.timedelta(days=weekday)
         days = [first + dt.timedelta(weeks=n) for n in range((horizon - first).days // 7 + 1)]
         closed = [day for day in days if holiday_name(day, land) is not None]
         for begin, end in ranges:
             uid = f"{office_id}-hours-{ICAL_DAYS[weekday]}-{begin:%H%M}-{end:%H%M}@{UID_DOMAIN}"
-            event = _event(uid, summary, _at(first, begin), _at(first, end), stamp, location,
-                           description)
+            event = _event(uid, summary, _at(first, begin), _at(first, end), stamp, location, description)
             event.add("rrule", {"freq": "WEEKLY", "byday": ICAL_DAYS[weekday]})
             for day in closed:
                 # EXDATE must match DTSTART in value type and time zone.
@@ -163,9 +182,17 @@ def _weekly_events(office_id: str, summary: str, schedule: Schedule, week_start:
             yield event
 
 
-def _single_events(office_id: str, summary: str, expression: str, start: dt.datetime,
-                   end: dt.datetime, land: str | None, stamp: dt.datetime, location: str | None,
-                   description: list[str]) -> Iterator[Event]:
+def _single_events(
+    office_id: str,
+    summary: str,
+    expression: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    land: str | None,
+    stamp: dt.datetime,
+    location: str | None,
+    description: list[str],
+) -> Iterator[Event]:
     if not opening_hours.validate(expression):
         return  # unreadable hours: saying nothing is better than guessing
     for a, b in openings(expression, start, end, land):
@@ -182,9 +209,15 @@ def _parse_datetime(value: Any) -> dt.datetime | None:
         return None
 
 
-def _appointment_events(office_id: str, name: str, raw: Any, not_before: dt.datetime,
-                        stamp: dt.datetime, location: str | None,
-                        contact: list[str]) -> Iterator[Event]:
+def _appointment_events(
+    office_id: str,
+    name: str,
+    raw: Any,
+    not_before: dt.datetime,
+    stamp: dt.datetime,
+    location: str | None,
+    contact: list[str],
+) -> Iterator[Event]:
     items: list[tuple[dt.datetime, dt.datetime | None, str | None]] = []
     for item in raw if isinstance(raw, list) else ():
         if not isinstance(item, Mapping):
@@ -265,16 +298,19 @@ def office_calendar(offices: Sequence[Mapping[str, Any]], now: dt.datetime, cale
             schedule = weekly_schedule(expression)
             if schedule is not None:
                 horizon = today + dt.timedelta(days=EXDATE_HORIZON_DAYS)
-                events: Iterator[Event] = _weekly_events(office_id, summary, schedule, week_start,
-                                                         horizon, land, stamp, location, description)
+                events: Iterator[Event] = _weekly_events(
+                    office_id, summary, schedule, week_start, horizon, land, stamp, location, description
+                )
             else:
                 until = _at(today + dt.timedelta(weeks=FALLBACK_WEEKS), dt.time())
-                events = _single_events(office_id, summary, expression, week_start_at, until, land,
-                                        stamp, location, description)
+                events = _single_events(
+                    office_id, summary, expression, week_start_at, until, land, stamp, location, description
+                )
             for event in events:
                 calendar.add_component(event)
-        for event in _appointment_events(office_id, name, props.get("appointments"), week_start_at,
-                                         stamp, location, contact):
+        for event in _appointment_events(
+            office_id, name, props.get("appointments"), week_start_at, stamp, location, contact
+        ):
             calendar.add_component(event)
 
     calendar.add_missing_timezones()  # a no-op today; guards against a TZID added later

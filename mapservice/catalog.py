@@ -30,8 +30,22 @@ FIELD_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 # Names the stores use for their own columns, and the query parameters of /items: a field
 # with one of these names would clash with them.
 RESERVED_FIELD_NAMES = frozenset(
-    {"fid", "geom", "geometry", "f", "bbox", "limit", "offset", "sortby", "properties",
-     "datetime", "skipgeometry", "filter", "lang", "crs"}
+    {
+        "fid",
+        "geom",
+        "geometry",
+        "f",
+        "bbox",
+        "limit",
+        "offset",
+        "sortby",
+        "properties",
+        "datetime",
+        "skipgeometry",
+        "filter",
+        "lang",
+        "crs",
+    }
 )
 
 
@@ -142,8 +156,12 @@ def _require(table: Mapping[str, Any], key: str, kind: type, path: Path, prefix:
 
 
 def _optional(
-    table: Mapping[str, Any], key: str, kind: type | tuple[type, ...], default: Any,
-    path: Path, prefix: str = "",
+    table: Mapping[str, Any],
+    key: str,
+    kind: type | tuple[type, ...],
+    default: Any,
+    path: Path,
+    prefix: str = "",
 ) -> Any:
     if key not in table:
         return default
@@ -156,8 +174,20 @@ def _optional(
 
 
 _FIELD_KEYS = frozenset(
-    {"type", "required", "description", "values", "pattern", "minimum", "maximum", "queryable",
-     "references", "items", "fields", "default"}
+    {
+        "type",
+        "required",
+        "description",
+        "values",
+        "pattern",
+        "minimum",
+        "maximum",
+        "queryable",
+        "references",
+        "items",
+        "fields",
+        "default",
+    }
 )
 
 
@@ -167,8 +197,9 @@ def _parse_field(name: str, table: Any, path: Path, prefix: str) -> FieldDef:
     if not FIELD_NAME_RE.match(name):
         raise CatalogError(path, prefix.rstrip("."), "field names are lower-case snake_case")
     if name.lower() in RESERVED_FIELD_NAMES and prefix == f"fields.{name}.":
-        raise CatalogError(path, prefix.rstrip("."),
-                           f"'{name}' is reserved (a store column or an API parameter)")
+        raise CatalogError(
+            path, prefix.rstrip("."), f"'{name}' is reserved (a store column or an API parameter)"
+        )
     unknown = sorted(set(table) - _FIELD_KEYS)
     if unknown:
         raise CatalogError(path, f"{prefix}{unknown[0]}", "unknown key")
@@ -223,9 +254,21 @@ def _parse_field(name: str, table: Any, path: Path, prefix: str) -> FieldDef:
 
 
 _LAYER_KEYS = frozenset(
-    {"id", "title", "title_en", "description", "description_en", "geometry_types",
-     "geometry_required", "licence", "attribution", "default_sortby", "temporal", "fields",
-     "publication"}
+    {
+        "id",
+        "title",
+        "title_en",
+        "description",
+        "description_en",
+        "geometry_types",
+        "geometry_required",
+        "licence",
+        "attribution",
+        "default_sortby",
+        "temporal",
+        "fields",
+        "publication",
+    }
 )
 
 PUBLICATION_FIELD = "publication"
@@ -250,10 +293,7 @@ def parse_layer(raw: Mapping[str, Any], path: Path) -> Layer:
         if gtype not in GEOMETRY_TYPES:
             raise CatalogError(path, "geometry_types", f"unknown geometry type '{gtype}'")
     raw_fields = _require(raw, "fields", dict, path)
-    fields = {
-        name: _parse_field(name, table, path, f"fields.{name}.")
-        for name, table in raw_fields.items()
-    }
+    fields = {name: _parse_field(name, table, path, f"fields.{name}.") for name, table in raw_fields.items()}
     for must in ("id", "source", "verified_on"):
         if must not in fields or not fields[must].required:
             raise CatalogError(path, f"fields.{must}", "every layer declares this field as required")
@@ -275,9 +315,12 @@ def parse_layer(raw: Mapping[str, Any], path: Path) -> Layer:
     if publication:
         pub = fields.get(PUBLICATION_FIELD)
         if pub is None or pub.type != "string" or pub.values != PUBLICATION_STATES:
-            raise CatalogError(path, f"fields.{PUBLICATION_FIELD}",
-                               "a layer with publication = true declares this string field with "
-                               f"values = {list(PUBLICATION_STATES)}")
+            raise CatalogError(
+                path,
+                f"fields.{PUBLICATION_FIELD}",
+                "a layer with publication = true declares this string field with "
+                f"values = {list(PUBLICATION_STATES)}",
+            )
     return Layer(
         id=layer_id,
         publication=publication,
@@ -325,9 +368,10 @@ def load_catalog(directory: Path, only: Iterable[str] | None = None) -> Catalog:
             layers[layer.id] = layer
     for layer in layers.values():
         for name, fdef in layer.fields.items():
-            for key, target in ((f"fields.{name}.references", fdef.references),
-                                (f"fields.{name}.items.references",
-                                 fdef.items.references if fdef.items else None)):
+            for key, target in (
+                (f"fields.{name}.references", fdef.references),
+                (f"fields.{name}.items.references", fdef.items.references if fdef.items else None),
+            ):
                 if target is not None and target not in layers and wanted is None:
                     raise CatalogError(layer.path, key, f"names the unknown layer '{target}'")
     return Catalog(layers)

@@ -39,15 +39,33 @@ def _default_workers() -> int:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on (0.0.0.0 for every interface).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (0.0.0.0 for every interface).",
+)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--workers", default=None, type=click.IntRange(1, 64),
-              help="gunicorn worker processes [default: 2 × cores + 1, at most 8].")
-@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64),
-              help="Threads per worker (gthread workers keep connections alive).")
-@click.option("--timeout", default=30, show_default=True, type=click.IntRange(1, 3600),
-              help="Seconds before a hung worker is restarted.")
+@click.option(
+    "--workers",
+    default=None,
+    type=click.IntRange(1, 64),
+    help="gunicorn worker processes [default: 2 × cores + 1, at most 8].",
+)
+@click.option(
+    "--threads",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Threads per worker (gthread workers keep connections alive).",
+)
+@click.option(
+    "--timeout",
+    default=30,
+    show_default=True,
+    type=click.IntRange(1, 3600),
+    help="Seconds before a hung worker is restarted.",
+)
 def serve(host: str, port: int, workers: int | None, threads: int, timeout: int) -> None:
     """Start the service with gunicorn (the store is created on first start)."""
     from gunicorn.app.base import BaseApplication
@@ -88,8 +106,13 @@ def serve(host: str, port: int, workers: int | None, threads: int, timeout: int)
 
 
 @main.command()
-@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help="Geodata folder to check [default: the configured one].")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Geodata folder to check [default: the configured one].",
+)
 def check(data_dir: Path | None) -> None:
     """Validate settings, layer catalog and data; exit code 0 when all is well, else 1."""
     from .geodata import load_geodata
@@ -111,16 +134,30 @@ def check(data_dir: Path | None) -> None:
 
 @main.command()
 @click.option("--city", default=None, help="City whose districts to rank, e.g. jena.")
-@click.option("--land", type=click.Choice(["14", "16"]), default=None,
-              help="Rank the municipalities of a Land instead: 16 Thüringen, 14 Sachsen.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "geojson", "json"]), default="csv",
-              show_default=True)
-@click.option("--lang", type=click.Choice(["de", "en"]), default="de", show_default=True,
-              help="Language of the reasons in CSV.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write to this file (written whole or not at all) [default: standard output].")
-def coverage(city: str | None, land: str | None, fmt: str, lang: str,
-             output: Path | None) -> None:
+@click.option(
+    "--land",
+    type=click.Choice(["14", "16"]),
+    default=None,
+    help="Rank the municipalities of a Land instead: 16 Thüringen, 14 Sachsen.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "geojson", "json"]), default="csv", show_default=True
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["de", "en"]),
+    default="de",
+    show_default=True,
+    help="Language of the reasons in CSV.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to this file (written whole or not at all) [default: standard output].",
+)
+def coverage(city: str | None, land: str | None, fmt: str, lang: str, output: Path | None) -> None:
     """Coverage metrics and gap ranking: per district of a city, or per municipality."""
     from . import coverage_export as export
     from . import create_app
@@ -137,8 +174,11 @@ def coverage(city: str | None, land: str | None, fmt: str, lang: str,
         found = planning.city(city)
         if found is None:
             known = ", ".join(c.key for c in planning.cities())
-            _fail(click.UsageError(f"--city: no districts of '{city}' are stored; "
-                                   f"cities with districts: {known}"))
+            _fail(
+                click.UsageError(
+                    f"--city: no districts of '{city}' are stored; cities with districts: {known}"
+                )
+            )
         rows = planning.districts(found)
         key, columns, id_field = "districts", export.DISTRICT_COLUMNS, "id"
         extra: dict[str, Any] = {"city": {"key": found.key, "name": found.name, "ags": found.ags}}
@@ -170,34 +210,62 @@ def coverage(city: str | None, land: str | None, fmt: str, lang: str,
 @main.command("import")
 @click.argument("collection")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--crs", default=None,
-              help="CRS of the coordinates, e.g. EPSG:25832; required for CSV x/y columns and "
-                   "for files that do not name their CRS.")
+@click.option(
+    "--crs",
+    default=None,
+    help="CRS of the coordinates, e.g. EPSG:25832; required for CSV x/y columns and "
+    "for files that do not name their CRS.",
+)
 @click.option("--x-column", default=None, help="CSV column of the easting (with --crs).")
 @click.option("--y-column", default=None, help="CSV column of the northing (with --crs).")
 @click.option("--lon-column", default=None, help="CSV column of the longitude [lon, longitude].")
 @click.option("--lat-column", default=None, help="CSV column of the latitude [lat, latitude].")
-@click.option("--address-columns", default=None,
-              help="CSV columns of the address, looked up in the offline gazetteer: "
-                   "street,housenumber,postcode,place or role=column pairs, or one column "
-                   "with the whole address.")
+@click.option(
+    "--address-columns",
+    default=None,
+    help="CSV columns of the address, looked up in the offline gazetteer: "
+    "street,housenumber,postcode,place or role=column pairs, or one column "
+    "with the whole address.",
+)
 @click.option("--delimiter", default=None, help="CSV delimiter [detected: ; , or tab].")
 @click.option("--encoding", default="utf-8", show_default=True, help="CSV text encoding.")
-@click.option("--layer", "source_layer", default=None,
-              help="Layer of a GeoPackage (or shapefile of a zip) holding several.")
-@click.option("--ignore-columns", is_flag=True,
-              help="Skip columns that are not fields of the collection instead of refusing.")
-@click.option("--dry-run", is_flag=True,
-              help="Show what would be added, changed and removed; write nothing.")
-@click.option("--progress/--no-progress", default=None,
-              help="Progress bar on standard error [default: when it is a terminal].")
-@click.option("--by", "actor", default=None,
-              help="Who imports, for the change log [default: the login name].")
-def import_(collection: str, file: Path, crs: str | None, x_column: str | None,
-            y_column: str | None, lon_column: str | None, lat_column: str | None,
-            address_columns: str | None, delimiter: str | None, encoding: str,
-            source_layer: str | None, ignore_columns: bool, dry_run: bool,
-            progress: bool | None, actor: str | None) -> None:
+@click.option(
+    "--layer",
+    "source_layer",
+    default=None,
+    help="Layer of a GeoPackage (or shapefile of a zip) holding several.",
+)
+@click.option(
+    "--ignore-columns",
+    is_flag=True,
+    help="Skip columns that are not fields of the collection instead of refusing.",
+)
+@click.option("--dry-run", is_flag=True, help="Show what would be added, changed and removed; write nothing.")
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress bar on standard error [default: when it is a terminal].",
+)
+@click.option(
+    "--by", "actor", default=None, help="Who imports, for the change log [default: the login name]."
+)
+def import_(
+    collection: str,
+    file: Path,
+    crs: str | None,
+    x_column: str | None,
+    y_column: str | None,
+    lon_column: str | None,
+    lat_column: str | None,
+    address_columns: str | None,
+    delimiter: str | None,
+    encoding: str,
+    source_layer: str | None,
+    ignore_columns: bool,
+    dry_run: bool,
+    progress: bool | None,
+    actor: str | None,
+) -> None:
     """Replace a collection's content with a file (GeoJSON, GeoPackage, zipped shapefile, CSV).
 
     Every feature is checked against the collection's catalog definition; any problem stops
@@ -214,12 +282,22 @@ def import_(collection: str, file: Path, crs: str | None, x_column: str | None,
     try:
         catalog = app.extensions["mapservice.catalog"]
         if collection not in catalog:
-            _fail(click.UsageError(f"unknown collection '{collection}'; collections: "
-                                   f"{', '.join(catalog.ids())}"))
+            _fail(
+                click.UsageError(
+                    f"unknown collection '{collection}'; collections: {', '.join(catalog.ids())}"
+                )
+            )
         options = imports.Options(
-            crs=crs, x_column=x_column, y_column=y_column, lon_column=lon_column,
-            lat_column=lat_column, address_columns=address_columns, delimiter=delimiter,
-            encoding=encoding, layer=source_layer)
+            crs=crs,
+            x_column=x_column,
+            y_column=y_column,
+            lon_column=lon_column,
+            lat_column=lat_column,
+            address_columns=address_columns,
+            delimiter=delimiter,
+            encoding=encoding,
+            layer=source_layer,
+        )
         show = sys.stderr.isatty() if progress is None else progress
 
         def bar(records: Any) -> Any:
@@ -274,8 +352,9 @@ def _admin_store() -> tuple[Any, Any]:
 
 @token.command("create")
 @click.option("--name", required=True, help="Who uses it: a person or an office (logged).")
-@click.option("--collection", "collections", multiple=True,
-              help="A collection it may write; repeat for several.")
+@click.option(
+    "--collection", "collections", multiple=True, help="A collection it may write; repeat for several."
+)
 @click.option("--all", "all_collections", is_flag=True, help="May write every collection.")
 def token_create(name: str, collections: tuple[str, ...], all_collections: bool) -> None:
     """Create a token and print it once: only its hash is stored."""
@@ -283,8 +362,7 @@ def token_create(name: str, collections: tuple[str, ...], all_collections: bool)
 
     store, catalog = _admin_store()
     try:
-        record, plain = new_token(store, catalog, name,
-                                  [ALL] if all_collections else list(collections))
+        record, plain = new_token(store, catalog, name, [ALL] if all_collections else list(collections))
     except TokenError as exc:
         _fail(click.UsageError(str(exc)))
     except StoreError as exc:
@@ -304,8 +382,7 @@ def token_list() -> None:
     try:
         for t in store.tokens():
             state = f"revoked {t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "active"
-            click.echo(f"{t.id}  {state:<24} {t.created_at:%Y-%m-%d}  {t.name}  "
-                       f"[{', '.join(t.collections)}]")
+            click.echo(f"{t.id}  {state:<24} {t.created_at:%Y-%m-%d}  {t.name}  [{', '.join(t.collections)}]")
     except StoreError as exc:
         _fail(exc)
     finally:
@@ -319,8 +396,7 @@ def token_revoke(token_id: str) -> None:
     store, _ = _admin_store()
     try:
         if not store.revoke_token(token_id):
-            _fail(click.UsageError(f"no active token with id '{token_id}' (see 'mapservice "
-                                   "token list')"))
+            _fail(click.UsageError(f"no active token with id '{token_id}' (see 'mapservice token list')"))
     except StoreError as exc:
         _fail(exc)
     finally:
@@ -336,8 +412,10 @@ def show_settings() -> None:
     except ConfigError as exc:
         _fail(exc)
     for name, default, text in setting_help():
-        click.echo(f"{name} = {getattr(current, name)!r}   (default {default!r}; "
-                   f"env MAPSERVICE_{name.upper()})\n    {text}")
+        click.echo(
+            f"{name} = {getattr(current, name)!r}   (default {default!r}; "
+            f"env MAPSERVICE_{name.upper()})\n    {text}"
+        )
 
 
 if __name__ == "__main__":

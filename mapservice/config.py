@@ -29,14 +29,16 @@ def _setting(default: Any, help: str) -> Any:
 @dataclass(frozen=True)
 class Settings:
     instance_path: str = _setting(
-        "", "Folder for the embedded store and runtime files. Empty: Flask's instance folder "
-            "(./instance in a source checkout, <venv>/var/mapservice-instance when installed)."
+        "",
+        "Folder for the embedded store and runtime files. Empty: Flask's instance folder "
+        "(./instance in a source checkout, <venv>/var/mapservice-instance when installed).",
     )
     store: str = _setting(
-        "", "Where features live. Empty: the GeoPackage <instance_path>/mapservice.gpkg; "
-            "a path ending in .gpkg: that GeoPackage; a postgresql://user:password@host/db URL: "
-            "that PostGIS database (schema 'mapservice', created and filled from geodata_path "
-            "on first start)."
+        "",
+        "Where features live. Empty: the GeoPackage <instance_path>/mapservice.gpkg; "
+        "a path ending in .gpkg: that GeoPackage; a postgresql://user:password@host/db URL: "
+        "that PostGIS database (schema 'mapservice', created and filled from geodata_path "
+        "on first start).",
     )
     layers_path: str = _setting("", "Folder of the layer catalog (*.toml). Empty: the shipped one.")
     geodata_path: str = _setting(
@@ -53,52 +55,55 @@ class Settings:
         64, "Megabytes of finished responses each worker keeps (keyed by ETag, so never stale)."
     )
     tile_url: str = _setting(
-        "", "Basemap tile URL template, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png. "
-            "Empty: no basemap, and map pages request nothing from any other host."
+        "",
+        "Basemap tile URL template, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png. "
+        "Empty: no basemap, and map pages request nothing from any other host.",
     )
-    tile_attribution: str = _setting(
-        "", "Attribution shown for the basemap (required when tile_url is set)."
-    )
+    tile_attribution: str = _setting("", "Attribution shown for the basemap (required when tile_url is set).")
     tile_max_zoom: int = _setting(19, "Highest zoom level of the basemap.")
     embed_allowed_origins: str = _setting(
-        "", "Space-separated origins (https://www.jena.de) whose pages may embed /embed/ maps "
-            "in an iframe (Content-Security-Policy frame-ancestors). Empty: only this service."
+        "",
+        "Space-separated origins (https://www.jena.de) whose pages may embed /embed/ maps "
+        "in an iframe (Content-Security-Policy frame-ancestors). Empty: only this service.",
     )
     gazetteer_files: str = _setting(
-        "", "Address-point CSV files for the offline geocoder (paths or globs, space-separated, "
-            "relative to geodata_path); the offices' own addresses are always included."
+        "",
+        "Address-point CSV files for the offline geocoder (paths or globs, space-separated, "
+        "relative to geodata_path); the offices' own addresses are always included.",
     )
     gazetteer_columns: str = _setting(
         "street=street,housenumber=housenumber,postcode=postcode,place=place,x=x,y=y",
-        "Column names of the gazetteer CSV files: role=column pairs, comma-separated."
+        "Column names of the gazetteer CSV files: role=column pairs, comma-separated.",
     )
     gazetteer_crs: str = _setting(
         "EPSG:4326", "CRS of the x/y columns of the gazetteer CSV files (e.g. EPSG:25832)."
     )
     geocoder_remote: str = _setting(
-        "", "Remote geocoder after the offline one: nominatim or photon. Empty: none, so no "
-            "address ever leaves the service."
+        "",
+        "Remote geocoder after the offline one: nominatim or photon. Empty: none, so no "
+        "address ever leaves the service.",
     )
     geocoder_url: str = _setting("", "Base URL of the remote geocoder (your own instance).")
-    geocoder_user_agent: str = _setting(
-        "district-safety-map", "User-Agent sent to the remote geocoder."
-    )
+    geocoder_user_agent: str = _setting("district-safety-map", "User-Agent sent to the remote geocoder.")
     geocoder_timeout: int = _setting(5, "Seconds to wait for the remote geocoder.")
     geocoder_min_delay_ms: int = _setting(
         1000, "Least time between two requests to the remote geocoder (rate limit)."
     )
     geocoder_cache_size: int = _setting(1000, "Remote geocoder answers kept in memory.")
     proxy_hops: int = _setting(
-        0, "Number of trusted reverse proxies in front of the service whose X-Forwarded-* "
-           "headers set the scheme and host of generated links (0: trust none)."
+        0,
+        "Number of trusted reverse proxies in front of the service whose X-Forwarded-* "
+        "headers set the scheme and host of generated links (0: trust none).",
     )
     planner_grid_m: int = _setting(
-        100, "Cell size in metres of the grid of points over which the planner measures the "
-             "distance from a district's residents to the nearest office (10-1000)."
+        100,
+        "Cell size in metres of the grid of points over which the planner measures the "
+        "distance from a district's residents to the nearest office (10-1000).",
     )
     planner_walk_m: int = _setting(
-        1000, "Walking distance in metres: the planner flags districts whose mean distance to "
-              "the nearest office is longer, and measures the area share within it."
+        1000,
+        "Walking distance in metres: the planner flags districts whose mean distance to "
+        "the nearest office is longer, and measures the area share within it.",
     )
     planner_walk_share_min_pct: int = _setting(
         50, "Percent of a district's area that should lie within walking distance of an office."
@@ -107,8 +112,9 @@ class Settings:
         10000, "Most residents one contact officer should serve (used where population is known)."
     )
     planner_households_per_officer: int = _setting(
-        5000, "Most households one contact officer should serve, where only households are "
-              "known (about 10,000 residents at two persons per household)."
+        5000,
+        "Most households one contact officer should serve, where only households are "
+        "known (about 10,000 residents at two persons per household).",
     )
     planner_body_min_population: int = _setting(
         10000, "Municipalities with at least this population should have a prevention body."
@@ -116,7 +122,7 @@ class Settings:
     planner_office_kinds: str = _setting(
         "contact_officer_office contact_officer police_station",
         "Space-separated kinds of contact-offices that count as an office for the planner's "
-        "distances (see the kind values of layers/contact-offices.toml)."
+        "distances (see the kind values of layers/contact-offices.toml).",
     )
 
     def resolved_layers_path(self) -> Path:
@@ -158,27 +164,32 @@ def _validate(settings: Settings) -> None:
     if settings.tile_url and not settings.tile_attribution:
         raise ConfigError("setting 'tile_attribution' is required when 'tile_url' is set")
     if settings.tile_url and not settings.tile_url.startswith(("https://", "http://", "/")):
-        raise ConfigError(f"setting 'tile_url' must be an http(s) URL or a path, "
-                          f"got {settings.tile_url!r}")
+        raise ConfigError(f"setting 'tile_url' must be an http(s) URL or a path, got {settings.tile_url!r}")
     for origin in settings.embed_allowed_origins.split():
         if not re.match(r"^https?://[A-Za-z0-9.-]+(:\d+)?$", origin):
-            raise ConfigError(f"setting 'embed_allowed_origins': '{origin}' is not an origin "
-                              "like https://www.example.de")
+            raise ConfigError(
+                f"setting 'embed_allowed_origins': '{origin}' is not an origin like https://www.example.de"
+            )
     if settings.geocoder_remote not in ("", "nominatim", "photon"):
-        raise ConfigError(f"setting 'geocoder_remote' must be nominatim, photon or empty, "
-                          f"got {settings.geocoder_remote!r}")
+        raise ConfigError(
+            f"setting 'geocoder_remote' must be nominatim, photon or empty, got {settings.geocoder_remote!r}"
+        )
     if settings.geocoder_remote and not settings.geocoder_url.startswith(("https://", "http://")):
-        raise ConfigError("setting 'geocoder_url' must be an http(s) URL when "
-                          "'geocoder_remote' is set")
+        raise ConfigError("setting 'geocoder_url' must be an http(s) URL when 'geocoder_remote' is set")
     if not 1 <= settings.gzip_level <= 9:
         raise ConfigError(f"setting 'gzip_level' must be 1..9, got {settings.gzip_level}")
     if not 10 <= settings.planner_grid_m <= 1000:
         raise ConfigError(f"setting 'planner_grid_m' must be 10..1000, got {settings.planner_grid_m}")
     if not 0 <= settings.planner_walk_share_min_pct <= 100:
-        raise ConfigError("setting 'planner_walk_share_min_pct' must be 0..100, got "
-                          f"{settings.planner_walk_share_min_pct}")
-    for name in ("planner_walk_m", "planner_residents_per_officer",
-                 "planner_households_per_officer", "planner_body_min_population"):
+        raise ConfigError(
+            f"setting 'planner_walk_share_min_pct' must be 0..100, got {settings.planner_walk_share_min_pct}"
+        )
+    for name in (
+        "planner_walk_m",
+        "planner_residents_per_officer",
+        "planner_households_per_officer",
+        "planner_body_min_population",
+    ):
         if getattr(settings, name) < 1:
             raise ConfigError(f"setting '{name}' must be at least 1, got {getattr(settings, name)}")
     if not settings.planner_office_kinds.split():

@@ -15,17 +15,53 @@ from typing import Any
 from .geo.coverage import Thresholds
 
 DISTRICT_COLUMNS = (
-    "gap_rank", "gap_score", "gap_complete", "id", "name", "city", "city_ags", "area_km2",
-    "households", "households_date", "population", "officer_recorded", "officers",
-    "responsible_offices", "households_per_officer", "residents_per_officer",
-    "distance_mean_m", "distance_max_m", "distance_weighting", "walk_share",
-    "offices_considered", "graffiti_zones", "graffiti_area_m2", "cameras_active",
-    "camera_fov_share", "prevention_status", "prevention_bodies", "gap_misses", "gap_unknown",
+    "gap_rank",
+    "gap_score",
+    "gap_complete",
+    "id",
+    "name",
+    "city",
+    "city_ags",
+    "area_km2",
+    "households",
+    "households_date",
+    "population",
+    "officer_recorded",
+    "officers",
+    "responsible_offices",
+    "households_per_officer",
+    "residents_per_officer",
+    "distance_mean_m",
+    "distance_max_m",
+    "distance_weighting",
+    "walk_share",
+    "offices_considered",
+    "graffiti_zones",
+    "graffiti_area_m2",
+    "cameras_active",
+    "camera_fov_share",
+    "prevention_status",
+    "prevention_bodies",
+    "gap_misses",
+    "gap_unknown",
 )
 MUNICIPALITY_COLUMNS = (
-    "gap_rank", "gap_score", "gap_complete", "ags", "name", "kind", "land", "kreis",
-    "population", "population_date", "large_town", "prevention_status", "asskomm_stage",
-    "bodies", "gap_misses", "gap_unknown",
+    "gap_rank",
+    "gap_score",
+    "gap_complete",
+    "ags",
+    "name",
+    "kind",
+    "land",
+    "kreis",
+    "population",
+    "population_date",
+    "large_town",
+    "prevention_status",
+    "asskomm_stage",
+    "bodies",
+    "gap_misses",
+    "gap_unknown",
 )
 # Lists of objects in a row and how one item reads in a CSV cell.
 _REASONS = ("gap_misses", "gap_unknown")
@@ -71,26 +107,39 @@ def properties(row: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k not in ("geometry", "gap_findings")}
 
 
-def geojson_text(rows: Sequence[Mapping[str, Any]], id_field: str,
-                 extra: Mapping[str, Any] | None = None) -> str:
+def geojson_text(
+    rows: Sequence[Mapping[str, Any]], id_field: str, extra: Mapping[str, Any] | None = None
+) -> str:
     """A FeatureCollection; each row's ``geometry`` is GeoJSON text spliced in unchanged."""
     parts = []
     for row in rows:
-        head = json.dumps({"type": "Feature", "id": row[id_field],
-                           "properties": properties(row)}, ensure_ascii=False,
-                          separators=(",", ":"), allow_nan=False)
+        head = json.dumps(
+            {"type": "Feature", "id": row[id_field], "properties": properties(row)},
+            ensure_ascii=False,
+            separators=(",", ":"),
+            allow_nan=False,
+        )
         geometry = row.get("geometry") or "null"
         parts.append(head[:-1] + ',"geometry":' + geometry + "}")
-    meta = json.dumps({"numberReturned": len(rows), **(extra or {})}, ensure_ascii=False,
-                      separators=(",", ":"), allow_nan=False)
+    meta = json.dumps(
+        {"numberReturned": len(rows), **(extra or {})},
+        ensure_ascii=False,
+        separators=(",", ":"),
+        allow_nan=False,
+    )
     return '{"type":"FeatureCollection","features":[' + ",".join(parts) + "]," + meta[1:]
 
 
 def thresholds_json(th: Thresholds) -> dict[str, Any]:
-    return {"grid_m": th.grid_m, "walk_m": th.walk_m, "walk_share_min": th.walk_share_min,
-            "residents_per_officer": th.residents_per_officer,
-            "households_per_officer": th.households_per_officer,
-            "body_min_population": th.body_min_population, "office_kinds": list(th.office_kinds)}
+    return {
+        "grid_m": th.grid_m,
+        "walk_m": th.walk_m,
+        "walk_share_min": th.walk_share_min,
+        "residents_per_officer": th.residents_per_officer,
+        "households_per_officer": th.households_per_officer,
+        "body_min_population": th.body_min_population,
+        "office_kinds": list(th.office_kinds),
+    }
 
 
 def json_text(key: str, rows: Sequence[Mapping[str, Any]], extra: Mapping[str, Any]) -> str:

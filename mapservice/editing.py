@@ -34,8 +34,7 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
-def read_feature(layer: Layer, doc: Any, feature_id: str | None) -> tuple[NewFeature,
-                                                                           list[Problem]]:
+def read_feature(layer: Layer, doc: Any, feature_id: str | None) -> tuple[NewFeature, list[Problem]]:
     """A GeoJSON Feature from a request, checked against the catalog like an import.
 
     ``feature_id`` is the id the feature must have (from the URL, or a new one on create); a
@@ -43,16 +42,18 @@ def read_feature(layer: Layer, doc: Any, feature_id: str | None) -> tuple[NewFea
     """
     problems: list[Problem] = []
     if not isinstance(doc, dict) or doc.get("type") != "Feature":
-        return ({}, None), [Problem(BODY, None, None, "is not a GeoJSON Feature "
-                                                      "({\"type\": \"Feature\", ...})")]
+        return ({}, None), [Problem(BODY, None, None, 'is not a GeoJSON Feature ({"type": "Feature", ...})')]
     props = doc.get("properties")
     if not isinstance(props, dict):
         return ({}, None), [Problem(BODY, None, "properties", "is missing or not an object")]
     props = dict(props)
     for given in (doc.get("id"), props.get("id")):
         if given is not None and feature_id is not None and str(given) != feature_id:
-            problems.append(Problem(BODY, None, "id", f"'{given}' differs from the feature's "
-                                                      f"id '{feature_id}' in the URL"))
+            problems.append(
+                Problem(
+                    BODY, None, "id", f"'{given}' differs from the feature's id '{feature_id}' in the URL"
+                )
+            )
     if feature_id is not None:
         props["id"] = feature_id
     doc = {**doc, "id": props.get("id"), "properties": with_defaults(layer, props)}
@@ -61,22 +62,25 @@ def read_feature(layer: Layer, doc: Any, feature_id: str | None) -> tuple[NewFea
     return good[0] if good else ({}, None), problems
 
 
-def reference_problems(store: Store, layers: Mapping[str, Layer], layer: Layer,
-                       feature: NewFeature) -> list[Problem]:
+def reference_problems(
+    store: Store, layers: Mapping[str, Layer], layer: Layer, feature: NewFeature
+) -> list[Problem]:
     """Fields naming features of another layer must name stored ones."""
-    targets = {t for f in layer.fields.values()
-               for t in (f.references, f.items.references if f.items else None) if t}
+    targets = {
+        t for f in layer.fields.values() for t in (f.references, f.items.references if f.items else None) if t
+    }
     data: dict[str, list[NewFeature]] = {
         target: [({"id": f.id}, None) for f in store.query(target, Query(limit=ALL)).features]
-        for target in targets if target != layer.id
+        for target in targets
+        if target != layer.id
     }
     data[layer.id] = [feature]
-    return [Problem(BODY, None, p.field, p.message)
-            for p in check_references([layer], data, {layer.id: BODY})]
+    return [
+        Problem(BODY, None, p.field, p.message) for p in check_references([layer], data, {layer.id: BODY})
+    ]
 
 
-def referrers(store: Store, layers: Mapping[str, Layer], layer_id: str, feature_id: str
-              ) -> list[str]:
+def referrers(store: Store, layers: Mapping[str, Layer], layer_id: str, feature_id: str) -> list[str]:
     """``layer/id`` of the stored features whose reference fields name this feature."""
     out = []
     for other in layers.values():

@@ -11,8 +11,7 @@ from typing import Any
 from .catalog import Catalog, CatalogError
 
 DERIVED_LAYERS = {"prevention-coverage": frozenset({"land", "ags"})}
-MAP_KEYS = frozenset({"title", "title_en", "description", "description_en", "focus", "layers",
-                      "filters"})
+MAP_KEYS = frozenset({"title", "title_en", "description", "description_en", "focus", "layers", "filters"})
 
 
 @dataclass(frozen=True)
@@ -108,8 +107,11 @@ def _parse_map(map_id: str, raw: Any, catalog: Catalog, path: Path) -> MapDef:
         allowed = _layer_params(catalog, layer)
         for name, value in params.items():
             if name not in allowed or not isinstance(value, str):
-                raise CatalogError(path, f"{prefix}filters.{layer}.{name}",
-                                   f"not a text filter of {layer} (allowed: {', '.join(sorted(allowed))})")
+                raise CatalogError(
+                    path,
+                    f"{prefix}filters.{layer}.{name}",
+                    f"not a text filter of {layer} (allowed: {', '.join(sorted(allowed))})",
+                )
     focus_raw = raw.get("focus")
     if not isinstance(focus_raw, dict) or focus_raw.get("collection") not in catalog:
         raise CatalogError(path, prefix + "focus", "needs collection = an existing collection")
@@ -140,13 +142,11 @@ def load_maps(path: Path, catalog: Catalog) -> MapCatalog:
     unknown = sorted(set(raw) - {"maps", "district_maps"})
     if unknown:
         raise CatalogError(path, unknown[0], "unknown key")
-    maps = {map_id: _parse_map(map_id, table, catalog, path)
-            for map_id, table in raw.get("maps", {}).items()}
+    maps = {map_id: _parse_map(map_id, table, catalog, path) for map_id, table in raw.get("maps", {}).items()}
     rules = []
     for key, table in raw.get("district_maps", {}).items():
         base = table.get("base") if isinstance(table, dict) else None
         if base not in maps:
             raise CatalogError(path, f"district_maps.{key}.base", f"'{base}' is not a map")
-        rules.append(DistrictMaps(key, str(base), _str(table, "city", path,
-                                                       f"district_maps.{key}.")))
+        rules.append(DistrictMaps(key, str(base), _str(table, "city", path, f"district_maps.{key}.")))
     return MapCatalog(maps, tuple(rules))

@@ -40,8 +40,16 @@ VENDOR_CSS = {
     "Control_locate_min_css": "vendor/leaflet.locatecontrol/L.Control.Locate.min.css",
 }
 # Folium's jQuery, Bootstrap and awesome-markers are not needed by anything drawn here.
-UNUSED_ASSETS = {"jquery", "bootstrap", "awesome_markers", "bootstrap_css", "glyphicons_css",
-                 "awesome_markers_font_css", "awesome_markers_css", "awesome_rotate_css"}
+UNUSED_ASSETS = {
+    "jquery",
+    "bootstrap",
+    "awesome_markers",
+    "bootstrap_css",
+    "glyphicons_css",
+    "awesome_markers_font_css",
+    "awesome_markers_css",
+    "awesome_rotate_css",
+}
 
 LOADER = Template("""
 {% macro script(this, kwargs) %}
@@ -72,8 +80,7 @@ class DataLoader(folium.MacroElement):
 
     _template = LOADER
 
-    def __init__(self, map_name: str, layers: list[dict[str, str]], config: dict[str, object]
-                 ) -> None:
+    def __init__(self, map_name: str, layers: list[dict[str, str]], config: dict[str, object]) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._name = "DataLoader"
         self.map_name = map_name
@@ -150,9 +157,13 @@ def build_map(
     t = texts(lang)
     shown = [lay for lay in mapdef.layers if options.layers is None or lay in options.layers]
     fmap = folium.Map(
-        location=None, tiles=None, zoom_control=options.zoom_control,
-        scrollWheelZoom=options.scroll_wheel_zoom, control_scale=True,
-        width="100%", height="100%",
+        location=None,
+        tiles=None,
+        zoom_control=options.zoom_control,
+        scrollWheelZoom=options.scroll_wheel_zoom,
+        control_scale=True,
+        width="100%",
+        height="100%",
         # Leaflet only learns maxZoom from a tile layer; the cluster plugin needs it on the map.
         maxZoom=tiles.max_zoom if tiles else 19,
     )
@@ -164,20 +175,26 @@ def build_map(
         group: folium.Element
         if layer_id == "video-surveillance":
             group = MarkerCluster(  # type: ignore[no-untyped-call]
-                name=t[layer_id], disableClusteringAtZoom=16).add_to(fmap)
+                name=t[layer_id], disableClusteringAtZoom=16
+            ).add_to(fmap)
             fov = folium.FeatureGroup(name=t["camera-fov"]).add_to(fmap)
             city = filters.get("city")
-            fov_url = f"{api_base}/derived/camera-fov" + (f"?{urlencode({'city': city})}"
-                                                          if city else "")
-            loader_layers.append({"id": layer_id, "url": layer_url(api_base, layer_id, filters),
-                                  "group": group.get_name(), "fov_group": fov.get_name(),
-                                  "fov_url": fov_url})
+            fov_url = f"{api_base}/derived/camera-fov" + (f"?{urlencode({'city': city})}" if city else "")
+            loader_layers.append(
+                {
+                    "id": layer_id,
+                    "url": layer_url(api_base, layer_id, filters),
+                    "group": group.get_name(),
+                    "fov_group": fov.get_name(),
+                    "fov_url": fov_url,
+                }
+            )
         else:
             group = folium.FeatureGroup(name=t[layer_id]).add_to(fmap)
-            loader_layers.append({"id": layer_id, "url": layer_url(api_base, layer_id, filters),
-                                  "group": group.get_name()})
-        sources = (["municipalities", "prevention-bodies"] if layer_id == "prevention-coverage"
-                   else [layer_id])
+            loader_layers.append(
+                {"id": layer_id, "url": layer_url(api_base, layer_id, filters), "group": group.get_name()}
+            )
+        sources = ["municipalities", "prevention-bodies"] if layer_id == "prevention-coverage" else [layer_id]
         for source in sources:
             layer = catalog[source]
             attributions.append(f"{layer.attribution} ({layer.licence})")
@@ -185,9 +202,11 @@ def build_map(
     if options.fullscreen_control:
         _fullscreen(fmap, lang)
     if options.locate_control:
-        LocateControl(position="topleft", icon="dsm-locate-icon",  # type: ignore[no-untyped-call]
-                      iconLoading="dsm-locate-icon dsm-locate-loading", strings={
-            "title": "Meinen Standort zeigen" if lang == "de" else "Show my location"}
+        LocateControl(
+            position="topleft",
+            icon="dsm-locate-icon",  # type: ignore[no-untyped-call]
+            iconLoading="dsm-locate-icon dsm-locate-loading",
+            strings={"title": "Meinen Standort zeigen" if lang == "de" else "Show my location"},
         ).add_to(fmap)
     office_filters = mapdef.filters.get("contact-offices", {})
     config: dict[str, object] = {
@@ -195,9 +214,11 @@ def build_map(
         "t": t,
         "v": VALUES[lang],
         "highlight": mapdef.district,
-        "hours_url": (f"{api_base}/office-hours?{urlencode({'city': office_filters['city']})}"
-                      if "contact-offices" in shown and "city" in office_filters else
-                      (f"{api_base}/office-hours" if "contact-offices" in shown else None)),
+        "hours_url": (
+            f"{api_base}/office-hours?{urlencode({'city': office_filters['city']})}"
+            if "contact-offices" in shown and "city" in office_filters
+            else (f"{api_base}/office-hours" if "contact-offices" in shown else None)
+        ),
         "status_id": "dsm-status",
         "attributions": list(dict.fromkeys(attributions)),
     }
@@ -205,8 +226,7 @@ def build_map(
     return _parts(fmap, static, "js/dsm-map.js", shown)
 
 
-def _parts(fmap: folium.Map, static: Callable[[str], str], script: str, layers: list[str]
-           ) -> MapParts:
+def _parts(fmap: folium.Map, static: Callable[[str], str], script: str, layers: list[str]) -> MapParts:
     """Render a Folium map into the pieces a page places, with vendored assets only."""
     root = fmap.get_root()
     assert isinstance(root, folium.Figure)
@@ -216,15 +236,26 @@ def _parts(fmap: folium.Map, static: Callable[[str], str], script: str, layers: 
     js.append(static(script))
     css.append(static("css/dsm-map.css"))
     # Folium's output is built from our configuration and escaped JSON, never from data.
-    return MapParts(css=css, js=js, html=Markup(root.html.render()),  # noqa: S704
-                    script=Markup(root.script.render()), layers=layers)  # noqa: S704
+    return MapParts(
+        css=css,
+        js=js,
+        html=Markup(root.html.render()),  # noqa: S704
+        script=Markup(root.script.render()),
+        layers=layers,
+    )  # noqa: S704
 
 
-def _basemap_and_bounds(fmap: folium.Map, tiles: Tiles | None,
-                        bounds: tuple[float, float, float, float] | None, lang: str) -> None:
+def _basemap_and_bounds(
+    fmap: folium.Map, tiles: Tiles | None, bounds: tuple[float, float, float, float] | None, lang: str
+) -> None:
     if tiles is not None:
-        folium.TileLayer(tiles=tiles.url, attr=tiles.attribution, max_zoom=tiles.max_zoom,
-                         name=texts(lang)["map"], control=False).add_to(fmap)
+        folium.TileLayer(
+            tiles=tiles.url,
+            attr=tiles.attribution,
+            max_zoom=tiles.max_zoom,
+            name=texts(lang)["map"],
+            control=False,
+        ).add_to(fmap)
     if bounds is not None:
         minx, miny, maxx, maxy = bounds
         fmap.fit_bounds([[miny, minx], [maxy, maxx]])
@@ -232,17 +263,23 @@ def _basemap_and_bounds(fmap: folium.Map, tiles: Tiles | None,
 
 def _fullscreen(fmap: folium.Map, lang: str) -> None:
     Fullscreen(  # type: ignore[no-untyped-call]
-        position="topleft", title="Vollbild" if lang == "de" else "Full screen",
+        position="topleft",
+        title="Vollbild" if lang == "de" else "Full screen",
         title_cancel="Vollbild beenden" if lang == "de" else "Exit full screen",
     ).add_to(fmap)
 
 
-def focus_bounds(geometries: Sequence[tuple[float, float, float, float]]
-                 ) -> tuple[float, float, float, float] | None:
+def focus_bounds(
+    geometries: Sequence[tuple[float, float, float, float]],
+) -> tuple[float, float, float, float] | None:
     if not geometries:
         return None
-    return (min(g[0] for g in geometries), min(g[1] for g in geometries),
-            max(g[2] for g in geometries), max(g[3] for g in geometries))
+    return (
+        min(g[0] for g in geometries),
+        min(g[1] for g in geometries),
+        max(g[2] for g in geometries),
+        max(g[3] for g in geometries),
+    )
 
 
 CHOROPLETH = Template("""
@@ -264,16 +301,26 @@ class ChoroplethLoader(folium.MacroElement):
         self.config = config
 
 
-def build_choropleth(config: dict[str, object],
-                     bounds: tuple[float, float, float, float] | None, tiles: Tiles | None,
-                     static: Callable[[str], str], lang: str) -> MapParts:
+def build_choropleth(
+    config: dict[str, object],
+    bounds: tuple[float, float, float, float] | None,
+    tiles: Tiles | None,
+    static: Callable[[str], str],
+    lang: str,
+) -> MapParts:
     """The planner's choropleth: a Folium map whose one layer is coloured by a metric.
 
     ``config`` carries the data URL, the metric, its classes and colours and the texts; the
     classes come from the server so that map, table and bar chart agree.
     """
-    fmap = folium.Map(location=None, tiles=None, control_scale=True, width="100%",
-                      height="100%", maxZoom=tiles.max_zoom if tiles else 19)
+    fmap = folium.Map(
+        location=None,
+        tiles=None,
+        control_scale=True,
+        width="100%",
+        height="100%",
+        maxZoom=tiles.max_zoom if tiles else 19,
+    )
     _basemap_and_bounds(fmap, tiles, bounds, lang)
     _fullscreen(fmap, lang)
     ChoroplethLoader(fmap.get_name(), config).add_to(fmap)

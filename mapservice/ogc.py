@@ -91,8 +91,12 @@ def collection(base: str, layer: Layer, state: LayerState) -> dict[str, Any]:
             link(f"{url}?f=html", "alternate", HTML, f"{layer.title} (HTML)"),
             link(f"{url}/items", "items", GEOJSON, "Objekte / items"),
             link(f"{url}/items?f=html", "items", HTML, "Objekte als HTML / items as HTML"),
-            link(f"{url}/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables", SCHEMA,
-                 "Abfragbare Eigenschaften / queryables"),
+            link(
+                f"{url}/queryables",
+                "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                SCHEMA,
+                "Abfragbare Eigenschaften / queryables",
+            ),
         ],
         "extent": {},
         "license": layer.licence,
@@ -104,8 +108,10 @@ def collection(base: str, layer: Layer, state: LayerState) -> dict[str, Any]:
     if state.extent is not None:
         doc["extent"]["spatial"] = {"bbox": [list(state.extent)], "crs": CRS84}
     if layer.temporal is not None:
-        doc["extent"]["temporal"] = {"interval": [[None, None]],
-                                     "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
+        doc["extent"]["temporal"] = {
+            "interval": [[None, None]],
+            "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
+        }
     if not doc["extent"]:
         del doc["extent"]
     return doc
@@ -173,17 +179,24 @@ def queryables(base: str, layer: Layer) -> dict[str, Any]:
     }
 
 
-def feature_json(feature: StoredFeature, properties: Sequence[str] | None,
-                 skip_geometry: bool, links: Iterable[dict[str, str]] = ()) -> str:
+def feature_json(
+    feature: StoredFeature,
+    properties: Sequence[str] | None,
+    skip_geometry: bool,
+    links: Iterable[dict[str, str]] = (),
+) -> str:
     """One GeoJSON feature as text; the stored geometry text is spliced in unparsed."""
     props = feature.properties
     if properties is not None:
         props = {k: props.get(k) for k in properties}
     geometry = "null" if skip_geometry or feature.geometry is None else feature.geometry
     parts = [
-        '{"type":"Feature","id":', json.dumps(feature.id, ensure_ascii=False),
-        ',"geometry":', geometry,
-        ',"properties":', json.dumps(props, ensure_ascii=False, separators=(",", ":")),
+        '{"type":"Feature","id":',
+        json.dumps(feature.id, ensure_ascii=False),
+        ',"geometry":',
+        geometry,
+        ',"properties":',
+        json.dumps(props, ensure_ascii=False, separators=(",", ":")),
     ]
     link_list = list(links)
     if link_list:
@@ -192,20 +205,31 @@ def feature_json(feature: StoredFeature, properties: Sequence[str] | None,
     return "".join(parts)
 
 
-def feature_collection_json(features: Sequence[StoredFeature], number_matched: int,
-                            timestamp: str, links: Sequence[dict[str, str]],
-                            properties: Sequence[str] | None, skip_geometry: bool) -> str:
+def feature_collection_json(
+    features: Sequence[StoredFeature],
+    number_matched: int,
+    timestamp: str,
+    links: Sequence[dict[str, str]],
+    properties: Sequence[str] | None,
+    skip_geometry: bool,
+) -> str:
     body = ",".join(feature_json(f, properties, skip_geometry) for f in features)
     meta = json.dumps(
-        {"numberMatched": number_matched, "numberReturned": len(features),
-         "timeStamp": timestamp, "links": list(links)},
-        ensure_ascii=False, separators=(",", ":"),
+        {
+            "numberMatched": number_matched,
+            "numberReturned": len(features),
+            "timeStamp": timestamp,
+            "links": list(links),
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
     )
     return '{"type":"FeatureCollection","features":[' + body + "]," + meta[1:]
 
 
-def paging_links(url: str, args: Mapping[str, Sequence[str]], offset: int, limit: int,
-                 returned: int, matched: int) -> list[dict[str, str]]:
+def paging_links(
+    url: str, args: Mapping[str, Sequence[str]], offset: int, limit: int, returned: int, matched: int
+) -> list[dict[str, str]]:
     """self / alternate / next / prev, each keeping every other query parameter."""
 
     def page(new_offset: int, fmt: str | None = None) -> str:

@@ -75,50 +75,177 @@ LARGE = (
     (None, HATCH, "Einwohnerzahl unbekannt", "population unknown"),
 )
 
-GAP = Metric("gap_score", "Lückenwert (Summe der Unterschreitungen)", "Gap score (sum of shortfalls)",
-             "Punkte", "points", "number", short_de="Lückenwert", short_en="Gap score")
-BODY = Metric("prevention_status", "Präventionsgremium", "Prevention body", "", "", "category",
-              categories=PREVENTION, short_de="Gremium", short_en="Body")
+GAP = Metric(
+    "gap_score",
+    "Lückenwert (Summe der Unterschreitungen)",
+    "Gap score (sum of shortfalls)",
+    "Punkte",
+    "points",
+    "number",
+    short_de="Lückenwert",
+    short_en="Gap score",
+)
+BODY = Metric(
+    "prevention_status",
+    "Präventionsgremium",
+    "Prevention body",
+    "",
+    "",
+    "category",
+    categories=PREVENTION,
+    short_de="Gremium",
+    short_en="Body",
+)
 DISTRICT_METRICS = (
     GAP,
-    Metric("distance_mean_m", "Mittlere Entfernung zum nächsten Büro",
-           "Mean distance to the nearest office", "m", "m", "number",
-           short_de="Mittlere Entfernung", short_en="Mean distance"),
-    Metric("distance_max_m", "Größte Entfernung zum nächsten Büro",
-           "Longest distance to the nearest office", "m", "m", "number",
-           short_de="Größte Entfernung", short_en="Longest distance"),
-    Metric("walk_share", "Fläche in Gehentfernung eines Büros",
-           "Area within walking distance of an office", "%", "%", "share", "low", scale=100,
-           short_de="In Gehentfernung", short_en="Within walking distance"),
-    Metric("households_per_officer", "Haushalte je Kontaktbereichsbeamter",
-           "Households per contact officer", "Haushalte", "households", "number",
-           short_de="Haushalte je Beamter", short_en="Households per officer"),
-    Metric("officers", "Zuständige Kontaktbereichsbeamte", "Responsible contact officers",
-           "Personen", "persons", "number", "low", short_de="Beamte", short_en="Officers"),
-    Metric("officer_recorded", "Kontaktbereichsbeamter zuständig",
-           "Contact officer responsible", "", "", "category", categories=OFFICER,
-           short_de="Beamter zuständig", short_en="Officer responsible"),
-    Metric("households", "Private Haushalte", "Private households", "Haushalte", "households",
-           "number", "none", short_de="Haushalte", short_en="Households"),
-    Metric("graffiti_zones", "Legale Graffitiflächen", "Legal graffiti zones", "Flächen",
-           "zones", "number", "low", short_de="Graffitiflächen", short_en="Graffiti zones"),
-    Metric("graffiti_area_m2", "Fläche legaler Graffitiflächen", "Area of legal graffiti zones",
-           "m²", "m²", "number", "low", short_de="Graffiti-Fläche", short_en="Graffiti area"),
-    Metric("cameras_active", "Aktive Kameras", "Active cameras", "Kameras", "cameras", "number",
-           "none", short_de="Kameras", short_en="Cameras"),
-    Metric("camera_fov_share", "Fläche im Sichtbereich von Kameras",
-           "Area inside camera fields of view", "%", "%", "share", "none", scale=100,
-           short_de="Im Kamerablick", short_en="In camera view"),
+    Metric(
+        "distance_mean_m",
+        "Mittlere Entfernung zum nächsten Büro",
+        "Mean distance to the nearest office",
+        "m",
+        "m",
+        "number",
+        short_de="Mittlere Entfernung",
+        short_en="Mean distance",
+    ),
+    Metric(
+        "distance_max_m",
+        "Größte Entfernung zum nächsten Büro",
+        "Longest distance to the nearest office",
+        "m",
+        "m",
+        "number",
+        short_de="Größte Entfernung",
+        short_en="Longest distance",
+    ),
+    Metric(
+        "walk_share",
+        "Fläche in Gehentfernung eines Büros",
+        "Area within walking distance of an office",
+        "%",
+        "%",
+        "share",
+        "low",
+        scale=100,
+        short_de="In Gehentfernung",
+        short_en="Within walking distance",
+    ),
+    Metric(
+        "households_per_officer",
+        "Haushalte je Kontaktbereichsbeamter",
+        "Households per contact officer",
+        "Haushalte",
+        "households",
+        "number",
+        short_de="Haushalte je Beamter",
+        short_en="Households per officer",
+    ),
+    Metric(
+        "officers",
+        "Zuständige Kontaktbereichsbeamte",
+        "Responsible contact officers",
+        "Personen",
+        "persons",
+        "number",
+        "low",
+        short_de="Beamte",
+        short_en="Officers",
+    ),
+    Metric(
+        "officer_recorded",
+        "Kontaktbereichsbeamter zuständig",
+        "Contact officer responsible",
+        "",
+        "",
+        "category",
+        categories=OFFICER,
+        short_de="Beamter zuständig",
+        short_en="Officer responsible",
+    ),
+    Metric(
+        "households",
+        "Private Haushalte",
+        "Private households",
+        "Haushalte",
+        "households",
+        "number",
+        "none",
+        short_de="Haushalte",
+        short_en="Households",
+    ),
+    Metric(
+        "graffiti_zones",
+        "Legale Graffitiflächen",
+        "Legal graffiti zones",
+        "Flächen",
+        "zones",
+        "number",
+        "low",
+        short_de="Graffitiflächen",
+        short_en="Graffiti zones",
+    ),
+    Metric(
+        "graffiti_area_m2",
+        "Fläche legaler Graffitiflächen",
+        "Area of legal graffiti zones",
+        "m²",
+        "m²",
+        "number",
+        "low",
+        short_de="Graffiti-Fläche",
+        short_en="Graffiti area",
+    ),
+    Metric(
+        "cameras_active",
+        "Aktive Kameras",
+        "Active cameras",
+        "Kameras",
+        "cameras",
+        "number",
+        "none",
+        short_de="Kameras",
+        short_en="Cameras",
+    ),
+    Metric(
+        "camera_fov_share",
+        "Fläche im Sichtbereich von Kameras",
+        "Area inside camera fields of view",
+        "%",
+        "%",
+        "share",
+        "none",
+        scale=100,
+        short_de="Im Kamerablick",
+        short_en="In camera view",
+    ),
     BODY,
 )
 MUNICIPALITY_METRICS = (
     GAP,
     BODY,
     Metric("population", "Einwohner", "Population", "Einwohner", "inhabitants", "number", "none"),
-    Metric("large_town", "Stadt ab 10.000 Einwohnern", "Town of 10,000 inhabitants or more", "",
-           "", "category", categories=LARGE, short_de="ab 10.000", short_en="10,000+"),
-    Metric("asskomm_stage", "Stand bei ASSKomm (Sachsen)", "ASSKomm stage (Saxony)", "", "",
-           "category", categories=STAGE, short_de="ASSKomm", short_en="ASSKomm"),
+    Metric(
+        "large_town",
+        "Stadt ab 10.000 Einwohnern",
+        "Town of 10,000 inhabitants or more",
+        "",
+        "",
+        "category",
+        categories=LARGE,
+        short_de="ab 10.000",
+        short_en="10,000+",
+    ),
+    Metric(
+        "asskomm_stage",
+        "Stand bei ASSKomm (Sachsen)",
+        "ASSKomm stage (Saxony)",
+        "",
+        "",
+        "category",
+        categories=STAGE,
+        short_de="ASSKomm",
+        short_en="ASSKomm",
+    ),
 )
 
 
@@ -184,17 +311,23 @@ def classes(m: Metric, rows: Sequence[Mapping[str, Any]]) -> list[Class]:
     """Legend classes of a metric over the rows: categories as they are, numbers in up to five
     classes at the quantiles of the known values (fixed fifths for shares)."""
     if m.kind == "category":
-        return [Class(colour, de, en, value=value,
-                      count=sum(1 for r in rows if r.get(m.id) == value))
-                for value, colour, de, en in m.categories]
+        return [
+            Class(colour, de, en, value=value, count=sum(1 for r in rows if r.get(m.id) == value))
+            for value, colour, de, en in m.categories
+        ]
     values = sorted(float(r[m.id]) for r in rows if r.get(m.id) is not None)
     if not values:
         return []
     if m.kind == "share":
         uppers = [0.2, 0.4, 0.6, 0.8, 1.0]
     else:
-        uppers = sorted({_nice(values[min(len(values) - 1, math.ceil(len(values) * q) - 1)])
-                         for q in (0.2, 0.4, 0.6, 0.8)} | {values[-1]})
+        uppers = sorted(
+            {
+                _nice(values[min(len(values) - 1, math.ceil(len(values) * q) - 1)])
+                for q in (0.2, 0.4, 0.6, 0.8)
+            }
+            | {values[-1]}
+        )
         uppers = [u for u in uppers if u >= values[0]] or [values[-1]]
         uppers[-1] = max(uppers[-1], values[-1])
     palette = NEUTRAL if m.worse == "none" else WORSE
@@ -242,8 +375,9 @@ class Bar:
     unknown: bool = False
 
 
-def bars(m: Metric, rows: Sequence[Mapping[str, Any]], legend: Sequence[Class], lang: str,
-         unknown_text: str) -> tuple[list[Bar], int]:
+def bars(
+    m: Metric, rows: Sequence[Mapping[str, Any]], legend: Sequence[Class], lang: str, unknown_text: str
+) -> tuple[list[Bar], int]:
     """The bar chart: per category a count, else per row its value (worst first).
 
     Returns the bars and how many rows were left out (at most ``MAX_BARS`` rows are drawn;
@@ -256,15 +390,22 @@ def bars(m: Metric, rows: Sequence[Mapping[str, Any]], legend: Sequence[Class], 
     known.sort(key=lambda r: float(r[m.id]), reverse=m.worse != "low")
     unknown = [r for r in rows if r.get(m.id) is None]
     most = max((float(r[m.id]) for r in known), default=0.0) or 1.0
-    out = [Bar(str(r.get("name")), fmt_value(m, r[m.id], lang) or "",
-               colour_of(m, r[m.id], legend), float(r[m.id]) / most) for r in known]
+    out = [
+        Bar(
+            str(r.get("name")),
+            fmt_value(m, r[m.id], lang) or "",
+            colour_of(m, r[m.id], legend),
+            float(r[m.id]) / most,
+        )
+        for r in known
+    ]
     out += [Bar(str(r.get("name")), unknown_text, HATCH, 1.0, unknown=True) for r in unknown]
     return out[:MAX_BARS], max(0, len(out) - MAX_BARS)
 
 
-def sort_rows(rows: Sequence[Mapping[str, Any]], column: str, descending: bool
-              ) -> list[Mapping[str, Any]]:
+def sort_rows(rows: Sequence[Mapping[str, Any]], column: str, descending: bool) -> list[Mapping[str, Any]]:
     """Rows by one column; unknown values always last, whichever the direction."""
+
     def key(row: Mapping[str, Any]) -> Any:
         value = row.get(column)
         if isinstance(value, bool):

@@ -27,8 +27,14 @@ from .store.base import Filter, Query, Store
 
 ALL = 1_000_000
 STATISTICAL = "statistical-districts"
-DISTRICT_INPUTS = ("districts", "contact-offices", "prevention-bodies", "graffiti-zones",
-                   "video-surveillance", STATISTICAL)
+DISTRICT_INPUTS = (
+    "districts",
+    "contact-offices",
+    "prevention-bodies",
+    "graffiti-zones",
+    "video-surveillance",
+    STATISTICAL,
+)
 MUNICIPALITY_INPUTS = ("municipalities", "prevention-bodies")
 LANDS = {"16": "Thüringen", "14": "Sachsen"}
 
@@ -67,8 +73,10 @@ def thresholds(settings: Settings, catalog: Catalog) -> coverage.Thresholds:
         allowed = catalog["contact-offices"].fields["kind"].values or ()
         wrong = [k for k in kinds if k not in allowed]
         if wrong:
-            raise ConfigError(f"setting 'planner_office_kinds': unknown kind(s) {', '.join(wrong)}; "
-                              f"known: {', '.join(allowed)}")
+            raise ConfigError(
+                f"setting 'planner_office_kinds': unknown kind(s) {', '.join(wrong)}; "
+                f"known: {', '.join(allowed)}"
+            )
     return coverage.Thresholds(
         grid_m=float(settings.planner_grid_m),
         walk_m=float(settings.planner_walk_m),
@@ -91,8 +99,9 @@ def read_figures(path: Path) -> list[dict[str, str]]:
 class Planning:
     """Coverage metrics over one store, cached per version of their input layers."""
 
-    def __init__(self, store: Store, catalog: Catalog, th: coverage.Thresholds,
-                 figures: Sequence[dict[str, str]]) -> None:
+    def __init__(
+        self, store: Store, catalog: Catalog, th: coverage.Thresholds, figures: Sequence[dict[str, str]]
+    ) -> None:
         self.store = store
         self.catalog = catalog
         self.thresholds = th
@@ -133,19 +142,23 @@ class Planning:
 
     def _frame(self, layer: str, columns: Sequence[str], filters: Sequence[Filter] = ()) -> Any:
         return coverage.features_frame(
-            ((f.id, f.properties, f.geometry) for f in self._features(layer, filters)), columns)
+            ((f.id, f.properties, f.geometry) for f in self._features(layer, filters)), columns
+        )
 
     # -- what the planner asks --------------------------------------------------------------
 
     def cities(self) -> list[City]:
         """Cities with districts, in the order of their names."""
+
         def compute() -> list[City]:
             counts: dict[tuple[str, str], int] = {}
             for f in self._features("districts"):
                 key = (f.properties["city"], f.properties["city_ags"])
                 counts[key] = counts.get(key, 0) + 1
-            return sorted((City(city_key(name), name, ags, n) for (name, ags), n in counts.items()),
-                          key=lambda c: c.key)
+            return sorted(
+                (City(city_key(name), name, ags, n) for (name, ags), n in counts.items()), key=lambda c: c.key
+            )
+
         value: list[City] = self._cached("cities", ("districts",), compute)
         return value
 
@@ -156,6 +169,7 @@ class Planning:
 
     def districts(self, city: City) -> list[dict[str, Any]]:
         """Metrics and gap ranking of every district of a city, worst first."""
+
         def compute() -> list[dict[str, Any]]:
             by_city = (Filter("city_ags", city.ags),)
             districts = self._frame("districts", coverage.DISTRICT_INPUT_COLUMNS, by_city)
@@ -165,18 +179,20 @@ class Planning:
             graffiti = self._frame("graffiti-zones", coverage.GRAFFITI_COLUMNS, by_name)
             cameras = self._frame("video-surveillance", coverage.CAMERA_COLUMNS, by_name)
             bodies = [f.properties for f in self._features("prevention-bodies")]
-            rows = coverage.district_metrics(districts, offices, bodies, graffiti, cameras,
-                                             statistical, self.thresholds)
+            rows = coverage.district_metrics(
+                districts, offices, bodies, graffiti, cameras, statistical, self.thresholds
+            )
             ranked = gaps.rank(rows, lambda r: gaps.district_findings(r, self.thresholds))
             for row in ranked:  # the same GeoJSON text the store gives, for every output
                 row["geometry"] = shapely.to_geojson(row["geometry"])
             return ranked
-        value: list[dict[str, Any]] = self._cached(("districts", city.ags), DISTRICT_INPUTS,
-                                                   compute)
+
+        value: list[dict[str, Any]] = self._cached(("districts", city.ags), DISTRICT_INPUTS, compute)
         return value
 
     def municipalities(self, land: str | None) -> list[dict[str, Any]]:
         """Prevention coverage and gap ranking per municipality (one Land or both), worst first."""
+
         def compute() -> list[dict[str, Any]]:
             filters = (Filter("land_code", land),) if land else ()
             features = self._features("municipalities", filters)
@@ -185,8 +201,8 @@ class Planning:
             for row, feature in zip(rows, features, strict=True):
                 row["geometry"] = feature.geometry  # GeoJSON text, spliced into GeoJSON as is
             return gaps.rank(rows, lambda r: gaps.municipality_findings(r, self.thresholds))
-        value: list[dict[str, Any]] = self._cached(("municipalities", land), MUNICIPALITY_INPUTS,
-                                                   compute)
+
+        value: list[dict[str, Any]] = self._cached(("municipalities", land), MUNICIPALITY_INPUTS, compute)
         return value
 
     def survey(self) -> dict[str, Any]:
@@ -195,6 +211,7 @@ class Planning:
 
     def sources(self, layers: Sequence[str]) -> list[Source]:
         """Licence, attribution and data dates of the layers a view is computed from."""
+
         def compute() -> list[Source]:
             out = []
             for layer_id in layers:
@@ -203,12 +220,20 @@ class Planning:
                 layer = self.catalog[layer_id]
                 dates: set[str] = set()
                 for f in self._features(layer_id):
-                    for name in ("verified_on", "households_date", "population_date",
-                                 "boundary_date"):
+                    for name in ("verified_on", "households_date", "population_date", "boundary_date"):
                         if f.properties.get(name):
                             dates.add(str(f.properties[name]))
-                out.append(Source(layer_id, layer.title, layer.title_en, layer.licence,
-                                  layer.attribution, tuple(sorted(dates))))
+                out.append(
+                    Source(
+                        layer_id,
+                        layer.title,
+                        layer.title_en,
+                        layer.licence,
+                        layer.attribution,
+                        tuple(sorted(dates)),
+                    )
+                )
             return out
+
         value: list[Source] = self._cached(("sources", tuple(layers)), layers, compute)
         return value

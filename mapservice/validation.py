@@ -126,8 +126,13 @@ def check_value(fdef: FieldDef, value: Any, path: str) -> list[tuple[str, str]]:
     elif t in ("integer", "number"):
         ok = isinstance(value, int) if t == "integer" else isinstance(value, (int, float))
         if isinstance(value, bool) or not ok or (isinstance(value, float) and not math.isfinite(value)):
-            return [(path, f"must be {'an integer' if t == 'integer' else 'a number'}, got "
-                           f"{json.dumps(value, ensure_ascii=False)}")]
+            return [
+                (
+                    path,
+                    f"must be {'an integer' if t == 'integer' else 'a number'}, got "
+                    f"{json.dumps(value, ensure_ascii=False)}",
+                )
+            ]
         if fdef.minimum is not None and value < fdef.minimum:
             out.append((path, f"{value} is below the minimum {fdef.minimum:g}"))
         if fdef.maximum is not None and value > fdef.maximum:
@@ -159,8 +164,7 @@ def with_defaults(layer: Layer, props: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(props)
     for name, fdef in layer.fields.items():
         value = out.get(name)
-        if fdef.default is not None and (value is None or (isinstance(value, str)
-                                                            and value.strip() == "")):
+        if fdef.default is not None and (value is None or (isinstance(value, str) and value.strip() == "")):
             out[name] = fdef.default
     return out
 
@@ -197,8 +201,7 @@ def check_geometry(layer: Layer, raw: Any) -> tuple[shapely.Geometry | None, lis
         return None, ["geometry is not a GeoJSON geometry object"]
     if raw["type"] not in layer.geometry_types:
         return None, [
-            f"geometry type {raw['type']} is not allowed here "
-            f"(allowed: {', '.join(layer.geometry_types)})"
+            f"geometry type {raw['type']} is not allowed here (allowed: {', '.join(layer.geometry_types)})"
         ]
     try:
         geom = shape(raw)
@@ -258,15 +261,19 @@ def validate_features(
         props = with_defaults(layer, props)
         top_id = feature.get("id")
         if top_id is not None and props.get("id") is not None and str(top_id) != props["id"]:
-            problems.append(Problem(file, label, "id", f"feature id '{top_id}' differs from "
-                                                        f"properties.id '{props['id']}'"))
+            problems.append(
+                Problem(
+                    file, label, "id", f"feature id '{top_id}' differs from properties.id '{props['id']}'"
+                )
+            )
         for fpath, message in check_properties(layer.fields, props):
             problems.append(Problem(file, label, fpath, message))
         fid = props.get("id")
         if isinstance(fid, str):
             if fid in seen:
-                problems.append(Problem(file, label, "id", f"'{fid}' is used twice "
-                                                            f"(also by feature {seen[fid]})"))
+                problems.append(
+                    Problem(file, label, "id", f"'{fid}' is used twice (also by feature {seen[fid]})")
+                )
             seen[fid] = label
         geom, gproblems = check_geometry(layer, feature.get("geometry"))
         problems.extend(Problem(file, label, "geometry", m) for m in gproblems)
@@ -290,9 +297,7 @@ def load_geojson(path: Path) -> dict[str, Any]:
     return data
 
 
-def validate_file(
-    layer: Layer, path: Path
-) -> list[tuple[dict[str, Any], shapely.Geometry | None]]:
+def validate_file(layer: Layer, path: Path) -> list[tuple[dict[str, Any], shapely.Geometry | None]]:
     """Load and validate one GeoJSON file for ``layer``; raise ValidationError with all problems."""
     data = load_geojson(path)
     crs_problem = collection_crs_problem(data)
@@ -322,6 +327,12 @@ def check_references(
                     continue
                 for v in value if isinstance(value, list) else [value]:
                     if v not in ids[target]:
-                        problems.append(Problem(files.get(layer.id, layer.id), label, name,
-                                                f"'{v}' is not a feature id of layer '{target}'"))
+                        problems.append(
+                            Problem(
+                                files.get(layer.id, layer.id),
+                                label,
+                                name,
+                                f"'{v}' is not a feature id of layer '{target}'",
+                            )
+                        )
     return problems

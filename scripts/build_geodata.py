@@ -206,12 +206,9 @@ def read_csv(path: Path, columns: Sequence[str]) -> list[CsvRow]:
                     continue
                 if len(cells) != len(columns):
                     raise BuildError(
-                        f"{path.name}, line {reader.line_num}: {len(cells)} cells, "
-                        f"expected {len(columns)}"
+                        f"{path.name}, line {reader.line_num}: {len(cells)} cells, expected {len(columns)}"
                     )
-                rows.append(
-                    CsvRow(path.name, reader.line_num, dict(zip(columns, cells, strict=True)))
-                )
+                rows.append(CsvRow(path.name, reader.line_num, dict(zip(columns, cells, strict=True))))
     except OSError as exc:
         raise BuildError(f"{path}: cannot read: {exc}") from exc
     return rows
@@ -465,9 +462,7 @@ def validate_collection(layer: LayerSpec, features: Sequence[Feature]) -> list[s
         seen.add(str(fid))
         if list(feature["properties"]) != list(layer.fields):
             problems.append(f"{where}: properties are not exactly the declared fields in order")
-        problems.extend(
-            f"{where}: {p}" for p in check_properties(layer.fields, feature["properties"])
-        )
+        problems.extend(f"{where}: {p}" for p in check_properties(layer.fields, feature["properties"]))
         problems.extend(f"{where}: {p}" for p in check_geometry(layer, feature["geometry"]))
     ids = [str(f["id"]) for f in features]
     if ids != sorted(ids):
@@ -559,17 +554,14 @@ SEED_DOCUMENTS = {
     "000_fc6447cf91c6c812.txt": (
         "JenaMedia, „Gemeinsame Verantwortung für mehr Sicherheit in Jena“, Info: Stadt Jena"
     ),
-    "001_d90d3ad1ec775d6e.txt": (
-        "„Bürgermeister Benjamin Koppe bietet Sprechstunde an“, Info: Stadt Jena"
-    ),
+    "001_d90d3ad1ec775d6e.txt": ("„Bürgermeister Benjamin Koppe bietet Sprechstunde an“, Info: Stadt Jena"),
     "002_e315d543649307c2.txt": "Stadt Zwickau, zwickau.de: Stabsstelle Kommunale Prävention",
     "003_db714efee3e56c37.txt": "Landespräventionsrat Thüringen: AG „Urbane Sicherheit“",
     "004_4d369de8db51ec2e.txt": (
         "Meerane: „Startschuss für erfolgversprechende Zusammenarbeit im Netzwerk der ASSKomm“"
     ),
     "jena_police_stations_osm.geojson": (
-        "OpenStreetMap amenity=police, © OpenStreetMap-Mitwirkende, ODbL 1.0, "
-        "via OffenesJena/OffeneGeodaten"
+        "OpenStreetMap amenity=police, © OpenStreetMap-Mitwirkende, ODbL 1.0, via OffenesJena/OffeneGeodaten"
     ),
 }
 
@@ -672,9 +664,7 @@ def build_municipalities(src: Path, build: Build) -> None:
         if wsk and not wsk_match:
             raise BuildError(f"{where}: wsk {wsk!r} is not YYYY/MM/DD")
         population = p.get("ewz_2018")
-        if population is not None and (
-            isinstance(population, bool) or population != int(population)
-        ):
+        if population is not None and (isinstance(population, bool) or population != int(population)):
             raise BuildError(f"{where}: ewz_2018 {population!r} is not a whole number")
         area = p.get("area_km2_2018")
         geometry = rfc7946_geometry(raw["geometry"])
@@ -716,9 +706,7 @@ def _jena_households(src: Path, ortsteile: set[str], build: Build) -> dict[str, 
     for raw in read_features(src / STATBEZ, JENA_STATBEZ_COUNT):
         p = raw["properties"]
         if p["ortsteil_main"] not in ortsteile:
-            raise BuildError(
-                f"{STATBEZ}: statbez {p['statbez_nr']}: unknown Ortsteil {p['ortsteil_main']!r}"
-            )
+            raise BuildError(f"{STATBEZ}: statbez {p['statbez_nr']}: unknown Ortsteil {p['ortsteil_main']!r}")
         parts[p["ortsteil_main"]].append(
             (p["statbez_nr"], p["statbez_name"], p["ortsteil_overlap_share"], p["hh_total_2016"])
         )
@@ -746,9 +734,7 @@ def _check_city(build: Build, city: str, ags: str, where: str) -> shapely.Geomet
     for feature in build.collections["municipalities"]:
         if feature["id"] == ags:
             if feature["properties"]["name"] != city:
-                raise BuildError(
-                    f"{where}: AGS {ags} is {feature['properties']['name']!r}, not {city!r}"
-                )
+                raise BuildError(f"{where}: AGS {ags} is {feature['properties']['name']!r}, not {city!r}")
             return shape(feature["geometry"])
     raise BuildError(f"{where}: AGS {ags} ({city}) is not in {MUNICIPALITIES_FILE}")
 
@@ -837,8 +823,7 @@ def build_statistical_districts(src: Path, build: Build) -> None:
         )
         if not total >= one >= one_60 >= 0:
             raise BuildError(
-                f"{where}: households {total} / 1 person {one} / 1 person 60+ {one_60} "
-                "do not nest"
+                f"{where}: households {total} / 1 person {one} / 1 person 60+ {one_60} do not nest"
             )
         main = p.get("ortsteil_main")
         if main not in ortsteile:
@@ -918,8 +903,7 @@ def _parse_appointments(row: CsvRow) -> list[dict[str, str | None]] | None:
         )
         if not match:
             raise BuildError(
-                f"{row.where('appointments')}: cannot read {item!r} as "
-                "'YYYY-MM-DDTHH:MM Area/City (note)'"
+                f"{row.where('appointments')}: cannot read {item!r} as 'YYYY-MM-DDTHH:MM Area/City (note)'"
             )
         local, zone_name, note = match.groups()
         try:
@@ -933,12 +917,9 @@ def _parse_appointments(row: CsvRow) -> list[dict[str, str | None]] | None:
             start.utcoffset() != start.replace(fold=1).utcoffset()
         ):
             raise BuildError(
-                f"{row.where('appointments')}: {local} is ambiguous or does not "
-                f"exist in {zone_name}"
+                f"{row.where('appointments')}: {local} is ambiguous or does not exist in {zone_name}"
             )
-        appointments.append(
-            {"start": start.isoformat(timespec="seconds"), "end": None, "note": note}
-        )
+        appointments.append({"start": start.isoformat(timespec="seconds"), "end": None, "note": note})
     return appointments
 
 
@@ -1036,8 +1017,7 @@ def build_prevention_bodies(src: Path, build: Build) -> None:
         for ags in covers or ():
             if ags not in municipalities:
                 raise BuildError(
-                    f"{row.where('covers_ags')}: {ags!r} is not a municipality key "
-                    f"in {MUNICIPALITIES_FILE}"
+                    f"{row.where('covers_ags')}: {ags!r} is not a municipality key in {MUNICIPALITIES_FILE}"
                 )
         office_contact = row.get("office_contact")
         is_office = office_contact in offices

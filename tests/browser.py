@@ -115,8 +115,9 @@ def output_dir() -> Path:
 
 
 def missing_binaries() -> list[str]:
-    return [path for path in (CHROMIUM, CHROMEDRIVER)
-            if not (os.path.isfile(path) and os.access(path, os.X_OK))]
+    return [
+        path for path in (CHROMIUM, CHROMEDRIVER) if not (os.path.isfile(path) and os.access(path, os.X_OK))
+    ]
 
 
 class Browser:
@@ -141,7 +142,8 @@ class Browser:
         if missing:
             raise BrowserMissing(
                 f"not found or not executable: {', '.join(missing)} "
-                "(Debian: apt-get install chromium chromium-driver)")
+                "(Debian: apt-get install chromium chromium-driver)"
+            )
         error: Exception | None = None
         for attempt in range(1, attempts + 1):
             began = time.monotonic()
@@ -162,8 +164,7 @@ class Browser:
                 instance.close()
                 raise
             instance.start_seconds = seconds = time.monotonic() - began
-            log.info("Chromium %s started in %.2f s",
-                     driver.capabilities.get("browserVersion"), seconds)
+            log.info("Chromium %s started in %.2f s", driver.capabilities.get("browserVersion"), seconds)
             return instance
         raise RuntimeError(f"Chromium did not start after {attempts} attempts") from error
 
@@ -227,7 +228,8 @@ class Browser:
                 raise TimeoutError(
                     f"{url}: `{expression}` not true within {timeout} s"
                     + (f" (last error: {last_error})" if last_error else "")
-                    + f"; console errors: {self.console_errors()}")
+                    + f"; console errors: {self.console_errors()}"
+                )
             time.sleep(0.05)
 
     def settle(self, quiet: float = 0.3, timeout: float = 5) -> None:
@@ -246,15 +248,17 @@ class Browser:
         """Record alert()/confirm()/prompt() in every document opened from now on (done by
         `start()`)."""
         if self.alert_hook is None:
-            result = self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument",
-                                                 {"source": ALERT_HOOK, "runImmediately": True})
+            result = self.driver.execute_cdp_cmd(
+                "Page.addScriptToEvaluateOnNewDocument", {"source": ALERT_HOOK, "runImmediately": True}
+            )
             self.alert_hook = str(result["identifier"])
 
     def remove_alert_hook(self) -> None:
         """Let dialogs through again (for documents opened from now on); see dialog_open()."""
         if self.alert_hook is not None:
-            self.driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument",
-                                        {"identifier": self.alert_hook})
+            self.driver.execute_cdp_cmd(
+                "Page.removeScriptToEvaluateOnNewDocument", {"identifier": self.alert_hook}
+            )
             self.alert_hook = None
 
     # -- what the page did -------------------------------------------------------------------
@@ -376,8 +380,10 @@ class Browser:
 
     def reset_focus(self) -> None:
         """Put the keyboard focus back to the start of the document, as after a fresh load."""
-        self.js("if (document.activeElement) document.activeElement.blur();"
-                "window.getSelection().removeAllRanges();")
+        self.js(
+            "if (document.activeElement) document.activeElement.blur();"
+            "window.getSelection().removeAllRanges();"
+        )
 
 
 def _new_driver(profile: Path) -> webdriver.Chrome:

@@ -80,11 +80,13 @@ class StoreConfig:
             if not path.exists():
                 return set()
             with sqlite3.connect(path) as conn:
-                rows = conn.execute("SELECT table_name FROM gpkg_contents "
-                                    "WHERE data_type = 'features'").fetchall()
+                rows = conn.execute(
+                    "SELECT table_name FROM gpkg_contents WHERE data_type = 'features'"
+                ).fetchall()
         else:
-            rows = self._postgis("SELECT f_table_name FROM geometry_columns "
-                                 "WHERE f_table_schema = 'mapservice'")
+            rows = self._postgis(
+                "SELECT f_table_name FROM geometry_columns WHERE f_table_schema = 'mapservice'"
+            )
         return {row[0] for row in rows}
 
     def _postgis(self, statement: str) -> list[tuple[Any, ...]]:
@@ -133,12 +135,12 @@ def new_store(backend: str, request: pytest.FixtureRequest) -> Callable[[Path], 
 
 
 @pytest.fixture
-def fresh_store(backend: str, new_store: Callable[[Path], StoreConfig], tmp_path: Path,
-                request: pytest.FixtureRequest) -> Iterator[StoreConfig]:
+def fresh_store(
+    backend: str, new_store: Callable[[Path], StoreConfig], tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[StoreConfig]:
     """A new, empty store of the current backend, for a test that writes."""
     store = new_store(tmp_path / "instance")
-    cluster: Cluster | None = (request.getfixturevalue("postgis_cluster")
-                               if backend == "postgis" else None)
+    cluster: Cluster | None = request.getfixturevalue("postgis_cluster") if backend == "postgis" else None
     yield store
     if cluster is not None:
         # About 20 MB each: dropped after the test, not all at the end of the session.
@@ -152,11 +154,9 @@ def shared_gpkg(tmp_path_factory: pytest.TempPathFactory) -> StoreConfig:
 
 
 @pytest.fixture(scope="session")
-def shared_postgis(postgis_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory
-                   ) -> StoreConfig:
+def shared_postgis(postgis_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> StoreConfig:
     """The PostGIS database over the shipped data that read-only tests share."""
-    return StoreConfig(tmp_path_factory.mktemp("shared-postgis"),
-                       postgis_cluster.new_database("shared"))
+    return StoreConfig(tmp_path_factory.mktemp("shared-postgis"), postgis_cluster.new_database("shared"))
 
 
 @pytest.fixture(scope="session")
@@ -229,8 +229,9 @@ class Server:
         self.process = process
 
 
-def start_server(instance: Path, extra_env: dict[str, str] | None = None,
-                 workers: int = 2) -> tuple[Server, Any]:
+def start_server(
+    instance: Path, extra_env: dict[str, str] | None = None, workers: int = 2
+) -> tuple[Server, Any]:
     """`mapservice serve` (gunicorn) on a free 127.0.0.1 port; returns the server and its log.
 
     For a store of the current backend: ``start_server(store.instance, store.env)``.
@@ -239,9 +240,21 @@ def start_server(instance: Path, extra_env: dict[str, str] | None = None,
     env = {**os.environ, "MAPSERVICE_INSTANCE_PATH": str(instance), **(extra_env or {})}
     log = open(instance / "server.log", "wb")  # noqa: SIM115 - closed by stop_server
     process = subprocess.Popen(
-        [sys.executable, "-m", "mapservice", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers)],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "mapservice",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

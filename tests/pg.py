@@ -41,6 +41,7 @@ def free_port() -> int:
 
 def find_bin_dir() -> Path | None:
     """The newest ``/usr/lib/postgresql/*/bin`` that has initdb and pg_ctl and PostGIS."""
+
     def version(path: str) -> float:
         try:
             return float(Path(path).parent.name)
@@ -50,8 +51,11 @@ def find_bin_dir() -> Path | None:
     for candidate in sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=version, reverse=True):
         bin_dir = Path(candidate)
         share = Path("/usr/share/postgresql") / bin_dir.parent.name / "extension"
-        if ((bin_dir / "initdb").exists() and (bin_dir / "pg_ctl").exists()
-                and (share / "postgis.control").exists()):
+        if (
+            (bin_dir / "initdb").exists()
+            and (bin_dir / "pg_ctl").exists()
+            and (share / "postgis.control").exists()
+        ):
             return bin_dir
     return None
 
@@ -74,13 +78,34 @@ class Cluster:
         self.started = False
 
     def start(self) -> None:
-        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
-                  "--encoding=UTF8", "--locale=C.UTF-8")
-        options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-                   "-c max_connections=200")
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"),
-                  "-o", options, "-w", "-t", "60", "start")
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
+        )
+        options = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            "-c max_connections=200"
+        )
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.root / "server.log"),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
         self.started = True
         self.admin(f"CREATE DATABASE {TEMPLATE}")
         self.admin("CREATE EXTENSION postgis", dbname=TEMPLATE)
@@ -90,11 +115,16 @@ class Cluster:
         if self.user is not None:
             entry = pwd.getpwnam(self.user)
             kw = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
-        result = subprocess.run([str(self.bin_dir / program), *args], capture_output=True,
-                                text=True, cwd=self.root, check=False, **kw)
+        result = subprocess.run(
+            [str(self.bin_dir / program), *args],
+            capture_output=True,
+            text=True,
+            cwd=self.root,
+            check=False,
+            **kw,
+        )
         if result.returncode != 0:
-            raise RuntimeError(f"{program} failed ({result.returncode}):\n{result.stdout}\n"
-                               f"{result.stderr}")
+            raise RuntimeError(f"{program} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
 
     def url(self, dbname: str) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
@@ -127,8 +157,10 @@ def start_cluster() -> Cluster:
     """A started cluster, stopped at exit at the latest; Unavailable without the binaries."""
     bin_dir = find_bin_dir()
     if bin_dir is None:
-        raise Unavailable("no PostgreSQL with PostGIS under /usr/lib/postgresql/*/bin "
-                          "(apt-get install postgresql postgresql-postgis)")
+        raise Unavailable(
+            "no PostgreSQL with PostGIS under /usr/lib/postgresql/*/bin "
+            "(apt-get install postgresql postgresql-postgis)"
+        )
     cluster = Cluster(bin_dir)
     try:
         cluster.start()

@@ -13,8 +13,15 @@ from flask.testing import FlaskClient
 
 from conftest import get_json
 
-COLLECTIONS = {"districts", "statistical-districts", "municipalities", "contact-offices",
-               "graffiti-zones", "video-surveillance", "prevention-bodies"}
+COLLECTIONS = {
+    "districts",
+    "statistical-districts",
+    "municipalities",
+    "contact-offices",
+    "graffiti-zones",
+    "video-surveillance",
+    "prevention-bodies",
+}
 # Around Jena: Jena itself and its neighbours, but nothing in Saxony.
 JENA_BBOX = "11.50,50.85,11.70,50.98"
 
@@ -90,7 +97,8 @@ def test_statistical_districts_of_jena_add_up_to_its_districts(client: FlaskClie
     features = doc["features"]
     # Default order: city, then the city's number of the statistical district.
     assert [f["properties"]["number"] for f in features] == sorted(
-        f["properties"]["number"] for f in features)
+        f["properties"]["number"] for f in features
+    )
     districts = get_json(client, "/api/collections/districts/items?city=Jena&limit=100")
     households = {f["id"]: f["properties"]["households"] for f in districts["features"]}
     jena = shape(get_json(client, "/api/collections/municipalities/items/16053000")["geometry"])
@@ -102,8 +110,7 @@ def test_statistical_districts_of_jena_add_up_to_its_districts(client: FlaskClie
         assert props["city"] == "Jena" and props["city_ags"] == "16053000"
         assert props["district"] in households  # a Jena district id
         assert 0 < props["district_overlap_share"] <= 1
-        assert props["households"] >= props["households_1person"] >= (
-            props["households_1person_60plus"]) >= 0
+        assert props["households"] >= props["households_1person"] >= (props["households_1person_60plus"]) >= 0
         assert props["households_date"] == "2016-12-31"
         assert props["source"] and props["verified_on"]
         summed[props["district"]] = summed.get(props["district"], 0) + props["households"]
@@ -123,12 +130,15 @@ def test_statistical_districts_of_jena_add_up_to_its_districts(client: FlaskClie
 
 
 def test_statistical_districts_filter_by_district(client: FlaskClient) -> None:
-    doc = get_json(client, "/api/collections/statistical-districts/items?district=jena-neulobeda"
-                           "&properties=number,households")
+    doc = get_json(
+        client,
+        "/api/collections/statistical-districts/items?district=jena-neulobeda&properties=number,households",
+    )
     assert sorted(f["properties"]["number"] for f in doc["features"]) == [62, 63, 131]
     neulobeda = get_json(client, "/api/collections/districts/items/jena-neulobeda")
-    assert (sum(f["properties"]["households"] for f in doc["features"])
-            == neulobeda["properties"]["households"])
+    assert (
+        sum(f["properties"]["households"] for f in doc["features"]) == neulobeda["properties"]["households"]
+    )
     queryables = get_json(client, "/api/collections/statistical-districts/queryables")
     assert {"district", "number", "households"} <= set(queryables["properties"])
 
@@ -149,8 +159,11 @@ def test_bbox_is_exact_not_just_envelopes(client: FlaskClient) -> None:
 
 
 def test_property_filters_sort_and_select(client: FlaskClient) -> None:
-    doc = get_json(client, "/api/collections/municipalities/items?land=Sachsen&kind=Stadt"
-                           "&sortby=-population&limit=3&properties=name,population")
+    doc = get_json(
+        client,
+        "/api/collections/municipalities/items?land=Sachsen&kind=Stadt"
+        "&sortby=-population&limit=3&properties=name,population",
+    )
     assert [f["properties"]["name"] for f in doc["features"]] == ["Leipzig", "Dresden", "Chemnitz"]
     assert set(doc["features"][0]["properties"]) == {"name", "population"}
     pops = [f["properties"]["population"] for f in doc["features"]]
@@ -240,8 +253,7 @@ def test_paging_links_keep_every_parameter_and_reach_the_end(client: FlaskClient
         ("skipGeometry=maybe", "skipGeometry"),
     ],
 )
-def test_bad_items_parameters_are_400_with_a_reason(client: FlaskClient, query: str,
-                                                    needle: str) -> None:
+def test_bad_items_parameters_are_400_with_a_reason(client: FlaskClient, query: str, needle: str) -> None:
     response = client.get(f"/api/collections/municipalities/items?{query}")
     assert response.status_code == 400, query
     doc = json.loads(response.data)
@@ -271,9 +283,16 @@ def test_etag_304_last_modified_cache_control(client: FlaskClient) -> None:
     assert second.headers["ETag"] == etag
     other = client.get("/api/collections/districts/items?limit=6", headers={"If-None-Match": etag})
     assert other.status_code == 200
-    for path in ("/api", "/api/conformance", "/api/collections", "/api/collections/districts",
-                 "/api/collections/districts/queryables", "/api/openapi",
-                 "/api/collections/districts/items/jena-winzerla", "/"):
+    for path in (
+        "/api",
+        "/api/conformance",
+        "/api/collections",
+        "/api/collections/districts",
+        "/api/collections/districts/queryables",
+        "/api/openapi",
+        "/api/collections/districts/items/jena-winzerla",
+        "/",
+    ):
         response = client.get(path)
         assert response.status_code == 200, path
         assert {"ETag", "Last-Modified", "Cache-Control"} <= set(response.headers.keys()), path
@@ -282,8 +301,9 @@ def test_etag_304_last_modified_cache_control(client: FlaskClient) -> None:
 
 
 def test_gzip_and_cors(client: FlaskClient) -> None:
-    response = client.get("/api/collections/municipalities/items?limit=50",
-                          headers={"Accept-Encoding": "gzip, deflate"})
+    response = client.get(
+        "/api/collections/municipalities/items?limit=50", headers={"Accept-Encoding": "gzip, deflate"}
+    )
     assert response.headers["Content-Encoding"] == "gzip"
     assert "Accept-Encoding" in response.headers["Vary"]
     doc = json.loads(gzip.decompress(response.data))
@@ -322,17 +342,16 @@ def test_openapi_document_is_valid_openapi_30(client: FlaskClient) -> None:
     doc = json.loads(response.data)
     validate(doc)
     assert "/collections/municipalities/items" in doc["paths"]
-    names = {p.get("name") for p in doc["paths"]["/collections/municipalities/items"]["get"]
-             ["parameters"]}
+    names = {p.get("name") for p in doc["paths"]["/collections/municipalities/items"]["get"]["parameters"]}
     assert {"land", "kind", "population"} <= names
-    names = {p.get("name") for p in doc["paths"]["/collections/statistical-districts/items"]
-             ["get"]["parameters"]}
+    names = {
+        p.get("name") for p in doc["paths"]["/collections/statistical-districts/items"]["get"]["parameters"]
+    }
     assert {"district", "number", "households"} <= names
     assert client.get("/api/openapi?f=html").mimetype == "text/html"
 
 
-def test_datetime_filters_layers_with_validity_and_matches_none_without(client: FlaskClient
-                                                                         ) -> None:
+def test_datetime_filters_layers_with_validity_and_matches_none_without(client: FlaskClient) -> None:
     doc = get_json(client, "/api/collections/districts/items?datetime=2026-01-01")
     assert doc["numberMatched"] == 0
     doc = get_json(client, "/api/collections/video-surveillance/items?datetime=2026-01-01/..")
@@ -343,36 +362,59 @@ def test_data_values_are_escaped_in_html(fresh_app: Flask) -> None:
     from shapely.geometry import Point
 
     store = fresh_app.extensions["mapservice.store"]
-    evil = '<img src=x onerror=alert(1)>'
-    store.replace("prevention-bodies", [({
-        "id": "evil", "name": evil, "type": "kpr", "status": "active", "level": "gemeinde",
-        "source": '"><script>alert(1)</script>', "verified_on": "2026-01-01",
-    }, Point(11.5, 50.9))])
+    evil = "<img src=x onerror=alert(1)>"
+    store.replace(
+        "prevention-bodies",
+        [
+            (
+                {
+                    "id": "evil",
+                    "name": evil,
+                    "type": "kpr",
+                    "status": "active",
+                    "level": "gemeinde",
+                    "source": '"><script>alert(1)</script>',
+                    "verified_on": "2026-01-01",
+                },
+                Point(11.5, 50.9),
+            )
+        ],
+    )
     client2 = fresh_app.test_client()
-    for url in ("/api/collections/prevention-bodies/items?f=html",
-                "/api/collections/prevention-bodies/items/evil?f=html"):
+    for url in (
+        "/api/collections/prevention-bodies/items?f=html",
+        "/api/collections/prevention-bodies/items/evil?f=html",
+    ):
         text = client2.get(url).get_data(as_text=True)
         assert evil not in text and "<script>alert(1)</script>" not in text
         assert "&lt;img src=x onerror=alert(1)&gt;" in text
 
 
 def test_cors_preflight_allows_conditional_requests(client: FlaskClient) -> None:
-    response = client.options("/api/collections/districts/items", headers={
-        "Origin": "https://www.jena.de", "Access-Control-Request-Method": "GET",
-        "Access-Control-Request-Headers": "if-none-match"})
+    response = client.options(
+        "/api/collections/districts/items",
+        headers={
+            "Origin": "https://www.jena.de",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "if-none-match",
+        },
+    )
     assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert "If-None-Match" in response.headers["Access-Control-Allow-Headers"]
     assert "GET" in response.headers["Access-Control-Allow-Methods"]
 
 
-@pytest.mark.parametrize("query", [
-    "offset=999999999999999999999999999999",
-    "population=99999999999999999999999",
-    "datetime=0001-01-01T00:00:00%2B01:00",
-    "datetime=9999-12-31T23:59:59-01:00",
-    "properties=",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "offset=999999999999999999999999999999",
+        "population=99999999999999999999999",
+        "datetime=0001-01-01T00:00:00%2B01:00",
+        "datetime=9999-12-31T23:59:59-01:00",
+        "properties=",
+    ],
+)
 def test_extreme_values_are_400_not_500(client: FlaskClient, query: str) -> None:
     response = client.get(f"/api/collections/municipalities/items?{query}")
     assert response.status_code == 400, (query, response.data[:300])
@@ -380,16 +422,14 @@ def test_extreme_values_are_400_not_500(client: FlaskClient, query: str) -> None
 
 
 def test_missing_feature_is_404_even_with_preconditions(client: FlaskClient) -> None:
-    response = client.get("/api/collections/districts/items/nope",
-                          headers={"If-None-Match": "*"})
+    response = client.get("/api/collections/districts/items/nope", headers={"If-None-Match": "*"})
     assert response.status_code == 404
 
 
 def test_cached_responses_keep_their_content_type_and_304_varies(client: FlaskClient) -> None:
     first = client.get("/api/collections?f=html")
     second = client.get("/api/collections?f=html")
-    assert first.headers["Content-Type"] == second.headers["Content-Type"] == \
-        "text/html; charset=utf-8"
+    assert first.headers["Content-Type"] == second.headers["Content-Type"] == "text/html; charset=utf-8"
     again = client.get("/api/collections?f=html", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304 and "Accept-Encoding" in again.headers["Vary"]
 
@@ -404,16 +444,16 @@ def test_prev_from_beyond_the_end_leads_to_the_last_page(client: FlaskClient) ->
 def test_sorting_follows_german_alphabet(client: FlaskClient) -> None:
     from mapservice.store.geopackage import sort_key_de
 
-    doc = get_json(client, "/api/collections/municipalities/items?sortby=name"
-                           "&limit=10000&properties=name")
+    doc = get_json(client, "/api/collections/municipalities/items?sortby=name&limit=10000&properties=name")
     names = [f["properties"]["name"] for f in doc["features"]]
     assert names == sorted(names, key=sort_key_de)
     # Binary order would put "Zöllnitz" after "Zwönitz" (ö > w); German order does not.
     assert names.index("Zöllnitz") < names.index("Zwickau") < names.index("Zwönitz")
 
 
-def test_etag_depends_on_settings_and_proxy_prefix(make_app: Callable[..., Flask],
-                                                   client: FlaskClient) -> None:
+def test_etag_depends_on_settings_and_proxy_prefix(
+    make_app: Callable[..., Flask], client: FlaskClient
+) -> None:
     url = "/api/collections/districts/items"
     other = make_app(default_limit=20).test_client()
     assert client.get(url).headers["ETag"] != other.get(url).headers["ETag"]

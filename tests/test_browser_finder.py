@@ -16,8 +16,9 @@ pytestmark = pytest.mark.e2e
 def test_click_on_the_map_finds_the_district(browser: Browser, live_server: Server) -> None:
     browser.load(live_server.url + "/finder", wait_for_js="window.finderReady === true")
     assert browser.find("#use-location").is_displayed()  # shown only with JavaScript
-    size = browser.js("var r = document.getElementById('finder-map').getBoundingClientRect();"
-                      "return [r.width, r.height];")
+    size = browser.js(
+        "var r = document.getElementById('finder-map').getBoundingClientRect();return [r.width, r.height];"
+    )
     assert size[0] > 100 and size[1] > 100
     # What a click in Winzerla submits (the real click is the next test).
     browser.js("""

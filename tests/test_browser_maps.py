@@ -24,8 +24,13 @@ EVIL_NAME = "<img src=x onerror=alert(1)>"
 EVIL_FIELD = '"><script>alert(1)</script>'
 # What each map must draw: features per layer (points without a location are not drawn).
 EXPECTED = {
-    "/map/jena": {"districts": 30, "contact-offices": 5, "prevention-coverage": 1,
-                  "graffiti-zones": 0, "video-surveillance": 0},
+    "/map/jena": {
+        "districts": 30,
+        "contact-offices": 5,
+        "prevention-coverage": 1,
+        "graffiti-zones": 0,
+        "video-surveillance": 0,
+    },
     "/map/jena-winzerla": {"districts": 30, "contact-offices": 5, "prevention-coverage": 1},
     "/map/zwickau": {"contact-offices": 0, "prevention-coverage": 1},
     "/map/meerane": {"prevention-coverage": 1},
@@ -42,8 +47,9 @@ def _host(server: Server) -> str:
 
 
 @pytest.mark.parametrize("path", list(EXPECTED))
-def test_map_renders_its_layers_from_the_own_host_only(browser: Browser, live_server: Server,
-                                                       path: str) -> None:
+def test_map_renders_its_layers_from_the_own_host_only(
+    browser: Browser, live_server: Server, path: str
+) -> None:
     browser.load(live_server.url + path, wait_for_js=READY, timeout=60)
     browser.settle()
     assert browser.js("return window.mapError || null") is None
@@ -58,17 +64,16 @@ def test_map_renders_its_layers_from_the_own_host_only(browser: Browser, live_se
     if EXPECTED[path].get("contact-offices"):
         assert len(browser.find_all(".leaflet-marker-icon")) >= EXPECTED[path]["contact-offices"]
     if "prevention-coverage" in EXPECTED[path]:
-        assert len(browser.find_all("path.leaflet-interactive")) >= EXPECTED[path][
-            "prevention-coverage"]
+        assert len(browser.find_all("path.leaflet-interactive")) >= EXPECTED[path]["prevention-coverage"]
 
 
-def test_jena_map_screenshot_and_embed_screenshot(browser: Browser, live_server: Server,
-                                                  browser_output: Path) -> None:
+def test_jena_map_screenshot_and_embed_screenshot(
+    browser: Browser, live_server: Server, browser_output: Path
+) -> None:
     browser.load(live_server.url + "/map/jena", wait_for_js=READY, timeout=60)
     shot = browser.screenshot(browser_output / "map-jena.png")
     assert shot.stat().st_size > 20_000
-    browser.load(live_server.url + "/embed/jena?district=jena-winzerla", wait_for_js=READY,
-                 timeout=60)
+    browser.load(live_server.url + "/embed/jena?district=jena-winzerla", wait_for_js=READY, timeout=60)
     shot = browser.screenshot(browser_output / "embed-jena-winzerla.png")
     assert shot.stat().st_size > 20_000
 
@@ -89,12 +94,15 @@ def test_office_popup_shows_hours_and_contact(browser: Browser, live_server: Ser
     assert "ungefähre Lage" in text  # the point is a neighbouring house
     assert ("jetzt geöffnet" in text) or ("jetzt geschlossen" in text)
     assert "nächste Öffnung" in text
-    assert browser.js("return document.querySelector('.leaflet-popup-content a[href^=\"tel:\"]')"
-                      ".getAttribute('href')") == "tel:03641233979"
+    assert (
+        browser.js(
+            "return document.querySelector('.leaflet-popup-content a[href^=\"tel:\"]').getAttribute('href')"
+        )
+        == "tel:03641233979"
+    )
 
 
-def test_keyboard_reaches_markers_and_opens_popups(browser: Browser, live_server: Server
-                                                   ) -> None:
+def test_keyboard_reaches_markers_and_opens_popups(browser: Browser, live_server: Server) -> None:
     browser.load(live_server.url + "/map/jena", wait_for_js=READY, timeout=60)
     markers = browser.find_all(".leaflet-marker-icon")
     assert markers and all(m.get_attribute("tabindex") == "0" for m in markers)
@@ -113,59 +121,124 @@ def test_keyboard_reaches_markers_and_opens_popups(browser: Browser, live_server
 
 
 @pytest.fixture(scope="module")
-def evil_server(tmp_path_factory: pytest.TempPathFactory,
-                new_store: Callable[[Path], StoreConfig]) -> Iterator[Server]:
+def evil_server(
+    tmp_path_factory: pytest.TempPathFactory, new_store: Callable[[Path], StoreConfig]
+) -> Iterator[Server]:
     data = tmp_path_factory.mktemp("evil-geodata")
     for item in GEODATA.iterdir():
         if item.is_file():
             shutil.copy(item, data / item.name)
     offices = json.loads((data / "contact-offices.geojson").read_text())
-    offices["features"].append({
-        "type": "Feature", "id": "evil-office",
-        "geometry": {"type": "Point", "coordinates": [11.59, 50.93]},
-        "properties": {
-            **{k: None for k in offices["features"][0]["properties"]},
-            "id": "evil-office", "kind": "contact_officer_office", "name": EVIL_NAME,
-            "city": "Jena", "city_ags": "16053000", "serves_districts": ["jena-winzerla"],
-            "officers": [{"name": EVIL_FIELD, "role": EVIL_NAME}], "street": EVIL_FIELD,
-            "housenumber": EVIL_NAME, "room": EVIL_FIELD, "registration": EVIL_NAME,
-            "phone": EVIL_FIELD, "note": EVIL_FIELD,
-            "appointments": [{"start": "2030-01-01T10:00:00+01:00", "end": None,
-                              "note": EVIL_NAME}],
-            "location_precision": "street", "location_source": EVIL_FIELD,
-            "source": EVIL_NAME, "verified_on": "2026-01-01",
-        },
-    })
+    offices["features"].append(
+        {
+            "type": "Feature",
+            "id": "evil-office",
+            "geometry": {"type": "Point", "coordinates": [11.59, 50.93]},
+            "properties": {
+                **{k: None for k in offices["features"][0]["properties"]},
+                "id": "evil-office",
+                "kind": "contact_officer_office",
+                "name": EVIL_NAME,
+                "city": "Jena",
+                "city_ags": "16053000",
+                "serves_districts": ["jena-winzerla"],
+                "officers": [{"name": EVIL_FIELD, "role": EVIL_NAME}],
+                "street": EVIL_FIELD,
+                "housenumber": EVIL_NAME,
+                "room": EVIL_FIELD,
+                "registration": EVIL_NAME,
+                "phone": EVIL_FIELD,
+                "note": EVIL_FIELD,
+                "appointments": [{"start": "2030-01-01T10:00:00+01:00", "end": None, "note": EVIL_NAME}],
+                "location_precision": "street",
+                "location_source": EVIL_FIELD,
+                "source": EVIL_NAME,
+                "verified_on": "2026-01-01",
+            },
+        }
+    )
     (data / "contact-offices.geojson").write_text(json.dumps(offices, ensure_ascii=False))
     bodies = json.loads((data / "prevention-bodies.geojson").read_text())
-    bodies["features"].append({
-        "type": "Feature", "id": "evil-body", "geometry": None,
-        "properties": {**{k: None for k in bodies["features"][0]["properties"]},
-                       "id": "evil-body", "name": EVIL_NAME, "type": "runder_tisch",
-                       "status": "active", "level": "gemeinde", "covers_ags": ["16053000"],
-                       "programme": EVIL_FIELD, "source": EVIL_FIELD,
-                       "verified_on": "2026-01-01"},
-    })
+    bodies["features"].append(
+        {
+            "type": "Feature",
+            "id": "evil-body",
+            "geometry": None,
+            "properties": {
+                **{k: None for k in bodies["features"][0]["properties"]},
+                "id": "evil-body",
+                "name": EVIL_NAME,
+                "type": "runder_tisch",
+                "status": "active",
+                "level": "gemeinde",
+                "covers_ags": ["16053000"],
+                "programme": EVIL_FIELD,
+                "source": EVIL_FIELD,
+                "verified_on": "2026-01-01",
+            },
+        }
+    )
     (data / "prevention-bodies.geojson").write_text(json.dumps(bodies, ensure_ascii=False))
     # Test-only features for the layers that ship empty, to exercise their drawing code.
-    (data / "graffiti-zones.geojson").write_text(json.dumps({"type": "FeatureCollection",
-        "features": [{"type": "Feature", "id": "test-wall", "geometry": {
-            "type": "LineString", "coordinates": [[11.585, 50.925], [11.586, 50.9255]]},
-            "properties": {"id": "test-wall", "name": EVIL_NAME, "city": "Jena",
-                           "status": "active", "legal_status": "legal", "rules": EVIL_FIELD,
-                           "source": EVIL_NAME, "verified_on": "2026-01-01"}}]}))
-    (data / "video-surveillance.geojson").write_text(json.dumps({"type": "FeatureCollection",
-        "features": [{"type": "Feature", "id": "test-camera", "geometry": {
-            "type": "Point", "coordinates": [11.588, 50.928]},
-            "properties": {"id": "test-camera", "name": EVIL_NAME, "city": "Jena",
-                           "surveillance": "public", "surveillance_type": "camera",
-                           "camera_type": "fixed", "direction": "45;200", "hfov_deg": 70,
-                           "range_m": 40, "status": "active", "operator": EVIL_FIELD,
-                           "publication": "published",  # drafts are not on the map
-                           "source": EVIL_NAME, "verified_on": "2026-01-01"}}]}))
+    (data / "graffiti-zones.geojson").write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "id": "test-wall",
+                        "geometry": {
+                            "type": "LineString",
+                            "coordinates": [[11.585, 50.925], [11.586, 50.9255]],
+                        },
+                        "properties": {
+                            "id": "test-wall",
+                            "name": EVIL_NAME,
+                            "city": "Jena",
+                            "status": "active",
+                            "legal_status": "legal",
+                            "rules": EVIL_FIELD,
+                            "source": EVIL_NAME,
+                            "verified_on": "2026-01-01",
+                        },
+                    }
+                ],
+            }
+        )
+    )
+    (data / "video-surveillance.geojson").write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "id": "test-camera",
+                        "geometry": {"type": "Point", "coordinates": [11.588, 50.928]},
+                        "properties": {
+                            "id": "test-camera",
+                            "name": EVIL_NAME,
+                            "city": "Jena",
+                            "surveillance": "public",
+                            "surveillance_type": "camera",
+                            "camera_type": "fixed",
+                            "direction": "45;200",
+                            "hfov_deg": 70,
+                            "range_m": 40,
+                            "status": "active",
+                            "operator": EVIL_FIELD,
+                            "publication": "published",  # drafts are not on the map
+                            "source": EVIL_NAME,
+                            "verified_on": "2026-01-01",
+                        },
+                    }
+                ],
+            }
+        )
+    )
     store = new_store(tmp_path_factory.mktemp("evil-instance"))
-    server, log = start_server(store.instance, {**store.env, "MAPSERVICE_GEODATA_PATH": str(data)},
-                               workers=1)
+    server, log = start_server(store.instance, {**store.env, "MAPSERVICE_GEODATA_PATH": str(data)}, workers=1)
     yield server
     stop_server(server, log)
 
@@ -200,8 +273,7 @@ def test_script_in_data_never_runs(browser: Browser, evil_server: Server, path: 
     assert not browser.dialog_open()
 
 
-def test_graffiti_and_cameras_with_fields_of_view_are_drawn(browser: Browser, evil_server: Server
-                                                             ) -> None:
+def test_graffiti_and_cameras_with_fields_of_view_are_drawn(browser: Browser, evil_server: Server) -> None:
     browser.load(evil_server.url + "/map/jena", wait_for_js=READY, timeout=60)
     counts = browser.js("return window.dsmCounts")
     assert counts["graffiti-zones"] == 1 and counts["video-surveillance"] == 1
@@ -218,8 +290,9 @@ def test_graffiti_and_cameras_with_fields_of_view_are_drawn(browser: Browser, ev
 
 def test_planner_with_script_in_data_and_registers(browser: Browser, evil_server: Server) -> None:
     """Planner over data with script in names, one camera and one wall in Jena."""
-    rows = requests.get(evil_server.url + "/api/coverage/districts?city=jena&f=json",
-                        timeout=30).json()["districts"]
+    rows = requests.get(evil_server.url + "/api/coverage/districts?city=jena&f=json", timeout=30).json()[
+        "districts"
+    ]
     cameras = [r for r in rows if r["cameras_active"]]
     assert len(cameras) == 1 and cameras[0]["cameras_active"] == 1
     assert 0 < cameras[0]["camera_fov_share"] < 0.01  # two 70° wedges of 40 m
@@ -227,8 +300,7 @@ def test_planner_with_script_in_data_and_registers(browser: Browser, evil_server
     walls = [r for r in rows if r["graffiti_zones"]]
     assert len(walls) == 1 and walls[0]["graffiti_area_m2"] is None  # a wall without area_m2
     browser.install_alert_hook()
-    browser.load(evil_server.url + "/planner?area=jena&metric=cameras_active", wait_for_js=READY,
-                 timeout=60)
+    browser.load(evil_server.url + "/planner?area=jena&metric=cameras_active", wait_for_js=READY, timeout=60)
     opened = browser.js("""
         var n = 0;
         window.dsmLayer.eachLayer(function (l) { l.openPopup(); l.openTooltip(); n += 1; });

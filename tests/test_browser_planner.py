@@ -29,8 +29,9 @@ def _host(server: Server) -> str:
     return urlsplit(server.url).netloc
 
 
-def test_planner_walk_distance_ranking_csv_and_thuringia(browser: Browser, live_server: Server,
-                                                         browser_output: Path) -> None:
+def test_planner_walk_distance_ranking_csv_and_thuringia(
+    browser: Browser, live_server: Server, browser_output: Path
+) -> None:
     browser.load(live_server.url + "/planner", wait_for_js=READY, timeout=60)
     assert browser.js("return window.mapError || null") is None
     assert "Jena" in browser.find("h1").text
@@ -59,15 +60,16 @@ def test_planner_walk_distance_ranking_csv_and_thuringia(browser: Browser, live_
     browser.screenshot(browser_output / "planner-jena-distance.png")
 
     # Sorting by the distance column is a link: keyboard users follow it with Enter.
-    link = next(a for a in browser.find_all(".pl-table thead a")
-                if a.text.startswith("Mittlere Entfernung"))
+    link = next(a for a in browser.find_all(".pl-table thead a") if a.text.startswith("Mittlere Entfernung"))
     link.send_keys(Keys.ENTER)
     wait_until(lambda: "sort=distance_mean_m" in browser.driver.current_url, timeout=10)
     browser.load(browser.driver.current_url, wait_for_js=READY, timeout=60)
     header = browser.find(".pl-table th[aria-sort]")
     assert header.get_attribute("aria-sort") == "descending"
-    cells = [r.find_elements("css selector", "td.pl-chosen")[0].text
-             for r in browser.find_all(".pl-table tbody tr")]
+    cells = [
+        r.find_elements("css selector", "td.pl-chosen")[0].text
+        for r in browser.find_all(".pl-table tbody tr")
+    ]
     metres = [int(c.replace(".", "").removesuffix(" m")) for c in cells]
     assert metres == sorted(metres, reverse=True)
 
@@ -87,7 +89,8 @@ def test_planner_walk_distance_ranking_csv_and_thuringia(browser: Browser, live_
     # Thuringia: large towns without a known prevention body, with the survey beside it.
     Select(browser.find("#pl-area")).select_by_value("land-16")
     Select(browser.find("#pl-metric")).select_by_value("gap_score") if browser.find_all(
-        "#pl-metric option[value=gap_score]") else None
+        "#pl-metric option[value=gap_score]"
+    ) else None
     browser.find(".pl-form button[type=submit]").click()
     wait_until(lambda: "area=land-16" in browser.driver.current_url, timeout=10)
     browser.load(browser.driver.current_url, wait_for_js=READY, timeout=60)
@@ -100,11 +103,13 @@ def test_planner_walk_distance_ranking_csv_and_thuringia(browser: Browser, live_
     browser.screenshot(browser_output / "planner-thueringen.png")
 
 
-def test_unknown_is_hatched_not_zero(browser: Browser, live_server: Server,
-                                     browser_output: Path) -> None:
+def test_unknown_is_hatched_not_zero(browser: Browser, live_server: Server, browser_output: Path) -> None:
     # Leipzig: no office of the city is recorded, so every distance is unknown.
-    browser.load(live_server.url + "/planner?area=leipzig&metric=distance_mean_m&lang=en",
-                 wait_for_js=READY, timeout=60)
+    browser.load(
+        live_server.url + "/planner?area=leipzig&metric=distance_mean_m&lang=en",
+        wait_for_js=READY,
+        timeout=60,
+    )
     assert browser.console_errors() == []
     fills = browser.js("return window.dsmFills")
     assert len(fills) == 63 and set(fills.values()) == {HATCH}

@@ -18,8 +18,9 @@ PAGES = {"index": "/", "districts-jena": JENA_ITEMS}
 
 
 @pytest.mark.parametrize("name", PAGES)
-def test_page_loads_cleanly_from_the_own_host_only(browser: Browser, live_server: Server,
-                                                    browser_output: Path, name: str) -> None:
+def test_page_loads_cleanly_from_the_own_host_only(
+    browser: Browser, live_server: Server, browser_output: Path, name: str
+) -> None:
     url = live_server.url + PAGES[name]
     browser.load(url, wait_for_js="document.readyState === 'complete'")
     browser.settle()  # late requests such as the favicon are part of the page too
@@ -36,8 +37,7 @@ def test_page_loads_cleanly_from_the_own_host_only(browser: Browser, live_server
 
 
 @pytest.mark.parametrize("name", PAGES)
-def test_tab_from_the_start_focuses_the_skip_link(browser: Browser, live_server: Server,
-                                                  name: str) -> None:
+def test_tab_from_the_start_focuses_the_skip_link(browser: Browser, live_server: Server, name: str) -> None:
     browser.load(live_server.url + PAGES[name])
     focused = browser.press_tab()
     assert browser.js("return arguments[0].matches('a.skip')", focused), focused.get_attribute("outerHTML")
@@ -46,14 +46,14 @@ def test_tab_from_the_start_focuses_the_skip_link(browser: Browser, live_server:
     assert browser.js("return arguments[0].getBoundingClientRect().left", focused) >= 0
 
 
-def test_jena_items_table_lists_the_30_districts_of_jena(browser: Browser,
-                                                         live_server: Server) -> None:
+def test_jena_items_table_lists_the_30_districts_of_jena(browser: Browser, live_server: Server) -> None:
     browser.load(live_server.url + JENA_ITEMS)
     headers = [th.text for th in browser.find_all("table thead th")]
     city = headers.index("city")
     rows: list[list[str]] = browser.js(
         "return [...document.querySelectorAll('table tbody tr')]"
-        ".map(tr => [...tr.querySelectorAll('th, td')].map(cell => cell.textContent.trim()));")
+        ".map(tr => [...tr.querySelectorAll('th, td')].map(cell => cell.textContent.trim()));"
+    )
     assert len(rows) == 30
     ids = [row[0] for row in rows]
     assert all(i.startswith("jena-") for i in ids), ids

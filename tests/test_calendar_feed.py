@@ -93,8 +93,10 @@ def test_winzerla_has_two_weekly_events(offices: list[dict[str, Any]]) -> None:
     starts = sorted(e.decoded("DTSTART") for e in found)
     assert starts == [berlin(2026, 11, 16, 10), berlin(2026, 11, 19, 15)]
     uids = sorted(str(e["UID"]) for e in found)
-    assert uids == ["kobb-jena-winzerla-hours-MO-1000-1200@district-safety-map",
-                    "kobb-jena-winzerla-hours-TH-1500-1700@district-safety-map"]
+    assert uids == [
+        "kobb-jena-winzerla-hours-MO-1000-1200@district-safety-map",
+        "kobb-jena-winzerla-hours-TH-1500-1700@district-safety-map",
+    ]
     summary = found[0]["SUMMARY"]
     assert summary == "Kontaktbereichsbeamter Jena-Winzerla – Sprechzeit"
     assert found[0]["LOCATION"] == "Anna-Siemsen-Straße 27, 07745 Jena"
@@ -106,8 +108,10 @@ def test_zwickau_has_four_weekly_events(offices: list[dict[str, Any]]) -> None:
     found = events(calendar, ZWICKAU)
     assert len(found) == 4 and all("RRULE" in e for e in found)
     assert sorted(slot(e) for e in found) == [
-        ("TH", "09:00", "12:00"), ("TH", "13:00", "15:00"),
-        ("TU", "09:00", "12:00"), ("TU", "13:00", "18:00"),
+        ("TH", "09:00", "12:00"),
+        ("TH", "13:00", "15:00"),
+        ("TU", "09:00", "12:00"),
+        ("TU", "13:00", "18:00"),
     ]
 
 
@@ -117,8 +121,11 @@ def test_exdates_are_the_holidays_of_the_land(offices: list[dict[str, Any]]) -> 
     by_day = {slot(e)[0]: e for e in weekly(calendar, WINZERLA)}
     # Thuringia: Easter Monday and Whit Monday 2027, and Weltkindertag (20 September, a
     # Thuringian holiday since 2019) because it falls on a Monday in 2027 (a Sunday in 2026).
-    assert exdates(by_day["MO"]) == [berlin(2027, 3, 29, 10), berlin(2027, 5, 17, 10),
-                                     berlin(2027, 9, 20, 10)]
+    assert exdates(by_day["MO"]) == [
+        berlin(2027, 3, 29, 10),
+        berlin(2027, 5, 17, 10),
+        berlin(2027, 9, 20, 10),
+    ]
     assert exdates(by_day["TH"]) == [berlin(2027, 5, 6, 15)]  # Ascension Day
     assert all(str(e.dt.tzinfo) == "Europe/Berlin" for e in by_day["MO"]["EXDATE"][0].dts)
     assert all(item.params["TZID"] == "Europe/Berlin" for item in by_day["MO"]["EXDATE"])
@@ -135,10 +142,12 @@ def test_exdates_are_the_holidays_of_the_land(offices: list[dict[str, Any]]) -> 
     assert zwickau[("TH", "13:00")] == [berlin(2027, 5, 6, 13)]
 
 
-@pytest.mark.parametrize("now", [berlin(2026, 1, 14, 12), berlin(2026, 6, 30, 23, 59),
-                                 berlin(2027, 2, 1, 0, 0)])
-def test_exdates_match_an_independent_holiday_calendar(offices: list[dict[str, Any]],
-                                                       now: dt.datetime) -> None:
+@pytest.mark.parametrize(
+    "now", [berlin(2026, 1, 14, 12), berlin(2026, 6, 30, 23, 59), berlin(2027, 2, 1, 0, 0)]
+)
+def test_exdates_match_an_independent_holiday_calendar(
+    offices: list[dict[str, Any]], now: dt.datetime
+) -> None:
     """Every weekly occurrence on a holiday of the Land within 400 days is excluded, no other."""
     calendar = build(offices, now)
     lands = {"16": "TH", "14": "SN"}
@@ -146,11 +155,14 @@ def test_exdates_match_an_independent_holiday_calendar(offices: list[dict[str, A
         for event in weekly(calendar, props["id"]):
             start = event.decoded("DTSTART")
             calendar_of_land = holidays.country_holidays(
-                "DE", subdiv=lands[props["city_ags"][:2]], years=range(now.year, now.year + 3))
+                "DE", subdiv=lands[props["city_ags"][:2]], years=range(now.year, now.year + 3)
+            )
             horizon = now.date() + dt.timedelta(days=400)
-            expected = [dt.datetime.combine(day, start.timetz())
-                        for day in (start.date() + dt.timedelta(weeks=n) for n in range(60))
-                        if day <= horizon and day in calendar_of_land]
+            expected = [
+                dt.datetime.combine(day, start.timetz())
+                for day in (start.date() + dt.timedelta(weeks=n) for n in range(60))
+                if day <= horizon and day in calendar_of_land
+            ]
             assert exdates(event) == expected, (props["id"], slot(event))
 
 
@@ -201,14 +213,18 @@ def test_uids_are_stable_across_days(offices: list[dict[str, Any]]) -> None:
     assert later == [u for u in first if "-appointment-" not in u]
 
 
-@pytest.mark.parametrize(("now", "stamp"), [
-    (berlin(2026, 11, 21, 0, 30), dt.datetime(2026, 11, 20, 23, tzinfo=dt.UTC)),
-    (berlin(2026, 11, 21, 23, 59), dt.datetime(2026, 11, 20, 23, tzinfo=dt.UTC)),
-    (berlin(2026, 7, 1, 12), dt.datetime(2026, 6, 30, 22, tzinfo=dt.UTC)),
-    (dt.datetime(2026, 7, 1, 22, 30, tzinfo=dt.UTC), dt.datetime(2026, 7, 1, 22, tzinfo=dt.UTC)),
-])
-def test_dtstamp_is_the_start_of_the_berlin_day(offices: list[dict[str, Any]], now: dt.datetime,
-                                                stamp: dt.datetime) -> None:
+@pytest.mark.parametrize(
+    ("now", "stamp"),
+    [
+        (berlin(2026, 11, 21, 0, 30), dt.datetime(2026, 11, 20, 23, tzinfo=dt.UTC)),
+        (berlin(2026, 11, 21, 23, 59), dt.datetime(2026, 11, 20, 23, tzinfo=dt.UTC)),
+        (berlin(2026, 7, 1, 12), dt.datetime(2026, 6, 30, 22, tzinfo=dt.UTC)),
+        (dt.datetime(2026, 7, 1, 22, 30, tzinfo=dt.UTC), dt.datetime(2026, 7, 1, 22, tzinfo=dt.UTC)),
+    ],
+)
+def test_dtstamp_is_the_start_of_the_berlin_day(
+    offices: list[dict[str, Any]], now: dt.datetime, stamp: dt.datetime
+) -> None:
     calendar = build(offices, now)
     raw_stamps = {e["DTSTAMP"].to_ical() for e in calendar.walk("VEVENT")}
     assert raw_stamps == {stamp.strftime("%Y%m%dT%H%M%SZ").encode()}  # UTC, as RFC 5545 requires
@@ -217,15 +233,25 @@ def test_dtstamp_is_the_start_of_the_berlin_day(offices: list[dict[str, Any]], n
 # --- escaping and format -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", [
-    "<script>alert('x')</script>",
-    'Büro; Raum 3, "Eingang B"\nzweite Zeile\\ende',
-    "Evil\nEND:VEVENT\nBEGIN:VEVENT\nUID:injected@example.org\nSUMMARY:pwned",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "<script>alert('x')</script>",
+        'Büro; Raum 3, "Eingang B"\nzweite Zeile\\ende',
+        "Evil\nEND:VEVENT\nBEGIN:VEVENT\nUID:injected@example.org\nSUMMARY:pwned",
+    ],
+)
 def test_text_from_data_is_escaped(offices: list[dict[str, Any]], name: str) -> None:
-    evil = office(offices, WINZERLA, name=name, room="Raum 1; 2. OG, links", phone="1;2,3\n4",
-                  appointments=[{"start": "2026-12-01T10:00:00+01:00", "end": None,
-                                 "note": "BEGIN:VALARM\nTRIGGER:-PT1M"}])
+    evil = office(
+        offices,
+        WINZERLA,
+        name=name,
+        room="Raum 1; 2. OG, links",
+        phone="1;2,3\n4",
+        appointments=[
+            {"start": "2026-12-01T10:00:00+01:00", "end": None, "note": "BEGIN:VALARM\nTRIGGER:-PT1M"}
+        ],
+    )
     raw = office_calendar([evil], berlin(2026, 11, 21, 9), NAME)
     calendar = parse(raw)
     found = calendar.walk("VEVENT")
@@ -301,20 +327,26 @@ def test_features_and_properties_are_both_accepted(offices: list[dict[str, Any]]
 
 
 def test_appointments_with_end_duplicates_and_bad_values(offices: list[dict[str, Any]]) -> None:
-    props = office(offices, KOPPE, appointments=[
-        {"start": "2026-12-03T17:00:00+01:00", "end": "2026-12-03T18:30:00+01:00", "note": None},
-        {"start": "2026-12-03T16:00:00Z", "end": None, "note": "zweiter Termin zur selben Zeit"},
-        {"start": "2026-12-10T10:00:00+01:00", "end": "2026-12-10T09:00:00+01:00", "note": None},
-        {"start": "not a date", "end": None, "note": None},
-        {"start": None, "end": None, "note": None},
-    ])
+    props = office(
+        offices,
+        KOPPE,
+        appointments=[
+            {"start": "2026-12-03T17:00:00+01:00", "end": "2026-12-03T18:30:00+01:00", "note": None},
+            {"start": "2026-12-03T16:00:00Z", "end": None, "note": "zweiter Termin zur selben Zeit"},
+            {"start": "2026-12-10T10:00:00+01:00", "end": "2026-12-10T09:00:00+01:00", "note": None},
+            {"start": "not a date", "end": None, "note": None},
+            {"start": None, "end": None, "note": None},
+        ],
+    )
     found = build([props], berlin(2026, 11, 21, 9)).walk("VEVENT")
     by_uid = {str(e["UID"]): e for e in found}
     prefix = "jena-buergersprechstunde-koppe-appointment-"
     # Two appointments at the same time: the second (ordered by end, then note) gets a suffix.
-    assert sorted(by_uid) == [f"{prefix}20261203T1700-2@district-safety-map",
-                              f"{prefix}20261203T1700@district-safety-map",
-                              f"{prefix}20261210T1000@district-safety-map"]
+    assert sorted(by_uid) == [
+        f"{prefix}20261203T1700-2@district-safety-map",
+        f"{prefix}20261203T1700@district-safety-map",
+        f"{prefix}20261210T1000@district-safety-map",
+    ]
     with_end = by_uid[f"{prefix}20261203T1700-2@district-safety-map"]
     assert with_end.decoded("DTEND") == berlin(2026, 12, 3, 18, 30)
     assert with_end["DTEND"].params["TZID"] == "Europe/Berlin"
@@ -367,46 +399,82 @@ def test_unreadable_expression_gives_no_hours(offices: list[dict[str, Any]]) -> 
 T = dt.time
 
 
-@pytest.mark.parametrize(("expression", "expected"), [
-    ("Mo 10:00-12:00; Th 15:00-17:00", {0: ((T(10), T(12)),), 3: ((T(15), T(17)),)}),
-    ("Mo-Fr 09:00-12:00,13:00-18:00",
-     {d: ((T(9), T(12)), (T(13), T(18))) for d in range(5)}),
-    ("Mo,We 08:00-10:00", {0: ((T(8), T(10)),), 2: ((T(8), T(10)),)}),
-    ("Tu 09:00-12:00, 13:00-18:00 ;Th 09:00-12:00", {1: ((T(9), T(12)), (T(13), T(18))),
-                                                     3: ((T(9), T(12)),)}),
-    ("Fr-Mo 10:00-11:00", {0: ((T(10), T(11)),), 4: ((T(10), T(11)),), 5: ((T(10), T(11)),),
-                           6: ((T(10), T(11)),)}),
-    # A later rule replaces what earlier rules said about the same day, as in OSM.
-    ("Mo-Fr 09:00-17:00; Fr 09:00-12:00", {**{d: ((T(9), T(17)),) for d in range(4)},
-                                           4: ((T(9), T(12)),)}),
-    ("Mo 13:00-15:00,08:00-10:00", {0: ((T(8), T(10)), (T(13), T(15)))}),
-])
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("Mo 10:00-12:00; Th 15:00-17:00", {0: ((T(10), T(12)),), 3: ((T(15), T(17)),)}),
+        ("Mo-Fr 09:00-12:00,13:00-18:00", {d: ((T(9), T(12)), (T(13), T(18))) for d in range(5)}),
+        ("Mo,We 08:00-10:00", {0: ((T(8), T(10)),), 2: ((T(8), T(10)),)}),
+        (
+            "Tu 09:00-12:00, 13:00-18:00 ;Th 09:00-12:00",
+            {1: ((T(9), T(12)), (T(13), T(18))), 3: ((T(9), T(12)),)},
+        ),
+        (
+            "Fr-Mo 10:00-11:00",
+            {0: ((T(10), T(11)),), 4: ((T(10), T(11)),), 5: ((T(10), T(11)),), 6: ((T(10), T(11)),)},
+        ),
+        # A later rule replaces what earlier rules said about the same day, as in OSM.
+        (
+            "Mo-Fr 09:00-17:00; Fr 09:00-12:00",
+            {**{d: ((T(9), T(17)),) for d in range(4)}, 4: ((T(9), T(12)),)},
+        ),
+        ("Mo 13:00-15:00,08:00-10:00", {0: ((T(8), T(10)), (T(13), T(15)))}),
+    ],
+)
 def test_weekly_subset(expression: str, expected: dict[int, tuple[tuple[dt.time, dt.time], ...]]) -> None:
     assert weekly_schedule(expression) == expected
 
 
-@pytest.mark.parametrize("expression", [
-    "", " ", "24/7", "Mo-Fr 09:00-12:00; PH off", "Mo-Fr 09:00-12:00; Sa off", "PH 10:00-12:00",
-    "Mo 10:00-24:00", "Mo 22:00-02:00", "Mo 12:00-10:00", "Mo 10:00-10:00", "Mo 9:00-12:00",
-    "Mo 10:00-12:00,11:00-13:00", "Mo 10:00-12:00, Tu 10:00-12:00", "Mo 10:00-12:00;",
-    "mo 10:00-12:00", "Mo 10:00-12:00 \"nach Vereinbarung\"", "Jan Mo 10:00-12:00",
-    "Mo[1] 10:00-12:00", "Mo 10:00+", "Mo 10:00-12:00 || Tu 10:00-12:00", "Mo\n10:00-12:00",
-    "Mo\u00a010:00-12:00", "Mo 1\uff10:00-12:00", "10:00-12:00", "Mo-Fr", "2026 Dec 24 off",
-    "Mo 10:00-12:00; Th 15:00-17:00; 2026 Dec 24 off", "Mo-Fr sunrise-sunset", "week 1-53/2 Mo 10:00-12:00",
-])
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "",
+        " ",
+        "24/7",
+        "Mo-Fr 09:00-12:00; PH off",
+        "Mo-Fr 09:00-12:00; Sa off",
+        "PH 10:00-12:00",
+        "Mo 10:00-24:00",
+        "Mo 22:00-02:00",
+        "Mo 12:00-10:00",
+        "Mo 10:00-10:00",
+        "Mo 9:00-12:00",
+        "Mo 10:00-12:00,11:00-13:00",
+        "Mo 10:00-12:00, Tu 10:00-12:00",
+        "Mo 10:00-12:00;",
+        "mo 10:00-12:00",
+        'Mo 10:00-12:00 "nach Vereinbarung"',
+        "Jan Mo 10:00-12:00",
+        "Mo[1] 10:00-12:00",
+        "Mo 10:00+",
+        "Mo 10:00-12:00 || Tu 10:00-12:00",
+        "Mo\n10:00-12:00",
+        "Mo\u00a010:00-12:00",
+        "Mo 1\uff10:00-12:00",
+        "10:00-12:00",
+        "Mo-Fr",
+        "2026 Dec 24 off",
+        "Mo 10:00-12:00; Th 15:00-17:00; 2026 Dec 24 off",
+        "Mo-Fr sunrise-sunset",
+        "week 1-53/2 Mo 10:00-12:00",
+    ],
+)
 def test_outside_the_weekly_subset(expression: str) -> None:
     assert weekly_schedule(expression) is None
 
 
-@pytest.mark.parametrize("expression", [
-    "Mo 10:00-12:00; Th 15:00-17:00",
-    "Tu 09:00-12:00,13:00-18:00; Th 09:00-12:00,13:00-15:00",
-    "Mo-Fr 09:00-12:00,13:00-18:00",
-    "Mo,We 08:00-10:00",
-    "Fr-Mo 10:00-11:00",
-    "Mo-Fr 09:00-17:00; Fr 09:00-12:00",
-    "Sa-Su 00:00-23:59",
-])
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "Mo 10:00-12:00; Th 15:00-17:00",
+        "Tu 09:00-12:00,13:00-18:00; Th 09:00-12:00,13:00-15:00",
+        "Mo-Fr 09:00-12:00,13:00-18:00",
+        "Mo,We 08:00-10:00",
+        "Fr-Mo 10:00-11:00",
+        "Mo-Fr 09:00-17:00; Fr 09:00-12:00",
+        "Sa-Su 00:00-23:59",
+    ],
+)
 def test_weekly_subset_agrees_with_the_opening_hours_library(expression: str) -> None:
     """Our reading of the subset is the library's: same openings over three holiday-free weeks."""
     schedule = weekly_schedule(expression)

@@ -17,17 +17,28 @@ from mapservice.catalog import CatalogError, load_catalog
 from mapservice.store.base import Query
 from mapservice.validation import ValidationError
 
-EXPECTED = ["contact-offices", "districts", "graffiti-zones", "municipalities",
-            "prevention-bodies", "statistical-districts", "video-surveillance"]
+EXPECTED = [
+    "contact-offices",
+    "districts",
+    "graffiti-zones",
+    "municipalities",
+    "prevention-bodies",
+    "statistical-districts",
+    "video-surveillance",
+]
 
 
 def test_shipped_catalog_declares_all_collections() -> None:
     catalog = load_catalog(LAYERS)
     assert catalog.ids() == EXPECTED
     offices = catalog["contact-offices"]
-    assert offices.fields["kind"].values == ("contact_officer_office", "contact_officer",
-                                             "police_station", "citizens_consultation",
-                                             "prevention_office")
+    assert offices.fields["kind"].values == (
+        "contact_officer_office",
+        "contact_officer",
+        "police_station",
+        "citizens_consultation",
+        "prevention_office",
+    )
     assert offices.fields["opening_hours"].type == "opening_hours"
     assert offices.fields["officers"].items is not None
     assert offices.fields["officers"].items.fields["name"].required
@@ -58,31 +69,62 @@ def _edit(path: Path, old: str, new: str) -> None:
     ("file", "old", "new", "key"),
     [
         ("districts.toml", 'title = "Ortsteile"\n', "", "title"),
-        ("districts.toml", 'geometry_types = ["Polygon", "MultiPolygon"]',
-         'geometry_types = ["Polygon", "Blob"]', "geometry_types"),
-        ("contact-offices.toml", 'type = "opening_hours"', 'type = "hours"',
-         "fields.opening_hours.type"),
-        ("municipalities.toml", "required = true\npattern = \"^[0-9]{8}$\"\ndescription = \"Stabiler",
-         "required = \"yes\"\npattern = \"^[0-9]{8}$\"\ndescription = \"Stabiler", "fields.id.required"),
-        ("prevention-bodies.toml", 'values = ["kreis"', 'colour = "red"\nvalues = ["kreis"',
-         "fields.level.colour"),
+        (
+            "districts.toml",
+            'geometry_types = ["Polygon", "MultiPolygon"]',
+            'geometry_types = ["Polygon", "Blob"]',
+            "geometry_types",
+        ),
+        ("contact-offices.toml", 'type = "opening_hours"', 'type = "hours"', "fields.opening_hours.type"),
+        (
+            "municipalities.toml",
+            'required = true\npattern = "^[0-9]{8}$"\ndescription = "Stabiler',
+            'required = "yes"\npattern = "^[0-9]{8}$"\ndescription = "Stabiler',
+            "fields.id.required",
+        ),
+        (
+            "prevention-bodies.toml",
+            'values = ["kreis"',
+            'colour = "red"\nvalues = ["kreis"',
+            "fields.level.colour",
+        ),
         ("districts.toml", 'id = "districts"', 'id = "Districts!"', "id"),
-        ("graffiti-zones.toml", 'temporal = ["opened_on", "closed_on"]',
-         'temporal = ["opened_on", "owner"]', "temporal"),
-        ("districts.toml", 'default_sortby = ["city", "name"]', 'default_sortby = ["colour"]',
-         "default_sortby"),
-        ("contact-offices.toml", 'references = "districts"', 'references = "streets"',
-         "fields.serves_districts.items.references"),
-        ("statistical-districts.toml", 'references = "districts"', 'references = "wards"',
-         "fields.district.references"),
-        ("districts.toml", 'pattern = "^[0-9]{8}$"', 'pattern = "^[0-9{8}$"',
-         "fields.city_ags.pattern"),
-        ("districts.toml", '[fields.name]\ntype = "string"', '[fields.name]\ntype = "string"\n[oops',
-         "(syntax)"),
+        (
+            "graffiti-zones.toml",
+            'temporal = ["opened_on", "closed_on"]',
+            'temporal = ["opened_on", "owner"]',
+            "temporal",
+        ),
+        (
+            "districts.toml",
+            'default_sortby = ["city", "name"]',
+            'default_sortby = ["colour"]',
+            "default_sortby",
+        ),
+        (
+            "contact-offices.toml",
+            'references = "districts"',
+            'references = "streets"',
+            "fields.serves_districts.items.references",
+        ),
+        (
+            "statistical-districts.toml",
+            'references = "districts"',
+            'references = "wards"',
+            "fields.district.references",
+        ),
+        ("districts.toml", 'pattern = "^[0-9]{8}$"', 'pattern = "^[0-9{8}$"', "fields.city_ags.pattern"),
+        (
+            "districts.toml",
+            '[fields.name]\ntype = "string"',
+            '[fields.name]\ntype = "string"\n[oops',
+            "(syntax)",
+        ),
     ],
 )
-def test_broken_catalog_names_file_and_key(layers_copy: Path, file: str, old: str, new: str,
-                                           key: str) -> None:
+def test_broken_catalog_names_file_and_key(
+    layers_copy: Path, file: str, old: str, new: str, key: str
+) -> None:
     _edit(layers_copy / file, old, new)
     with pytest.raises(CatalogError) as info:
         load_catalog(layers_copy)
@@ -97,9 +139,10 @@ def test_broken_catalog_stops_app_and_serve(layers_copy: Path, fresh_store: Stor
         create_app(fresh_store.settings(layers_path=str(layers_copy)))
     result = subprocess.run(
         [sys.executable, "-m", "mapservice", "serve", "--port", "1"],
-        env={"MAPSERVICE_LAYERS_PATH": str(layers_copy), **fresh_store.env,
-             "PATH": "/usr/bin:/bin"},
-        capture_output=True, text=True, timeout=60,
+        env={"MAPSERVICE_LAYERS_PATH": str(layers_copy), **fresh_store.env, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 1
     assert "contact-offices.toml" in result.stderr
@@ -109,23 +152,27 @@ def test_broken_catalog_stops_app_and_serve(layers_copy: Path, fresh_store: Stor
 
 
 @pytest.mark.parametrize("name", ["geom", "fid", "limit", "bbox"])
-def test_field_names_that_clash_with_store_or_api_are_rejected(layers_copy: Path, name: str
-                                                                ) -> None:
-    _edit(layers_copy / "districts.toml", "[fields.name]",
-          f'[fields.{name}]\ntype = "string"\n\n[fields.name]')
+def test_field_names_that_clash_with_store_or_api_are_rejected(layers_copy: Path, name: str) -> None:
+    _edit(
+        layers_copy / "districts.toml", "[fields.name]", f'[fields.{name}]\ntype = "string"\n\n[fields.name]'
+    )
     with pytest.raises(CatalogError) as info:
         load_catalog(layers_copy)
     assert info.value.key == f"fields.{name}" and "reserved" in str(info.value)
 
 
-def test_an_existing_store_is_upgraded_to_a_grown_catalog(layers_copy: Path,
-                                                          fresh_store: StoreConfig) -> None:
+def test_an_existing_store_is_upgraded_to_a_grown_catalog(
+    layers_copy: Path, fresh_store: StoreConfig
+) -> None:
     settings = fresh_store.settings(layers_path=str(layers_copy))
     first = create_app(settings)
     version = first.extensions["mapservice.store"].state("districts").version
     first.extensions["mapservice.store"].close()
-    _edit(layers_copy / "districts.toml", "[fields.source]",
-          '[fields.ward_note]\ntype = "string"\ndescription = "Neu"\n\n[fields.source]')
+    _edit(
+        layers_copy / "districts.toml",
+        "[fields.source]",
+        '[fields.ward_note]\ntype = "string"\ndescription = "Neu"\n\n[fields.source]',
+    )
     second = create_app(settings)
     doc = second.test_client().get("/api/collections/districts/items/jena-winzerla").get_json()
     assert doc["properties"]["ward_note"] is None  # new field, old rows kept
@@ -134,7 +181,8 @@ def test_an_existing_store_is_upgraded_to_a_grown_catalog(layers_copy: Path,
 
 
 def test_an_existing_store_gets_a_new_layer_from_the_shipped_data(
-        layers_copy: Path, fresh_store: StoreConfig, backend: str) -> None:
+    layers_copy: Path, fresh_store: StoreConfig, backend: str
+) -> None:
     """A store made before ``statistical-districts`` existed gets its table on start."""
     settings = fresh_store.settings(layers_path=str(layers_copy))
     new_layer = layers_copy / "statistical-districts.toml"
@@ -155,8 +203,7 @@ def test_an_existing_store_gets_a_new_layer_from_the_shipped_data(
     assert doc["numberMatched"] == 41
     assert sum(f["properties"]["households"] for f in doc["features"]) == 61012
     # The spatial index of the new table works, and nothing stored before was touched.
-    near = client.get("/api/collections/statistical-districts/items?bbox=11.55,50.87,11.58,50.89"
-                      ).get_json()
+    near = client.get("/api/collections/statistical-districts/items?bbox=11.55,50.87,11.58,50.89").get_json()
     assert 0 < near["numberMatched"] < 41
     store = second.extensions["mapservice.store"]
     assert {lid: store.state(lid).version for lid in versions} == versions
@@ -166,9 +213,9 @@ def test_an_existing_store_gets_a_new_layer_from_the_shipped_data(
         assert layers["statistical_districts"] == "MultiPolygon"
 
 
-def test_a_new_layer_must_reference_features_of_the_existing_store(layers_copy: Path,
-                                                                   fresh_store: StoreConfig
-                                                                   ) -> None:
+def test_a_new_layer_must_reference_features_of_the_existing_store(
+    layers_copy: Path, fresh_store: StoreConfig
+) -> None:
     """The shipped file of a new layer is checked against the districts *stored*, not shipped."""
     settings = fresh_store.settings(layers_path=str(layers_copy))
     new_layer = layers_copy / "statistical-districts.toml"
@@ -176,10 +223,8 @@ def test_a_new_layer_must_reference_features_of_the_existing_store(layers_copy: 
     new_layer.unlink()
     first = create_app(settings)
     store = first.extensions["mapservice.store"]
-    others = [f for f in store.query("districts", Query(limit=1000)).features
-              if f.id != "jena-woellnitz"]
-    store.replace("districts", [(f.properties, shapely.from_geojson(f.geometry))
-                                for f in others])
+    others = [f for f in store.query("districts", Query(limit=1000)).features if f.id != "jena-woellnitz"]
+    store.replace("districts", [(f.properties, shapely.from_geojson(f.geometry)) for f in others])
     store.close()
 
     new_layer.write_text(kept)

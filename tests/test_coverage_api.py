@@ -30,6 +30,7 @@ def _csv(response: Any) -> list[dict[str, str]]:
 
 # -- /api/coverage/districts --------------------------------------------------------------------
 
+
 def test_jena_districts_are_ranked_with_reasons(client: FlaskClient) -> None:
     doc = get_json(client, "/api/coverage/districts?city=jena&f=json")
     rows = doc["districts"]
@@ -54,8 +55,7 @@ def test_jena_districts_are_ranked_with_reasons(client: FlaskClient) -> None:
     lobeda = by_id["jena-neulobeda"]["households"] + by_id["jena-lobeda-altstadt"]["households"]
     assert by_id["jena-neulobeda"]["households_per_officer"] == pytest.approx(lobeda / 2, abs=0.1)
     # Distances are measured for every district (Jena has located offices) …
-    assert all(r["distance_mean_m"] is not None and r["distance_max_m"] >= r["distance_mean_m"]
-               for r in rows)
+    assert all(r["distance_mean_m"] is not None and r["distance_max_m"] >= r["distance_mean_m"] for r in rows)
     assert all(0 <= r["walk_share"] <= 1 for r in rows)
     # … the worst one names the walking distance in words.
     misses = " ".join(m["de"] for m in rows[0]["gap_misses"])
@@ -68,8 +68,7 @@ def test_jena_districts_are_ranked_with_reasons(client: FlaskClient) -> None:
     assert all(s["licence"] for s in doc["sources"])
 
 
-def test_household_weighting_is_used_where_statistical_districts_exist(client: FlaskClient
-                                                                      ) -> None:
+def test_household_weighting_is_used_where_statistical_districts_exist(client: FlaskClient) -> None:
     rows = get_json(client, "/api/coverage/districts?city=jena&f=json")["districts"]
     # Jena's 41 statistical districts carry households: every district is weighted by them.
     assert {r["distance_weighting"] for r in rows} == {"households"}
@@ -113,15 +112,13 @@ def test_district_parameter_errors(client: FlaskClient) -> None:
     assert "jena" in doc["description"] and "leipzig" in doc["description"]
     assert "city" in get_json(client, "/api/coverage/districts", 400)["description"]
     assert "'f'" in get_json(client, "/api/coverage/districts?city=jena&f=xml", 400)["description"]
-    assert "bbox" in get_json(client, "/api/coverage/districts?city=jena&bbox=1", 400)[
-        "description"]
+    assert "bbox" in get_json(client, "/api/coverage/districts?city=jena&bbox=1", 400)["description"]
 
 
 def test_etag_and_not_modified(client: FlaskClient) -> None:
     first = client.get("/api/coverage/districts?city=jena&f=json")
     etag = first.headers["ETag"]
-    again = client.get("/api/coverage/districts?city=jena&f=json",
-                       headers={"If-None-Match": etag})
+    again = client.get("/api/coverage/districts?city=jena&f=json", headers={"If-None-Match": etag})
     assert again.status_code == 304
     other = client.get("/api/coverage/districts?city=jena&f=csv")
     assert other.headers["ETag"] != etag
@@ -133,15 +130,27 @@ def test_metrics_follow_the_data_version(fresh_app: Flask) -> None:
     before = get_json(client, "/api/coverage/districts?city=leipzig&f=json")["districts"]
     assert {r["distance_mean_m"] for r in before} == {None}
     store = fresh_app.extensions["mapservice.store"]
-    offices = store.query("contact-offices", __import__("mapservice.store.base", fromlist=[
-        "Query"]).Query(limit=1000)).features
-    new = [(dict(f.properties), shapely.from_geojson(f.geometry) if f.geometry else None)
-           for f in offices]
+    offices = store.query(
+        "contact-offices", __import__("mapservice.store.base", fromlist=["Query"]).Query(limit=1000)
+    ).features
+    new = [(dict(f.properties), shapely.from_geojson(f.geometry) if f.geometry else None) for f in offices]
     template = dict(offices[0].properties)
-    new.append(({**{k: None for k in template}, "id": "test-leipzig-station",
-                 "kind": "police_station", "name": "Test station", "city": "Leipzig",
-                 "city_ags": "14713000", "location_precision": "address",
-                 "source": "test", "verified_on": "2026-01-01"}, Point(12.3731, 51.3397)))
+    new.append(
+        (
+            {
+                **{k: None for k in template},
+                "id": "test-leipzig-station",
+                "kind": "police_station",
+                "name": "Test station",
+                "city": "Leipzig",
+                "city_ags": "14713000",
+                "location_precision": "address",
+                "source": "test",
+                "verified_on": "2026-01-01",
+            },
+            Point(12.3731, 51.3397),
+        )
+    )
     store.replace("contact-offices", new)
     after = get_json(client, "/api/coverage/districts?city=leipzig&f=json")["districts"]
     assert all(r["distance_mean_m"] is not None for r in after)
@@ -150,6 +159,7 @@ def test_metrics_follow_the_data_version(fresh_app: Flask) -> None:
 
 
 # -- /api/coverage/municipalities ---------------------------------------------------------------
+
 
 def test_thuringia_ranking_and_survey(client: FlaskClient) -> None:
     doc = get_json(client, "/api/coverage/municipalities?land=16&f=json")
@@ -160,8 +170,7 @@ def test_thuringia_ranking_and_survey(client: FlaskClient) -> None:
     assert "Kein Präventionsgremium bekannt" in top["gap_misses"][0]["de"]
     # Computed independently from the collection: Thuringian municipalities >= 10,000.
     items = get_json(client, "/api/collections/municipalities/items?land_code=16&limit=1000")
-    large = {f["id"] for f in items["features"]
-             if (f["properties"]["population"] or 0) >= 10_000}
+    large = {f["id"] for f in items["features"] if (f["properties"]["population"] or 0) >= 10_000}
     computed = doc["survey"]["computed"]
     assert computed["large_towns"] == len(large)
     listed = {r["ags"] for r in computed["active"] + computed["not_active"] + computed["unknown"]}
@@ -187,13 +196,15 @@ def test_saxony_active_body_scores_zero(client: FlaskClient) -> None:
 
 # -- settings -----------------------------------------------------------------------------------
 
+
 def test_thresholds_are_settings(client: FlaskClient, make_app: Callable[..., Flask]) -> None:
     app = make_app(planner_walk_m=5000, planner_grid_m=200)
     rows = get_json(app.test_client(), "/api/coverage/districts?city=jena&f=json")["districts"]
     default = get_json(client, "/api/coverage/districts?city=jena&f=json")["districts"]
     assert sum(r["walk_share"] for r in rows) > sum(r["walk_share"] for r in default)
-    assert not any(m["criterion"] == "distance" for r in rows for m in r["gap_misses"]
-                   if r["distance_mean_m"] <= 5000)
+    assert not any(
+        m["criterion"] == "distance" for r in rows for m in r["gap_misses"] if r["distance_mean_m"] <= 5000
+    )
     with pytest.raises(ConfigError, match="planner_office_kinds"):
         make_app(planner_office_kinds="bakery")
     with pytest.raises(ConfigError, match="planner_grid_m"):
@@ -201,6 +212,7 @@ def test_thresholds_are_settings(client: FlaskClient, make_app: Callable[..., Fl
 
 
 # -- /planner without a browser -----------------------------------------------------------------
+
 
 def test_planner_page_answers_and_is_cacheable(client: FlaskClient) -> None:
     response = client.get("/planner?area=jena&metric=distance_mean_m")
@@ -211,9 +223,10 @@ def test_planner_page_answers_and_is_cacheable(client: FlaskClient) -> None:
     assert 'aria-sort="ascending"' in html and "<caption>" in html
     assert "/api/coverage/districts?city=jena&amp;f=csv" in html
     assert "Mittlere Entfernung zum nächsten Büro" in html
-    assert html.count('<tr>') >= 31
-    again = client.get("/planner?area=jena&metric=distance_mean_m",
-                       headers={"If-None-Match": response.headers["ETag"]})
+    assert html.count("<tr>") >= 31
+    again = client.get(
+        "/planner?area=jena&metric=distance_mean_m", headers={"If-None-Match": response.headers["ETag"]}
+    )
     assert again.status_code == 304
     english = client.get("/planner?area=land-16&lang=en").get_data(as_text=True)
     assert "Survey of the Thuringian prevention council" in english and "Erfurt" in english
@@ -233,19 +246,33 @@ def test_planner_page_escapes_data(fresh_app: Flask) -> None:
     store = fresh_app.extensions["mapservice.store"]
     districts = store.query("districts", Query(limit=1000)).features
     evil = "<img src=x onerror=alert(1)>"
-    store.replace("districts", [
-        ({**f.properties, "name": evil if f.id == "jena-winzerla" else f.properties["name"]},
-         shapely.from_geojson(f.geometry)) for f in districts])
+    store.replace(
+        "districts",
+        [
+            (
+                {**f.properties, "name": evil if f.id == "jena-winzerla" else f.properties["name"]},
+                shapely.from_geojson(f.geometry),
+            )
+            for f in districts
+        ],
+    )
     html = fresh_app.test_client().get("/planner?area=jena").get_data(as_text=True)
     assert evil not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
 
 
 # -- mapservice coverage ------------------------------------------------------------------------
 
+
 def _cli(*args: str, store: StoreConfig) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, **store.env}
-    return subprocess.run([sys.executable, "-m", "mapservice", "coverage", *args], env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "mapservice", "coverage", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_cli_coverage_csv_geojson_and_errors(tmp_path: Path, shared_store: StoreConfig) -> None:
@@ -258,7 +285,9 @@ def test_cli_coverage_csv_geojson_and_errors(tmp_path: Path, shared_store: Store
     assert done.returncode == 0, done.stderr
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert len(doc["features"]) == 30 and doc["features"][0]["geometry"]["type"] in (
-        "Polygon", "MultiPolygon")
+        "Polygon",
+        "MultiPolygon",
+    )
     done = _cli("--land", "16", "--format", "csv", store=shared_store)
     assert done.returncode == 0 and done.stdout.count("\n") == 850
     done = _cli("--city", "atlantis", store=shared_store)

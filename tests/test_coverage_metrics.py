@@ -82,62 +82,125 @@ def rect_mean_distance_integral(a: float, b: float) -> float:
 
 
 def district(fid: str, geometry: str | None = SQUARE, **props: Any) -> Feature:
-    base = {"name": fid, "city": "Jena", "city_ags": JENA_AGS, "households": None,
-            "households_date": None, "population": None, "area_km2": None}
+    base = {
+        "name": fid,
+        "city": "Jena",
+        "city_ags": JENA_AGS,
+        "households": None,
+        "households_date": None,
+        "population": None,
+        "area_km2": None,
+    }
     return (fid, {**base, **props}, geometry)
 
 
 def office(fid: str, at: tuple[float, float] | None = (0.0, 0.0), **props: Any) -> Feature:
-    base = {"kind": "police_station", "name": fid, "city": "Jena", "city_ags": JENA_AGS,
-            "officers": None, "serves_districts": None}
+    base = {
+        "kind": "police_station",
+        "name": fid,
+        "city": "Jena",
+        "city_ags": JENA_AGS,
+        "officers": None,
+        "serves_districts": None,
+    }
     return (fid, {**base, **props}, None if at is None else point(*at))
 
 
-def officer_office(fid: str, names: Sequence[str], serves: Sequence[str] | None,
-                   kind: str = "contact_officer_office", **props: Any) -> Feature:
+def officer_office(
+    fid: str,
+    names: Sequence[str],
+    serves: Sequence[str] | None,
+    kind: str = "contact_officer_office",
+    **props: Any,
+) -> Feature:
     officers = [{"name": n, "role": "Kontaktbereichsbeamter"} for n in names] or None
-    return office(fid, at=None, kind=kind, officers=officers,
-                  serves_districts=None if serves is None else list(serves), **props)
+    return office(
+        fid,
+        at=None,
+        kind=kind,
+        officers=officers,
+        serves_districts=None if serves is None else list(serves),
+        **props,
+    )
 
 
-def statistical(fid: str, geometry: str, households: int | None,
-                city_ags: str = JENA_AGS) -> Feature:
+def statistical(fid: str, geometry: str, households: int | None, city_ags: str = JENA_AGS) -> Feature:
     return (fid, {"city_ags": city_ags, "households": households}, geometry)
 
 
-def zone(fid: str, geometry: str, status: str = "active", area_m2: float | None = None,
-         city: str = "Jena") -> Feature:
+def zone(
+    fid: str, geometry: str, status: str = "active", area_m2: float | None = None, city: str = "Jena"
+) -> Feature:
     return (fid, {"city": city, "status": status, "area_m2": area_m2}, geometry)
 
 
-def camera(fid: str, at: tuple[float, float], status: str = "active", direction: str | None = None,
-           hfov_deg: float | None = None, range_m: float | None = None,
-           camera_type: str | None = "fixed", city: str = "Jena") -> Feature:
-    return (fid, {"city": city, "status": status, "direction": direction, "hfov_deg": hfov_deg,
-                  "range_m": range_m, "camera_type": camera_type}, point(*at))
+def camera(
+    fid: str,
+    at: tuple[float, float],
+    status: str = "active",
+    direction: str | None = None,
+    hfov_deg: float | None = None,
+    range_m: float | None = None,
+    camera_type: str | None = "fixed",
+    city: str = "Jena",
+) -> Feature:
+    return (
+        fid,
+        {
+            "city": city,
+            "status": status,
+            "direction": direction,
+            "hfov_deg": hfov_deg,
+            "range_m": range_m,
+            "camera_type": camera_type,
+        },
+        point(*at),
+    )
 
 
-def body(fid: str, status: str, covers_ags: Sequence[str] | None = None,
-         covers_districts: Sequence[str] | None = None, **props: Any) -> dict[str, Any]:
-    return {"id": fid, "name": fid, "type": "council", "status": status, "programme": None,
-            "programme_stage": None, "covers_ags": covers_ags, "covers_districts": covers_districts,
-            **props}
+def body(
+    fid: str,
+    status: str,
+    covers_ags: Sequence[str] | None = None,
+    covers_districts: Sequence[str] | None = None,
+    **props: Any,
+) -> dict[str, Any]:
+    return {
+        "id": fid,
+        "name": fid,
+        "type": "council",
+        "status": status,
+        "programme": None,
+        "programme_stage": None,
+        "covers_ags": covers_ags,
+        "covers_districts": covers_districts,
+        **props,
+    }
 
 
-def metrics(districts: Iterable[Feature], offices: Iterable[Feature] = (), *,
-            bodies: Sequence[Mapping[str, Any]] = (), graffiti: Iterable[Feature] = (),
-            cameras: Iterable[Feature] = (), stats: Iterable[Feature] = (),
-            thresholds: Thresholds = COARSE) -> dict[str, dict[str, Any]]:
+def metrics(
+    districts: Iterable[Feature],
+    offices: Iterable[Feature] = (),
+    *,
+    bodies: Sequence[Mapping[str, Any]] = (),
+    graffiti: Iterable[Feature] = (),
+    cameras: Iterable[Feature] = (),
+    stats: Iterable[Feature] = (),
+    thresholds: Thresholds = COARSE,
+) -> dict[str, dict[str, Any]]:
     rows = district_metrics(
-        features_frame(districts, DISTRICT_INPUT_COLUMNS), features_frame(offices, OFFICE_COLUMNS),
-        list(bodies), features_frame(graffiti, GRAFFITI_COLUMNS),
-        features_frame(cameras, CAMERA_COLUMNS), features_frame(stats, STATISTICAL_COLUMNS),
-        thresholds)
+        features_frame(districts, DISTRICT_INPUT_COLUMNS),
+        features_frame(offices, OFFICE_COLUMNS),
+        list(bodies),
+        features_frame(graffiti, GRAFFITI_COLUMNS),
+        features_frame(cameras, CAMERA_COLUMNS),
+        features_frame(stats, STATISTICAL_COLUMNS),
+        thresholds,
+    )
     return {row["id"]: row for row in rows}
 
 
-def one(districts: Iterable[Feature], offices: Iterable[Feature] = (), **kwargs: Any
-        ) -> dict[str, Any]:
+def one(districts: Iterable[Feature], offices: Iterable[Feature] = (), **kwargs: Any) -> dict[str, Any]:
     rows = metrics(districts, offices, **kwargs)
     assert len(rows) == 1
     return next(iter(rows.values()))
@@ -155,8 +218,7 @@ def test_metric_crs_by_land_else_utm_zone() -> None:
 
 
 def test_features_frame_adds_missing_columns_and_keeps_unknown_geometry() -> None:
-    frame = features_frame([("a", {"kind": "police_station"}, point(0, 0)), ("b", {}, None)],
-                           OFFICE_COLUMNS)
+    frame = features_frame([("a", {"kind": "police_station"}, point(0, 0)), ("b", {}, None)], OFFICE_COLUMNS)
     assert list(frame.index) == ["a", "b"]
     assert set(OFFICE_COLUMNS) <= set(frame.columns)
     assert frame.crs.to_epsg() == 4326
@@ -168,11 +230,14 @@ def test_features_frame_adds_missing_columns_and_keeps_unknown_geometry() -> Non
 
 def test_rows_come_in_the_order_given_with_their_geometry() -> None:
     rows = district_metrics(
-        features_frame([district("z"), district("a", rect(1000, 0, 2000, 1000))],
-                       DISTRICT_INPUT_COLUMNS),
-        features_frame([office("p")], OFFICE_COLUMNS), [],
-        features_frame([], GRAFFITI_COLUMNS), features_frame([], CAMERA_COLUMNS),
-        features_frame([], STATISTICAL_COLUMNS), COARSE)
+        features_frame([district("z"), district("a", rect(1000, 0, 2000, 1000))], DISTRICT_INPUT_COLUMNS),
+        features_frame([office("p")], OFFICE_COLUMNS),
+        [],
+        features_frame([], GRAFFITI_COLUMNS),
+        features_frame([], CAMERA_COLUMNS),
+        features_frame([], STATISTICAL_COLUMNS),
+        COARSE,
+    )
     assert [r["id"] for r in rows] == ["z", "a"]
     assert rows[0]["geometry"].geom_type == "Polygon"
 
@@ -220,16 +285,19 @@ def test_distance_is_area_weighted_without_statistical_districts() -> None:
 
 
 def halves(left: int | None, right: int | None) -> list[Feature]:
-    return [statistical("left", rect(0, 0, 500, SIDE), left),
-            statistical("right", rect(500, 0, SIDE, SIDE), right)]
+    return [
+        statistical("left", rect(0, 0, 500, SIDE), left),
+        statistical("right", rect(500, 0, SIDE, SIDE), right),
+    ]
 
 
 def test_households_weight_the_mean_to_the_populated_half() -> None:
     # All households in the right half x ∈ [500, 1000]: the weighted mean is the mean distance
     # from the corner (0, 0) over that half = (I(1000, 1000) − I(500, 1000)) / (500·1000)
     # ≈ 937.2 m, with I the closed-form integral of √(x² + y²) over [0, a] × [0, b].
-    expected = (rect_mean_distance_integral(SIDE, SIDE)
-                - rect_mean_distance_integral(500, SIDE)) / (500 * SIDE)
+    expected = (rect_mean_distance_integral(SIDE, SIDE) - rect_mean_distance_integral(500, SIDE)) / (
+        500 * SIDE
+    )
     assert expected == pytest.approx(937.16, abs=0.01)
     row = one([district("sq")], [office("station")], stats=halves(0, 100), thresholds=FINE)
     assert row["distance_weighting"] == "households"
@@ -251,8 +319,7 @@ def test_unequal_households_weight_each_half_by_its_figure() -> None:
     # 100 households left, 300 right: mean = (100·593.2 + 300·937.2)/400 ≈ 851.2 m
     # (each half has the same number of cell centres, so a half's points carry its figure).
     left = rect_mean_distance_integral(500, SIDE) / (500 * SIDE)
-    right = (rect_mean_distance_integral(SIDE, SIDE)
-             - rect_mean_distance_integral(500, SIDE)) / (500 * SIDE)
+    right = (rect_mean_distance_integral(SIDE, SIDE) - rect_mean_distance_integral(500, SIDE)) / (500 * SIDE)
     row = one([district("sq")], [office("station")], stats=halves(100, 300), thresholds=FINE)
     assert row["distance_mean_m"] == pytest.approx((100 * left + 300 * right) / 400, rel=0.005)
 
@@ -266,8 +333,10 @@ def test_statistical_district_without_households_falls_back_to_area() -> None:
 
 
 def test_statistical_districts_of_another_city_do_not_weight() -> None:
-    stats = [statistical("left", rect(0, 0, 500, SIDE), 0, city_ags=WEIMAR_AGS),
-             statistical("right", rect(500, 0, SIDE, SIDE), 100, city_ags=WEIMAR_AGS)]
+    stats = [
+        statistical("left", rect(0, 0, 500, SIDE), 0, city_ags=WEIMAR_AGS),
+        statistical("right", rect(500, 0, SIDE, SIDE), 100, city_ags=WEIMAR_AGS),
+    ]
     row = one([district("sq")], [office("station")], stats=stats, thresholds=FINE)
     assert row["distance_weighting"] == "area"
 
@@ -279,16 +348,17 @@ def test_statistical_districts_of_another_city_do_not_weight() -> None:
 def test_office_of_another_city_is_ignored() -> None:
     # A Weimar office in the centre would halve the mean (centre: ≈ 382.6 m); only Jena's
     # corner office counts: ≈ 765.2 m.
-    offices = [office("jena", at=(0, 0)),
-               office("weimar", at=(500, 500), city="Weimar", city_ags=WEIMAR_AGS)]
+    offices = [office("jena", at=(0, 0)), office("weimar", at=(500, 500), city="Weimar", city_ags=WEIMAR_AGS)]
     row = one([district("sq")], offices, thresholds=FINE)
     assert row["distance_mean_m"] == pytest.approx(765.2, rel=0.005)
     assert row["offices_considered"] == 1
 
 
 def test_city_without_located_office_is_unknown_not_zero() -> None:
-    offices = [office("weimar", at=(0, 0), city="Weimar", city_ags=WEIMAR_AGS),
-               office("jena-unlocated", at=None)]
+    offices = [
+        office("weimar", at=(0, 0), city="Weimar", city_ags=WEIMAR_AGS),
+        office("jena-unlocated", at=None),
+    ]
     row = one([district("sq")], offices)
     assert row["distance_mean_m"] is None
     assert row["distance_max_m"] is None
@@ -304,8 +374,10 @@ def test_city_without_any_office_is_unknown() -> None:
 
 def test_office_kinds_outside_the_thresholds_are_ignored() -> None:
     # A citizens' consultation in the centre does not count; the corner station does.
-    offices = [office("station", at=(0, 0)),
-               office("consultation", at=(500, 500), kind="citizens_consultation")]
+    offices = [
+        office("station", at=(0, 0)),
+        office("consultation", at=(500, 500), kind="citizens_consultation"),
+    ]
     row = one([district("sq")], offices, thresholds=FINE)
     assert row["distance_mean_m"] == pytest.approx(765.2, rel=0.005)
     assert row["offices_considered"] == 1
@@ -315,9 +387,16 @@ def test_office_kinds_outside_the_thresholds_are_ignored() -> None:
 
 def test_office_kinds_follow_the_thresholds() -> None:
     stations_only = Thresholds(grid_m=10.0, office_kinds=("police_station",))
-    offices = [office("station", at=(0, 0)),
-               office("kob", at=(500, 500), kind="contact_officer_office",
-                      officers=[{"name": "A"}], serves_districts=["sq"])]
+    offices = [
+        office("station", at=(0, 0)),
+        office(
+            "kob",
+            at=(500, 500),
+            kind="contact_officer_office",
+            officers=[{"name": "A"}],
+            serves_districts=["sq"],
+        ),
+    ]
     row = one([district("sq")], offices, thresholds=stations_only)
     assert row["distance_mean_m"] == pytest.approx(765.2, rel=0.005)
 
@@ -326,11 +405,14 @@ def test_office_kinds_follow_the_thresholds() -> None:
 # 4. Responsible contact officers
 
 
-def two_districts(households: tuple[int | None, int | None] = (3000, 5000),
-                  population: tuple[int | None, int | None] = (6000, 9000)) -> list[Feature]:
-    return [district("d1", households=households[0], population=population[0]),
-            district("d2", rect(1000, 0, 2000, 1000), households=households[1],
-                     population=population[1])]
+def two_districts(
+    households: tuple[int | None, int | None] = (3000, 5000),
+    population: tuple[int | None, int | None] = (6000, 9000),
+) -> list[Feature]:
+    return [
+        district("d1", households=households[0], population=population[0]),
+        district("d2", rect(1000, 0, 2000, 1000), households=households[1], population=population[1]),
+    ]
 
 
 def test_one_officer_serving_two_districts_shares_their_load() -> None:
@@ -362,8 +444,10 @@ def test_complete_register_means_no_officer_for_an_unlisted_district() -> None:
 
 
 def test_entry_with_unknown_districts_leaves_unlisted_districts_unknown() -> None:
-    offices = [officer_office("kob", ["A"], ["d1"]),
-               officer_office("roaming", ["B"], None, kind="contact_officer")]
+    offices = [
+        officer_office("kob", ["A"], ["d1"]),
+        officer_office("roaming", ["B"], None, kind="contact_officer"),
+    ]
     row = metrics(two_districts(), offices)["d2"]
     assert row["officer_recorded"] == "unknown"
     assert row["officers"] is None
@@ -371,8 +455,10 @@ def test_entry_with_unknown_districts_leaves_unlisted_districts_unknown() -> Non
 
 def test_city_without_officer_entries_is_unknown() -> None:
     # Only a police station in Jena; Weimar's register is complete but says nothing on Jena.
-    offices = [office("station"),
-               officer_office("weimar-kob", ["C"], ["w1"], city="Weimar", city_ags=WEIMAR_AGS)]
+    offices = [
+        office("station"),
+        officer_office("weimar-kob", ["C"], ["w1"], city="Weimar", city_ags=WEIMAR_AGS),
+    ]
     row = metrics(two_districts(), offices)["d1"]
     assert row["officer_recorded"] == "unknown"
     assert row["officers"] is None
@@ -380,8 +466,7 @@ def test_city_without_officer_entries_is_unknown() -> None:
 
 def test_unknown_households_give_unknown_load_for_every_served_district() -> None:
     # d1's households are unknown: the shared load of d1 + d2 is unknown for both.
-    rows = metrics(two_districts(households=(None, 5000)),
-                   [officer_office("kob", ["A"], ["d1", "d2"])])
+    rows = metrics(two_districts(households=(None, 5000)), [officer_office("kob", ["A"], ["d1", "d2"])])
     assert rows["d1"]["households_per_officer"] is None
     assert rows["d2"]["households_per_officer"] is None
     assert rows["d2"]["residents_per_officer"] == 15000.0  # population is known
@@ -400,8 +485,10 @@ def test_entry_without_named_officers_and_unknown_districts_keeps_others_unknown
     # The docstring of _officer_metrics: "no" only when *every* contact-officer entry of the
     # city says which districts it serves. The "roaming" contact officer (names not published)
     # does not, so d2 (listed nowhere) must stay unknown, not be reported without officer.
-    offices = [officer_office("kob", ["A"], ["d1"]),
-               officer_office("roaming", [], None, kind="contact_officer")]
+    offices = [
+        officer_office("kob", ["A"], ["d1"]),
+        officer_office("roaming", [], None, kind="contact_officer"),
+    ]
     row = metrics(two_districts(), offices)["d2"]
     assert row["officer_recorded"] == "unknown"
     assert row["officers"] is None
@@ -410,8 +497,7 @@ def test_entry_without_named_officers_and_unknown_districts_keeps_others_unknown
 def test_office_serving_a_district_without_named_officers_is_not_no_officer() -> None:
     # The register lists an office for d2 whose officers are not named: how many officers
     # serve d2 is unknown, but "no officer recorded" (and 0 officers) contradicts the data.
-    offices = [officer_office("kob", ["A"], ["d1"]),
-               officer_office("kob-unnamed", [], ["d2"])]
+    offices = [officer_office("kob", ["A"], ["d1"]), officer_office("kob-unnamed", [], ["d2"])]
     row = metrics(two_districts(), offices)["d2"]
     assert row["officer_recorded"] in ("yes", "unknown")
     assert row["officers"] is None
@@ -443,16 +529,20 @@ def test_camera_outside_the_district_counts_for_the_share_only() -> None:
 
 
 def test_camera_without_range_makes_the_share_unknown() -> None:
-    cams = [camera("cam", at=(0, 0), direction="45", hfov_deg=90, range_m=500),
-            camera("unknown-range", at=(500, 500), direction="90", hfov_deg=60, range_m=None)]
+    cams = [
+        camera("cam", at=(0, 0), direction="45", hfov_deg=90, range_m=500),
+        camera("unknown-range", at=(500, 500), direction="90", hfov_deg=60, range_m=None),
+    ]
     row = one([district("sq")], cameras=cams)
     assert row["cameras_active"] == 2
     assert row["camera_fov_share"] is None
 
 
 def test_only_active_cameras_are_counted() -> None:
-    cams = [camera(f"cam-{status}", at=(500, 500), status=status, range_m=300, camera_type="dome")
-            for status in ("planned", "temporary", "suspended", "removed")]
+    cams = [
+        camera(f"cam-{status}", at=(500, 500), status=status, range_m=300, camera_type="dome")
+        for status in ("planned", "temporary", "suspended", "removed")
+    ]
     row = one([district("sq")], cameras=cams)
     assert row["cameras_active"] == 0
     assert row["camera_fov_share"] == 0.0
@@ -481,9 +571,11 @@ def test_city_with_cameras_elsewhere_has_none_in_this_district() -> None:
 def test_graffiti_polygon_area_and_wall_area_add_up() -> None:
     # Polygon 20 m × 10 m = 200 m², wall with 15 m² recorded: 2 zones, 215 m².
     # A planned zone is not counted.
-    zones = [zone("field", rect(100, 100, 120, 110)),
-             zone("wall", point(300, 300), area_m2=15),
-             zone("planned", rect(400, 400, 450, 450), status="planned")]
+    zones = [
+        zone("field", rect(100, 100, 120, 110)),
+        zone("wall", point(300, 300), area_m2=15),
+        zone("planned", rect(400, 400, 450, 450), status="planned"),
+    ]
     row = one([district("sq")], graffiti=zones)
     assert row["graffiti_zones"] == 2
     assert row["graffiti_area_m2"] == pytest.approx(215.0, abs=0.1)
@@ -520,22 +612,29 @@ def test_graffiti_zero_when_the_city_has_only_planned_zones() -> None:
 
 
 def test_bodies_via_district_and_municipality_best_status_wins() -> None:
-    bodies = [body("quarter-council", "dormant", covers_districts=["sq"]),
-              body("city-council", "planned", covers_ags=[JENA_AGS]),
-              body("weimar-council", "active", covers_ags=[WEIMAR_AGS])]
+    bodies = [
+        body("quarter-council", "dormant", covers_districts=["sq"]),
+        body("city-council", "planned", covers_ags=[JENA_AGS]),
+        body("weimar-council", "active", covers_ags=[WEIMAR_AGS]),
+    ]
     row = one([district("sq")], bodies=bodies)
     assert row["prevention_status"] == "planned"
     assert [(b["id"], b["via"], b["status"]) for b in row["prevention_bodies"]] == [
-        ("quarter-council", "district", "dormant"), ("city-council", "municipality", "planned")]
+        ("quarter-council", "district", "dormant"),
+        ("city-council", "municipality", "planned"),
+    ]
 
 
-@pytest.mark.parametrize(("statuses", "best"), [
-    (["dissolved", "active"], "active"),
-    (["dormant", "planned"], "planned"),
-    (["unclear", "dormant"], "dormant"),
-    (["dissolved", "unclear"], "unclear"),
-    (["dissolved"], "dissolved"),
-])
+@pytest.mark.parametrize(
+    ("statuses", "best"),
+    [
+        (["dissolved", "active"], "active"),
+        (["dormant", "planned"], "planned"),
+        (["unclear", "dormant"], "dormant"),
+        (["dissolved", "unclear"], "unclear"),
+        (["dissolved"], "dissolved"),
+    ],
+)
 def test_most_alive_status_describes_the_district(statuses: list[str], best: str) -> None:
     bodies = [body(f"b{i}", s, covers_districts=["sq"]) for i, s in enumerate(statuses)]
     assert one([district("sq")], bodies=bodies)["prevention_status"] == best
@@ -553,22 +652,36 @@ def test_no_covering_body_is_none_known() -> None:
 
 def district_row(name: str, **values: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
-        "id": name, "name": name, "population": None, "households": None,
-        "officer_recorded": "yes", "officers": 1, "residents_per_officer": 5000.0,
-        "households_per_officer": 2500.0, "distance_mean_m": 500, "walk_share": 0.9,
-        "prevention_status": "active"}
+        "id": name,
+        "name": name,
+        "population": None,
+        "households": None,
+        "officer_recorded": "yes",
+        "officers": 1,
+        "residents_per_officer": 5000.0,
+        "households_per_officer": 2500.0,
+        "distance_mean_m": 500,
+        "walk_share": 0.9,
+        "prevention_status": "active",
+    }
     return {**base, **values}
 
 
-def rank_districts(rows: Sequence[dict[str, Any]], th: Thresholds = COARSE
-                   ) -> list[dict[str, Any]]:
+def rank_districts(rows: Sequence[dict[str, Any]], th: Thresholds = COARSE) -> list[dict[str, Any]]:
     return gaps.rank(rows, lambda r: gaps.district_findings(r, th))
 
 
 def bad_row() -> dict[str, Any]:
-    return district_row("bad", officer_recorded="no", officers=0, residents_per_officer=None,
-                        households_per_officer=None, distance_mean_m=1500, walk_share=0.25,
-                        prevention_status=NONE_KNOWN)
+    return district_row(
+        "bad",
+        officer_recorded="no",
+        officers=0,
+        residents_per_officer=None,
+        households_per_officer=None,
+        distance_mean_m=1500,
+        walk_share=0.25,
+        prevention_status=NONE_KNOWN,
+    )
 
 
 def test_everything_bad_scores_by_the_table() -> None:
@@ -576,8 +689,7 @@ def test_everything_bad_scores_by_the_table() -> None:
     # walk share (0.5 − 0.25)/0.5 = 0.5; no body known → 1. Total 3.0.
     [row] = rank_districts([bad_row()])
     shortfalls = {f["criterion"]: f["shortfall"] for f in row["gap_findings"]}
-    assert shortfalls == {"officer": 1.0, "distance": 0.5, "walk_share": 0.5,
-                          "prevention_body": 1.0}
+    assert shortfalls == {"officer": 1.0, "distance": 0.5, "walk_share": 0.5, "prevention_body": 1.0}
     assert row["gap_score"] == 3.0
     assert row["gap_complete"] is True
     assert row["gap_unknown"] == []
@@ -605,16 +717,21 @@ def test_miss_reasons_quote_value_and_threshold_in_both_languages() -> None:
     assert misses["prevention_body"]["en"] == "No prevention body known"
 
 
-@pytest.mark.parametrize(("residents", "households", "shortfall", "de_text"), [
-    (15000.0, 2000.0, 0.5, "15.000 Einwohner je Beamter – mehr als 10.000"),  # 15000/10000 − 1
-    (None, 7500.0, 0.5, "7.500 Haushalte je Beamter – mehr als 5.000"),  # 7500/5000 − 1
-    (25000.0, None, 1.0, "25.000 Einwohner"),  # 25000/10000 − 1 = 1.5, capped at 1
-    (8000.0, None, 0.0, "8.000 Einwohner je Beamter – höchstens 10.000"),  # within the limit
-])
-def test_officer_load_shortfall(residents: float | None, households: float | None,
-                                shortfall: float, de_text: str) -> None:
-    [row] = rank_districts([district_row("d", residents_per_officer=residents,
-                                         households_per_officer=households)])
+@pytest.mark.parametrize(
+    ("residents", "households", "shortfall", "de_text"),
+    [
+        (15000.0, 2000.0, 0.5, "15.000 Einwohner je Beamter – mehr als 10.000"),  # 15000/10000 − 1
+        (None, 7500.0, 0.5, "7.500 Haushalte je Beamter – mehr als 5.000"),  # 7500/5000 − 1
+        (25000.0, None, 1.0, "25.000 Einwohner"),  # 25000/10000 − 1 = 1.5, capped at 1
+        (8000.0, None, 0.0, "8.000 Einwohner je Beamter – höchstens 10.000"),  # within the limit
+    ],
+)
+def test_officer_load_shortfall(
+    residents: float | None, households: float | None, shortfall: float, de_text: str
+) -> None:
+    [row] = rank_districts(
+        [district_row("d", residents_per_officer=residents, households_per_officer=households)]
+    )
     load = next(f for f in row["gap_findings"] if f["criterion"] == "officer_load")
     assert load["shortfall"] == shortfall
     assert de_text in load["de"]
@@ -624,12 +741,23 @@ def test_officer_load_shortfall(residents: float | None, households: float | Non
 def test_unknown_criteria_add_nothing_and_are_listed() -> None:
     # Officer and distance data unknown; the known body criterion (none known → 1) is the
     # whole score, which is then only a lower bound.
-    row = district_row("u", officer_recorded="unknown", officers=None, residents_per_officer=None,
-                       households_per_officer=None, distance_mean_m=None, walk_share=None,
-                       prevention_status=NONE_KNOWN)
+    row = district_row(
+        "u",
+        officer_recorded="unknown",
+        officers=None,
+        residents_per_officer=None,
+        households_per_officer=None,
+        distance_mean_m=None,
+        walk_share=None,
+        prevention_status=NONE_KNOWN,
+    )
     [ranked] = rank_districts([row])
     assert {u["criterion"] for u in ranked["gap_unknown"]} == {
-        "officer", "officer_load", "distance", "walk_share"}
+        "officer",
+        "officer_load",
+        "distance",
+        "walk_share",
+    }
     assert ranked["gap_complete"] is False
     assert ranked["gap_score"] == 1.0
     assert ranked["gap_rank"] == 1
@@ -637,10 +765,17 @@ def test_unknown_criteria_add_nothing_and_are_listed() -> None:
 
 
 def test_row_with_every_criterion_unknown_has_no_score_and_sorts_last() -> None:
-    unknown = district_row("aaa-unknown", officer_recorded="unknown", officers=None,
-                           residents_per_officer=None, households_per_officer=None,
-                           distance_mean_m=None, walk_share=None, prevention_status="unclear",
-                           population=1_000_000)
+    unknown = district_row(
+        "aaa-unknown",
+        officer_recorded="unknown",
+        officers=None,
+        residents_per_officer=None,
+        households_per_officer=None,
+        distance_mean_m=None,
+        walk_share=None,
+        prevention_status="unclear",
+        population=1_000_000,
+    )
     ranked = rank_districts([unknown, district_row("good"), bad_row()])
     assert [r["name"] for r in ranked] == ["bad", "good", "aaa-unknown"]
     assert ranked[-1]["gap_score"] is None
@@ -650,9 +785,11 @@ def test_row_with_every_criterion_unknown_has_no_score_and_sorts_last() -> None:
 
 
 def test_ties_are_broken_by_people_affected_then_name() -> None:
-    rows = [district_row("b-small", households=100, prevention_status=NONE_KNOWN),
-            district_row("a-small", households=100, prevention_status=NONE_KNOWN),
-            district_row("big", population=20000, households=50, prevention_status=NONE_KNOWN)]
+    rows = [
+        district_row("b-small", households=100, prevention_status=NONE_KNOWN),
+        district_row("a-small", households=100, prevention_status=NONE_KNOWN),
+        district_row("big", population=20000, households=50, prevention_status=NONE_KNOWN),
+    ]
     ranked = rank_districts(rows)
     assert [r["gap_score"] for r in ranked] == [1.0, 1.0, 1.0]
     assert [r["name"] for r in ranked] == ["big", "a-small", "b-small"]
@@ -666,10 +803,13 @@ def test_metrics_feed_the_ranking_end_to_end() -> None:
     # d2: mean over [1000, 2000] × [0, 1000] = (I(2000, 1000) − I(1000, 1000))/10⁶ ≈ 1607.7 m
     #     → 1608/1000 − 1 = 0.608; the 1000 m disc around (0, 0) does not reach x > 1000,
     #     walk share 0 → 1; not in the complete officer register → 1; no body → 1. Score 3.608.
-    expected_d2 = (rect_mean_distance_integral(2000, 1000)
-                   - rect_mean_distance_integral(1000, 1000)) / 1e6
-    rows = metrics(two_districts(), [office("station"), officer_office("kob", ["A"], ["d1"])],
-                   bodies=[body("council", "active", covers_districts=["d1"])], thresholds=FINE)
+    expected_d2 = (rect_mean_distance_integral(2000, 1000) - rect_mean_distance_integral(1000, 1000)) / 1e6
+    rows = metrics(
+        two_districts(),
+        [office("station"), officer_office("kob", ["A"], ["d1"])],
+        bodies=[body("council", "active", covers_districts=["d1"])],
+        thresholds=FINE,
+    )
     assert rows["d2"]["distance_mean_m"] == pytest.approx(expected_d2, rel=0.005)
     assert rows["d2"]["walk_share"] == 0.0
     ranked = rank_districts(list(rows.values()), FINE)
@@ -677,7 +817,11 @@ def test_metrics_feed_the_ranking_end_to_end() -> None:
     d2, d1 = ranked
     assert d2["gap_score"] == pytest.approx(3 + (round(expected_d2) / 1000 - 1), abs=0.002)
     assert {m["criterion"] for m in d2["gap_misses"]} == {
-        "officer", "distance", "walk_share", "prevention_body"}
+        "officer",
+        "distance",
+        "walk_share",
+        "prevention_body",
+    }
     assert d1["gap_score"] == 0.0
     assert d1["gap_complete"] is True
 
@@ -686,15 +830,23 @@ def test_metrics_feed_the_ranking_end_to_end() -> None:
 # 9. Municipalities and the Thuringian survey
 
 
-def municipality(ags: str, name: str, population: int | None, land_code: str = "16",
-                 **props: Any) -> dict[str, Any]:
-    return {"ags": ags, "name": name, "kind": "Stadt", "land": "Thüringen", "kreis": None,
-            "population": population, "population_date": "2024-12-31", "land_code": land_code,
-            **props}
+def municipality(
+    ags: str, name: str, population: int | None, land_code: str = "16", **props: Any
+) -> dict[str, Any]:
+    return {
+        "ags": ags,
+        "name": name,
+        "kind": "Stadt",
+        "land": "Thüringen",
+        "kreis": None,
+        "population": population,
+        "population_date": "2024-12-31",
+        "land_code": land_code,
+        **props,
+    }
 
 
-def rank_municipalities(rows: Sequence[dict[str, Any]], th: Thresholds = COARSE
-                        ) -> list[dict[str, Any]]:
+def rank_municipalities(rows: Sequence[dict[str, Any]], th: Thresholds = COARSE) -> list[dict[str, Any]]:
     return gaps.rank(rows, lambda r: gaps.municipality_findings(r, th))
 
 
@@ -709,31 +861,39 @@ def test_body_criterion_applies_from_the_minimum_population() -> None:
 
 
 def test_municipality_population_unknown_is_unknown() -> None:
-    [finding] = gaps.municipality_findings({"population": None, "prevention_status": "active"},
-                                           COARSE)
+    [finding] = gaps.municipality_findings({"population": None, "prevention_status": "active"}, COARSE)
     assert finding.shortfall is None
 
 
 def test_municipality_ranking_ties_by_population_unknown_last() -> None:
     rows = municipality_metrics(
-        [municipality("16000001", "Kleinstadt", 20000), municipality("16000002", "Grossstadt", 80000),
-         municipality("16000003", "Dorf", 900), municipality("16000004", "Unbekannt", None),
-         municipality("16000005", "Planstadt", 50000)],
-        [body("plan", "planned", covers_ags=["16000005"])])
+        [
+            municipality("16000001", "Kleinstadt", 20000),
+            municipality("16000002", "Grossstadt", 80000),
+            municipality("16000003", "Dorf", 900),
+            municipality("16000004", "Unbekannt", None),
+            municipality("16000005", "Planstadt", 50000),
+        ],
+        [body("plan", "planned", covers_ags=["16000005"])],
+    )
     ranked = rank_municipalities(rows)
     # none known → 1 (Grossstadt 80000 before Kleinstadt 20000), planned → 0.5,
     # Dorf below the population threshold → 0, Unbekannt → no score.
     assert [(r["name"], r["gap_score"], r["gap_rank"]) for r in ranked] == [
-        ("Grossstadt", 1.0, 1), ("Kleinstadt", 1.0, 2), ("Planstadt", 0.5, 3), ("Dorf", 0.0, 4),
-        ("Unbekannt", None, None)]
+        ("Grossstadt", 1.0, 1),
+        ("Kleinstadt", 1.0, 2),
+        ("Planstadt", 0.5, 3),
+        ("Dorf", 0.0, 4),
+        ("Unbekannt", None, None),
+    ]
 
 
 def test_municipality_metrics_best_status_and_asskomm_stage() -> None:
-    bodies = [body("kpr", "dormant", covers_ags=["16053000"]),
-              body("ass", "planned", covers_ags=["16053000"], programme="ASSKomm",
-                   programme_stage="participant"),
-              body("ass2", "active", covers_ags=["16053000"], programme="ASSKomm",
-                   programme_stage="agreement")]
+    bodies = [
+        body("kpr", "dormant", covers_ags=["16053000"]),
+        body("ass", "planned", covers_ags=["16053000"], programme="ASSKomm", programme_stage="participant"),
+        body("ass2", "active", covers_ags=["16053000"], programme="ASSKomm", programme_stage="agreement"),
+    ]
     [row] = municipality_metrics([municipality("16053000", "Jena", 110000)], bodies)
     assert row["prevention_status"] == "active"
     assert row["asskomm_stage"] == "agreement"
@@ -753,12 +913,16 @@ def test_survey_counts_thuringian_large_towns_by_status() -> None:
         municipality("16000007", "Ohnezahl", None),  # cannot be placed
         municipality("14000001", "Sachsenstadt", 200000, land_code="14"),  # not Thuringia
     ]
-    bodies = [body("a", "active", covers_ags=["16000001", "16000006", "14000001"]),
-              body("p", "planned", covers_ags=["16000002"]),
-              body("d", "dormant", covers_ags=["16000003"]),
-              body("u", "unclear", covers_ags=["16000005"])]
-    figures = [{"programme": SURVEY_PROGRAMME, "indicator": "bodies_active", "value": "17"},
-               {"programme": "ASSKomm", "indicator": "participants", "value": "9"}]
+    bodies = [
+        body("a", "active", covers_ags=["16000001", "16000006", "14000001"]),
+        body("p", "planned", covers_ags=["16000002"]),
+        body("d", "dormant", covers_ags=["16000003"]),
+        body("u", "unclear", covers_ags=["16000005"]),
+    ]
+    figures = [
+        {"programme": SURVEY_PROGRAMME, "indicator": "bodies_active", "value": "17"},
+        {"programme": "ASSKomm", "indicator": "participants", "value": "9"},
+    ]
     result = survey_comparison(municipality_metrics(munis, bodies), figures)
     computed = result["computed"]
     assert result["threshold"] == 10_000

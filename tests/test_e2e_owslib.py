@@ -19,11 +19,15 @@ pytestmark = pytest.mark.e2e
 def test_owslib_reads_landing_conformance_and_collections(live_server: Server) -> None:
     api = Features(f"{live_server.url}/api")
     assert any(link["rel"] == "service-desc" for link in api.links)
-    assert ("http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"
-            in api.conformance()["conformsTo"])
+    assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson" in api.conformance()["conformsTo"]
     ids = {c["id"] for c in api.collections()["collections"]}
-    assert {"districts", "statistical-districts", "municipalities", "contact-offices",
-            "prevention-bodies"} <= ids
+    assert {
+        "districts",
+        "statistical-districts",
+        "municipalities",
+        "contact-offices",
+        "prevention-bodies",
+    } <= ids
     districts = api.collection("districts")
     assert districts["itemType"] == "feature"
     queryables = api.collection_queryables("districts")
@@ -86,8 +90,7 @@ def test_real_server_sends_cache_and_compression_headers(live_server: Server) ->
     # Raw bytes on the wire are really gzip (requests decodes transparently).
     host, port = live_server.url.removeprefix("http://").split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=30)
-    conn.request("GET", "/api/collections/districts/items?city=Jena",
-                 headers={"Accept-Encoding": "gzip"})
+    conn.request("GET", "/api/collections/districts/items?city=Jena", headers={"Accept-Encoding": "gzip"})
     raw = conn.getresponse()
     assert raw.getheader("Content-Encoding") == "gzip"
     assert json.loads(gzip.decompress(raw.read()))["numberMatched"] == 30
@@ -96,8 +99,11 @@ def test_real_server_sends_cache_and_compression_headers(live_server: Server) ->
 
 
 def test_real_server_never_leaks_a_trace(live_server: Server) -> None:
-    for path in ("/api/collections/municipalities/items?bbox=1,2,3",
-                 "/api/collections/nope/items", "/api/collections/districts/items/%00"):
+    for path in (
+        "/api/collections/municipalities/items?bbox=1,2,3",
+        "/api/collections/nope/items",
+        "/api/collections/districts/items/%00",
+    ):
         response = requests.get(f"{live_server.url}{path}", timeout=30)
         assert response.status_code in (400, 404)
         assert set(response.json()) == {"code", "description"}

@@ -56,10 +56,15 @@ def test_a_district_without_officer_says_so(client: FlaskClient) -> None:
     assert len(doc["nearest"]) == 1
 
 
-@pytest.mark.parametrize("query", [
-    "address=Anna-Siemsen-Straße%2027", "address=anna%20siemsen%20str%2027",
-    "address=Anna%20Siemsen%20Str.27", "address=Anna-Siemsen-Str.%2027,%20Jena",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "address=Anna-Siemsen-Straße%2027",
+        "address=anna%20siemsen%20str%2027",
+        "address=Anna%20Siemsen%20Str.27",
+        "address=Anna-Siemsen-Str.%2027,%20Jena",
+    ],
+)
 def test_address_variants_find_the_winzerla_office(client: FlaskClient, query: str) -> None:
     doc = get_json(client, f"/api/locate?{query}")
     assert doc["point"]["method"] == "address" and doc["point"]["geocoder"] == "gazetteer"
@@ -68,21 +73,23 @@ def test_address_variants_find_the_winzerla_office(client: FlaskClient, query: s
     assert doc["responsible"][0]["id"] == "kobb-jena-winzerla"
 
 
-@pytest.mark.parametrize(("query", "status", "code"), [
-    ("lat=52.52&lon=13.40", 422, "OutsideCoverage"),  # Berlin
-    ("lat=95&lon=11", 400, "InvalidParameterValue"),
-    ("lat=abc&lon=11", 400, "InvalidParameterValue"),
-    ("lat=50.9", 400, "InvalidParameterValue"),
-    ("address=", 400, "InvalidParameterValue"),
-    ("address=" + "x" * 201, 400, "InvalidParameterValue"),
-    ("address=Nirgendwostra%C3%9Fe%201", 404, "AddressNotFound"),
-    ("", 400, "InvalidParameterValue"),
-    ("lat=50.9&lon=11.5&address=x", 400, "InvalidParameterValue"),
-    ("nearest=99&lat=50.9&lon=11.58", 400, "InvalidParameterValue"),
-    ("colour=red", 400, "InvalidParameter"),
-])
-def test_bad_input_gets_a_clear_json_error(client: FlaskClient, query: str, status: int,
-                                           code: str) -> None:
+@pytest.mark.parametrize(
+    ("query", "status", "code"),
+    [
+        ("lat=52.52&lon=13.40", 422, "OutsideCoverage"),  # Berlin
+        ("lat=95&lon=11", 400, "InvalidParameterValue"),
+        ("lat=abc&lon=11", 400, "InvalidParameterValue"),
+        ("lat=50.9", 400, "InvalidParameterValue"),
+        ("address=", 400, "InvalidParameterValue"),
+        ("address=" + "x" * 201, 400, "InvalidParameterValue"),
+        ("address=Nirgendwostra%C3%9Fe%201", 404, "AddressNotFound"),
+        ("", 400, "InvalidParameterValue"),
+        ("lat=50.9&lon=11.5&address=x", 400, "InvalidParameterValue"),
+        ("nearest=99&lat=50.9&lon=11.58", 400, "InvalidParameterValue"),
+        ("colour=red", 400, "InvalidParameter"),
+    ],
+)
+def test_bad_input_gets_a_clear_json_error(client: FlaskClient, query: str, status: int, code: str) -> None:
     doc = get_json(client, f"/api/locate?{query}", status=status)
     assert doc["code"] == code and doc["description"]
     if status == 422:
@@ -95,8 +102,7 @@ def test_bad_input_gets_a_clear_json_error(client: FlaskClient, query: str, stat
 def gazetteer_client(make_app: Callable[..., Flask]) -> FlaskClient:
     app = make_app(
         gazetteer_files=str(FIXTURE),
-        gazetteer_columns="street=strasse,housenumber=hausnummer,postcode=plz,place=ort,"
-                          "x=ostwert,y=nordwert",
+        gazetteer_columns="street=strasse,housenumber=hausnummer,postcode=plz,place=ort,x=ostwert,y=nordwert",
         gazetteer_crs="EPSG:25832",
     )
     return app.test_client()
@@ -136,7 +142,7 @@ def test_finder_page_works_without_javascript(client: FlaskClient) -> None:
 
 
 def test_finder_escapes_the_query(client: FlaskClient) -> None:
-    evil = '<script>alert(1)</script>'
+    evil = "<script>alert(1)</script>"
     html = client.get("/finder?address=" + quote(evil)).get_data(as_text=True)
     assert evil not in html and "&lt;script&gt;" in html
 
@@ -158,8 +164,9 @@ def test_office_and_city_calendars_parse(client: FlaskClient) -> None:
     assert client.get("/calendar/cities/Atlantis.ics").status_code == 404
 
 
-def test_remote_geocoder_is_asked_only_when_configured(client: FlaskClient,
-                                                       make_app: Callable[..., Flask]) -> None:
+def test_remote_geocoder_is_asked_only_when_configured(
+    client: FlaskClient, make_app: Callable[..., Flask]
+) -> None:
     """A stand-in Nominatim on 127.0.0.1 answers what the offline gazetteer does not know."""
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -169,8 +176,17 @@ def test_remote_geocoder_is_asked_only_when_configured(client: FlaskClient,
     class FakeNominatim(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             asked.append(self.path)
-            body = json.dumps([{"lat": "50.9286", "lon": "11.5850", "place_id": 1,
-                                "display_name": "Testweg 1, Jena", "importance": 0.5}]).encode()
+            body = json.dumps(
+                [
+                    {
+                        "lat": "50.9286",
+                        "lon": "11.5850",
+                        "place_id": 1,
+                        "display_name": "Testweg 1, Jena",
+                        "importance": 0.5,
+                    }
+                ]
+            ).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
@@ -187,7 +203,8 @@ def test_remote_geocoder_is_asked_only_when_configured(client: FlaskClient,
         remote = make_app(
             geocoder_remote="nominatim",
             geocoder_url=f"http://127.0.0.1:{server.server_address[1]}",
-            geocoder_user_agent="dsm-test", geocoder_min_delay_ms=0,
+            geocoder_user_agent="dsm-test",
+            geocoder_min_delay_ms=0,
         ).test_client()
         doc = get_json(remote, "/api/locate?address=Testweg%201")
         assert doc["point"]["geocoder"] != "gazetteer" and doc["municipality"]["name"] == "Jena"

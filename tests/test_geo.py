@@ -57,16 +57,18 @@ def at(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).replace(tzinfo=BERLIN)
 
 
-@pytest.mark.parametrize(("now", "open_now", "next_opening"), [
-    ("2026-11-23 09:59", False, "2026-11-23 10:00"),  # a minute before opening (Monday)
-    ("2026-11-23 10:00", True, "2026-11-26 15:00"),   # at opening
-    ("2026-11-23 11:59", True, "2026-11-26 15:00"),
-    ("2026-11-23 12:00", False, "2026-11-26 15:00"),  # at closing
-    ("2026-04-06 10:30", False, "2026-04-09 15:00"),  # Easter Monday: closed
-    ("2026-03-28 12:00", False, "2026-03-30 10:00"),  # across the change to summer time
-])
-def test_open_now_and_next_opening_at_boundaries(now: str, open_now: bool,
-                                                 next_opening: str) -> None:
+@pytest.mark.parametrize(
+    ("now", "open_now", "next_opening"),
+    [
+        ("2026-11-23 09:59", False, "2026-11-23 10:00"),  # a minute before opening (Monday)
+        ("2026-11-23 10:00", True, "2026-11-26 15:00"),  # at opening
+        ("2026-11-23 11:59", True, "2026-11-26 15:00"),
+        ("2026-11-23 12:00", False, "2026-11-26 15:00"),  # at closing
+        ("2026-04-06 10:30", False, "2026-04-09 15:00"),  # Easter Monday: closed
+        ("2026-03-28 12:00", False, "2026-03-30 10:00"),  # across the change to summer time
+    ],
+)
+def test_open_now_and_next_opening_at_boundaries(now: str, open_now: bool, next_opening: str) -> None:
     result = status(WINZERLA, None, at(now), "16")
     assert result.open_now is open_now
     assert result.next_opening == at(next_opening)

@@ -39,8 +39,14 @@ from mapservice.geo.geocode import (
 DATA = Path(__file__).parent / "data" / "gazetteer"
 FIXTURE = DATA / "jena_hauskoordinaten.csv"
 BROKEN = DATA / "broken.csv"
-COLUMNS = {"street": "strasse", "housenumber": "hausnummer", "postcode": "plz", "place": "ort",
-           "x": "ostwert", "y": "nordwert"}
+COLUMNS = {
+    "street": "strasse",
+    "housenumber": "hausnummer",
+    "postcode": "plz",
+    "place": "ort",
+    "x": "ostwert",
+    "y": "nordwert",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -69,53 +75,73 @@ def gazetteer(points: list[AddressPoint]) -> Gazetteer:
 # --- normalisation and parsing ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", [
-    "Anna-Siemsen-Straße", "anna siemsen str", "Anna Siemsen Str.", "ANNA-SIEMSEN-STRASSE",
-    "Anna  Siemsen  Strasse", "Anna-Siemsen-Str",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Anna-Siemsen-Straße",
+        "anna siemsen str",
+        "Anna Siemsen Str.",
+        "ANNA-SIEMSEN-STRASSE",
+        "Anna  Siemsen  Strasse",
+        "Anna-Siemsen-Str",
+    ],
+)
 def test_normalize_street_variants_agree(text: str) -> None:
     assert normalize_street(text) == "anna siemsen str"
 
 
-@pytest.mark.parametrize(("text", "key"), [
-    ("Löbdergraben", "loebdergraben"),
-    ("Hauptstraße", "hauptstr"),
-    ("Hauptstr.", "hauptstr"),
-    ("Marktpl.", "marktplatz"),
-    ("Pl. der Freiheit", "platz der freiheit"),
-    ("Am Steinweg", "am steinweg"),
-    ("Straße des 17. Juni", "str des 17 juni"),
-    ("Rue de l'Église", "rue de l eglise"),
-    ("Gu\u0308nther-Straße", "guenther str"),  # decomposed ü
-    ("Strandweg", "strandweg"),  # "str" only at the end of a word
-])
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("Löbdergraben", "loebdergraben"),
+        ("Hauptstraße", "hauptstr"),
+        ("Hauptstr.", "hauptstr"),
+        ("Marktpl.", "marktplatz"),
+        ("Pl. der Freiheit", "platz der freiheit"),
+        ("Am Steinweg", "am steinweg"),
+        ("Straße des 17. Juni", "str des 17 juni"),
+        ("Rue de l'Église", "rue de l eglise"),
+        ("Gu\u0308nther-Straße", "guenther str"),  # decomposed ü
+        ("Strandweg", "strandweg"),  # "str" only at the end of a word
+    ],
+)
 def test_normalize_street(text: str, key: str) -> None:
     assert normalize_street(text) == key
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("Anna-Siemsen-Str. 27, Jena", ("Anna-Siemsen-Str.", "27", None, "Jena")),
-    ("anna siemsen str 27", ("anna siemsen str", "27", None, None)),
-    ("Anna Siemsen Str.27", ("Anna Siemsen Str.", "27", None, None)),
-    ("Am Anger 28 07743 Jena", ("Am Anger", "28", "07743", "Jena")),
-    ("Richard-Sorge-Straße 2a", ("Richard-Sorge-Straße", "2a", None, None)),
-    ("Richard-Sorge-Straße 27 A", ("Richard-Sorge-Straße", "27a", None, None)),
-    ("07743 Jena, Am Anger 28", ("Am Anger", "28", "07743", "Jena")),
-    ("Straße des 17. Juni 5, Berlin", ("Straße des 17. Juni", "5", None, "Berlin")),
-    ("Hauptmarkt 108056 Zwickau", ("Hauptmarkt", "1", "08056", "Zwickau")),
-    ("Anna-Siemsen-Straße", ("Anna-Siemsen-Straße", None, None, None)),
-    ("Anna-Siemsen-Straße, 07745 Jena", ("Anna-Siemsen-Straße", None, "07745", "Jena")),
-    ("Hauptstraße Nr. 5", ("Hauptstraße", "5", None, None)),
-    ("", (None, None, None, None)),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Anna-Siemsen-Str. 27, Jena", ("Anna-Siemsen-Str.", "27", None, "Jena")),
+        ("anna siemsen str 27", ("anna siemsen str", "27", None, None)),
+        ("Anna Siemsen Str.27", ("Anna Siemsen Str.", "27", None, None)),
+        ("Am Anger 28 07743 Jena", ("Am Anger", "28", "07743", "Jena")),
+        ("Richard-Sorge-Straße 2a", ("Richard-Sorge-Straße", "2a", None, None)),
+        ("Richard-Sorge-Straße 27 A", ("Richard-Sorge-Straße", "27a", None, None)),
+        ("07743 Jena, Am Anger 28", ("Am Anger", "28", "07743", "Jena")),
+        ("Straße des 17. Juni 5, Berlin", ("Straße des 17. Juni", "5", None, "Berlin")),
+        ("Hauptmarkt 108056 Zwickau", ("Hauptmarkt", "1", "08056", "Zwickau")),
+        ("Anna-Siemsen-Straße", ("Anna-Siemsen-Straße", None, None, None)),
+        ("Anna-Siemsen-Straße, 07745 Jena", ("Anna-Siemsen-Straße", None, "07745", "Jena")),
+        ("Hauptstraße Nr. 5", ("Hauptstraße", "5", None, None)),
+        ("", (None, None, None, None)),
+    ],
+)
 def test_parse_address(text: str, expected: tuple[str | None, ...]) -> None:
     assert parse_address(text) == ParsedAddress(*expected)
 
 
-@pytest.mark.parametrize("query", [
-    "Anna-Siemsen-Straße 27", "anna siemsen str 27", "Anna Siemsen Str.27",
-    "Anna-Siemsen-Str. 27, Jena", "ANNA-SIEMSEN-STRASSE 27, 07745 JENA", "Anna Siemsenstraße 27",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "Anna-Siemsen-Straße 27",
+        "anna siemsen str 27",
+        "Anna Siemsen Str.27",
+        "Anna-Siemsen-Str. 27, Jena",
+        "ANNA-SIEMSEN-STRASSE 27, 07745 JENA",
+        "Anna Siemsenstraße 27",
+    ],
+)
 def test_variants_find_the_same_point(gazetteer: Gazetteer, query: str) -> None:
     best = gazetteer.search(query)[0]
     assert (best.point.street, best.point.housenumber, best.score) == ("Anna-Siemsen-Straße", "27", 100.0)
@@ -155,8 +181,13 @@ def test_load_reprojects_like_pyproj(points: list[AddressPoint]) -> None:
 def test_load_lonlat_comma_separated_without_bom(tmp_path: Path) -> None:
     path = tmp_path / "lonlat.csv"
     path.write_text('street,number,lon,lat\n"Am Anger",28,11.5915,50.9329\n', encoding="utf-8")
-    (point,) = load_csv(path, {"street": "street", "housenumber": "number", "x": "lon", "y": "lat"},
-                        crs="EPSG:4326", source="t", precision="street")
+    (point,) = load_csv(
+        path,
+        {"street": "street", "housenumber": "number", "x": "lon", "y": "lat"},
+        crs="EPSG:4326",
+        source="t",
+        precision="street",
+    )
     assert (point.street, point.housenumber, point.place, point.postcode) == ("Am Anger", "28", None, None)
     assert (point.lon, point.lat) == pytest.approx((11.5915, 50.9329))
     assert point.precision == "street"
@@ -170,8 +201,11 @@ def test_broken_rows_are_all_reported() -> None:
         (3, "ostwert"),  # empty
         (4, "nordwert"),  # "5642o11.85"
         (5, "strasse"),  # empty street
-        (6, "ostwert"), (6, "nordwert"),  # 1e12: no position on earth
-        (8, None), (8, "ostwert"), (8, "nordwert"),  # short row
+        (6, "ostwert"),
+        (6, "nordwert"),  # 1e12: no position on earth
+        (8, None),
+        (8, "ostwert"),
+        (8, "nordwert"),  # short row
     }
     message = str(info.value)
     assert "broken.csv, row 4, column 'nordwert': not a number: '5642o11.85'" in message
@@ -198,11 +232,22 @@ def test_missing_columns_and_bad_settings(tmp_path: Path) -> None:
 
 
 def test_points_from_offices() -> None:
-    def office(id_: str, precision: str, geometry: dict[str, Any] | None,
-               street: str | None = "Anna-Siemsen-Straße") -> dict[str, Any]:
-        return {"type": "Feature", "id": id_, "geometry": geometry, "properties": {
-            "id": id_, "street": street, "housenumber": "27", "postcode": "07745", "place": "Jena",
-            "location_precision": precision}}
+    def office(
+        id_: str, precision: str, geometry: dict[str, Any] | None, street: str | None = "Anna-Siemsen-Straße"
+    ) -> dict[str, Any]:
+        return {
+            "type": "Feature",
+            "id": id_,
+            "geometry": geometry,
+            "properties": {
+                "id": id_,
+                "street": street,
+                "housenumber": "27",
+                "postcode": "07745",
+                "place": "Jena",
+                "location_precision": precision,
+            },
+        }
 
     point = {"type": "Point", "coordinates": [11.576314, 50.900698]}
     features = [
@@ -214,7 +259,12 @@ def test_points_from_offices() -> None:
     (p,) = points_from_offices(features)
     assert (p.street, p.housenumber, p.postcode, p.place) == ("Anna-Siemsen-Straße", "27", "07745", "Jena")
     assert (p.lon, p.lat, p.precision, p.ref, p.source) == (
-        11.576314, 50.900698, "street", "kobb-winzerla", "contact-offices")
+        11.576314,
+        50.900698,
+        "street",
+        "kobb-winzerla",
+        "contact-offices",
+    )
     # An exact address hit on such a point is still only street-precise.
     best = Gazetteer([p]).search("Anna-Siemsen-Str. 27")[0]
     assert (best.score, best.precision) == (100.0, "street")
@@ -274,8 +324,17 @@ def test_nothing_similar_gives_no_candidate(gazetteer: Gazetteer) -> None:
 
 
 def test_exact_official_point_ranks_before_office_point(points: list[AddressPoint]) -> None:
-    office = AddressPoint("Am Anger", "28", "07743", "Jena", 11.5925, 50.9310, "contact-offices",
-                          precision="street", ref="office")
+    office = AddressPoint(
+        "Am Anger",
+        "28",
+        "07743",
+        "Jena",
+        11.5925,
+        50.9310,
+        "contact-offices",
+        precision="street",
+        ref="office",
+    )
     gazetteer = Gazetteer([office, *points])
     first, second = gazetteer.search("Am Anger 28")[:2]
     assert (first.precision, second.precision) == ("address", "street")
@@ -353,17 +412,27 @@ def test_chain_skips_failing_geocoders_and_reports_total_failure(gazetteer: Gaze
         failing.geocode("Nowhere 5")
 
 
-@pytest.mark.parametrize(("kind", "url", "cls", "domain", "scheme"), [
-    ("nominatim", "https://nominatim.example.org", Nominatim, "nominatim.example.org", "https"),
-    ("nominatim", "https://geo.example.org/nominatim/search/", Nominatim, "geo.example.org/nominatim",
-     "https"),
-    ("photon", "http://localhost:2322", Photon, "localhost:2322", "http"),
-    ("photon", "https://photon.example.org/api", Photon, "photon.example.org", "https"),
-])
-def test_remote_geocoder_builds_without_contacting(kind: Any, url: str, cls: Any, domain: str,
-                                                   scheme: str) -> None:
-    remote = remote_geocoder(kind, url, user_agent="district-safety-map-test", timeout=4,
-                             min_delay_seconds=1.5, cache_size=8)
+@pytest.mark.parametrize(
+    ("kind", "url", "cls", "domain", "scheme"),
+    [
+        ("nominatim", "https://nominatim.example.org", Nominatim, "nominatim.example.org", "https"),
+        (
+            "nominatim",
+            "https://geo.example.org/nominatim/search/",
+            Nominatim,
+            "geo.example.org/nominatim",
+            "https",
+        ),
+        ("photon", "http://localhost:2322", Photon, "localhost:2322", "http"),
+        ("photon", "https://photon.example.org/api", Photon, "photon.example.org", "https"),
+    ],
+)
+def test_remote_geocoder_builds_without_contacting(
+    kind: Any, url: str, cls: Any, domain: str, scheme: str
+) -> None:
+    remote = remote_geocoder(
+        kind, url, user_agent="district-safety-map-test", timeout=4, min_delay_seconds=1.5, cache_size=8
+    )
     assert isinstance(remote, RemoteGeocoder) and remote.name == kind
     inner = remote.geocoder
     assert type(inner) is cls
@@ -374,9 +443,15 @@ def test_remote_geocoder_builds_without_contacting(kind: Any, url: str, cls: Any
 
 
 def test_remote_geocoder_caches_and_passes_options(monkeypatch: pytest.MonkeyPatch) -> None:
-    remote = remote_geocoder("nominatim", "https://nominatim.example.org", "test", timeout=2,
-                             min_delay_seconds=0.0, cache_size=4,
-                             geocode_options={"country_codes": "de"})
+    remote = remote_geocoder(
+        "nominatim",
+        "https://nominatim.example.org",
+        "test",
+        timeout=2,
+        min_delay_seconds=0.0,
+        cache_size=4,
+        geocode_options={"country_codes": "de"},
+    )
     calls: list[tuple[Any, dict[str, Any]]] = []
 
     def fake_geocode(query: Any, **kwargs: Any) -> Any:
@@ -388,8 +463,10 @@ def test_remote_geocoder_caches_and_passes_options(monkeypatch: pytest.MonkeyPat
     again = remote.geocode("Am  Anger 28")  # same query after whitespace folding
     assert first is again and first is not None
     assert remote.geocode("Nowhere") is None and remote.geocode("Nowhere") is None
-    assert calls == [("Am Anger 28", {"country_codes": "de", "exactly_one": True}),
-                     ("Nowhere", {"country_codes": "de", "exactly_one": True})]
+    assert calls == [
+        ("Am Anger 28", {"country_codes": "de", "exactly_one": True}),
+        ("Nowhere", {"country_codes": "de", "exactly_one": True}),
+    ]
     assert remote.cache_info().hits == 2
 
 
@@ -408,12 +485,15 @@ def test_remote_geocoder_errors_are_raised_not_cached(monkeypatch: pytest.Monkey
     assert len(attempts) == 2
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("nominatim", "ftp://x.org", "ua"), "http"),
-    (("nominatim", "https://x.org/?q=1", "ua"), "http"),
-    (("photon", "https://x.org", " "), "user agent"),
-    (("google", "https://x.org", "ua"), "unknown geocoder kind"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("nominatim", "ftp://x.org", "ua"), "http"),
+        (("nominatim", "https://x.org/?q=1", "ua"), "http"),
+        (("photon", "https://x.org", " "), "user agent"),
+        (("google", "https://x.org", "ua"), "unknown geocoder kind"),
+    ],
+)
 def test_remote_geocoder_rejects_bad_settings(args: tuple[Any, ...], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         remote_geocoder(*args)
@@ -426,8 +506,32 @@ def test_public_nominatim_needs_one_second_delay() -> None:
 
 # --- micro-benchmark ----------------------------------------------------------------------------
 
-_SYLLABLES = ["an", "ber", "ca", "dorf", "el", "fried", "gar", "hain", "il", "jo", "karl", "lin",
-              "mar", "nord", "ost", "pe", "quel", "ro", "sen", "tal", "ul", "vo", "wie", "zo"]
+_SYLLABLES = [
+    "an",
+    "ber",
+    "ca",
+    "dorf",
+    "el",
+    "fried",
+    "gar",
+    "hain",
+    "il",
+    "jo",
+    "karl",
+    "lin",
+    "mar",
+    "nord",
+    "ost",
+    "pe",
+    "quel",
+    "ro",
+    "sen",
+    "tal",
+    "ul",
+    "vo",
+    "wie",
+    "zo",
+]
 _SUFFIXES = ["straße", "weg", "platz", "gasse", "ring", "allee"]
 
 
@@ -455,7 +559,7 @@ def test_benchmark_50000_points(capsys: pytest.CaptureFixture[str]) -> None:
 
     def typo(text: str) -> str:
         i = rng.randrange(1, len(text) - 1)
-        return text[:i] + text[i + 1:]
+        return text[:i] + text[i + 1 :]
 
     workloads = {
         "exact street + number": [f"{p.street} {p.housenumber}, {p.place}" for p in sample],
@@ -463,8 +567,9 @@ def test_benchmark_50000_points(capsys: pytest.CaptureFixture[str]) -> None:
         "street only": [p.street for p in sample],
         "no match": [f"Qxq{i}zzy Allee 3" for i in range(200)],
     }
-    lines = [f"gazetteer: {len(gazetteer)} points, {gazetteer.street_count} streets, "
-             f"built in {build_ms:.0f} ms"]
+    lines = [
+        f"gazetteer: {len(gazetteer)} points, {gazetteer.street_count} streets, built in {build_ms:.0f} ms"
+    ]
     for label, queries in workloads.items():
         started = time.perf_counter()
         results = [gazetteer.search(q) for q in queries]

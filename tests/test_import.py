@@ -33,8 +33,7 @@ ITEMS = f"/api/collections/{CAMERA_LAYER}/items"
 
 def run(store: StoreConfig, *args: str | Path) -> Result:
     runner = CliRunner()
-    return runner.invoke(main, ["import", *(str(a) for a in args)], env=store.env,
-                         catch_exceptions=False)
+    return runner.invoke(main, ["import", *(str(a) for a in args)], env=store.env, catch_exceptions=False)
 
 
 def open_app(store: StoreConfig) -> Flask:
@@ -51,8 +50,9 @@ def stored(store: StoreConfig, layer: str = CAMERA_LAYER) -> dict[str, Any]:
     try:
         full = app.extensions["mapservice.store"]
         _, token = new_token(full, app.extensions["mapservice.catalog"], "Test reader", [layer])
-        response = app.test_client().get(f"/api/collections/{layer}/items?limit=1000",
-                                         headers={"Authorization": f"Bearer {token}"})
+        response = app.test_client().get(
+            f"/api/collections/{layer}/items?limit=1000", headers={"Authorization": f"Bearer {token}"}
+        )
         assert response.status_code == 200
         features = {f["id"]: f for f in json.loads(response.data)["features"]}
         version = app.extensions["mapservice.store"].state(layer).version
@@ -70,12 +70,14 @@ def utm32(x: float, y: float) -> tuple[float, float]:
 
 
 def test_bad_rows_are_all_named_and_nothing_changes_then_the_fixed_file_lands(
-        fresh_store: StoreConfig) -> None:
+    fresh_store: StoreConfig,
+) -> None:
     before = stored(fresh_store)
     assert before["features"] == {}
 
-    result = run(fresh_store, CAMERA_LAYER, CAMERAS_BAD, "--crs", "EPSG:25832",
-                 "--x-column", "x", "--y-column", "y")
+    result = run(
+        fresh_store, CAMERA_LAYER, CAMERAS_BAD, "--crs", "EPSG:25832", "--x-column", "x", "--y-column", "y"
+    )
     assert result.exit_code == 1
     out = result.output
     assert "cameras-bad.csv, row 3, field 'direction': 'Nordost' does not match" in out
@@ -86,17 +88,23 @@ def test_bad_rows_are_all_named_and_nothing_changes_then_the_fixed_file_lands(
     after = stored(fresh_store)
     assert after == before  # nothing written, not even a version bump
 
-    result = run(fresh_store, CAMERA_LAYER, CAMERAS, "--crs", "EPSG:25832",
-                 "--x-column", "x", "--y-column", "y")
+    result = run(
+        fresh_store, CAMERA_LAYER, CAMERAS, "--crs", "EPSG:25832", "--x-column", "x", "--y-column", "y"
+    )
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
         "video-surveillance: 5 features imported (5 added, 0 changed, 0 removed)",
         "  5 of them not published (publication draft or approved): the maps and anonymous "
-        "API readers show them once it is 'published'"]
+        "API readers show them once it is 'published'",
+    ]
     features = stored(fresh_store)["features"]
-    assert sorted(features) == ["jena-holzmarkt-sued", "jena-johannisplatz",
-                                "jena-lobeda-marktplatz", "jena-loebdergraben",
-                                "jena-winzerla-platz"]
+    assert sorted(features) == [
+        "jena-holzmarkt-sued",
+        "jena-johannisplatz",
+        "jena-lobeda-marktplatz",
+        "jena-loebdergraben",
+        "jena-winzerla-platz",
+    ]
     sued = features["jena-holzmarkt-sued"]
     lon, lat = utm32(681955.00, 5644910.93)
     assert sued["geometry"]["type"] == "Point"
@@ -115,14 +123,17 @@ def test_bad_rows_are_all_named_and_nothing_changes_then_the_fixed_file_lands(
 
 
 def test_dry_run_shows_added_changed_removed_and_writes_nothing(
-        fresh_store: StoreConfig, tmp_path: Path) -> None:
+    fresh_store: StoreConfig, tmp_path: Path
+) -> None:
     assert run(fresh_store, CAMERA_LAYER, CAMERAS, "--crs", "EPSG:25832").exit_code == 0
     text = CAMERAS.read_text(encoding="utf-8")
     lines = [line for line in text.splitlines() if "jena-johannisplatz" not in line]
     lines = [line.replace("Holzmarkt Süd;", "Holzmarkt Süd (Kamera 1);") for line in lines]
     lines = [line.replace(";684502,37;5639947,12", ";684512,37;5639947,12") for line in lines]
-    lines.append("jena-neu;Neue Kamera;Jena;public;camera;fixed;10;;;Stadt Jena;recording;;"
-                 "planned;;Testdaten (erfundenes Register);2026-01-15;681387,00;5644657,26")
+    lines.append(
+        "jena-neu;Neue Kamera;Jena;public;camera;fixed;10;;;Stadt Jena;recording;;"
+        "planned;;Testdaten (erfundenes Register);2026-01-15;681387,00;5644657,26"
+    )
     changed = tmp_path / "cameras-2026.csv"
     changed.write_text("\n".join(lines) + "\n", encoding="utf-8")
     before = stored(fresh_store)
@@ -140,19 +151,20 @@ def test_dry_run_shows_added_changed_removed_and_writes_nothing(
 
     result = run(fresh_store, CAMERA_LAYER, changed, "--crs", "EPSG:25832")
     assert result.output.splitlines()[0] == (
-        "video-surveillance: 5 features imported (1 added, 2 changed, 1 removed)")
+        "video-surveillance: 5 features imported (1 added, 2 changed, 1 removed)"
+    )
     after = stored(fresh_store)
     assert after["version"] == before["version"] + 1
     assert "jena-johannisplatz" not in after["features"]
-    assert after["features"]["jena-holzmarkt-sued"]["properties"]["name"] == (
-        "Holzmarkt Süd (Kamera 1)")
+    assert after["features"]["jena-holzmarkt-sued"]["properties"]["name"] == ("Holzmarkt Süd (Kamera 1)")
 
 
 # -- formats ----------------------------------------------------------------------------------
 
 
 def test_geojson_import_and_a_truncated_file_changes_nothing(
-        fresh_store: StoreConfig, tmp_path: Path) -> None:
+    fresh_store: StoreConfig, tmp_path: Path
+) -> None:
     walls = DATA / "legal-walls.geojson"
     result = run(fresh_store, "graffiti-zones", walls)
     assert result.exit_code == 0, result.output
@@ -185,7 +197,8 @@ def _camera_frame(crs: str) -> gpd.GeoDataFrame:
             "source": ["Kameraregister", "Kameraregister"],
             "verified_on": ["2026-01-15", "2026-01-15"],
         },
-        geometry=[Point(x, y) for x, y in lonlat], crs="EPSG:4326",
+        geometry=[Point(x, y) for x, y in lonlat],
+        crs="EPSG:4326",
     )
     return frame.to_crs(crs)
 
@@ -194,8 +207,10 @@ def _check_cameras_at(store: StoreConfig) -> None:
     features = stored(store)["features"]
     assert sorted(features) == ["jena-gpkg-1", "jena-gpkg-2"]
     one = features["jena-gpkg-1"]
-    assert one["geometry"]["coordinates"] == [pytest.approx(11.5892, abs=1e-6),
-                                              pytest.approx(50.9271, abs=1e-6)]
+    assert one["geometry"]["coordinates"] == [
+        pytest.approx(11.5892, abs=1e-6),
+        pytest.approx(50.9271, abs=1e-6),
+    ]
     assert one["properties"]["name"] == "Kamera Löbdergraben"
     assert one["properties"]["signage"] is True
     assert one["properties"]["council_resolution_date"] == "2024-02-01"
@@ -222,8 +237,7 @@ def test_crs_option_must_not_contradict_the_file(fresh_store: StoreConfig, tmp_p
     assert stored(fresh_store)["features"] == {}
 
 
-def test_geopackage_with_several_layers_needs_layer(
-        fresh_store: StoreConfig, tmp_path: Path) -> None:
+def test_geopackage_with_several_layers_needs_layer(fresh_store: StoreConfig, tmp_path: Path) -> None:
     path = tmp_path / "register.gpkg"
     pyogrio.write_dataframe(_camera_frame("EPSG:25832"), path, layer="kameras")
     pyogrio.write_dataframe(_camera_frame("EPSG:4326"), path, layer="alt", append=False)
@@ -265,8 +279,7 @@ def test_zipped_shapefile_with_cut_column_names(fresh_store: StoreConfig, tmp_pa
     assert 11.596 < lon < 11.598 and 50.937 < lat < 50.938
 
 
-def test_shapefile_whose_cut_names_are_ambiguous_says_so(
-        fresh_store: StoreConfig, tmp_path: Path) -> None:
+def test_shapefile_whose_cut_names_are_ambiguous_says_so(fresh_store: StoreConfig, tmp_path: Path) -> None:
     archive = _zip_shapefile(_camera_frame("EPSG:25832"), tmp_path / "shp", "kameras")
     result = run(fresh_store, CAMERA_LAYER, archive)
     assert result.exit_code == 1
@@ -294,8 +307,7 @@ def test_zip_without_shapefile_is_a_clear_error(fresh_store: StoreConfig, tmp_pa
 
 
 def test_addresses_are_found_in_the_offline_gazetteer(fresh_store: StoreConfig) -> None:
-    result = run(fresh_store, CAMERA_LAYER, DATA / "offices-addresses.csv",
-                 "--address-columns", "address")
+    result = run(fresh_store, CAMERA_LAYER, DATA / "offices-addresses.csv", "--address-columns", "address")
     assert result.exit_code == 0, result.output
     features = stored(fresh_store)["features"]
     # The offices' own coordinates (geodata/contact-offices.geojson).
@@ -305,11 +317,18 @@ def test_addresses_are_found_in_the_offline_gazetteer(fresh_store: StoreConfig) 
 
 
 def test_an_address_not_found_names_the_row(fresh_store: StoreConfig) -> None:
-    result = run(fresh_store, CAMERA_LAYER, DATA / "addresses-unknown.csv",
-                 "--address-columns", "street,housenumber,place")
+    result = run(
+        fresh_store,
+        CAMERA_LAYER,
+        DATA / "addresses-unknown.csv",
+        "--address-columns",
+        "street,housenumber,place",
+    )
     assert result.exit_code == 1
-    assert ("addresses-unknown.csv, row 3, field 'street': address 'Gibtsnichtweg 5, Jena' "
-            "not found in the offline gazetteer") in result.output
+    assert (
+        "addresses-unknown.csv, row 3, field 'street': address 'Gibtsnichtweg 5, Jena' "
+        "not found in the offline gazetteer"
+    ) in result.output
     assert "row 2" not in result.output
     assert stored(fresh_store)["features"] == {}
 
@@ -345,13 +364,14 @@ def test_unknown_columns_are_named_unless_ignored(fresh_store: StoreConfig, tmp_
     assert result.exit_code == 0, result.output
 
 
-def test_swapped_and_metric_coordinates_are_caught(
-        fresh_store: StoreConfig, tmp_path: Path) -> None:
+def test_swapped_and_metric_coordinates_are_caught(fresh_store: StoreConfig, tmp_path: Path) -> None:
     head = "id;name;surveillance;surveillance_type;status;source;verified_on;lon;lat\n"
     path = tmp_path / "lonlat.csv"
-    path.write_text(head + "jena-a;A;public;camera;active;Register;2026-01-15;50,9271;11,5892\n"
-                    "jena-b;B;public;camera;active;Register;2026-01-15;681955;5644910\n",
-                    encoding="utf-8")
+    path.write_text(
+        head + "jena-a;A;public;camera;active;Register;2026-01-15;50,9271;11,5892\n"
+        "jena-b;B;public;camera;active;Register;2026-01-15;681955;5644910\n",
+        encoding="utf-8",
+    )
     result = run(fresh_store, CAMERA_LAYER, path)
     assert result.exit_code == 1
     assert "row 2, field 'geometry'" in result.output
@@ -367,12 +387,10 @@ def test_latin1_file_needs_its_encoding(fresh_store: StoreConfig, tmp_path: Path
     assert "is not utf-8 text" in result.output and "--encoding" in result.output
     result = run(fresh_store, CAMERA_LAYER, path, "--crs", "EPSG:25832", "--encoding", "cp1252")
     assert result.exit_code == 0, result.output
-    assert stored(fresh_store)["features"]["jena-holzmarkt-sued"]["properties"]["name"] == (
-        "Holzmarkt Süd")
+    assert stored(fresh_store)["features"]["jena-holzmarkt-sued"]["properties"]["name"] == ("Holzmarkt Süd")
 
 
-def test_references_to_unknown_districts_are_problems(
-        fresh_store: StoreConfig, tmp_path: Path) -> None:
+def test_references_to_unknown_districts_are_problems(fresh_store: StoreConfig, tmp_path: Path) -> None:
     app = open_app(fresh_store)
     store = app.extensions["mapservice.store"]
     district = store.query("districts", Query(limit=1)).features[0].id
@@ -382,16 +400,18 @@ def test_references_to_unknown_districts_are_problems(
         "id;name;type;status;level;covers_districts;source;verified_on\n"
         f"kpr-a;Präventionsrat A;kpr;active;stadtteil;{district};Quelle;2026-01\n"
         f"kpr-b;Präventionsrat B;kpr;active;stadtteil;{district}|gibt-es-nicht;Quelle;2026-01\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     result = run(fresh_store, "prevention-bodies", path, "--dry-run")
     assert result.exit_code == 1
-    assert ("bodies.csv, row 3, field 'covers_districts': 'gibt-es-nicht' is not a feature id "
-            "of layer 'districts'") in result.output
+    assert (
+        "bodies.csv, row 3, field 'covers_districts': 'gibt-es-nicht' is not a feature id "
+        "of layer 'districts'"
+    ) in result.output
     assert "row 2" not in result.output
 
 
-def test_removing_features_other_layers_name_is_refused(
-        fresh_store: StoreConfig, tmp_path: Path) -> None:
+def test_removing_features_other_layers_name_is_refused(fresh_store: StoreConfig, tmp_path: Path) -> None:
     app = open_app(fresh_store)
     store = app.extensions["mapservice.store"]
     keep = store.get("districts", store.query("districts", Query(limit=1)).features[0].id)
@@ -399,9 +419,22 @@ def test_removing_features_other_layers_name_is_refused(
     store.close()
     assert keep is not None
     path = tmp_path / "one-district.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "id": keep.id, "properties": keep.properties,
-         "geometry": json.loads(keep.geometry or "null")}]}), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "id": keep.id,
+                        "properties": keep.properties,
+                        "geometry": json.loads(keep.geometry or "null"),
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     result = run(fresh_store, "districts", path)
     assert result.exit_code == 1
     assert "stored layer 'contact-offices', feature 'kobb-jena-lobeda'" in result.output
@@ -409,17 +442,32 @@ def test_removing_features_other_layers_name_is_refused(
     assert stored(fresh_store, "districts")["version"] == before
 
 
-def test_geojson_naming_a_projected_crs_is_reprojected(
-        fresh_store: StoreConfig, tmp_path: Path) -> None:
+def test_geojson_naming_a_projected_crs_is_reprojected(fresh_store: StoreConfig, tmp_path: Path) -> None:
     x, y = 681955.00, 5644910.93
     path = tmp_path / "utm.geojson"
-    path.write_text(json.dumps({
-        "type": "FeatureCollection",
-        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::25832"}},
-        "features": [{"type": "Feature", "id": "jena-utm", "properties": {
-            "surveillance": "public", "surveillance_type": "camera", "status": "active",
-            "source": "Register", "verified_on": "2026-01-15"},
-            "geometry": {"type": "Point", "coordinates": [x, y]}}]}), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::25832"}},
+                "features": [
+                    {
+                        "type": "Feature",
+                        "id": "jena-utm",
+                        "properties": {
+                            "surveillance": "public",
+                            "surveillance_type": "camera",
+                            "status": "active",
+                            "source": "Register",
+                            "verified_on": "2026-01-15",
+                        },
+                        "geometry": {"type": "Point", "coordinates": [x, y]},
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     result = run(fresh_store, CAMERA_LAYER, path)
     assert result.exit_code == 0, result.output
     coords = stored(fresh_store)["features"]["jena-utm"]["geometry"]["coordinates"]
@@ -452,9 +500,15 @@ def test_text_cells_convert_to_catalog_types_or_say_why_not() -> None:
     assert from_text(strings, '["a", "b"]') == ["a", "b"]
     assert from_text(objects, '[{"name": "X"}]') == [{"name": "X"}]
     assert from_text(integer, "  ") is None
-    for fdef, text in ((integer, "4.5"), (number, "viele"), (boolean, "vielleicht"),
-                       (date, "31.02.2024"), (strings, "a||b"), (strings, "[1,"),
-                       (objects, "X")):
+    for fdef, text in (
+        (integer, "4.5"),
+        (number, "viele"),
+        (boolean, "vielleicht"),
+        (date, "31.02.2024"),
+        (strings, "a||b"),
+        (strings, "[1,"),
+        (objects, "X"),
+    ):
         with pytest.raises(Invalid):
             from_text(fdef, text)
     assert from_value(integer, 3.0) == 3

@@ -101,11 +101,12 @@ def test_office_hours_endpoint(client: FlaskClient) -> None:
 def test_embed_options_and_frame_ancestors(make_app: Callable[..., Flask]) -> None:
     app = make_app(embed_allowed_origins="https://www.jena.de")
     client = app.test_client()
-    response = client.get("/embed/jena?datalayers=districts,contact-offices&district=jena-winzerla"
-                          "&scrollWheelZoom=false&zoomControl=false&captionBar=false&lang=en")
+    response = client.get(
+        "/embed/jena?datalayers=districts,contact-offices&district=jena-winzerla"
+        "&scrollWheelZoom=false&zoomControl=false&captionBar=false&lang=en"
+    )
     assert response.status_code == 200
-    assert "frame-ancestors 'self' https://www.jena.de" in response.headers[
-        "Content-Security-Policy"]
+    assert "frame-ancestors 'self' https://www.jena.de" in response.headers["Content-Security-Policy"]
     html = response.get_data(as_text=True)
     assert '"scrollWheelZoom": false' in html and '"zoomControl": false' in html
     assert "graffiti-zones/items" not in html and "districts/items" in html
@@ -119,32 +120,54 @@ def test_embed_options_and_frame_ancestors(make_app: Callable[..., Flask]) -> No
 
 
 def test_snippet_for_winzerla(client: FlaskClient) -> None:
-    html = client.get("/embed/jena/snippet?submitted=1&layer=districts&layer=contact-offices"
-                      "&district=jena-winzerla&zoomControl=true&lang=de&width=100%25&height=450"
-                      ).get_data(as_text=True)
+    html = client.get(
+        "/embed/jena/snippet?submitted=1&layer=districts&layer=contact-offices"
+        "&district=jena-winzerla&zoomControl=true&lang=de&width=100%25&height=450"
+    ).get_data(as_text=True)
     snippet = re.search(r'<textarea id="snippet"[^>]*>(.*?)</textarea>', html, re.S)
     assert snippet is not None
-    code = snippet.group(1).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">") \
-        .replace("&#34;", '"').replace("&quot;", '"')
+    code = (
+        snippet.group(1)
+        .replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#34;", '"')
+        .replace("&quot;", '"')
+    )
     assert code.startswith("<iframe ") and 'loading="lazy"' in code
     assert 'title="Jena: Prävention in den Ortsteilen – Jena-Winzerla"' in code
     assert 'width="100%"' in code and 'height="450"' in code
     assert "allow=" not in code  # locate control is off
-    assert ("district=jena-winzerla" in code and "datalayers=districts,contact-offices" in code) \
-        or "datalayers=districts%2Ccontact-offices" in code
-    located = client.get("/embed/jena/snippet?submitted=1&locateControl=true").get_data(
-        as_text=True)
-    assert 'allow=&#34;geolocation&#34;' in located or 'allow=&quot;geolocation&quot;' in located
+    assert (
+        "district=jena-winzerla" in code and "datalayers=districts,contact-offices" in code
+    ) or "datalayers=districts%2Ccontact-offices" in code
+    located = client.get("/embed/jena/snippet?submitted=1&locateControl=true").get_data(as_text=True)
+    assert "allow=&#34;geolocation&#34;" in located or "allow=&quot;geolocation&quot;" in located
 
 
 def test_data_values_are_escaped_on_map_pages(fresh_app: Flask) -> None:
     store = fresh_app.extensions["mapservice.store"]
-    store.replace("contact-offices", [({
-        "id": "evil", "kind": "contact_officer_office", "name": EVIL_NAME, "city": "Jena",
-        "city_ags": "16053000", "officers": [{"name": EVIL_FIELD, "role": EVIL_NAME}],
-        "street": EVIL_FIELD, "location_precision": "address", "note": EVIL_FIELD,
-        "source": EVIL_NAME, "verified_on": "2026-01-01",
-    }, Point(11.58, 50.92))])
+    store.replace(
+        "contact-offices",
+        [
+            (
+                {
+                    "id": "evil",
+                    "kind": "contact_officer_office",
+                    "name": EVIL_NAME,
+                    "city": "Jena",
+                    "city_ags": "16053000",
+                    "officers": [{"name": EVIL_FIELD, "role": EVIL_NAME}],
+                    "street": EVIL_FIELD,
+                    "location_precision": "address",
+                    "note": EVIL_FIELD,
+                    "source": EVIL_NAME,
+                    "verified_on": "2026-01-01",
+                },
+                Point(11.58, 50.92),
+            )
+        ],
+    )
     client = fresh_app.test_client()
     for url in ("/map/jena", "/embed/jena", "/map/jena-winzerla"):
         html = client.get(url).get_data(as_text=True)
@@ -156,13 +179,15 @@ def test_tile_server_is_a_setting(client: FlaskClient, make_app: Callable[..., F
     from mapservice.config import ConfigError
 
     assert "tileLayer" not in client.get("/map/jena").get_data(as_text=True)
-    app = make_app(tile_url="https://tiles.example.org/{z}/{x}/{y}.png",
-                   tile_attribution="© Beispiel-Kacheln", tile_max_zoom=18)
+    app = make_app(
+        tile_url="https://tiles.example.org/{z}/{x}/{y}.png",
+        tile_attribution="© Beispiel-Kacheln",
+        tile_max_zoom=18,
+    )
     response = app.test_client().get("/map/jena")
     html = response.get_data(as_text=True)
     assert "https://tiles.example.org/{z}/{x}/{y}.png" in html
-    assert "Beispiel-Kacheln" in html and "\"maxZoom\": 18" in html
-    assert "img-src 'self' data: https://tiles.example.org" in response.headers[
-        "Content-Security-Policy"]
+    assert "Beispiel-Kacheln" in html and '"maxZoom": 18' in html
+    assert "img-src 'self' data: https://tiles.example.org" in response.headers["Content-Security-Policy"]
     with pytest.raises(ConfigError, match="tile_attribution"):
         make_app(tile_url="https://tiles.example.org/{z}/{x}/{y}.png")

@@ -18,12 +18,22 @@ from conftest import StoreConfig, start_server, stop_server
 from mapservice.cli import main
 
 WALL = {
-    "type": "Feature", "id": "test-wand-owslib",
-    "geometry": {"type": "Polygon", "coordinates": [[[11.58, 50.92], [11.5802, 50.92],
-                                                     [11.5802, 50.9201], [11.58, 50.9201],
-                                                     [11.58, 50.92]]]},
-    "properties": {"name": "Testwand (erfunden)", "city": "Jena", "status": "active",
-                   "legal_status": "legal", "source": "Testdaten", "verified_on": "2026-11-01"},
+    "type": "Feature",
+    "id": "test-wand-owslib",
+    "geometry": {
+        "type": "Polygon",
+        "coordinates": [
+            [[11.58, 50.92], [11.5802, 50.92], [11.5802, 50.9201], [11.58, 50.9201], [11.58, 50.92]]
+        ],
+    },
+    "properties": {
+        "name": "Testwand (erfunden)",
+        "city": "Jena",
+        "status": "active",
+        "legal_status": "legal",
+        "source": "Testdaten",
+        "verified_on": "2026-11-01",
+    },
 }
 
 
@@ -35,10 +45,14 @@ def clean_owslib_headers() -> Iterator[None]:
     owslib.ogcapi.REQUEST_HEADERS.update(saved)
 
 
-def test_owslib_creates_updates_and_deletes_with_a_token(fresh_store: StoreConfig,
-                                                         clean_owslib_headers: None) -> None:
-    result = CliRunner().invoke(main, ["token", "create", "--name", "QGIS-Skript (Test)",
-                                       "--collection", "graffiti-zones"], env=fresh_store.env)
+def test_owslib_creates_updates_and_deletes_with_a_token(
+    fresh_store: StoreConfig, clean_owslib_headers: None
+) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["token", "create", "--name", "QGIS-Skript (Test)", "--collection", "graffiti-zones"],
+        env=fresh_store.env,
+    )
     assert result.exit_code == 0, result.output
     token = result.stdout.strip()
     fresh_store.instance.mkdir(parents=True, exist_ok=True)
@@ -54,10 +68,10 @@ def test_owslib_creates_updates_and_deletes_with_a_token(fresh_store: StoreConfi
         with pytest.raises(RuntimeError, match="If-Match"):
             api.collection_item_update("graffiti-zones", "test-wand-owslib", changed)
         api.headers["If-Match"] = etag
-        assert api.collection_item_update("graffiti-zones", "test-wand-owslib",
-                                          changed)
-        public = requests.get(f"{server.url}/api/collections/graffiti-zones/items/"
-                              "test-wand-owslib", timeout=10).json()
+        assert api.collection_item_update("graffiti-zones", "test-wand-owslib", changed)
+        public = requests.get(
+            f"{server.url}/api/collections/graffiti-zones/items/test-wand-owslib", timeout=10
+        ).json()
         assert public["properties"]["status"] == "suspended"
         # The old ETag is stale now.
         with pytest.raises(RuntimeError, match="changed since"):
@@ -65,8 +79,7 @@ def test_owslib_creates_updates_and_deletes_with_a_token(fresh_store: StoreConfi
         api.collection_item("graffiti-zones", "test-wand-owslib")
         api.headers["If-Match"] = api.response_headers["ETag"]
         assert api.collection_item_delete("graffiti-zones", "test-wand-owslib")
-        gone = requests.get(f"{server.url}/api/collections/graffiti-zones/items/"
-                            "test-wand-owslib", timeout=10)
+        gone = requests.get(f"{server.url}/api/collections/graffiti-zones/items/test-wand-owslib", timeout=10)
         assert gone.status_code == 404
     finally:
         stop_server(server, log)

@@ -20,9 +20,10 @@ def test_geodata_is_rebuilt_byte_for_byte_from_the_raw_data() -> None:
     if not RAW_DATA.is_dir():
         pytest.skip(f"raw data folder {RAW_DATA} is not beside the checkout")
     result = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "build_geodata.py"), "--check",
-         "--source", str(RAW_DATA)],
-        capture_output=True, text=True, timeout=300,
+        [sys.executable, str(REPO / "scripts" / "build_geodata.py"), "--check", "--source", str(RAW_DATA)],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "up to date" in result.stdout
@@ -37,9 +38,8 @@ def test_every_setting_is_documented_in_the_readme() -> None:
 
 def test_settings_layers_and_their_errors(tmp_path: Path) -> None:
     config = tmp_path / "settings.toml"
-    config.write_text('default_limit = 50\ncache_max_age = 300\n')
-    settings = load_settings(environ={"MAPSERVICE_CONFIG": str(config),
-                                      "MAPSERVICE_CACHE_MAX_AGE": "30"})
+    config.write_text("default_limit = 50\ncache_max_age = 300\n")
+    settings = load_settings(environ={"MAPSERVICE_CONFIG": str(config), "MAPSERVICE_CACHE_MAX_AGE": "30"})
     assert settings.default_limit == 50 and settings.cache_max_age == 30  # env beats the file
     config.write_text('colour = "red"\n')
     with pytest.raises(ConfigError, match=re.escape(str(config)) + ".*colour"):
@@ -53,12 +53,29 @@ def test_settings_layers_and_their_errors(tmp_path: Path) -> None:
 
 
 def test_ruff_is_clean() -> None:
-    result = subprocess.run([sys.executable, "-m", "ruff", "check", str(REPO)],
-                            capture_output=True, text=True, timeout=300, cwd=REPO)
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", str(REPO)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+    )
+    assert result.returncode == 0, result.stdout
+
+
+def test_ruff_format_is_applied() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", str(REPO)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+    )
     assert result.returncode == 0, result.stdout
 
 
 def test_mypy_is_clean() -> None:
-    result = subprocess.run([sys.executable, "-m", "mypy"], capture_output=True, text=True,
-                            timeout=600, cwd=REPO)
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy"], capture_output=True, text=True, timeout=600, cwd=REPO
+    )
     assert result.returncode == 0, result.stdout

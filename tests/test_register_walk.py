@@ -22,17 +22,27 @@ PLANNER = "Planungsamt Jena (Test)"
 
 
 def cli(store: StoreConfig, *args: str | Path) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args], env=store.env,
-                              catch_exceptions=False)
+    return CliRunner().invoke(main, [str(a) for a in args], env=store.env, catch_exceptions=False)
 
 
 def import_cameras(store: StoreConfig, path: Path) -> Result:
-    return cli(store, "import", "video-surveillance", path, "--crs", "EPSG:25832",
-               "--x-column", "x", "--y-column", "y", "--by", PLANNER)
+    return cli(
+        store,
+        "import",
+        "video-surveillance",
+        path,
+        "--crs",
+        "EPSG:25832",
+        "--x-column",
+        "x",
+        "--y-column",
+        "y",
+        "--by",
+        PLANNER,
+    )
 
 
-def test_import_fix_import_edit_with_a_token_and_read_the_history(
-        fresh_store: StoreConfig) -> None:
+def test_import_fix_import_edit_with_a_token_and_read_the_history(fresh_store: StoreConfig) -> None:
     # 1. The register with two bad rows: both named, nothing written.
     bad = import_cameras(fresh_store, DATA / "cameras-bad.csv")
     assert bad.exit_code == 1
@@ -41,8 +51,9 @@ def test_import_fix_import_edit_with_a_token_and_read_the_history(
     good = import_cameras(fresh_store, DATA / "cameras.csv")
     assert good.exit_code == 0, good.output
     assert "5 features imported" in good.output and "5 of them not published" in good.output
-    token = cli(fresh_store, "token", "create", "--name", PLANNER,
-                "--collection", "video-surveillance").stdout.strip()
+    token = cli(
+        fresh_store, "token", "create", "--name", PLANNER, "--collection", "video-surveillance"
+    ).stdout.strip()
     bearer = {"Authorization": f"Bearer {token}"}
 
     fresh_store.instance.mkdir(parents=True, exist_ok=True)  # PostGIS: only runtime files
@@ -55,9 +66,15 @@ def test_import_fix_import_edit_with_a_token_and_read_the_history(
         assert got.json()["properties"]["range_m"] == 45.5
         # 3. One camera edited through the API: a longer range, and published.
         patch = requests.patch(
-            url, json={"properties": {"range_m": 60, "publication": "published"}},
-            headers={**bearer, "If-Match": got.headers["ETag"],
-                     "Content-Type": "application/merge-patch+json"}, timeout=10)
+            url,
+            json={"properties": {"range_m": 60, "publication": "published"}},
+            headers={
+                **bearer,
+                "If-Match": got.headers["ETag"],
+                "Content-Type": "application/merge-patch+json",
+            },
+            timeout=10,
+        )
         assert patch.status_code == 200, patch.text
         # 4. The change is there, for everybody now, and on the map page's list.
         public = requests.get(url, timeout=10)
@@ -68,7 +85,10 @@ def test_import_fix_import_edit_with_a_token_and_read_the_history(
         history = requests.get(f"{url}/history", headers=bearer, timeout=10).json()
         imported, edited = history["changes"]
         assert (imported["action"], imported["actor"], imported["via"]) == (
-            "create", PLANNER, "import cameras.csv")
+            "create",
+            PLANNER,
+            "import cameras.csv",
+        )
         assert edited["action"] == "update" and edited["via"] == "api"
         assert edited["actor"].startswith(f"{PLANNER} (token ")
         assert edited["changed"] == ["range_m", "publication"]
@@ -83,7 +103,6 @@ def test_import_fix_import_edit_with_a_token_and_read_the_history(
         assert public["properties"]["range_m"] == 45.5
         assert public["properties"]["publication"] == "published"
         last = requests.get(f"{url}/history", headers=bearer, timeout=10).json()["changes"][-1]
-        assert (last["action"], last["actor"], last["changed"]) == ("update", PLANNER,
-                                                                   ["range_m"])
+        assert (last["action"], last["actor"], last["changed"]) == ("update", PLANNER, ["range_m"])
     finally:
         stop_server(server, log)

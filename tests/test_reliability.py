@@ -65,12 +65,18 @@ KILL_ATTEMPTS = 6
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def mapservice(store: StoreConfig, *args: str | Path, timeout: float = 180
-               ) -> subprocess.CompletedProcess[str]:
+def mapservice(
+    store: StoreConfig, *args: str | Path, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
     """``python -m mapservice ...`` as its own process on the store."""
-    return subprocess.run([sys.executable, "-m", "mapservice", *(str(a) for a in args)],
-                          env={**os.environ, **store.env}, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "mapservice", *(str(a) for a in args)],
+        env={**os.environ, **store.env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def create_token(store: StoreConfig, name: str, collection: str = LAYER) -> tuple[str, str]:
@@ -88,17 +94,27 @@ def bearer(token: str, **more: str) -> dict[str, str]:
 def camera(fid: str, name: str, **props: Any) -> dict[str, Any]:
     """An invented camera in Jena as a GeoJSON Feature."""
     return {
-        "type": "Feature", "id": fid,
+        "type": "Feature",
+        "id": fid,
         "geometry": {"type": "Point", "coordinates": [11.5893, 50.9276]},
-        "properties": {"name": name, "city": "Jena", "surveillance": "public",
-                       "surveillance_type": "camera", "status": "active",
-                       "operator": "Testbetreiber (erfunden)", "source": "Testdaten",
-                       "verified_on": "2026-01-15", **props},
+        "properties": {
+            "name": name,
+            "city": "Jena",
+            "surveillance": "public",
+            "surveillance_type": "camera",
+            "status": "active",
+            "operator": "Testbetreiber (erfunden)",
+            "source": "Testdaten",
+            "verified_on": "2026-01-15",
+            **props,
+        },
     }
 
 
-CSV_HEADER = ("id;name;city;surveillance;surveillance_type;camera_type;direction;hfov_deg;range_m;"
-              "operator;mode;signage;status;publication;source;verified_on;lon;lat")
+CSV_HEADER = (
+    "id;name;city;surveillance;surveillance_type;camera_type;direction;hfov_deg;range_m;"
+    "operator;mode;signage;status;publication;source;verified_on;lon;lat"
+)
 
 
 def write_cameras(path: Path, rows: int, prefix: str, seed: int) -> list[str]:
@@ -115,7 +131,8 @@ def write_cameras(path: Path, rows: int, prefix: str, seed: int) -> list[str]:
             f"{fid};Testkamera {i} (erfunden);Jena;public;camera;"
             f"{rng.choice(['fixed', 'dome', 'panning'])};{rng.randrange(360)};{rng.randrange(30, 120)};"
             f"{rng.randrange(10, 80)},5;Testbetreiber (erfunden);recording;ja;active;published;"
-            f"Testdaten (erfundenes Register);2026-01-15;{lon:.6f};{lat:.6f}")
+            f"Testdaten (erfundenes Register);2026-01-15;{lon:.6f};{lat:.6f}"
+        )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return ids
 
@@ -167,7 +184,8 @@ def only_the_error(stderr: str) -> None:
     """Standard error holds the CLI's message and nothing before it (asserted last in the tests,
     after the data checks, so a stray line does not hide what happened to the data)."""
     assert stderr.startswith("error: "), (
-        "standard error does not start with the CLI's 'error: ...' line:\n" + stderr[:1500])
+        "standard error does not start with the CLI's 'error: ...' line:\n" + stderr[:1500]
+    )
 
 
 # -- 1. concurrent writers over HTTP ----------------------------------------------------------
@@ -182,8 +200,9 @@ class Writers:
 
 
 @pytest.fixture(scope="module")
-def writers(new_store: Callable[[Path], StoreConfig], tmp_path_factory: pytest.TempPathFactory
-            ) -> Iterator[Writers]:
+def writers(
+    new_store: Callable[[Path], StoreConfig], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Writers]:
     """One server with 4 gunicorn workers × 4 threads over a new store, shared by the writer
     tests (they write disjoint features); the layer version is read from the test process."""
     store = new_store(tmp_path_factory.mktemp("writers") / "instance")
@@ -211,16 +230,18 @@ def _all_at_once(count: int, work: Callable[[int, threading.Barrier], Any]) -> l
 MARKER = re.compile(r"\[w\d\d\]")
 
 
-def test_20_writers_of_one_feature_lose_no_update(writers: Writers,
-                                                  record_property: Any) -> None:
+def test_20_writers_of_one_feature_lose_no_update(writers: Writers, record_property: Any) -> None:
     """20 threads GET the camera and PATCH its ``purpose`` with their own marker appended,
     If-Match the ETag they read, again after every 412. Each must land exactly once, and the
     log must show each update building on the one before (no update overwrote another)."""
     url = f"{writers.server.url}{ITEMS}/test-cam-geteilt"
     auth = bearer(writers.token)
-    made = requests.post(f"{writers.server.url}{ITEMS}", headers=auth, timeout=30,
-                         json=camera("test-cam-geteilt", "Testkamera Marktplatz (geteilt)",
-                                     purpose="Start"))
+    made = requests.post(
+        f"{writers.server.url}{ITEMS}",
+        headers=auth,
+        timeout=30,
+        json=camera("test-cam-geteilt", "Testkamera Marktplatz (geteilt)", purpose="Start"),
+    )
     assert made.status_code == 201, made.text
     before = writers.version()
 
@@ -242,41 +263,45 @@ def test_20_writers_of_one_feature_lose_no_update(writers: Writers,
                     assert without_etag < 1000
                     continue
                 purpose = got.json()["properties"]["purpose"]
-                patch = http.patch(url, headers={**auth, "If-Match": got.headers["ETag"],
-                                                 "Content-Type": MERGE_PATCH}, timeout=60,
-                                   data=json.dumps({"properties": {"purpose":
-                                                                   f"{purpose} {marker}"}}))
+                patch = http.patch(
+                    url,
+                    headers={**auth, "If-Match": got.headers["ETag"], "Content-Type": MERGE_PATCH},
+                    timeout=60,
+                    data=json.dumps({"properties": {"purpose": f"{purpose} {marker}"}}),
+                )
                 statuses.append(patch.status_code)
                 if patch.status_code == 200:
                     return i, statuses, without_etag
                 assert patch.status_code == 412, (patch.status_code, patch.text)
-        raise AssertionError(f"writer {i}: 412 on all {WRITERS} attempts, more than the other "
-                             f"writers could have caused: {statuses}")
+        raise AssertionError(
+            f"writer {i}: 412 on all {WRITERS} attempts, more than the other "
+            f"writers could have caused: {statuses}"
+        )
 
     results = _all_at_once(WRITERS, writer)
     retries = sum(len(statuses) - 1 for _, statuses, _ in results)
     without_etag = sum(n for _, _, n in results)
     record_property("retries_412", retries)
     record_property("gets_without_etag", without_etag)
-    print(f"\n20 writers, one feature: {retries} retries after 412, {without_etag} GETs "
-          "without ETag")
+    print(f"\n20 writers, one feature: {retries} retries after 412, {without_etag} GETs without ETag")
     # Every attempt was a 412 until the one 200: no other answer, so the count is complete.
-    assert all(statuses[-1] == 200 and set(statuses[:-1]) <= {412}
-               for _, statuses, _ in results)
+    assert all(statuses[-1] == 200 and set(statuses[:-1]) <= {412} for _, statuses, _ in results)
 
     final = requests.get(url, headers=auth, timeout=30).json()["properties"]["purpose"]
     history = requests.get(f"{url}/history", headers=auth, timeout=30)
     assert history.status_code == 200, history.text
     changes = history.json()["changes"]
     # The updates that did not build on the value they replaced, for the message below.
-    overwrites = [(c["seq"], c["before"]["properties"]["purpose"], c["after"]["properties"]["purpose"])
-                  for c in changes[1:]
-                  if not c["after"]["properties"]["purpose"].startswith(
-                      c["before"]["properties"]["purpose"] + " ")]
+    overwrites = [
+        (c["seq"], c["before"]["properties"]["purpose"], c["after"]["properties"]["purpose"])
+        for c in changes[1:]
+        if not c["after"]["properties"]["purpose"].startswith(c["before"]["properties"]["purpose"] + " ")
+    ]
     markers = MARKER.findall(final)
     assert sorted(markers) == [f"[w{i:02d}]" for i in range(WRITERS)], (
         f"final purpose {final!r}; updates that replaced a value they had not seen "
-        f"(seq, before, after): {overwrites}")
+        f"(seq, before, after): {overwrites}"
+    )
     assert final == "Start " + " ".join(markers)
 
     assert [c["action"] for c in changes] == ["create"] + ["update"] * WRITERS
@@ -287,9 +312,9 @@ def test_20_writers_of_one_feature_lose_no_update(writers: Writers,
         assert change["before"] == previous["after"]
         old = change["before"]["properties"]["purpose"]
         new = change["after"]["properties"]["purpose"]
-        assert new.startswith(old + " ") and MARKER.fullmatch(new[len(old) + 1:]), (old, new)
+        assert new.startswith(old + " ") and MARKER.fullmatch(new[len(old) + 1 :]), (old, new)
         assert change["changed"] == ["purpose"]
-        added.append(new[len(old) + 1:])
+        added.append(new[len(old) + 1 :])
     assert sorted(added) == sorted(markers)
     assert [c["seq"] for c in changes] == sorted(c["seq"] for c in changes)
     assert changes[-1]["after"]["properties"]["purpose"] == final
@@ -309,16 +334,23 @@ def test_20_writers_of_their_own_features_never_conflict(writers: Writers) -> No
         statuses = []
         with requests.Session() as http:
             barrier.wait()
-            made = http.post(base, headers=auth, timeout=60, json=camera(
-                fid, f"Testkamera Schreiber {i:02d}", purpose=f"w{i:02d} start",
-                direction=str(i * 10)))
+            made = http.post(
+                base,
+                headers=auth,
+                timeout=60,
+                json=camera(
+                    fid, f"Testkamera Schreiber {i:02d}", purpose=f"w{i:02d} start", direction=str(i * 10)
+                ),
+            )
             statuses.append(made.status_code)
             etag = made.headers.get("ETag", "")
             for k in range(1, EDITS_EACH + 1):
-                patch = http.patch(f"{base}/{fid}", timeout=60,
-                                   headers={**auth, "If-Match": etag, "Content-Type": MERGE_PATCH},
-                                   data=json.dumps({"properties": {"purpose": f"w{i:02d} edit {k}",
-                                                                   "range_m": 10 * k + i}}))
+                patch = http.patch(
+                    f"{base}/{fid}",
+                    timeout=60,
+                    headers={**auth, "If-Match": etag, "Content-Type": MERGE_PATCH},
+                    data=json.dumps({"properties": {"purpose": f"w{i:02d} edit {k}", "range_m": 10 * k + i}}),
+                )
                 statuses.append(patch.status_code)
                 etag = patch.headers.get("ETag", "")
         return statuses
@@ -332,8 +364,11 @@ def test_20_writers_of_their_own_features_never_conflict(writers: Writers) -> No
             feature = http.get(f"{base}/{fid}", headers=auth, timeout=30).json()
             props = feature["properties"]
             assert (props["name"], props["purpose"], props["range_m"], props["direction"]) == (
-                f"Testkamera Schreiber {i:02d}", f"{own} edit {EDITS_EACH}", 10 * EDITS_EACH + i,
-                str(i * 10))
+                f"Testkamera Schreiber {i:02d}",
+                f"{own} edit {EDITS_EACH}",
+                10 * EDITS_EACH + i,
+                str(i * 10),
+            )
             changes = http.get(f"{base}/{fid}/history", headers=auth, timeout=30).json()["changes"]
             assert [c["action"] for c in changes] == ["create"] + ["update"] * EDITS_EACH
             assert changes[0]["after"]["properties"]["purpose"] == f"{own} start"
@@ -357,8 +392,7 @@ READERS = 4
 READS_EACH = 100
 
 
-def test_a_get_during_writes_always_carries_the_etag(writers: Writers,
-                                                     record_property: Any) -> None:
+def test_a_get_during_writes_always_carries_the_etag(writers: Writers, record_property: Any) -> None:
     """A client GETs a camera to edit it while other cameras of the layer are being written.
     Every 200 of the GeoJSON must carry the camera's ETag (the one it had since it was made:
     it did not change): without one the client has nothing to send in If-Match, and the
@@ -368,8 +402,9 @@ def test_a_get_during_writes_always_carries_the_etag(writers: Writers,
     overlaps with writes."""
     base = f"{writers.server.url}{ITEMS}"
     auth = bearer(writers.token)
-    made = requests.post(base, headers=auth, timeout=30,
-                         json=camera("test-cam-gelesen", "Testkamera nur gelesen"))
+    made = requests.post(
+        base, headers=auth, timeout=30, json=camera("test-cam-gelesen", "Testkamera nur gelesen")
+    )
     assert made.status_code == 201, made.text
     etag = made.headers["ETag"]
     reading = threading.Event()
@@ -378,15 +413,19 @@ def test_a_get_during_writes_always_carries_the_etag(writers: Writers,
     def writer(i: int) -> int:
         fid = f"test-cam-l{i:02d}"
         with requests.Session() as http:
-            got = http.post(base, headers=auth, timeout=60,
-                            json=camera(fid, f"Testkamera Lastschreiber {i:02d}"))
+            got = http.post(
+                base, headers=auth, timeout=60, json=camera(fid, f"Testkamera Lastschreiber {i:02d}")
+            )
             assert got.status_code == 201, got.text
             tag, writes = got.headers["ETag"], 0
             while reading.is_set():
                 writes += 1
-                patch = http.patch(f"{base}/{fid}", timeout=60,
-                                   headers={**auth, "If-Match": tag, "Content-Type": MERGE_PATCH},
-                                   data=json.dumps({"properties": {"range_m": writes}}))
+                patch = http.patch(
+                    f"{base}/{fid}",
+                    timeout=60,
+                    headers={**auth, "If-Match": tag, "Content-Type": MERGE_PATCH},
+                    data=json.dumps({"properties": {"range_m": writes}}),
+                )
                 assert patch.status_code == 200, patch.text
                 tag = patch.headers["ETag"]
         return writes
@@ -403,23 +442,24 @@ def test_a_get_during_writes_always_carries_the_etag(writers: Writers,
     with ThreadPoolExecutor(WRITERS // 2 + READERS) as pool:
         writing = [pool.submit(writer, i) for i in range(WRITERS // 2)]
         time.sleep(0.2)  # the writers are under way before the first read
-        seen = [tag for f in [pool.submit(reader) for _ in range(READERS)]
-                for tag in f.result(timeout=300)]
+        seen = [tag for f in [pool.submit(reader) for _ in range(READERS)] for tag in f.result(timeout=300)]
         reading.clear()
         writes = sum(f.result(timeout=300) for f in writing)
     missing = seen.count(None)
     record_property("gets_without_etag", f"{missing} of {len(seen)}")
-    print(f"\nGETs of an unchanged camera during {writes} writes: {missing} of {len(seen)} "
-          "without ETag")
+    print(f"\nGETs of an unchanged camera during {writes} writes: {missing} of {len(seen)} without ETag")
     assert len(seen) == READERS * READS_EACH and writes >= WRITERS // 2
     # The gzip body's ETag is the identity one with "-gzip" (other bytes, other validator).
     assert {tag.replace('-gzip"', '"') for tag in seen if tag is not None} <= {etag}
-    assert missing == 0, (f"{missing} of {len(seen)} GETs of an unchanged camera came back 200 "
-                          "without its ETag while other cameras were written")
+    assert missing == 0, (
+        f"{missing} of {len(seen)} GETs of an unchanged camera came back 200 "
+        "without its ETag while other cameras were written"
+    )
 
 
 def test_a_get_racing_a_write_never_pairs_the_old_body_with_the_new_etag(
-        postgis_cluster: Any, tmp_path: Path) -> None:
+    postgis_cluster: Any, tmp_path: Path
+) -> None:
     """PostGIS only (the one store where a reader can be held between two of its reads): GET
     on a camera reads the feature, then the layer version for the response cache's key. A
     write landing between the two must not leave the old body cached under the new version:
@@ -440,41 +480,53 @@ def test_a_get_racing_a_write_never_pairs_the_old_body_with_the_new_etag(
         _, token = create_token(store, "Ordnungsamt Jena (Test)")
         auth = bearer(token)
         url = f"{server.url}{ITEMS}/test-cam-wettlauf"
-        made = requests.post(f"{server.url}{ITEMS}", headers=auth, timeout=30, json=camera(
-            "test-cam-wettlauf", "Testkamera Wettlauf", purpose="Zweck A"))
+        made = requests.post(
+            f"{server.url}{ITEMS}",
+            headers=auth,
+            timeout=30,
+            json=camera("test-cam-wettlauf", "Testkamera Wettlauf", purpose="Zweck A"),
+        )
         assert made.status_code == 201, made.text
         first: dict[str, requests.Response] = {}
-        with psycopg.connect(store.store) as writer, \
-                psycopg.connect(store.store, autocommit=True) as monitor:
+        with psycopg.connect(store.store) as writer, psycopg.connect(store.store, autocommit=True) as monitor:
             writer.execute("LOCK TABLE mapservice.layer_state IN ACCESS EXCLUSIVE MODE")
-            reader = threading.Thread(target=lambda: first.setdefault(
-                "r", requests.get(url, headers=auth, timeout=60)))
+            reader = threading.Thread(
+                target=lambda: first.setdefault("r", requests.get(url, headers=auth, timeout=60))
+            )
             reader.start()
             deadline = time.monotonic() + 30
             while not monitor.execute(
-                    "SELECT 1 FROM pg_stat_activity WHERE application_name = 'mapservice' "
-                    "AND wait_event_type = 'Lock'").fetchall():
+                "SELECT 1 FROM pg_stat_activity WHERE application_name = 'mapservice' "
+                "AND wait_event_type = 'Lock'"
+            ).fetchall():
                 assert time.monotonic() < deadline, "the GET never waited for layer_state"
                 time.sleep(0.01)
-            writer.execute("UPDATE mapservice.video_surveillance SET purpose = 'Zweck B' "
-                           "WHERE id = 'test-cam-wettlauf'")
-            writer.execute("UPDATE mapservice.layer_state SET version = version + 1, "
-                           "updated_at = date_trunc('second', clock_timestamp()) "
-                           "WHERE layer = 'video-surveillance'")
+            writer.execute(
+                "UPDATE mapservice.video_surveillance SET purpose = 'Zweck B' WHERE id = 'test-cam-wettlauf'"
+            )
+            writer.execute(
+                "UPDATE mapservice.layer_state SET version = version + 1, "
+                "updated_at = date_trunc('second', clock_timestamp()) "
+                "WHERE layer = 'video-surveillance'"
+            )
             writer.commit()
             reader.join(timeout=60)
         assert first["r"].json()["properties"]["purpose"] == "Zweck A"  # read before the write
 
         shown = requests.get(url, headers=auth, timeout=30)
         body = shown.json()["properties"]["purpose"]
-        edited = requests.patch(url, timeout=30, headers={
-            **auth, "If-Match": shown.headers["ETag"], "Content-Type": MERGE_PATCH},
-            data=json.dumps({"properties": {"purpose": f"{body} und C"}}))
+        edited = requests.patch(
+            url,
+            timeout=30,
+            headers={**auth, "If-Match": shown.headers["ETag"], "Content-Type": MERGE_PATCH},
+            data=json.dumps({"properties": {"purpose": f"{body} und C"}}),
+        )
         stored = requests.get(url, headers=auth, timeout=30).json()["properties"]["purpose"]
         assert (edited.status_code, stored) in ((200, "Zweck B und C"), (412, "Zweck B")), (
             f"the GET after the write showed purpose {body!r} with ETag {shown.headers['ETag']}; "
             f"the PATCH built on it got {edited.status_code} and the camera now says {stored!r}: "
-            "'Zweck B' was overwritten by a client that never saw it")
+            "'Zweck B' was overwritten by a client that never saw it"
+        )
     finally:
         stop_server(server, log)
 
@@ -512,7 +564,10 @@ def kill_import(store: StoreConfig, csv: Path, delay: float, backend: str) -> Ki
     base = _uncommitted_base(store, backend)
     process = subprocess.Popen(
         [sys.executable, "-m", "mapservice", "import", LAYER, str(csv), "--progress"],
-        env={**os.environ, **store.env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        env={**os.environ, **store.env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert process.stderr is not None and process.stdout is not None
     seen = bytearray()
     writing = threading.Event()
@@ -551,15 +606,17 @@ def _wait_for_no_import_session(store: StoreConfig) -> float:
     """PostGIS: seconds until the server has ended the killed import's session (and so its
     transaction and locks); fails after a generous bound."""
     start = time.monotonic()
-    while postgis(store, "SELECT pid FROM pg_stat_activity WHERE application_name = 'mapservice'"
-                         " AND datname = current_database()"):
+    while postgis(
+        store,
+        "SELECT pid FROM pg_stat_activity WHERE application_name = 'mapservice'"
+        " AND datname = current_database()",
+    ):
         assert time.monotonic() - start < 60, "the killed import's session is still there"
         time.sleep(0.05)
     return time.monotonic() - start
 
 
-def two_registers(store: StoreConfig, tmp_path: Path
-                  ) -> tuple[Path, list[str], Path, list[str]]:
+def two_registers(store: StoreConfig, tmp_path: Path) -> tuple[Path, list[str], Path, list[str]]:
     """A small register, imported (the previous data), and a big one to import over it."""
     small = tmp_path / "kameras-vorher.csv"
     previous_ids = write_cameras(small, 5, "test-vorher", seed=1)
@@ -570,7 +627,8 @@ def two_registers(store: StoreConfig, tmp_path: Path
 
 
 def test_sigkill_in_the_middle_of_an_import_keeps_the_previous_data(
-        fresh_store: StoreConfig, backend: str, tmp_path: Path, record_property: Any) -> None:
+    fresh_store: StoreConfig, backend: str, tmp_path: Path, record_property: Any
+) -> None:
     """A 20,000-camera import is killed (SIGKILL: no handler, no cleanup) while it writes. The
     store must open, hold exactly the previous cameras at the previous layer version, serve
     them, and take the next import and API write (no stale lock; on a GeoPackage SQLite rolls
@@ -603,9 +661,14 @@ def test_sigkill_in_the_middle_of_an_import_keeps_the_previous_data(
         delay *= 0.5
         assert mapservice(fresh_store, "import", LAYER, small).returncode == 0  # start over
         previous = snapshot(fresh_store)
-    print(f"\nkills ({backend}): " + "; ".join(
-        f"{k.delay:.2f} s after 'writing': rc {k.returncode}, done first {k.finished_first}, "
-        f"uncommitted {k.uncommitted} B" for k in kills))
+    print(
+        f"\nkills ({backend}): "
+        + "; ".join(
+            f"{k.delay:.2f} s after 'writing': rc {k.returncode}, done first {k.finished_first}, "
+            f"uncommitted {k.uncommitted} B"
+            for k in kills
+        )
+    )
     record_property("kills", [(k.delay, k.returncode, k.uncommitted) for k in kills])
     assert hit is not None, f"no kill landed while the import was writing: {kills}"
     if backend == "gpkg":
@@ -634,10 +697,12 @@ def test_sigkill_in_the_middle_of_an_import_keeps_the_previous_data(
         _, token = create_token(fresh_store, "Ordnungsamt Jena (Test)")
         url = f"{server.url}{ITEMS}/{next_ids[0]}"
         got = requests.get(url, headers=bearer(token), timeout=30)
-        patched = requests.patch(url, data='{"properties": {"status": "suspended"}}',
-                                 headers=bearer(token, **{"If-Match": got.headers["ETag"],
-                                                          "Content-Type": MERGE_PATCH}),
-                                 timeout=30)
+        patched = requests.patch(
+            url,
+            data='{"properties": {"status": "suspended"}}',
+            headers=bearer(token, **{"If-Match": got.headers["ETag"], "Content-Type": MERGE_PATCH}),
+            timeout=30,
+        )
         assert patched.status_code == 200, patched.text
     finally:
         stop_server(server, log)
@@ -680,7 +745,8 @@ CREATE TRIGGER test_disk_full BEFORE INSERT ON mapservice.video_surveillance
 
 
 def test_a_full_disk_fails_the_import_with_a_clear_error_and_no_partial_data(
-        fresh_store: StoreConfig, backend: str, tmp_path: Path) -> None:
+    fresh_store: StoreConfig, backend: str, tmp_path: Path
+) -> None:
     """GeoPackage: the import runs with RLIMIT_FSIZE 1 MiB above the file's size, so SQLite's
     writes into the WAL fail with EFBIG part-way through the 20,000 cameras.
 
@@ -702,8 +768,12 @@ def test_a_full_disk_fails_the_import_with_a_clear_error_and_no_partial_data(
         limit = gpkg_path(fresh_store).stat().st_size + (1 << 20)
         result = subprocess.run(
             [sys.executable, "-c", FSIZE_LAUNCHER, str(limit), "import", LAYER, str(big)],
-            env={**os.environ, **fresh_store.env}, capture_output=True, text=True, timeout=180,
-            check=False)
+            env={**os.environ, **fresh_store.env},
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
         # SQLite says "database or disk is full" for ENOSPC; for EFBIG (the file size limit)
         # its unix VFS reports SQLITE_IOERR_WRITE, "disk I/O error".
         reasons = ("database or disk is full", "disk I/O error")
@@ -744,12 +814,18 @@ def _bodies_frame(count: int) -> gpd.GeoDataFrame:
     """Invented prevention councils in Jena (their column names fit a shapefile's 10 chars)."""
     rng = random.Random(4)
     return gpd.GeoDataFrame(
-        {"id": [f"test-rat-{i:04d}" for i in range(count)],
-         "name": [f"Testrat Nr. {i} (erfunden, Jena-Süd)" for i in range(count)],
-         "type": ["kpr"] * count, "status": ["active"] * count, "level": ["stadtteil"] * count,
-         "source": ["Testdaten (erfunden)"] * count, "verified_on": ["2026-01-15"] * count},
-        geometry=[Point(11.55 + rng.random() * 0.08, 50.88 + rng.random() * 0.08)
-                  for _ in range(count)], crs="EPSG:4326")
+        {
+            "id": [f"test-rat-{i:04d}" for i in range(count)],
+            "name": [f"Testrat Nr. {i} (erfunden, Jena-Süd)" for i in range(count)],
+            "type": ["kpr"] * count,
+            "status": ["active"] * count,
+            "level": ["stadtteil"] * count,
+            "source": ["Testdaten (erfunden)"] * count,
+            "verified_on": ["2026-01-15"] * count,
+        },
+        geometry=[Point(11.55 + rng.random() * 0.08, 50.88 + rng.random() * 0.08) for _ in range(count)],
+        crs="EPSG:4326",
+    )
 
 
 def _truncated_geopackage(folder: Path) -> tuple[Path, Path]:
@@ -757,7 +833,7 @@ def _truncated_geopackage(folder: Path) -> tuple[Path, Path]:
     pyogrio.write_dataframe(_bodies_frame(300), intact, layer="raete")
     broken = folder / "raete-abgeschnitten.gpkg"
     data = intact.read_bytes()
-    broken.write_bytes(data[:len(data) // 2])
+    broken.write_bytes(data[: len(data) // 2])
     return broken, intact
 
 
@@ -773,7 +849,7 @@ def _cut_shapefile(folder: Path) -> tuple[Path, Path]:
             for part in sorted(parts.iterdir()):
                 data = part.read_bytes()
                 if cut and part.suffix == ".shp":
-                    data = data[:len(data) // 2]  # the geometries of the second half are gone
+                    data = data[: len(data) // 2]  # the geometries of the second half are gone
                 archive.writestr(part.name, data)
         archives.append(folder / name)
     return archives[1], archives[0]
@@ -783,7 +859,9 @@ def _csv_with_bad_bytes(folder: Path) -> tuple[Path, Path]:
     frame = _bodies_frame(300)
     lines = ["id;name;type;status;level;source;verified_on;lon;lat"] + [
         f"{r.id};{r.name};{r.type};{r.status};{r.level};{r.source};{r.verified_on};"
-        f"{r.geometry.x:.6f};{r.geometry.y:.6f}" for r in frame.itertuples()]
+        f"{r.geometry.x:.6f};{r.geometry.y:.6f}"
+        for r in frame.itertuples()
+    ]
     encoded = [line.encode("cp1252") for line in lines]  # "Süd" is one byte, 0xFC
     intact = folder / "raete.csv"
     intact.write_bytes(b"\n".join(encoded) + b"\n")
@@ -809,7 +887,8 @@ BROKEN_FILES = {
 
 @pytest.mark.parametrize("kind", list(BROKEN_FILES))
 def test_a_broken_file_is_refused_naming_it_and_nothing_changes(
-        fresh_store: StoreConfig, tmp_path: Path, kind: str) -> None:
+    fresh_store: StoreConfig, tmp_path: Path, kind: str
+) -> None:
     make, options = BROKEN_FILES[kind]
     broken, intact = make(tmp_path)
     previous = snapshot(fresh_store, BODIES)
@@ -819,9 +898,11 @@ def test_a_broken_file_is_refused_naming_it_and_nothing_changes(
     if result.returncode != 1:
         landed = snapshot(fresh_store, BODIES).features
         unlocated = sum(geometry is None for _, geometry in landed.values())
-        pytest.fail(f"the import of {broken.name} exited {result.returncode} ({result.stdout.strip()}"
-                    f" {result.stderr.strip()[-500:]}); the layer now holds {len(landed)} features, "
-                    f"{unlocated} of them without a location")
+        pytest.fail(
+            f"the import of {broken.name} exited {result.returncode} ({result.stdout.strip()}"
+            f" {result.stderr.strip()[-500:]}); the layer now holds {len(landed)} features, "
+            f"{unlocated} of them without a location"
+        )
     no_traceback(result.stderr)
     assert broken.name in result.stderr
     assert snapshot(fresh_store, BODIES) == previous
@@ -844,8 +925,9 @@ class Pair:
 
 
 @pytest.fixture(scope="module")
-def pair(new_store: Callable[[Path], StoreConfig], tmp_path_factory: pytest.TempPathFactory
-         ) -> Iterator[Pair]:
+def pair(
+    new_store: Callable[[Path], StoreConfig], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Pair]:
     """Two `mapservice serve` processes (2 workers each) with their own instance folders on
     one store: the same PostGIS database, or the same GeoPackage file (named by its path in
     both, so the two differ only in the instance folder)."""
@@ -867,8 +949,9 @@ def pair(new_store: Callable[[Path], StoreConfig], tmp_path_factory: pytest.Temp
         stop_server(a, log_a)
 
 
-def _first_get_showing(url: str, check: Callable[[requests.Response], bool],
-                       headers: dict[str, str] | None = None) -> tuple[requests.Response, int, float]:
+def _first_get_showing(
+    url: str, check: Callable[[requests.Response], bool], headers: dict[str, str] | None = None
+) -> tuple[requests.Response, int, float]:
     """GET until ``check`` holds (at most 10 s): the response, how many GETs, seconds taken."""
     start = time.monotonic()
     tries = 0
@@ -879,8 +962,7 @@ def _first_get_showing(url: str, check: Callable[[requests.Response], bool],
             return response, tries, time.monotonic() - start
 
 
-def test_two_servers_on_one_store_see_each_others_writes_at_once(
-        pair: Pair, record_property: Any) -> None:
+def test_two_servers_on_one_store_see_each_others_writes_at_once(pair: Pair, record_property: Any) -> None:
     """A write through server A shows on server B's very next GET, with a new ETag: B reads
     the layer version per request, so neither its response cache nor anything else in it can
     be stale; only clients may reuse a response, for MAPSERVICE_CACHE_MAX_AGE (5 s here).
@@ -891,11 +973,16 @@ def test_two_servers_on_one_store_see_each_others_writes_at_once(
     waits: dict[str, float] = {}
 
     # A published camera: anonymous readers see it.
-    made = requests.post(a_items, headers=bearer(token), timeout=30, json=camera(
-        "test-cam-zwei", "Testkamera Zwei Server", publication="published"))
+    made = requests.post(
+        a_items,
+        headers=bearer(token),
+        timeout=30,
+        json=camera("test-cam-zwei", "Testkamera Zwei Server", publication="published"),
+    )
     assert made.status_code == 201, made.text
-    shown, tries, waits["create"] = _first_get_showing(f"{b_items}/test-cam-zwei",
-                                                       lambda r: r.status_code == 200)
+    shown, tries, waits["create"] = _first_get_showing(
+        f"{b_items}/test-cam-zwei", lambda r: r.status_code == 200
+    )
     assert (shown.status_code, tries) == (200, 1)
     assert shown.headers["Cache-Control"] == "public, max-age=5"
     old_etag = shown.headers["ETag"]
@@ -903,57 +990,63 @@ def test_two_servers_on_one_store_see_each_others_writes_at_once(
     assert [f["id"] for f in old_list.json()["features"]] == ["test-cam-zwei"]
 
     mine = requests.get(f"{a_items}/test-cam-zwei", headers=bearer(token), timeout=30)
-    patched = requests.patch(f"{a_items}/test-cam-zwei", timeout=30,
-                             data='{"properties": {"name": "Testkamera Zwei Server (neu)"}}',
-                             headers=bearer(token, **{"If-Match": mine.headers["ETag"],
-                                                      "Content-Type": MERGE_PATCH}))
+    patched = requests.patch(
+        f"{a_items}/test-cam-zwei",
+        timeout=30,
+        data='{"properties": {"name": "Testkamera Zwei Server (neu)"}}',
+        headers=bearer(token, **{"If-Match": mine.headers["ETag"], "Content-Type": MERGE_PATCH}),
+    )
     assert patched.status_code == 200, patched.text
     shown, tries, waits["update"] = _first_get_showing(
-        f"{b_items}/test-cam-zwei",
-        lambda r: r.json()["properties"]["name"].endswith("(neu)"))
+        f"{b_items}/test-cam-zwei", lambda r: r.json()["properties"]["name"].endswith("(neu)")
+    )
     assert tries == 1, "server B served the old camera after A's write had been answered"
     assert shown.headers["ETag"] != old_etag
     # A client revalidating its old copy gets the new one, not 304; so does the list.
-    again = requests.get(f"{b_items}/test-cam-zwei", headers={"If-None-Match": old_etag},
-                         timeout=30)
+    again = requests.get(f"{b_items}/test-cam-zwei", headers={"If-None-Match": old_etag}, timeout=30)
     assert again.status_code == 200 and again.json()["properties"]["name"].endswith("(neu)")
     listed = requests.get(b_items, headers={"If-None-Match": old_list.headers["ETag"]}, timeout=30)
     assert listed.status_code == 200
     assert listed.json()["features"][0]["properties"]["name"].endswith("(neu)")
 
     # A draft: hidden from anonymous readers on B, shown to the token holder at once.
-    draft = requests.post(a_items, headers=bearer(token), timeout=30,
-                          json=camera("test-cam-entwurf", "Testkamera Entwurf"))
+    draft = requests.post(
+        a_items, headers=bearer(token), timeout=30, json=camera("test-cam-entwurf", "Testkamera Entwurf")
+    )
     assert draft.status_code == 201
     assert requests.get(f"{b_items}/test-cam-entwurf", timeout=30).status_code == 404
     seen = requests.get(f"{b_items}/test-cam-entwurf", headers=bearer(token), timeout=30)
     assert seen.status_code == 200
-    patched = requests.patch(f"{a_items}/test-cam-entwurf", timeout=30,
-                             data='{"properties": {"status": "planned"}}',
-                             headers=bearer(token, **{"If-Match": draft.headers["ETag"],
-                                                      "Content-Type": MERGE_PATCH}))
+    patched = requests.patch(
+        f"{a_items}/test-cam-entwurf",
+        timeout=30,
+        data='{"properties": {"status": "planned"}}',
+        headers=bearer(token, **{"If-Match": draft.headers["ETag"], "Content-Type": MERGE_PATCH}),
+    )
     assert patched.status_code == 200, patched.text
     shown, tries, waits["draft update"] = _first_get_showing(
-        f"{b_items}/test-cam-entwurf", lambda r: r.json()["properties"]["status"] == "planned",
-        bearer(token))
+        f"{b_items}/test-cam-entwurf", lambda r: r.json()["properties"]["status"] == "planned", bearer(token)
+    )
     assert tries == 1 and shown.headers["ETag"] != seen.headers["ETag"]
     assert requests.get(f"{b_items}/test-cam-entwurf", timeout=30).status_code == 404
 
     # Revoking a token: both servers refuse it on the next request; the other token still works.
     history = "/api/collections/video-surveillance/items/test-cam-zwei/history"
     for server in (pair.a, pair.b):
-        assert requests.get(f"{server.url}{history}", headers=bearer(other),
-                            timeout=30).status_code == 200
+        assert requests.get(f"{server.url}{history}", headers=bearer(other), timeout=30).status_code == 200
     revoked = mapservice(pair.store, "token", "revoke", other_id)
     assert revoked.returncode == 0, revoked.stderr
     for server in (pair.a, pair.b):
         refused = requests.get(f"{server.url}{history}", headers=bearer(other), timeout=30)
         assert refused.status_code == 401
-        write = requests.post(f"{server.url}{ITEMS}", headers=bearer(other), timeout=30,
-                              json=camera("test-cam-widerrufen", "Testkamera widerrufen"))
+        write = requests.post(
+            f"{server.url}{ITEMS}",
+            headers=bearer(other),
+            timeout=30,
+            json=camera("test-cam-widerrufen", "Testkamera widerrufen"),
+        )
         assert write.status_code == 401
-        assert requests.get(f"{server.url}{history}", headers=bearer(token),
-                            timeout=30).status_code == 200
+        assert requests.get(f"{server.url}{history}", headers=bearer(token), timeout=30).status_code == 200
 
     record_property("seconds_until_b_shows", waits)
     print(f"\nseconds until server B showed server A's write: {waits}")
@@ -966,21 +1059,26 @@ def test_an_etag_from_one_server_is_accepted_by_the_other(pair: Pair) -> None:
     the ETag of an unchanged feature must be the same on both, and If-Match with it must work
     on either."""
     _, token = create_token(pair.store, "Ordnungsamt Jena (Test)")
-    made = requests.post(f"{pair.a.url}{ITEMS}", headers=bearer(token), timeout=30,
-                         json=camera("test-cam-lastverteilt", "Testkamera Lastverteilung"))
+    made = requests.post(
+        f"{pair.a.url}{ITEMS}",
+        headers=bearer(token),
+        timeout=30,
+        json=camera("test-cam-lastverteilt", "Testkamera Lastverteilung"),
+    )
     assert made.status_code == 201, made.text
-    on_a = requests.get(f"{pair.a.url}{ITEMS}/test-cam-lastverteilt", headers=bearer(token),
-                        timeout=30)
-    on_b = requests.get(f"{pair.b.url}{ITEMS}/test-cam-lastverteilt", headers=bearer(token),
-                        timeout=30)
+    on_a = requests.get(f"{pair.a.url}{ITEMS}/test-cam-lastverteilt", headers=bearer(token), timeout=30)
+    on_b = requests.get(f"{pair.b.url}{ITEMS}/test-cam-lastverteilt", headers=bearer(token), timeout=30)
+
     def content(response: requests.Response) -> Any:
         doc = response.json()
         return doc["properties"], doc["geometry"]  # the links name each server's own host
 
     assert content(on_a) == content(on_b)
-    patched = requests.patch(f"{pair.b.url}{ITEMS}/test-cam-lastverteilt", timeout=30,
-                             data='{"properties": {"status": "planned"}}',
-                             headers=bearer(token, **{"If-Match": on_a.headers["ETag"],
-                                                      "Content-Type": MERGE_PATCH}))
+    patched = requests.patch(
+        f"{pair.b.url}{ITEMS}/test-cam-lastverteilt",
+        timeout=30,
+        data='{"properties": {"status": "planned"}}',
+        headers=bearer(token, **{"If-Match": on_a.headers["ETag"], "Content-Type": MERGE_PATCH}),
+    )
     assert patched.status_code == 200, (patched.status_code, patched.text)
     assert on_a.headers["ETag"] == on_b.headers["ETag"]

@@ -34,9 +34,17 @@ def test_store_is_created_in_the_instance_folder_not_the_package(gpkg_app: Flask
 def test_gdal_reads_the_geopackage(gpkg_app: Flask) -> None:
     path = str(gpkg_path(gpkg_app))
     layers = {name: gtype for name, gtype in pyogrio.list_layers(path)}
-    assert set(layers) == {"districts", "statistical_districts", "municipalities",
-                           "contact_offices", "graffiti_zones", "video_surveillance",
-                           "prevention_bodies", "mapservice_layer_state", "mapservice_history"}
+    assert set(layers) == {
+        "districts",
+        "statistical_districts",
+        "municipalities",
+        "contact_offices",
+        "graffiti_zones",
+        "video_surveillance",
+        "prevention_bodies",
+        "mapservice_layer_state",
+        "mapservice_history",
+    }
     assert layers["mapservice_history"] is None  # the change log: a table for QGIS users
     assert layers["municipalities"] == "MultiPolygon"
     assert layers["mapservice_layer_state"] is None  # a plain table, not a map layer
@@ -72,30 +80,39 @@ def test_bbox_query_uses_the_rtree(gpkg_app: Flask) -> None:
 
 def test_query_filters_sorts_and_pages(app: Flask) -> None:
     store = app.extensions["mapservice.store"]
-    result = store.query("municipalities", Query(
-        filters=(Filter("kreis_ags", "14524"),), sortby=(SortKey("name"),), limit=5, offset=0))
+    result = store.query(
+        "municipalities",
+        Query(filters=(Filter("kreis_ags", "14524"),), sortby=(SortKey("name"),), limit=5, offset=0),
+    )
     assert result.number_matched > 5
     names = [f.properties["name"] for f in result.features]
     assert names == sorted(names)
-    second = store.query("municipalities", Query(
-        filters=(Filter("kreis_ags", "14524"),), sortby=(SortKey("name"),), limit=5, offset=5))
+    second = store.query(
+        "municipalities",
+        Query(filters=(Filter("kreis_ags", "14524"),), sortby=(SortKey("name"),), limit=5, offset=5),
+    )
     assert not {f.id for f in result.features} & {f.id for f in second.features}
     assert {"Zwickau", "Meerane"} <= {
-        f.properties["name"] for f in store.query(
-            "municipalities", Query(filters=(Filter("kreis_ags", "14524"),), limit=100)).features
+        f.properties["name"]
+        for f in store.query(
+            "municipalities", Query(filters=(Filter("kreis_ags", "14524"),), limit=100)
+        ).features
     }
 
 
 def test_ids_and_content_are_stable_across_restarts_and_rebuilds(
-        new_store: Callable[[Path], StoreConfig], tmp_path: Path) -> None:
+    new_store: Callable[[Path], StoreConfig], tmp_path: Path
+) -> None:
     a, b = new_store(tmp_path / "a"), new_store(tmp_path / "b")
     first = create_app(a.settings())
     again = create_app(a.settings())
     rebuilt = create_app(b.settings())
     q = Query(limit=10000)
     snapshots = [
-        [(f.id, f.properties, f.geometry) for f in app.extensions["mapservice.store"].query(
-            "contact-offices", q).features]
+        [
+            (f.id, f.properties, f.geometry)
+            for f in app.extensions["mapservice.store"].query("contact-offices", q).features
+        ]
         for app in (first, again, rebuilt)
     ]
     assert snapshots[0] == snapshots[1] == snapshots[2]
@@ -109,8 +126,14 @@ def test_replace_is_all_or_nothing_and_bumps_the_version(fresh_app: Flask) -> No
     store = fresh_app.extensions["mapservice.store"]
     before = store.state("prevention-bodies")
     old = store.query("prevention-bodies", Query(limit=100)).features
-    body = {"name": "Runder Tisch", "type": "runder_tisch", "status": "active",
-            "level": "stadtteil", "source": "test", "verified_on": "2026-11-01"}
+    body = {
+        "name": "Runder Tisch",
+        "type": "runder_tisch",
+        "status": "active",
+        "level": "stadtteil",
+        "source": "test",
+        "verified_on": "2026-11-01",
+    }
     duplicate = [({**body, "id": "x"}, Point(11.5, 50.9)), ({**body, "id": "x"}, None)]
     with pytest.raises(StoreError, match="nothing was changed"):
         store.replace("prevention-bodies", duplicate)
@@ -156,14 +179,13 @@ def test_text_sorts_in_german_order_and_nulls_last(app: Flask) -> None:
 
     store = app.extensions["mapservice.store"]
     for ascending in (True, False):
-        result = store.query("municipalities", Query(sortby=(SortKey("name", ascending),),
-                                                     limit=10000))
-        keys = [(sort_key_de(f.properties["name"]), f.properties["name"])
-                for f in result.features]
+        result = store.query("municipalities", Query(sortby=(SortKey("name", ascending),), limit=10000))
+        keys = [(sort_key_de(f.properties["name"]), f.properties["name"]) for f in result.features]
         assert keys == sorted(keys, reverse=not ascending)
         assert any(ch in name for _, name in keys for ch in "äöüÄÖÜß")
-    by_population = store.query("districts", Query(sortby=(SortKey("population", False),),
-                                                   limit=10000)).features
+    by_population = store.query(
+        "districts", Query(sortby=(SortKey("population", False),), limit=10000)
+    ).features
     values = [f.properties["population"] for f in by_population]
     known = [v for v in values if v is not None]
     assert known == sorted(known, reverse=True)
@@ -172,16 +194,21 @@ def test_text_sorts_in_german_order_and_nulls_last(app: Flask) -> None:
 
 def test_list_filter_contains_and_get(app: Flask) -> None:
     store = app.extensions["mapservice.store"]
-    result = store.query("contact-offices", Query(
-        filters=(Filter("serves_districts", "jena-neulobeda", contains=True),)))
+    result = store.query(
+        "contact-offices", Query(filters=(Filter("serves_districts", "jena-neulobeda", contains=True),))
+    )
     assert [f.id for f in result.features] == ["kobb-jena-lobeda"]
     assert result.number_matched == 1
     feature = store.get("contact-offices", "kobb-jena-lobeda")
     assert feature == result.features[0]
     assert feature.properties["serves_districts"] == ["jena-neulobeda", "jena-lobeda-altstadt"]
     assert store.get("contact-offices", "no-such-office") is None
-    assert store.query("contact-offices", Query(
-        filters=(Filter("serves_districts", "jena", contains=True),))).number_matched == 0
+    assert (
+        store.query(
+            "contact-offices", Query(filters=(Filter("serves_districts", "jena", contains=True),))
+        ).number_matched
+        == 0
+    )
     with pytest.raises(StoreError, match="unknown layer"):
         store.get("no-such-layer", "x")
 
@@ -200,13 +227,26 @@ def test_bbox_pages_and_counts(app: Flask) -> None:
 
 def test_temporal_interval_filter(fresh_app: Flask) -> None:
     store = fresh_app.extensions["mapservice.store"]
-    base = {"name": "Wand", "status": "active", "legal_status": "legal", "source": "test",
-            "verified_on": "2026-11-01"}
-    zones = {"old": ("2019-03-01", "2020-12-31"), "month": ("2023-04", None),
-             "open": (None, None), "year": ("2021", "2022")}
-    store.replace("graffiti-zones", [
-        ({**base, "id": zid, "opened_on": start, "closed_on": end}, Point(11.58, 50.92))
-        for zid, (start, end) in zones.items()])
+    base = {
+        "name": "Wand",
+        "status": "active",
+        "legal_status": "legal",
+        "source": "test",
+        "verified_on": "2026-11-01",
+    }
+    zones = {
+        "old": ("2019-03-01", "2020-12-31"),
+        "month": ("2023-04", None),
+        "open": (None, None),
+        "year": ("2021", "2022"),
+    }
+    store.replace(
+        "graffiti-zones",
+        [
+            ({**base, "id": zid, "opened_on": start, "closed_on": end}, Point(11.58, 50.92))
+            for zid, (start, end) in zones.items()
+        ],
+    )
 
     def ids(interval: tuple[str | None, str | None]) -> list[str]:
         return [f.id for f in store.query("graffiti-zones", Query(interval=interval)).features]

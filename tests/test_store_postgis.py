@@ -39,39 +39,54 @@ def _rows(url: str, statement: str) -> list[tuple[Any, ...]]:
 
 
 def test_migrations_are_recorded_once_and_reopening_changes_nothing(
-        postgis_cluster: Cluster, tmp_path: Path) -> None:
+    postgis_cluster: Cluster, tmp_path: Path
+) -> None:
     url = postgis_cluster.new_database()
     first = create_app({"store": url, "instance_path": str(tmp_path)})
-    states = {lid: first.extensions["mapservice.store"].state(lid)
-              for lid in first.extensions["mapservice.catalog"].ids()}
+    states = {
+        lid: first.extensions["mapservice.store"].state(lid)
+        for lid in first.extensions["mapservice.catalog"].ids()
+    }
     again = create_app({"store": url, "instance_path": str(tmp_path)})
     store: PostGISStore = again.extensions["mapservice.store"]
     assert {lid: store.state(lid) for lid in states} == states  # no reload, no version bump
     assert _rows(url, "SELECT version FROM mapservice.schema_migrations ORDER BY version") == [
-        (number,) for number, _, _ in MIGRATIONS]
+        (number,) for number, _, _ in MIGRATIONS
+    ]
     with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
         assert PostGISStore._migrate(conn) == []
-    indexes = {row[0] for row in _rows(
-        url, "SELECT indexname FROM pg_indexes WHERE schemaname = 'mapservice'")}
+    indexes = {
+        row[0] for row in _rows(url, "SELECT indexname FROM pg_indexes WHERE schemaname = 'mapservice'")
+    }
     assert "municipalities_geom_gist" in indexes
     for app in (first, again):
         app.extensions["mapservice.store"].close()
 
 
 def test_concurrent_first_starts_create_one_schema_and_load_once(
-        postgis_cluster: Cluster, tmp_path: Path) -> None:
+    postgis_cluster: Cluster, tmp_path: Path
+) -> None:
     url = postgis_cluster.new_database()
     # Three processes and three threads open the same empty database at the same moment.
     # The processes import everything, say they are ready, and start when the file "go" appears.
-    script = ("import os, pathlib, sys, time; from mapservice import create_app; "
-              "d = pathlib.Path(sys.argv[2]); d.mkdir(); (d / 'ready').touch()\n"
-              "while not (d.parent / 'go').exists(): time.sleep(0.005)\n"
-              "app = create_app({'store': sys.argv[1], 'instance_path': sys.argv[2]}); "
-              "print(app.extensions['mapservice.store'].state('municipalities').count)")
+    script = (
+        "import os, pathlib, sys, time; from mapservice import create_app; "
+        "d = pathlib.Path(sys.argv[2]); d.mkdir(); (d / 'ready').touch()\n"
+        "while not (d.parent / 'go').exists(): time.sleep(0.005)\n"
+        "app = create_app({'store': sys.argv[1], 'instance_path': sys.argv[2]}); "
+        "print(app.extensions['mapservice.store'].state('municipalities').count)"
+    )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    processes = [subprocess.Popen([sys.executable, "-c", script, url, str(tmp_path / f"p{i}")],
-                                  env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  text=True) for i in range(3)]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, url, str(tmp_path / f"p{i}")],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(3)
+    ]
     deadline = time.monotonic() + 60
     while not all((tmp_path / f"p{i}" / "ready").exists() for i in range(3)):
         assert time.monotonic() < deadline and all(p.poll() is None for p in processes)
@@ -113,8 +128,14 @@ def create_app_catalog() -> Any:
     return load_catalog(REPO / "layers")
 
 
-BODY = {"name": "Runder Tisch", "type": "runder_tisch", "status": "active",
-        "level": "stadtteil", "source": "test", "verified_on": "2026-11-01"}
+BODY = {
+    "name": "Runder Tisch",
+    "type": "runder_tisch",
+    "status": "active",
+    "level": "stadtteil",
+    "source": "test",
+    "verified_on": "2026-11-01",
+}
 
 
 @pytest.mark.parametrize("bad", ["invalid geometry", "duplicate id", "missing id"])
@@ -125,8 +146,7 @@ def test_replace_is_all_or_nothing(postgis_cluster: Cluster, tmp_path: Path, bad
     old = store.query("prevention-bodies", Query(limit=1000)).features
     good = [({**BODY, "id": f"ok-{i}"}, Point(11.5 + i / 100, 50.9)) for i in range(50)]
     broken = {
-        "invalid geometry": ({**BODY, "id": "bowtie"},
-                             Polygon([(0, 0), (1, 1), (1, 0), (0, 1), (0, 0)])),
+        "invalid geometry": ({**BODY, "id": "bowtie"}, Polygon([(0, 0), (1, 1), (1, 0), (0, 1), (0, 0)])),
         "duplicate id": ({**BODY, "id": "ok-3"}, None),
         "missing id": ({**BODY, "id": None}, Point(11.5, 50.9)),
     }[bad]
@@ -145,13 +165,14 @@ def test_app_runs_end_to_end_on_postgis(pg_app: Flask, gpkg_app: Flask) -> None:
     response = pg_client.get("/api/collections/districts/items?limit=5")
     assert response.status_code == 200, response.data[:500]
     expected = gpkg_client.get("/api/collections/districts/items?limit=5").get_json()
-    assert [f["id"] for f in response.get_json()["features"]] == [
-        f["id"] for f in expected["features"]]
-    for url in ("/api/collections/districts/items?limit=5",
-                "/api/collections/municipalities/items?sortby=-name&limit=20&offset=7",
-                "/api/collections/municipalities/items?bbox=11.5,50.85,11.7,50.98&limit=50",
-                "/api/collections/contact-offices/items?serves_districts=jena-winzerla",
-                "/api/collections/contact-offices/items/kobb-jena-lobeda"):
+    assert [f["id"] for f in response.get_json()["features"]] == [f["id"] for f in expected["features"]]
+    for url in (
+        "/api/collections/districts/items?limit=5",
+        "/api/collections/municipalities/items?sortby=-name&limit=20&offset=7",
+        "/api/collections/municipalities/items?bbox=11.5,50.85,11.7,50.98&limit=50",
+        "/api/collections/contact-offices/items?serves_districts=jena-winzerla",
+        "/api/collections/contact-offices/items/kobb-jena-lobeda",
+    ):
         ours, theirs = pg_client.get(url), gpkg_client.get(url)
         assert ours.status_code == theirs.status_code == 200, url
         a, b = ours.get_json(), theirs.get_json()
@@ -159,8 +180,7 @@ def test_app_runs_end_to_end_on_postgis(pg_app: Flask, gpkg_app: Flask) -> None:
             doc.pop("timeStamp", None)
         assert a == b, url
         # Same bytes for the features, object keys in the same order.
-        assert ours.data.split(b'"features"')[-1][:5000] == theirs.data.split(
-            b'"features"')[-1][:5000], url
+        assert ours.data.split(b'"features"')[-1][:5000] == theirs.data.split(b'"features"')[-1][:5000], url
 
 
 def _parity_queries(layer: Any, sample: dict[str, Any] | None) -> Iterator[Query]:
@@ -182,16 +202,14 @@ def _parity_queries(layer: Any, sample: dict[str, Any] | None) -> Iterator[Query
                 yield Query(filters=(Filter(name, value),), limit=10000)
 
 
-def test_every_query_gives_the_same_result_as_the_geopackage(pg_app: Flask, gpkg_app: Flask
-                                                              ) -> None:
+def test_every_query_gives_the_same_result_as_the_geopackage(pg_app: Flask, gpkg_app: Flask) -> None:
     pg_store = pg_app.extensions["mapservice.store"]
     gpkg_store = gpkg_app.extensions["mapservice.store"]
     compared = 0
     for layer in gpkg_app.extensions["mapservice.catalog"]:
         first = gpkg_store.query(layer.id, Query(limit=1)).features
         for query in _parity_queries(layer, first[0].properties if first else None):
-            assert pg_store.query(layer.id, query) == gpkg_store.query(layer.id, query), (
-                layer.id, query)
+            assert pg_store.query(layer.id, query) == gpkg_store.query(layer.id, query), (layer.id, query)
             compared += 1
         assert pg_store.state(layer.id).count == gpkg_store.state(layer.id).count
     assert compared > 100
@@ -209,8 +227,7 @@ def test_connections_are_per_thread_and_never_cross_a_fork(pg_app: Flask) -> Non
     pid = os.fork()
     if pid == 0:  # the child: a connection of its own, the parent's is left alone
         try:
-            ok = (store._conn() is not main
-                  and store.query("districts", Query(limit=1)).number_matched == 132)
+            ok = store._conn() is not main and store.query("districts", Query(limit=1)).number_matched == 132
             store.close()
         except BaseException:
             ok = False
@@ -232,8 +249,7 @@ def test_gunicorn_workers_serve_from_postgis(postgis_cluster: Cluster, tmp_path:
     server, log = start_server(tmp_path, {"MAPSERVICE_STORE": url}, workers=2)
     try:
         for _ in range(20):  # spread over both workers
-            response = requests.get(f"{server.url}/api/collections/districts/items?limit=5",
-                                    timeout=10)
+            response = requests.get(f"{server.url}/api/collections/districts/items?limit=5", timeout=10)
             assert response.status_code == 200
             assert len(response.json()["features"]) == 5
     finally:
@@ -241,7 +257,10 @@ def test_gunicorn_workers_serve_from_postgis(postgis_cluster: Cluster, tmp_path:
     assert not list(tmp_path.glob("*.gpkg"))  # nothing was written to the instance folder
     # The workers' connections ended with them (the server may take a moment to notice).
     deadline = time.monotonic() + 10
-    while _rows(url, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND application_name = 'mapservice'") != [(0,)]:
+    while _rows(
+        url,
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND application_name = 'mapservice'",
+    ) != [(0,)]:
         assert time.monotonic() < deadline, "sessions left open after the server stopped"
         time.sleep(0.1)

@@ -40,8 +40,12 @@ def edit_feature(directory: Path, layer: str, fid: str, change: Callable[[Featur
 
 
 def run_check(directory: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mapservice", "check", "--data", str(directory)],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "mapservice", "check", "--data", str(directory)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_shipped_data_passes_check() -> None:
@@ -53,8 +57,10 @@ def test_shipped_data_passes_check() -> None:
 
 
 def bowtie(feature: Feature) -> None:
-    feature["geometry"] = {"type": "Polygon", "coordinates": [
-        [[11.55, 50.90], [11.60, 50.95], [11.60, 50.90], [11.55, 50.95], [11.55, 50.90]]]}
+    feature["geometry"] = {
+        "type": "Polygon",
+        "coordinates": [[[11.55, 50.90], [11.60, 50.95], [11.60, 50.90], [11.55, 50.95], [11.55, 50.90]]],
+    }
 
 
 def missing_name(feature: Feature) -> None:
@@ -91,19 +97,26 @@ def bad_date(feature: Feature) -> None:
         ("districts", "jena-winzerla", bowtie, "geometry", "Self-intersection"),
         ("municipalities", "16053000", missing_name, "name", "required"),
         ("contact-offices", "kobb-jena-winzerla", sheriff, "kind", "'sheriff' is not one of"),
-        ("contact-offices", "kobb-jena-winzerla", bad_hours, "opening_hours",
-         "not valid opening_hours"),
+        ("contact-offices", "kobb-jena-winzerla", bad_hours, "opening_hours", "not valid opening_hours"),
         ("contact-offices", "kobb-jena-lobeda", utm_point, "geometry", "EPSG:4326"),
-        ("contact-offices", "kobb-jena-lobeda", unknown_district, "serves_districts",
-         "jena-atlantis"),
+        ("contact-offices", "kobb-jena-lobeda", unknown_district, "serves_districts", "jena-atlantis"),
         ("municipalities", "14524190", bad_date, "verified_on", "not a date"),
         # a reference on a plain string field, not a list
-        ("statistical-districts", "jena-statbez-90", unknown_ortsteil, "district",
-         "'jena-atlantis' is not a feature id of layer 'districts'"),
+        (
+            "statistical-districts",
+            "jena-statbez-90",
+            unknown_ortsteil,
+            "district",
+            "'jena-atlantis' is not a feature id of layer 'districts'",
+        ),
     ],
 )
 def test_broken_feature_is_named_with_file_feature_and_field(
-    data_copy: Path, layer: str, fid: str, change: Callable[[Feature], None], field: str,
+    data_copy: Path,
+    layer: str,
+    fid: str,
+    change: Callable[[Feature], None],
+    field: str,
     needle: str,
 ) -> None:
     edit_feature(data_copy, layer, fid, change)
@@ -134,8 +147,7 @@ def test_all_problems_are_reported_at_once(data_copy: Path) -> None:
     with pytest.raises(ValidationError) as info:
         load_geodata(load_catalog(LAYERS), data_copy)
     fields = {(p.feature, p.field) for p in info.value.problems}
-    assert ("'kobb-jena-winzerla' (#5)", "kind") in fields or any(
-        f == "kind" for _, f in fields)
+    assert ("'kobb-jena-winzerla' (#5)", "kind") in fields or any(f == "kind" for _, f in fields)
     assert {f for _, f in fields} >= {"kind", "opening_hours", "geometry"}
     assert len(info.value.problems) == 3
 

@@ -25,15 +25,26 @@ CAMS = "/api/collections/video-surveillance/items"
 GEOJSON = "application/geo+json"
 
 
-def camera(fid: str = "test-cam-holzmarkt", name: str = "Testkamera Holzmarkt",
-           **props: Any) -> dict[str, Any]:
+def camera(
+    fid: str = "test-cam-holzmarkt", name: str = "Testkamera Holzmarkt", **props: Any
+) -> dict[str, Any]:
     return {
-        "type": "Feature", "id": fid,
+        "type": "Feature",
+        "id": fid,
         "geometry": {"type": "Point", "coordinates": [11.5893, 50.9276]},
-        "properties": {"name": name, "city": "Jena", "surveillance": "public",
-                       "surveillance_type": "camera", "direction": "90", "hfov_deg": 60,
-                       "range_m": 40, "status": "active", "source": "Testdaten",
-                       "verified_on": "2026-11-01", **props},
+        "properties": {
+            "name": name,
+            "city": "Jena",
+            "surveillance": "public",
+            "surveillance_type": "camera",
+            "direction": "90",
+            "hfov_deg": 60,
+            "range_m": 40,
+            "status": "active",
+            "source": "Testdaten",
+            "verified_on": "2026-11-01",
+            **props,
+        },
     }
 
 
@@ -58,8 +69,15 @@ def make_token(fresh_store: StoreConfig, *args: str) -> str:
 
 @pytest.fixture
 def token(fresh_store: StoreConfig, app: Flask) -> str:
-    return make_token(fresh_store, "--name", "Ordnungsamt Jena (Test)",
-                      "--collection", "video-surveillance", "--collection", "graffiti-zones")
+    return make_token(
+        fresh_store,
+        "--name",
+        "Ordnungsamt Jena (Test)",
+        "--collection",
+        "video-surveillance",
+        "--collection",
+        "graffiti-zones",
+    )
 
 
 def auth(token: str, **more: str) -> dict[str, str]:
@@ -83,8 +101,9 @@ def version(app: Flask, layer: str = "video-surveillance") -> int:
 # -- tokens ----------------------------------------------------------------------------------
 
 
-def test_token_is_shown_once_and_stored_only_as_hash(fresh_store: StoreConfig, app: Flask,
-                                                     token: str) -> None:
+def test_token_is_shown_once_and_stored_only_as_hash(
+    fresh_store: StoreConfig, app: Flask, token: str
+) -> None:
     store = app.extensions["mapservice.store"]
     [record] = store.tokens()
     assert record.name == "Ordnungsamt Jena (Test)"
@@ -100,40 +119,48 @@ def test_token_is_shown_once_and_stored_only_as_hash(fresh_store: StoreConfig, a
 
 def test_token_options_are_checked(fresh_store: StoreConfig, app: Flask) -> None:
     runner = CliRunner()
-    bad = runner.invoke(main, ["token", "create", "--name", "x", "--collection", "kameras"],
-                        env=fresh_store.env)
+    bad = runner.invoke(
+        main, ["token", "create", "--name", "x", "--collection", "kameras"], env=fresh_store.env
+    )
     assert bad.exit_code != 0 and "unknown collection(s) kameras" in bad.output
     none = runner.invoke(main, ["token", "create", "--name", "x"], env=fresh_store.env)
     assert none.exit_code != 0 and "at least one collection" in none.output
     assert app.extensions["mapservice.store"].tokens() == []
 
 
-def test_anonymous_and_wrong_tokens_never_write(client: FlaskClient, app: Flask, token: str,
-                                                fresh_store: StoreConfig) -> None:
+def test_anonymous_and_wrong_tokens_never_write(
+    client: FlaskClient, app: Flask, token: str, fresh_store: StoreConfig
+) -> None:
     before = version(app)
     other = make_token(fresh_store, "--name", "Graffiti only", "--collection", "graffiti-zones")
     wrong_secret = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
     attempts = [
-        ({}, 401), (auth(wrong_secret), 401), ({"Authorization": "Basic dXNlcjpwdw=="}, 401),
-        (auth("dsm_00000000_" + "A" * 43), 401), (auth(other), 403),
+        ({}, 401),
+        (auth(wrong_secret), 401),
+        ({"Authorization": "Basic dXNlcjpwdw=="}, 401),
+        (auth("dsm_00000000_" + "A" * 43), 401),
+        (auth(other), 403),
     ]
     for headers, status in attempts:
-        response = client.post(CAMS, data=json.dumps(camera()), content_type=GEOJSON,
-                               headers=headers)
+        response = client.post(CAMS, data=json.dumps(camera()), content_type=GEOJSON, headers=headers)
         assert response.status_code == status, (headers, response.data)
         if status == 401:
             assert response.headers["WWW-Authenticate"].startswith("Bearer")
         for method in (client.put, client.patch, client.delete):
-            r = method(f"{CAMS}/test-cam-holzmarkt", data="{}", content_type=GEOJSON,
-                       headers={**headers, "If-Match": "*"})
+            r = method(
+                f"{CAMS}/test-cam-holzmarkt",
+                data="{}",
+                content_type=GEOJSON,
+                headers={**headers, "If-Match": "*"},
+            )
             assert r.status_code == status
     assert version(app) == before
-    assert app.extensions["mapservice.store"].history("video-surveillance",
-                                                      "test-cam-holzmarkt") == []
+    assert app.extensions["mapservice.store"].history("video-surveillance", "test-cam-holzmarkt") == []
 
 
-def test_a_revoked_token_stops_working_at_once(client: FlaskClient, token: str,
-                                               fresh_store: StoreConfig, app: Flask) -> None:
+def test_a_revoked_token_stops_working_at_once(
+    client: FlaskClient, token: str, fresh_store: StoreConfig, app: Flask
+) -> None:
     assert post(client, token, camera()).status_code == 201
     [record] = app.extensions["mapservice.store"].tokens()
     result = CliRunner().invoke(main, ["token", "revoke", record.id], env=fresh_store.env)
@@ -146,8 +173,7 @@ def test_a_revoked_token_stops_working_at_once(client: FlaskClient, token: str,
 # -- create, replace, patch, delete ----------------------------------------------------------
 
 
-def test_create_returns_the_stored_feature_with_location_and_etag(client: FlaskClient,
-                                                                  token: str) -> None:
+def test_create_returns_the_stored_feature_with_location_and_etag(client: FlaskClient, token: str) -> None:
     response = post(client, token, camera())
     assert response.status_code == 201, response.data
     assert response.headers["Location"].endswith(f"{CAMS}/test-cam-holzmarkt")
@@ -164,8 +190,9 @@ def test_create_returns_the_stored_feature_with_location_and_etag(client: FlaskC
     assert made.get_json()["id"] != "test-cam-holzmarkt"
 
 
-def test_an_invalid_feature_names_every_problem_and_stores_nothing(client: FlaskClient,
-                                                                   token: str, app: Flask) -> None:
+def test_an_invalid_feature_names_every_problem_and_stores_nothing(
+    client: FlaskClient, token: str, app: Flask
+) -> None:
     before = version(app)
     doc = camera(status="kaputt", hfov_deg=500)
     doc["geometry"] = {"type": "LineString", "coordinates": [[11.5, 50.9], [11.6, 50.9]]}
@@ -175,10 +202,13 @@ def test_an_invalid_feature_names_every_problem_and_stores_nothing(client: Flask
     assert set(problems) == {"status", "hfov_deg", "geometry"}
     assert "kaputt" in problems["status"] and "LineString" in problems["geometry"]
     assert "status" in response.get_json()["description"]
-    assert client.post(CAMS, data="{not json", content_type=GEOJSON,
-                       headers=auth(token)).status_code == 400
-    assert client.post(CAMS, data=json.dumps(camera()), content_type="text/plain",
-                       headers=auth(token)).status_code == 415
+    assert client.post(CAMS, data="{not json", content_type=GEOJSON, headers=auth(token)).status_code == 400
+    assert (
+        client.post(
+            CAMS, data=json.dumps(camera()), content_type="text/plain", headers=auth(token)
+        ).status_code
+        == 415
+    )
     assert version(app) == before
 
 
@@ -186,34 +216,43 @@ def test_writes_need_the_current_etag(client: FlaskClient, token: str, app: Flas
     url = f"{CAMS}/test-cam-holzmarkt"
     first = post(client, token, camera()).headers["ETag"]
     changed = camera(name="Testkamera Holzmarkt Nord")
-    no_precondition = client.put(url, data=json.dumps(changed), content_type=GEOJSON,
-                                 headers=auth(token))
+    no_precondition = client.put(url, data=json.dumps(changed), content_type=GEOJSON, headers=auth(token))
     assert no_precondition.status_code == 428
-    ok = client.put(url, data=json.dumps(changed), content_type=GEOJSON,
-                    headers=auth(token, **{"If-Match": first}))
+    ok = client.put(
+        url, data=json.dumps(changed), content_type=GEOJSON, headers=auth(token, **{"If-Match": first})
+    )
     assert ok.status_code == 200, ok.data
     second = ok.headers["ETag"]
     assert second != first and ok.get_json()["properties"]["name"].endswith("Nord")
     # The first copy is stale now: PUT, PATCH and DELETE with it change nothing.
     before = version(app)
-    for method, body in ((client.put, json.dumps(camera(name="alt"))),
-                         (client.patch, '{"properties": {"name": "alt"}}'),
-                         (client.delete, None)):
-        stale = method(url, data=body, content_type=GEOJSON,
-                       headers=auth(token, **{"If-Match": first}))
+    for method, body in (
+        (client.put, json.dumps(camera(name="alt"))),
+        (client.patch, '{"properties": {"name": "alt"}}'),
+        (client.delete, None),
+    ):
+        stale = method(url, data=body, content_type=GEOJSON, headers=auth(token, **{"If-Match": first}))
         assert stale.status_code == 412, stale.data
     assert version(app) == before
     assert etag_of(client, token, "test-cam-holzmarkt") == second
     # A weak ETag never matches If-Match (strong comparison, RFC 9110).
-    weak = client.patch(url, data='{"properties": {"name": "alt"}}', content_type=GEOJSON,
-                        headers=auth(token, **{"If-Match": f"W/{second}"}))
+    weak = client.patch(
+        url,
+        data='{"properties": {"name": "alt"}}',
+        content_type=GEOJSON,
+        headers=auth(token, **{"If-Match": f"W/{second}"}),
+    )
     assert weak.status_code == 412
 
 
 def test_put_with_another_id_is_refused(client: FlaskClient, token: str) -> None:
     tag = post(client, token, camera()).headers["ETag"]
-    response = client.put(f"{CAMS}/test-cam-holzmarkt", data=json.dumps(camera("test-cam-x")),
-                          content_type=GEOJSON, headers=auth(token, **{"If-Match": tag}))
+    response = client.put(
+        f"{CAMS}/test-cam-holzmarkt",
+        data=json.dumps(camera("test-cam-x")),
+        content_type=GEOJSON,
+        headers=auth(token, **{"If-Match": tag}),
+    )
     assert response.status_code == 400 and "differs" in response.get_json()["description"]
 
 
@@ -221,38 +260,47 @@ def test_patch_is_a_json_merge_patch(client: FlaskClient, token: str) -> None:
     url = f"{CAMS}/test-cam-holzmarkt"
     tag = post(client, token, camera(zone="town")).headers["ETag"]
     patch = {"properties": {"status": "suspended", "zone": None}}
-    response = client.patch(url, data=json.dumps(patch), content_type="application/merge-patch+json",
-                            headers=auth(token, **{"If-Match": tag}))
+    response = client.patch(
+        url,
+        data=json.dumps(patch),
+        content_type="application/merge-patch+json",
+        headers=auth(token, **{"If-Match": tag}),
+    )
     assert response.status_code == 200, response.data
     props = response.get_json()["properties"]
     assert props["status"] == "suspended" and props["zone"] is None
     assert props["name"] == "Testkamera Holzmarkt" and props["range_m"] == 40
     # Removing a required field is refused, with the field named.
-    bad = client.patch(url, data='{"properties": {"source": null}}',
-                       content_type="application/merge-patch+json",
-                       headers=auth(token, **{"If-Match": response.headers["ETag"]}))
+    bad = client.patch(
+        url,
+        data='{"properties": {"source": null}}',
+        content_type="application/merge-patch+json",
+        headers=auth(token, **{"If-Match": response.headers["ETag"]}),
+    )
     assert bad.status_code == 400 and bad.get_json()["problems"][0]["field"] == "source"
 
 
 def test_gzip_etag_works_for_if_match(client: FlaskClient, token: str) -> None:
     post(client, token, camera(purpose="Schutz " * 400))  # big enough to be compressed
-    got = client.get(f"{CAMS}/test-cam-holzmarkt", headers=auth(token, **{
-        "Accept-Encoding": "gzip"}))
+    got = client.get(f"{CAMS}/test-cam-holzmarkt", headers=auth(token, **{"Accept-Encoding": "gzip"}))
     assert got.headers["Content-Encoding"] == "gzip"
     assert json.loads(gzip.decompress(got.data))["id"] == "test-cam-holzmarkt"
     tag = got.headers["ETag"]
     assert tag.endswith('-gzip"') and not tag.startswith("W/")
-    again = client.get(f"{CAMS}/test-cam-holzmarkt",
-                       headers=auth(token, **{"Accept-Encoding": "gzip", "If-None-Match": tag}))
+    again = client.get(
+        f"{CAMS}/test-cam-holzmarkt", headers=auth(token, **{"Accept-Encoding": "gzip", "If-None-Match": tag})
+    )
     assert again.status_code == 304
-    patched = client.patch(f"{CAMS}/test-cam-holzmarkt", data='{"properties": {"mode": "observation"}}',
-                           content_type="application/merge-patch+json",
-                           headers=auth(token, **{"If-Match": tag}))
+    patched = client.patch(
+        f"{CAMS}/test-cam-holzmarkt",
+        data='{"properties": {"mode": "observation"}}',
+        content_type="application/merge-patch+json",
+        headers=auth(token, **{"If-Match": tag}),
+    )
     assert patched.status_code == 200
 
 
-def test_delete_then_the_feature_is_gone_but_its_history_stays(client: FlaskClient,
-                                                               token: str) -> None:
+def test_delete_then_the_feature_is_gone_but_its_history_stays(client: FlaskClient, token: str) -> None:
     url = f"{CAMS}/test-cam-holzmarkt"
     tag = post(client, token, camera()).headers["ETag"]
     assert client.delete(url, headers=auth(token, **{"If-Match": tag})).status_code == 204
@@ -264,14 +312,18 @@ def test_delete_then_the_feature_is_gone_but_its_history_stays(client: FlaskClie
     assert client.get(f"{CAMS}/never-there/history", headers=auth(token)).status_code == 404
 
 
-def test_a_feature_named_by_another_cannot_be_deleted(client: FlaskClient, app: Flask,
-                                                      fresh_store: StoreConfig) -> None:
+def test_a_feature_named_by_another_cannot_be_deleted(
+    client: FlaskClient, app: Flask, fresh_store: StoreConfig
+) -> None:
     everything = make_token(fresh_store, "--name", "Admin (Test)", "--all")
     offices = app.extensions["mapservice.store"].query
     from mapservice.store.base import Query
 
-    office = next(f for f in offices("contact-offices", Query(limit=100)).features
-                  if f.properties.get("serves_districts"))
+    office = next(
+        f
+        for f in offices("contact-offices", Query(limit=100)).features
+        if f.properties.get("serves_districts")
+    )
     district = office.properties["serves_districts"][0]
     url = f"/api/collections/districts/items/{district}"
     tag = etag_of(client, everything, district, "/api/collections/districts/items")
@@ -279,12 +331,21 @@ def test_a_feature_named_by_another_cannot_be_deleted(client: FlaskClient, app: 
     assert response.status_code == 409
     assert f"contact-offices/{office.id}" in response.get_json()["description"]
     # And a write that names a missing district is refused.
-    doc = {"type": "Feature", "id": office.id, "geometry": json.loads(office.geometry or "null"),
-           "properties": {**office.properties, "serves_districts": ["jena-nirgendwo"]}}
-    put = client.put(f"/api/collections/contact-offices/items/{office.id}", data=json.dumps(doc),
-                     content_type=GEOJSON, headers=auth(everything, **{
-                         "If-Match": etag_of(client, everything, office.id,
-                                             "/api/collections/contact-offices/items")}))
+    doc = {
+        "type": "Feature",
+        "id": office.id,
+        "geometry": json.loads(office.geometry or "null"),
+        "properties": {**office.properties, "serves_districts": ["jena-nirgendwo"]},
+    }
+    put = client.put(
+        f"/api/collections/contact-offices/items/{office.id}",
+        data=json.dumps(doc),
+        content_type=GEOJSON,
+        headers=auth(
+            everything,
+            **{"If-Match": etag_of(client, everything, office.id, "/api/collections/contact-offices/items")},
+        ),
+    )
     assert put.status_code == 400 and "jena-nirgendwo" in put.get_json()["description"]
 
 
@@ -295,9 +356,12 @@ def test_history_says_who_when_what_before_and_after(client: FlaskClient, token:
     url = f"{CAMS}/test-cam-holzmarkt"
     start = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
     tag = post(client, token, camera()).headers["ETag"]
-    client.patch(url, data='{"properties": {"status": "removed"}}',
-                 content_type="application/merge-patch+json",
-                 headers=auth(token, **{"If-Match": tag}))
+    client.patch(
+        url,
+        data='{"properties": {"status": "removed"}}',
+        content_type="application/merge-patch+json",
+        headers=auth(token, **{"If-Match": tag}),
+    )
     assert client.get(f"{url}/history").status_code == 401  # the log names people
     doc = client.get(f"{url}/history", headers=auth(token)).get_json()
     assert doc["numberOfChanges"] == 2
@@ -320,16 +384,19 @@ def test_history_says_who_when_what_before_and_after(client: FlaskClient, token:
 
 def _public_texts(client: FlaskClient) -> str:
     """What an anonymous visitor gets from every surface that shows cameras."""
-    parts = [client.get(CAMS).data, client.get(f"{CAMS}?f=html").data,
-             client.get("/api/collections/video-surveillance").data,
-             client.get("/map/jena").data, client.get("/embed/jena").data,
-             client.get("/api/derived/camera-fov?city=Jena").data,
-             client.get("/api/coverage/districts?city=jena&f=csv").data]
+    parts = [
+        client.get(CAMS).data,
+        client.get(f"{CAMS}?f=html").data,
+        client.get("/api/collections/video-surveillance").data,
+        client.get("/map/jena").data,
+        client.get("/embed/jena").data,
+        client.get("/api/derived/camera-fov?city=Jena").data,
+        client.get("/api/coverage/districts?city=jena&f=csv").data,
+    ]
     return b"\n".join(parts).decode()
 
 
-def test_anonymous_readers_see_only_published_cameras(client: FlaskClient, token: str,
-                                                      app: Flask) -> None:
+def test_anonymous_readers_see_only_published_cameras(client: FlaskClient, token: str, app: Flask) -> None:
     url = f"{CAMS}/test-cam-holzmarkt"
     tag = post(client, token, camera()).headers["ETag"]
     # The token holder sees the draft (and that response is private, not shared).
@@ -344,9 +411,12 @@ def test_anonymous_readers_see_only_published_cameras(client: FlaskClient, token
     fov = client.get("/api/derived/camera-fov?city=Jena").get_json()
     assert fov["features"] == []
     for state in ("approved", "published"):
-        response = client.patch(url, data=json.dumps({"properties": {"publication": state}}),
-                                content_type="application/merge-patch+json",
-                                headers=auth(token, **{"If-Match": tag}))
+        response = client.patch(
+            url,
+            data=json.dumps({"properties": {"publication": state}}),
+            content_type="application/merge-patch+json",
+            headers=auth(token, **{"If-Match": tag}),
+        )
         assert response.status_code == 200
         tag = response.headers["ETag"]
         if state == "approved":
@@ -367,9 +437,12 @@ def test_the_planner_counts_only_published_cameras(client: FlaskClient, token: s
     assert active_cameras() == 0
     tag = post(client, token, camera()).headers["ETag"]
     assert active_cameras() == 0
-    client.patch(f"{CAMS}/test-cam-holzmarkt", data='{"properties": {"publication": "published"}}',
-                 content_type="application/merge-patch+json",
-                 headers=auth(token, **{"If-Match": tag}))
+    client.patch(
+        f"{CAMS}/test-cam-holzmarkt",
+        data='{"properties": {"publication": "published"}}',
+        content_type="application/merge-patch+json",
+        headers=auth(token, **{"If-Match": tag}),
+    )
     assert active_cameras() == 1
 
 
@@ -384,10 +457,10 @@ def test_conformance_and_openapi_declare_the_writes(client: FlaskClient) -> None
     assert doc["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
 
 
-def test_a_shipped_feature_has_an_empty_history(client: FlaskClient,
-                                                fresh_store: StoreConfig) -> None:
+def test_a_shipped_feature_has_an_empty_history(client: FlaskClient, fresh_store: StoreConfig) -> None:
     everything = make_token(fresh_store, "--name", "Admin (Test)", "--all")
-    doc = client.get("/api/collections/districts/items/jena-winzerla/history",
-                     headers=auth(everything)).get_json()
+    doc = client.get(
+        "/api/collections/districts/items/jena-winzerla/history", headers=auth(everything)
+    ).get_json()
     assert doc["numberOfChanges"] == 0 and doc["changes"] == []
     assert "unchanged since the data was loaded" in doc["note"]

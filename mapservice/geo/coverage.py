@@ -46,23 +46,22 @@ class Thresholds:
     office_kinds: tuple[str, ...] = ("contact_officer_office", "contact_officer", "police_station")
 
 
-def features_frame(features: Iterable[tuple[str, Mapping[str, Any], str | None]],
-                   columns: Sequence[str] = ()) -> gpd.GeoDataFrame:
+def features_frame(
+    features: Iterable[tuple[str, Mapping[str, Any], str | None]], columns: Sequence[str] = ()
+) -> gpd.GeoDataFrame:
     """(id, properties, GeoJSON geometry text or None) → GeoDataFrame in EPSG:4326, indexed by id.
 
     ``columns`` are added (all null) when no feature has them, so an empty layer still has the
     columns the metrics read.
     """
     rows = list(features)
-    props = pd.DataFrame([dict(p) for _, p, _ in rows], index=pd.Index([i for i, _, _ in rows],
-                                                                         name="fid"))
+    props = pd.DataFrame([dict(p) for _, p, _ in rows], index=pd.Index([i for i, _, _ in rows], name="fid"))
     for column in columns:
         if column not in props.columns:
             props[column] = pd.Series([None] * len(rows), index=props.index, dtype=object)
     geoms = [shapely.from_geojson(g) if g else None for _, _, g in rows]
     props = props.drop(columns=[c for c in ("geometry",) if c in props.columns])
-    return gpd.GeoDataFrame(props, geometry=gpd.GeoSeries(geoms, index=props.index, crs=4326),
-                            crs=4326)
+    return gpd.GeoDataFrame(props, geometry=gpd.GeoSeries(geoms, index=props.index, crs=4326), crs=4326)
 
 
 def metric_epsg(land_code: str | None, lon: float, lat: float) -> int:
@@ -89,13 +88,20 @@ def _value(value: Any) -> Any:
 
 
 def _body_summary(body: Mapping[str, Any], via: str) -> dict[str, Any]:
-    return {"id": body["id"], "name": body.get("name"), "type": body.get("type"),
-            "status": body.get("status"), "programme": body.get("programme"),
-            "programme_stage": body.get("programme_stage"), "via": via}
+    return {
+        "id": body["id"],
+        "name": body.get("name"),
+        "type": body.get("type"),
+        "status": body.get("status"),
+        "programme": body.get("programme"),
+        "programme_stage": body.get("programme_stage"),
+        "via": via,
+    }
 
 
-def prevention_coverage(municipality: Mapping[str, Any],
-                        bodies: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+def prevention_coverage(
+    municipality: Mapping[str, Any], bodies: Iterable[Mapping[str, Any]]
+) -> dict[str, Any]:
     """Prevention status of one municipality from the bodies whose ``covers_ags`` name it."""
     ags = municipality["ags"]
     covering = [b for b in bodies if ags in (b.get("covers_ags") or ())]
@@ -110,11 +116,9 @@ def prevention_coverage(municipality: Mapping[str, Any],
         "population": population,
         "population_date": municipality.get("population_date"),
         "large_town": None if population is None else population >= LARGE_TOWN,
-        "prevention_status": _best((b.get("status") for b in covering), STATUS_ORDER)
-        or NONE_KNOWN,
+        "prevention_status": _best((b.get("status") for b in covering), STATUS_ORDER) or NONE_KNOWN,
         "bodies": [
-            {k: v for k, v in _body_summary(b, "municipality").items() if k != "via"}
-            for b in covering
+            {k: v for k, v in _body_summary(b, "municipality").items() if k != "via"} for b in covering
         ],
         "asskomm_stage": _best((b.get("programme_stage") for b in asskomm), STAGE_ORDER),
     }
@@ -125,12 +129,10 @@ def prevention_coverage(municipality: Mapping[str, Any],
 
 
 def _officers_of(offices: Sequence[Mapping[str, Any]]) -> set[str]:
-    return {str(o["name"]) for office in offices for o in (office.get("officers") or ())
-            if o.get("name")}
+    return {str(o["name"]) for office in offices for o in (office.get("officers") or ()) if o.get("name")}
 
 
-def _officer_metrics(districts: gpd.GeoDataFrame, offices: gpd.GeoDataFrame
-                     ) -> dict[str, dict[str, Any]]:
+def _officer_metrics(districts: gpd.GeoDataFrame, offices: gpd.GeoDataFrame) -> dict[str, dict[str, Any]]:
     """Responsible officer per district: recorded yes / no / unknown, and the load per officer.
 
     "yes": a contact-officer entry lists the district in ``serves_districts``; the number of
@@ -160,25 +162,32 @@ def _officer_metrics(districts: gpd.GeoDataFrame, offices: gpd.GeoDataFrame
             named = all(e.get("officers") for e in responsible)
             officers = len(_officers_of(responsible)) if named else None
 
-            def load(values: Mapping[str, Any], served: set[str] = served,
-                     officers: int | None = officers) -> float | None:
+            def load(
+                values: Mapping[str, Any], served: set[str] = served, officers: int | None = officers
+            ) -> float | None:
                 parts = [values.get(d) for d in served]
                 known = [float(p) for p in parts if p is not None]
                 if not officers or len(known) < len(parts):
                     return None
                 return round(sum(known) / officers, 1)
 
-            out[str(fid)] = {"officer_recorded": "yes", "officers": officers,
-                             "responsible_offices": sorted(e["id"] for e in responsible),
-                             "households_per_officer": load(households),
-                             "residents_per_officer": load(population)}
+            out[str(fid)] = {
+                "officer_recorded": "yes",
+                "officers": officers,
+                "responsible_offices": sorted(e["id"] for e in responsible),
+                "households_per_officer": load(households),
+                "residents_per_officer": load(population),
+            }
             continue
         city_entries = by_city.get(str(city_ags), [])
-        complete = bool(city_entries) and all(e.get("serves_districts") is not None
-                                              for e in city_entries)
-        out[str(fid)] = {"officer_recorded": "no" if complete else "unknown",
-                         "officers": 0 if complete else None, "responsible_offices": [],
-                         "households_per_officer": None, "residents_per_officer": None}
+        complete = bool(city_entries) and all(e.get("serves_districts") is not None for e in city_entries)
+        out[str(fid)] = {
+            "officer_recorded": "no" if complete else "unknown",
+            "officers": 0 if complete else None,
+            "responsible_offices": [],
+            "households_per_officer": None,
+            "residents_per_officer": None,
+        }
     return out
 
 
@@ -200,14 +209,15 @@ def _grid(geom: shapely.Geometry, cell: float) -> np.ndarray:
 def _nearest_distance(points: np.ndarray, sites: np.ndarray) -> np.ndarray:
     out = np.full(len(points), np.inf)
     for start in range(0, len(points), 20_000):  # bounded memory for large cities
-        chunk = points[start:start + 20_000]
+        chunk = points[start : start + 20_000]
         d = np.hypot(chunk[:, None, 0] - sites[None, :, 0], chunk[:, None, 1] - sites[None, :, 1])
-        out[start:start + 20_000] = d.min(axis=1)
+        out[start : start + 20_000] = d.min(axis=1)
     return out
 
 
-def _distance_metrics(districts: gpd.GeoDataFrame, offices: gpd.GeoDataFrame,
-                      statistical: gpd.GeoDataFrame, th: Thresholds) -> dict[str, dict[str, Any]]:
+def _distance_metrics(
+    districts: gpd.GeoDataFrame, offices: gpd.GeoDataFrame, statistical: gpd.GeoDataFrame, th: Thresholds
+) -> dict[str, dict[str, Any]]:
     """Mean/max distance over a grid of points and the share within walking distance.
 
     Only offices of the district's own city count: another city's office is no answer to
@@ -217,8 +227,13 @@ def _distance_metrics(districts: gpd.GeoDataFrame, offices: gpd.GeoDataFrame,
     without such figures every point weighs the same (area weighting).
     """
     out: dict[str, dict[str, Any]] = {}
-    unknown = {"distance_mean_m": None, "distance_max_m": None, "distance_weighting": None,
-               "walk_share": None, "offices_considered": 0}
+    unknown = {
+        "distance_mean_m": None,
+        "distance_max_m": None,
+        "distance_weighting": None,
+        "walk_share": None,
+        "offices_considered": 0,
+    }
     sites_all = offices[offices.geometry.notna() & offices["kind"].isin(th.office_kinds)]
     for city_ags, group in districts.groupby("city_ags", sort=False):
         centre = group.geometry.union_all().representative_point()
@@ -254,8 +269,9 @@ def _distance_metrics(districts: gpd.GeoDataFrame, offices: gpd.GeoDataFrame,
     return out
 
 
-def _household_weights(grids: Mapping[Any, np.ndarray], statistical: gpd.GeoDataFrame,
-                       city_ags: Any, epsg: int) -> dict[Any, np.ndarray] | None:
+def _household_weights(
+    grids: Mapping[Any, np.ndarray], statistical: gpd.GeoDataFrame, city_ags: Any, epsg: int
+) -> dict[Any, np.ndarray] | None:
     """Weight per grid point: households of its statistical district / that district's points.
 
     None when the city has no statistical districts or one of them lacks a household count
@@ -279,7 +295,7 @@ def _household_weights(grids: Mapping[Any, np.ndarray], statistical: gpd.GeoData
     start = 0
     for fid in ids:
         n = len(grids[fid])
-        out[fid] = point_weights[start:start + n]
+        out[fid] = point_weights[start : start + n]
         start += n
     return out
 
@@ -291,16 +307,14 @@ def _register_cities(frame: gpd.GeoDataFrame) -> set[str]:
     return {str(c) for c in frame["city"].dropna()}
 
 
-def _graffiti_metrics(districts: gpd.GeoDataFrame, zones: gpd.GeoDataFrame
-                      ) -> dict[str, dict[str, Any]]:
+def _graffiti_metrics(districts: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> dict[str, dict[str, Any]]:
     """Active legal graffiti zones per district: count and area in m².
 
     A polygon's area is measured (the part inside the district); a wall (point or line) counts
     with its recorded ``area_m2``. One zone without a known area makes the sum unknown.
     """
     recorded = _register_cities(zones)
-    active = zones[(zones["status"] == "active") & zones.geometry.notna()] if not zones.empty \
-        else zones
+    active = zones[(zones["status"] == "active") & zones.geometry.notna()] if not zones.empty else zones
     out: dict[str, dict[str, Any]] = {}
     for fid, row in districts.iterrows():
         if row["city"] not in recorded:
@@ -321,13 +335,14 @@ def _graffiti_metrics(districts: gpd.GeoDataFrame, zones: gpd.GeoDataFrame
                 area = None
             else:
                 area += float(part)
-        out[str(fid)] = {"graffiti_zones": len(hits),
-                         "graffiti_area_m2": None if area is None else round(area, 1)}
+        out[str(fid)] = {
+            "graffiti_zones": len(hits),
+            "graffiti_area_m2": None if area is None else round(area, 1),
+        }
     return out
 
 
-def _camera_metrics(districts: gpd.GeoDataFrame, cameras: gpd.GeoDataFrame
-                    ) -> dict[str, dict[str, Any]]:
+def _camera_metrics(districts: gpd.GeoDataFrame, cameras: gpd.GeoDataFrame) -> dict[str, dict[str, Any]]:
     """Active cameras per district and the share of its area inside their fields of view.
 
     A camera outside the district whose view reaches into it counts for the share. An active
@@ -335,14 +350,21 @@ def _camera_metrics(districts: gpd.GeoDataFrame, cameras: gpd.GeoDataFrame
     share unknown rather than too small.
     """
     recorded = _register_cities(cameras)
-    active = cameras[(cameras["status"] == "active") & cameras.geometry.notna()] \
-        if not cameras.empty else cameras
+    active = (
+        cameras[(cameras["status"] == "active") & cameras.geometry.notna()] if not cameras.empty else cameras
+    )
     views: list[tuple[shapely.Geometry, shapely.Geometry | None]] = []
     for _, cam in active.iterrows():
         p = cam.geometry
         hfov, rng = _value(cam.get("hfov_deg")), _value(cam.get("range_m"))
-        views.append((p, field_of_view(p.x, p.y, _value(cam.get("direction")), hfov, rng,
-                                       _value(cam.get("camera_type")))))
+        views.append(
+            (
+                p,
+                field_of_view(
+                    p.x, p.y, _value(cam.get("direction")), hfov, rng, _value(cam.get("camera_type"))
+                ),
+            )
+        )
     out: dict[str, dict[str, Any]] = {}
     for fid, row in districts.iterrows():
         if row["city"] not in recorded:
@@ -359,16 +381,14 @@ def _camera_metrics(districts: gpd.GeoDataFrame, cameras: gpd.GeoDataFrame
             seen = [v for _, v in views if v is not None and v.intersects(geom)]
             if seen:
                 series = gpd.GeoSeries([geom, shapely.union_all(seen)], crs=4326).to_crs(epsg)
-                share = round(series.iloc[0].intersection(series.iloc[1]).area / series.iloc[0].area,
-                              3)
+                share = round(series.iloc[0].intersection(series.iloc[1]).area / series.iloc[0].area, 3)
             else:
                 share = 0.0
         out[str(fid)] = {"cameras_active": len(inside), "camera_fov_share": share}
     return out
 
 
-def _district_bodies(district_id: str, city_ags: str, bodies: Sequence[Mapping[str, Any]]
-                     ) -> dict[str, Any]:
+def _district_bodies(district_id: str, city_ags: str, bodies: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     covering = []
     for body in bodies:
         if district_id in (body.get("covers_districts") or ()):
@@ -381,18 +401,30 @@ def _district_bodies(district_id: str, city_ags: str, bodies: Sequence[Mapping[s
     }
 
 
-DISTRICT_INPUT_COLUMNS = ("name", "city", "city_ags", "households", "households_date",
-                          "population", "area_km2")
+DISTRICT_INPUT_COLUMNS = (
+    "name",
+    "city",
+    "city_ags",
+    "households",
+    "households_date",
+    "population",
+    "area_km2",
+)
 OFFICE_COLUMNS = ("kind", "city", "city_ags", "officers", "serves_districts")
 STATISTICAL_COLUMNS = ("city_ags", "households")
 GRAFFITI_COLUMNS = ("city", "status", "area_m2")
 CAMERA_COLUMNS = ("city", "status", "direction", "hfov_deg", "range_m", "camera_type")
 
 
-def district_metrics(districts: gpd.GeoDataFrame, offices: gpd.GeoDataFrame,
-                     bodies: Sequence[Mapping[str, Any]], graffiti: gpd.GeoDataFrame,
-                     cameras: gpd.GeoDataFrame, statistical: gpd.GeoDataFrame,
-                     thresholds: Thresholds) -> list[dict[str, Any]]:
+def district_metrics(
+    districts: gpd.GeoDataFrame,
+    offices: gpd.GeoDataFrame,
+    bodies: Sequence[Mapping[str, Any]],
+    graffiti: gpd.GeoDataFrame,
+    cameras: gpd.GeoDataFrame,
+    statistical: gpd.GeoDataFrame,
+    thresholds: Thresholds,
+) -> list[dict[str, Any]]:
     """Every planner metric per district, one dict per district in the order given.
 
     Parameters
@@ -419,9 +451,17 @@ def district_metrics(districts: gpd.GeoDataFrame, offices: gpd.GeoDataFrame,
     for fid, row in districts.iterrows():
         key = str(fid)
         base = {"id": key, **{c: _value(row.get(c)) for c in DISTRICT_INPUT_COLUMNS}}
-        rows.append({**base, **officer[key], **distance[key], **graffiti_m[key], **camera_m[key],
-                     **_district_bodies(key, str(row["city_ags"]), bodies),
-                     "geometry": row.geometry})
+        rows.append(
+            {
+                **base,
+                **officer[key],
+                **distance[key],
+                **graffiti_m[key],
+                **camera_m[key],
+                **_district_bodies(key, str(row["city_ags"]), bodies),
+                "geometry": row.geometry,
+            }
+        )
     return rows
 
 
@@ -429,15 +469,16 @@ def district_metrics(districts: gpd.GeoDataFrame, offices: gpd.GeoDataFrame,
 # Per municipality
 
 
-def municipality_metrics(municipalities: Iterable[Mapping[str, Any]],
-                         bodies: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def municipality_metrics(
+    municipalities: Iterable[Mapping[str, Any]], bodies: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
     """Population, covering bodies and their status, ASSKomm stage, per municipality."""
-    return [{**prevention_coverage(m, bodies), "land_code": m.get("land_code")}
-            for m in municipalities]
+    return [{**prevention_coverage(m, bodies), "land_code": m.get("land_code")} for m in municipalities]
 
 
-def survey_comparison(rows: Sequence[Mapping[str, Any]],
-                      figures: Sequence[Mapping[str, str]]) -> dict[str, Any]:
+def survey_comparison(
+    rows: Sequence[Mapping[str, Any]], figures: Sequence[Mapping[str, str]]
+) -> dict[str, Any]:
     """The Thuringian survey population computed from the data, beside the survey's figures.
 
     The Landespräventionsrat asked the cities (or administrative communities) with at least
@@ -447,15 +488,23 @@ def survey_comparison(rows: Sequence[Mapping[str, Any]],
     placed and is counted separately.
     """
     thuringia = [r for r in rows if r.get("land_code") == "16"]
-    large = sorted((r for r in thuringia if r.get("population") is not None
-                    and r["population"] >= LARGE_TOWN),
-                   key=lambda r: -int(r["population"]))
+    large = sorted(
+        (r for r in thuringia if r.get("population") is not None and r["population"] >= LARGE_TOWN),
+        key=lambda r: -int(r["population"]),
+    )
 
     def names(status: Iterable[str]) -> list[dict[str, Any]]:
         wanted = set(status)
-        return [{"ags": r["ags"], "name": r["name"], "population": r["population"],
-                 "prevention_status": r["prevention_status"]}
-                for r in large if r["prevention_status"] in wanted]
+        return [
+            {
+                "ags": r["ags"],
+                "name": r["name"],
+                "population": r["population"],
+                "prevention_status": r["prevention_status"],
+            }
+            for r in large
+            if r["prevention_status"] in wanted
+        ]
 
     return {
         "threshold": LARGE_TOWN,

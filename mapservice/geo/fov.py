@@ -58,8 +58,7 @@ def parse_directions(direction: str) -> list[tuple[float, float | None]]:
     return out
 
 
-def _wedge(center_x: float, center_y: float, from_deg: float, span_deg: float,
-           range_m: float) -> Polygon:
+def _wedge(center_x: float, center_y: float, from_deg: float, span_deg: float, range_m: float) -> Polygon:
     steps = max(2, math.ceil(span_deg / ARC_STEP_DEG))
     arc = []
     for i in range(steps + 1):
@@ -69,8 +68,14 @@ def _wedge(center_x: float, center_y: float, from_deg: float, span_deg: float,
     return Polygon([(center_x, center_y), *arc, (center_x, center_y)])
 
 
-def field_of_view(lon: float, lat: float, direction: str | None, hfov_deg: float | None,
-                  range_m: float | None, camera_type: str | None) -> shapely.Geometry | None:
+def field_of_view(
+    lon: float,
+    lat: float,
+    direction: str | None,
+    hfov_deg: float | None,
+    range_m: float | None,
+    camera_type: str | None,
+) -> shapely.Geometry | None:
     """The area a camera sees, in lon/lat; None when the range is unknown.
 
     Without a range nothing honest can be drawn; without a direction (or without an opening

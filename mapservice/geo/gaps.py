@@ -32,8 +32,14 @@ from typing import Any
 
 from .coverage import NONE_KNOWN, Thresholds
 
-BODY_SHORTFALL = {"active": 0.0, "planned": 0.5, "dormant": 0.5, "dissolved": 1.0,
-                  NONE_KNOWN: 1.0, "unclear": None}
+BODY_SHORTFALL = {
+    "active": 0.0,
+    "planned": 0.5,
+    "dormant": 0.5,
+    "dissolved": 1.0,
+    NONE_KNOWN: 1.0,
+    "unclear": None,
+}
 
 
 @dataclass(frozen=True)
@@ -46,8 +52,7 @@ class Finding:
     en: str
 
     def as_json(self) -> dict[str, Any]:
-        return {"criterion": self.criterion, "shortfall": self.shortfall, "de": self.de,
-                "en": self.en}
+        return {"criterion": self.criterion, "shortfall": self.shortfall, "de": self.de, "en": self.en}
 
 
 def fmt_int(value: float, lang: str) -> str:
@@ -67,13 +72,22 @@ def _officer(row: Mapping[str, Any]) -> Finding:
     recorded = row.get("officer_recorded")
     if recorded == "yes":
         n = row.get("officers") or 0
-        return Finding("officer", 0.0, f"Kontaktbereichsbeamte zuständig: {n}",
-                       f"Responsible contact officers: {n}")
+        return Finding(
+            "officer", 0.0, f"Kontaktbereichsbeamte zuständig: {n}", f"Responsible contact officers: {n}"
+        )
     if recorded == "no":
-        return Finding("officer", 1.0, "Kein zuständiger Kontaktbereichsbeamter erfasst",
-                       "No responsible contact officer recorded")
-    return Finding("officer", None, "Zuständiger Kontaktbereichsbeamter: unbekannt",
-                   "Responsible contact officer: unknown")
+        return Finding(
+            "officer",
+            1.0,
+            "Kein zuständiger Kontaktbereichsbeamter erfasst",
+            "No responsible contact officer recorded",
+        )
+    return Finding(
+        "officer",
+        None,
+        "Zuständiger Kontaktbereichsbeamter: unbekannt",
+        "Responsible contact officer: unknown",
+    )
 
 
 def _officer_load(row: Mapping[str, Any], th: Thresholds) -> Finding | None:
@@ -82,19 +96,22 @@ def _officer_load(row: Mapping[str, Any], th: Thresholds) -> Finding | None:
     residents = row.get("residents_per_officer")
     households = row.get("households_per_officer")
     if residents is not None:
-        value, limit, de_unit, en_unit = residents, th.residents_per_officer, "Einwohner", \
-            "residents"
+        value, limit, de_unit, en_unit = residents, th.residents_per_officer, "Einwohner", "residents"
     elif households is not None:
-        value, limit, de_unit, en_unit = households, th.households_per_officer, "Haushalte", \
-            "households"
+        value, limit, de_unit, en_unit = households, th.households_per_officer, "Haushalte", "households"
     else:
-        return Finding("officer_load", None, "Einwohner bzw. Haushalte je Beamter: unbekannt",
-                       "Residents or households per officer: unknown")
+        return Finding(
+            "officer_load",
+            None,
+            "Einwohner bzw. Haushalte je Beamter: unbekannt",
+            "Residents or households per officer: unknown",
+        )
     shortfall = _cap(value / limit - 1)
     comparison_de = "mehr als" if shortfall > 0 else "höchstens"
     comparison_en = "more than" if shortfall > 0 else "at most"
     return Finding(
-        "officer_load", shortfall,
+        "officer_load",
+        shortfall,
         f"{fmt_int(value, 'de')} {de_unit} je Beamter – {comparison_de} {fmt_int(limit, 'de')}",
         f"{fmt_int(value, 'en')} {en_unit} per officer – {comparison_en} {fmt_int(limit, 'en')}",
     )
@@ -103,13 +120,17 @@ def _officer_load(row: Mapping[str, Any], th: Thresholds) -> Finding | None:
 def _distance(row: Mapping[str, Any], th: Thresholds) -> Finding:
     mean = row.get("distance_mean_m")
     if mean is None:
-        return Finding("distance", None,
-                       "Entfernung zum nächsten Büro: unbekannt (keine Büros der Stadt erfasst)",
-                       "Distance to the nearest office: unknown (no offices of the city recorded)")
+        return Finding(
+            "distance",
+            None,
+            "Entfernung zum nächsten Büro: unbekannt (keine Büros der Stadt erfasst)",
+            "Distance to the nearest office: unknown (no offices of the city recorded)",
+        )
     shortfall = _cap(mean / th.walk_m - 1)
     de_cmp, en_cmp = ("über", "above") if shortfall > 0 else ("innerhalb", "within")
     return Finding(
-        "distance", shortfall,
+        "distance",
+        shortfall,
         f"Mittlere Entfernung zum nächsten Büro {fmt_int(mean, 'de')} m – {de_cmp} der "
         f"Gehentfernung von {fmt_int(th.walk_m, 'de')} m",
         f"Mean distance to the nearest office {fmt_int(mean, 'en')} m – {en_cmp} the walking "
@@ -120,13 +141,17 @@ def _distance(row: Mapping[str, Any], th: Thresholds) -> Finding:
 def _walk_share(row: Mapping[str, Any], th: Thresholds) -> Finding:
     share = row.get("walk_share")
     if share is None:
-        return Finding("walk_share", None,
-                       "Fläche in Gehentfernung eines Büros: unbekannt",
-                       "Area within walking distance of an office: unknown")
+        return Finding(
+            "walk_share",
+            None,
+            "Fläche in Gehentfernung eines Büros: unbekannt",
+            "Area within walking distance of an office: unknown",
+        )
     shortfall = _cap((th.walk_share_min - share) / th.walk_share_min) if th.walk_share_min else 0.0
     de_cmp, en_cmp = ("unter", "below") if shortfall > 0 else ("mindestens", "at least")
     return Finding(
-        "walk_share", shortfall,
+        "walk_share",
+        shortfall,
         f"{fmt_pct(share)} der Fläche höchstens {fmt_int(th.walk_m, 'de')} m von einem Büro – "
         f"{de_cmp} dem Ziel von {fmt_pct(th.walk_share_min)}",
         f"{fmt_pct(share)} of the area within {fmt_int(th.walk_m, 'en')} m of an office – "
@@ -151,17 +176,27 @@ def _body(status: str | None) -> Finding:
 
 
 def district_findings(row: Mapping[str, Any], th: Thresholds) -> list[Finding]:
-    found = [_officer(row), _officer_load(row, th), _distance(row, th), _walk_share(row, th),
-             _body(row.get("prevention_status"))]
+    found = [
+        _officer(row),
+        _officer_load(row, th),
+        _distance(row, th),
+        _walk_share(row, th),
+        _body(row.get("prevention_status")),
+    ]
     return [f for f in found if f is not None]
 
 
 def municipality_findings(row: Mapping[str, Any], th: Thresholds) -> list[Finding]:
     population = row.get("population")
     if population is None:
-        return [Finding("prevention_body", None,
-                        "Einwohnerzahl unbekannt: ob ein Gremium erwartet wird, bleibt offen",
-                        "Population unknown: whether a body is expected stays open")]
+        return [
+            Finding(
+                "prevention_body",
+                None,
+                "Einwohnerzahl unbekannt: ob ein Gremium erwartet wird, bleibt offen",
+                "Population unknown: whether a body is expected stays open",
+            )
+        ]
     if population < th.body_min_population:
         return []  # the threshold does not apply to small municipalities
     body = _body(row.get("prevention_status"))
@@ -170,8 +205,10 @@ def municipality_findings(row: Mapping[str, Any], th: Thresholds) -> list[Findin
     return [Finding(body.criterion, body.shortfall, de, en)]
 
 
-def rank(rows: Sequence[dict[str, Any]], findings: Callable[[Mapping[str, Any]], list[Finding]],
-         ) -> list[dict[str, Any]]:
+def rank(
+    rows: Sequence[dict[str, Any]],
+    findings: Callable[[Mapping[str, Any]], list[Finding]],
+) -> list[dict[str, Any]]:
     """Rows with ``gap_score``, ``gap_rank``, ``gap_complete``, ``gap_misses``, ``gap_unknown``
     and ``gap_findings`` added; sorted worst first, unscorable rows last."""
     scored = []
@@ -180,16 +217,19 @@ def rank(rows: Sequence[dict[str, Any]], findings: Callable[[Mapping[str, Any]],
         known = [f for f in found if f.shortfall is not None]
         misses = [f for f in known if f.shortfall and f.shortfall > 0]
         unknown = [f for f in found if f.shortfall is None]
-        scored.append({
-            **row,
-            # No criterion applies (a small municipality): nothing is missing, score 0.
-            "gap_score": (round(sum(f.shortfall or 0.0 for f in known), 3)
-                          if known or not unknown else None),
-            "gap_complete": not unknown,
-            "gap_misses": [{"criterion": f.criterion, "de": f.de, "en": f.en} for f in misses],
-            "gap_unknown": [{"criterion": f.criterion, "de": f.de, "en": f.en} for f in unknown],
-            "gap_findings": [f.as_json() for f in found],
-        })
+        scored.append(
+            {
+                **row,
+                # No criterion applies (a small municipality): nothing is missing, score 0.
+                "gap_score": (
+                    round(sum(f.shortfall or 0.0 for f in known), 3) if known or not unknown else None
+                ),
+                "gap_complete": not unknown,
+                "gap_misses": [{"criterion": f.criterion, "de": f.de, "en": f.en} for f in misses],
+                "gap_unknown": [{"criterion": f.criterion, "de": f.de, "en": f.en} for f in unknown],
+                "gap_findings": [f.as_json() for f in found],
+            }
+        )
 
     def people(row: Mapping[str, Any]) -> float:
         value = row.get("population")
@@ -197,8 +237,14 @@ def rank(rows: Sequence[dict[str, Any]], findings: Callable[[Mapping[str, Any]],
             value = row.get("households")
         return -float(value) if value is not None else 0.0
 
-    scored.sort(key=lambda r: (r["gap_score"] is None, -(r["gap_score"] or 0.0), people(r),
-                               str(r.get("name") or "").casefold()))
+    scored.sort(
+        key=lambda r: (
+            r["gap_score"] is None,
+            -(r["gap_score"] or 0.0),
+            people(r),
+            str(r.get("name") or "").casefold(),
+        )
+    )
     for position, row in enumerate(scored, start=1):
         row["gap_rank"] = position if row["gap_score"] is not None else None
     return scored

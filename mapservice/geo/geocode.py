@@ -160,9 +160,7 @@ def parse_address(text: str) -> ParsedAddress:
     if not _ANY_POSTCODE.search(s):
         s = _RUN_TOGETHER.sub(r"\1 \2", s, count=1)
     s = _GLUED_NUMBER.sub(" ", s)
-    segments = [
-        [t for t in seg.split() if t.casefold() not in _NUMBER_WORDS] for seg in _SEGMENTS.split(s)
-    ]
+    segments = [[t for t in seg.split() if t.casefold() not in _NUMBER_WORDS] for seg in _SEGMENTS.split(s)]
     segments = [seg for seg in segments if seg]
 
     postcode: str | None = None
@@ -346,7 +344,8 @@ class Gazetteer:
             place_key = ""
             if point.place:
                 place_key = place_keys.get(point.place) or place_keys.setdefault(
-                    point.place, normalize_place(point.place))
+                    point.place, normalize_place(point.place)
+                )
             group = street.groups.get(place_key)
             if group is None:
                 group = street.groups[place_key] = _PlaceGroup(place_key)
@@ -378,8 +377,7 @@ class Gazetteer:
         ranked = sorted(best.items(), key=lambda item: -item[1])[:FUZZY_STREETS]
         return [(self._street_list[i], min(score, FUZZY_MAX)) for i, score in ranked]
 
-    def _resolve_streets(self, key: str, place: str | None
-                         ) -> tuple[list[tuple[_Street, float]], str | None]:
+    def _resolve_streets(self, key: str, place: str | None) -> tuple[list[tuple[_Street, float]], str | None]:
         street = self._streets.get(_compact(key))
         if street is not None:
             return [(street, 100.0)], place
@@ -393,8 +391,9 @@ class Gazetteer:
                         return [(street, 100.0)], " ".join(words[-k:])
         return self._fuzzy_streets(key), place
 
-    def search(self, query: str | ParsedAddress, limit: int = 5,
-               min_score: float = DEFAULT_MIN_SCORE) -> list[Candidate]:
+    def search(
+        self, query: str | ParsedAddress, limit: int = 5, min_score: float = DEFAULT_MIN_SCORE
+    ) -> list[Candidate]:
         """Best candidates for a free-text (or already parsed) address, best first.
 
         Exact street + house number scores 100. A fuzzy street scores its similarity (< 100).
@@ -426,8 +425,14 @@ class Gazetteer:
                     score = round(max(0.0, min(100.0, score)), 1)
                     if score < min_score:
                         continue
-                    order = (-score, rank, _precision_rank(precision), group.place_key,
-                             street.key, _hn_sort_key(point))
+                    order = (
+                        -score,
+                        rank,
+                        _precision_rank(precision),
+                        group.place_key,
+                        street.key,
+                        _hn_sort_key(point),
+                    )
                     scored.append((order, Candidate(point, score, point.address, precision)))
         scored.sort(key=lambda item: item[0])
         out: list[Candidate] = []
@@ -444,8 +449,9 @@ class Gazetteer:
         return out
 
     @staticmethod
-    def _group_hits(group: _PlaceGroup, number: str | None, base: float, limit: int
-                    ) -> list[tuple[AddressPoint, float, str]]:
+    def _group_hits(
+        group: _PlaceGroup, number: str | None, base: float, limit: int
+    ) -> list[tuple[AddressPoint, float, str]]:
         """(point, score, precision) of one street-in-a-place, best first."""
 
         def street_level(point: AddressPoint) -> str:
@@ -465,7 +471,8 @@ class Gazetteer:
                 hits.append((0.0, p, base - SUFFIX_PENALTY, p.precision))
                 continue
             distance = (
-                float(abs(have - wanted)) if have is not None and wanted is not None
+                float(abs(have - wanted))
+                if have is not None and wanted is not None
                 else WRONG_NUMBER_MAX_EXTRA
             )
             extra = min(WRONG_NUMBER_MAX_EXTRA, distance)
@@ -535,9 +542,14 @@ def _postcode(text: str) -> str | None:
     return s.zfill(5) if re.fullmatch(r"\d{4}", s) else (s or None)
 
 
-def load_csv(path: str | Path, columns: Mapping[str, str], crs: str | int, source: str,
-             precision: str = "address",
-             bounds: tuple[float, float, float, float] | None = None) -> list[AddressPoint]:
+def load_csv(
+    path: str | Path,
+    columns: Mapping[str, str],
+    crs: str | int,
+    source: str,
+    precision: str = "address",
+    bounds: tuple[float, float, float, float] | None = None,
+) -> list[AddressPoint]:
     """Address points from a CSV file of house coordinates.
 
     ``columns`` maps roles to the file's column names: ``street``, ``x``, ``y`` (required),
@@ -638,18 +650,28 @@ def load_csv(path: str | Path, columns: Mapping[str, str], crs: str | int, sourc
         if bad or not street:
             continue
         housenumber = cell(row, "housenumber") + cell(row, "housenumber_suffix")
-        points.append(AddressPoint(
-            street=street, housenumber=housenumber or None, postcode=_postcode(cell(row, "postcode")),
-            place=cell(row, "place") or None, lon=float(lon), lat=float(lat), source=source,
-            precision=precision,
-        ))
+        points.append(
+            AddressPoint(
+                street=street,
+                housenumber=housenumber or None,
+                postcode=_postcode(cell(row, "postcode")),
+                place=cell(row, "place") or None,
+                lon=float(lon),
+                lat=float(lat),
+                source=source,
+                precision=precision,
+            )
+        )
     if problems:
         raise GazetteerError(problems)
     return points
 
 
-def points_from_offices(features: Iterable[Mapping[str, Any]], source: str = "contact-offices",
-                        precisions: Collection[str] = ("address", "street")) -> list[AddressPoint]:
+def points_from_offices(
+    features: Iterable[Mapping[str, Any]],
+    source: str = "contact-offices",
+    precisions: Collection[str] = ("address", "street"),
+) -> list[AddressPoint]:
     """Address points from ``contact-offices`` GeoJSON features.
 
     Each keeps its ``location_precision`` (an office placed at the neighbouring house is
@@ -671,12 +693,19 @@ def points_from_offices(features: Iterable[Mapping[str, Any]], source: str = "co
         postcode = props.get("postcode")
         place = props.get("place")
         ref = feature.get("id") or props.get("id")
-        points.append(AddressPoint(
-            street=str(props["street"]), housenumber=str(housenumber) if housenumber else None,
-            postcode=str(postcode) if postcode else None, place=str(place) if place else None,
-            lon=float(lon), lat=float(lat), source=source, precision=str(precision),
-            ref=str(ref) if ref else None,
-        ))
+        points.append(
+            AddressPoint(
+                street=str(props["street"]),
+                housenumber=str(housenumber) if housenumber else None,
+                postcode=str(postcode) if postcode else None,
+                place=str(place) if place else None,
+                lon=float(lon),
+                lat=float(lat),
+                source=source,
+                precision=str(precision),
+                ref=str(ref) if ref else None,
+            )
+        )
     return points
 
 
@@ -724,8 +753,9 @@ class GazetteerGeocoder(Geocoder):  # type: ignore[misc]
     (all hits above ``min_score``, best first) so a caller can offer a choice.
     """
 
-    def __init__(self, gazetteer: Gazetteer, *, name: str = "gazetteer",
-                 min_score: float = 70.0, limit: int = 5) -> None:
+    def __init__(
+        self, gazetteer: Gazetteer, *, name: str = "gazetteer", min_score: float = 70.0, limit: int = 5
+    ) -> None:
         super().__init__(adapter_factory=_NoNetworkAdapter)
         self.gazetteer = gazetteer
         self.name = name
@@ -733,19 +763,23 @@ class GazetteerGeocoder(Geocoder):  # type: ignore[misc]
         self.limit = limit
 
     @overload
-    def geocode(self, query: GeocodeQuery, exactly_one: Literal[True] = ...,
-                timeout: float | None = ...) -> Location | None: ...
+    def geocode(
+        self, query: GeocodeQuery, exactly_one: Literal[True] = ..., timeout: float | None = ...
+    ) -> Location | None: ...
 
     @overload
-    def geocode(self, query: GeocodeQuery, exactly_one: Literal[False],
-                timeout: float | None = ...) -> list[Location] | None: ...
+    def geocode(
+        self, query: GeocodeQuery, exactly_one: Literal[False], timeout: float | None = ...
+    ) -> list[Location] | None: ...
 
     @overload
-    def geocode(self, query: GeocodeQuery, exactly_one: bool,
-                timeout: float | None = ...) -> Location | list[Location] | None: ...
+    def geocode(
+        self, query: GeocodeQuery, exactly_one: bool, timeout: float | None = ...
+    ) -> Location | list[Location] | None: ...
 
-    def geocode(self, query: GeocodeQuery, exactly_one: bool = True,
-                timeout: float | None = None) -> Location | list[Location] | None:
+    def geocode(
+        self, query: GeocodeQuery, exactly_one: bool = True, timeout: float | None = None
+    ) -> Location | list[Location] | None:
         """Best match (or all matches with ``exactly_one=False``); None when nothing matches,
         as geopy's geocoders do. ``timeout`` is accepted for compatibility and unused."""
         parsed = query if isinstance(query, str) else _parsed_from_mapping(query)
@@ -765,15 +799,31 @@ class GazetteerGeocoder(Geocoder):  # type: ignore[misc]
 
     @staticmethod
     def _candidate_dict(c: Candidate) -> dict[str, Any]:
-        return {"address": c.matched, "lat": c.point.lat, "lon": c.point.lon, "score": c.score,
-                "precision": c.precision, "source": c.point.source, "ref": c.point.ref}
+        return {
+            "address": c.matched,
+            "lat": c.point.lat,
+            "lon": c.point.lon,
+            "score": c.score,
+            "precision": c.precision,
+            "source": c.point.source,
+            "ref": c.point.ref,
+        }
 
     def _location(self, c: Candidate, summary: list[dict[str, Any]], ambiguous: bool) -> Location:
         p = c.point
         raw = {
-            "geocoder": self.name, "score": c.score, "precision": c.precision, "source": p.source,
-            "ref": p.ref, "street": p.street, "housenumber": p.housenumber, "postcode": p.postcode,
-            "place": p.place, "lat": p.lat, "lon": p.lon, "ambiguous": ambiguous,
+            "geocoder": self.name,
+            "score": c.score,
+            "precision": c.precision,
+            "source": p.source,
+            "ref": p.ref,
+            "street": p.street,
+            "housenumber": p.housenumber,
+            "postcode": p.postcode,
+            "place": p.place,
+            "lat": p.lat,
+            "lon": p.lon,
+            "ambiguous": ambiguous,
             "candidates": summary,
         }
         return Location(c.matched, (p.lat, p.lon), raw)
@@ -800,19 +850,23 @@ class GeocoderChain(Geocoder):  # type: ignore[misc]
         self.name = name
 
     @overload
-    def geocode(self, query: GeocodeQuery, exactly_one: Literal[True] = ...,
-                timeout: float | None = ...) -> Location | None: ...
+    def geocode(
+        self, query: GeocodeQuery, exactly_one: Literal[True] = ..., timeout: float | None = ...
+    ) -> Location | None: ...
 
     @overload
-    def geocode(self, query: GeocodeQuery, exactly_one: Literal[False],
-                timeout: float | None = ...) -> list[Location] | None: ...
+    def geocode(
+        self, query: GeocodeQuery, exactly_one: Literal[False], timeout: float | None = ...
+    ) -> list[Location] | None: ...
 
     @overload
-    def geocode(self, query: GeocodeQuery, exactly_one: bool,
-                timeout: float | None = ...) -> Location | list[Location] | None: ...
+    def geocode(
+        self, query: GeocodeQuery, exactly_one: bool, timeout: float | None = ...
+    ) -> Location | list[Location] | None: ...
 
-    def geocode(self, query: GeocodeQuery, exactly_one: bool = True,
-                timeout: float | None = None) -> Location | list[Location] | None:
+    def geocode(
+        self, query: GeocodeQuery, exactly_one: bool = True, timeout: float | None = None
+    ) -> Location | list[Location] | None:
         last_error: GeopyError | None = None
         kwargs: dict[str, Any] = {"exactly_one": exactly_one}
         if timeout is not None:
@@ -849,15 +903,26 @@ class RemoteGeocoder(Geocoder):  # type: ignore[misc]
     should not wait for retries). ``geocoder`` is the wrapped geopy geocoder.
     """
 
-    def __init__(self, geocoder: Any, *, name: str, min_delay_seconds: float, cache_size: int,
-                 max_retries: int = 0, geocode_options: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        geocoder: Any,
+        *,
+        name: str,
+        min_delay_seconds: float,
+        cache_size: int,
+        max_retries: int = 0,
+        geocode_options: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__(adapter_factory=_NoNetworkAdapter)  # the wrapped geocoder does the I/O
         self.geocoder = geocoder
         self.name = name
         self.geocode_options = dict(geocode_options or {})
         self.rate_limited = RateLimiter(
-            self._ask, min_delay_seconds=min_delay_seconds, max_retries=max_retries,
-            error_wait_seconds=max(min_delay_seconds, 1.0), swallow_exceptions=False,
+            self._ask,
+            min_delay_seconds=min_delay_seconds,
+            max_retries=max_retries,
+            error_wait_seconds=max(min_delay_seconds, 1.0),
+            swallow_exceptions=False,
         )
         self._cached = functools.lru_cache(maxsize=cache_size)(self._lookup)
 
@@ -868,8 +933,9 @@ class RemoteGeocoder(Geocoder):  # type: ignore[misc]
             kwargs["timeout"] = timeout
         return self.geocoder.geocode(query, **kwargs)
 
-    def _lookup(self, key: str | tuple[tuple[str, str], ...], exactly_one: bool,
-                timeout: float | None) -> Location | tuple[Location, ...] | None:
+    def _lookup(
+        self, key: str | tuple[tuple[str, str], ...], exactly_one: bool, timeout: float | None
+    ) -> Location | tuple[Location, ...] | None:
         query: GeocodeQuery = key if isinstance(key, str) else dict(key)
         result = self.rate_limited(query, exactly_one, timeout)
         if result is None or isinstance(result, Location):
@@ -877,19 +943,23 @@ class RemoteGeocoder(Geocoder):  # type: ignore[misc]
         return tuple(result)
 
     @overload
-    def geocode(self, query: GeocodeQuery, exactly_one: Literal[True] = ...,
-                timeout: float | None = ...) -> Location | None: ...
+    def geocode(
+        self, query: GeocodeQuery, exactly_one: Literal[True] = ..., timeout: float | None = ...
+    ) -> Location | None: ...
 
     @overload
-    def geocode(self, query: GeocodeQuery, exactly_one: Literal[False],
-                timeout: float | None = ...) -> list[Location] | None: ...
+    def geocode(
+        self, query: GeocodeQuery, exactly_one: Literal[False], timeout: float | None = ...
+    ) -> list[Location] | None: ...
 
     @overload
-    def geocode(self, query: GeocodeQuery, exactly_one: bool,
-                timeout: float | None = ...) -> Location | list[Location] | None: ...
+    def geocode(
+        self, query: GeocodeQuery, exactly_one: bool, timeout: float | None = ...
+    ) -> Location | list[Location] | None: ...
 
-    def geocode(self, query: GeocodeQuery, exactly_one: bool = True,
-                timeout: float | None = None) -> Location | list[Location] | None:
+    def geocode(
+        self, query: GeocodeQuery, exactly_one: bool = True, timeout: float | None = None
+    ) -> Location | list[Location] | None:
         result = self._cached(_cache_key(query), exactly_one, timeout)
         if result is None or isinstance(result, Location):
             return result
@@ -908,10 +978,17 @@ _REMOTE_CLASSES: dict[str, tuple[Any, str]] = {
 PUBLIC_NOMINATIM = "nominatim.openstreetmap.org"
 
 
-def remote_geocoder(kind: Literal["nominatim", "photon"], url: str, user_agent: str,
-                    timeout: float = 5.0, min_delay_seconds: float = 1.0, cache_size: int = 1024,
-                    *, max_retries: int = 0,
-                    geocode_options: Mapping[str, Any] | None = None) -> RemoteGeocoder:
+def remote_geocoder(
+    kind: Literal["nominatim", "photon"],
+    url: str,
+    user_agent: str,
+    timeout: float = 5.0,
+    min_delay_seconds: float = 1.0,
+    cache_size: int = 1024,
+    *,
+    max_retries: int = 0,
+    geocode_options: Mapping[str, Any] | None = None,
+) -> RemoteGeocoder:
     """Build a rate-limited, cached Nominatim or Photon geocoder for ``url``.
 
     Call this only when an operator configured a remote geocoder: nothing here runs at import
@@ -936,6 +1013,11 @@ def remote_geocoder(kind: Literal["nominatim", "photon"], url: str, user_agent: 
     if kind == "nominatim" and parts.netloc == PUBLIC_NOMINATIM and min_delay_seconds < 1.0:
         raise ValueError("the public Nominatim allows at most one request per second")
     inner = cls(domain=domain, scheme=parts.scheme, user_agent=user_agent, timeout=timeout)
-    return RemoteGeocoder(inner, name=kind, min_delay_seconds=min_delay_seconds,
-                          cache_size=cache_size, max_retries=max_retries,
-                          geocode_options=geocode_options)
+    return RemoteGeocoder(
+        inner,
+        name=kind,
+        min_delay_seconds=min_delay_seconds,
+        cache_size=cache_size,
+        max_retries=max_retries,
+        geocode_options=geocode_options,
+    )

@@ -98,8 +98,9 @@ def _wall(naive: dt.datetime) -> dt.datetime:
     return naive.replace(tzinfo=BERLIN)
 
 
-def open_intervals(expression: str, start: dt.datetime, end: dt.datetime,
-                   land: str | None) -> Iterable[tuple[dt.datetime, dt.datetime]]:
+def open_intervals(
+    expression: str, start: dt.datetime, end: dt.datetime, land: str | None
+) -> Iterable[tuple[dt.datetime, dt.datetime]]:
     """Open periods (aware, Berlin) overlapping [start, end), public holidays removed."""
     parsed = _parse(expression)
     honours_holidays = not _PH_OPENS.search(expression)
@@ -113,8 +114,7 @@ def open_intervals(expression: str, start: dt.datetime, end: dt.datetime,
             # Split at midnights and drop the holiday days.
             day_start = a
             while day_start < b:
-                next_midnight = dt.datetime.combine(day_start.date() + dt.timedelta(days=1),
-                                                    dt.time())
+                next_midnight = dt.datetime.combine(day_start.date() + dt.timedelta(days=1), dt.time())
                 piece_end = min(b, next_midnight)
                 if holiday_name(day_start.date(), land) is None:
                     yield _wall(day_start), _wall(piece_end)
@@ -123,8 +123,9 @@ def open_intervals(expression: str, start: dt.datetime, end: dt.datetime,
             yield _wall(a), _wall(b)
 
 
-def openings(expression: str, start: dt.datetime, end: dt.datetime, land: str | None
-             ) -> list[tuple[dt.datetime, dt.datetime]]:
+def openings(
+    expression: str, start: dt.datetime, end: dt.datetime, land: str | None
+) -> list[tuple[dt.datetime, dt.datetime]]:
     """Open periods like ``open_intervals``, with the pieces the midnight split cut joined."""
     merged: list[list[dt.datetime]] = []
     for a, b in open_intervals(expression, start, end, land):
@@ -142,18 +143,25 @@ def _appointments(raw: Sequence[Mapping[str, Any]] | None) -> list[Appointment]:
         if not start:
             continue
         end = item.get("end")
-        out.append(Appointment(local(dt.datetime.fromisoformat(start)),
-                               local(dt.datetime.fromisoformat(end)) if end else None,
-                               item.get("note")))
+        out.append(
+            Appointment(
+                local(dt.datetime.fromisoformat(start)),
+                local(dt.datetime.fromisoformat(end)) if end else None,
+                item.get("note"),
+            )
+        )
     return sorted(out, key=lambda a: a.start)
 
 
-def status(expression: str | None, appointments: Sequence[Mapping[str, Any]] | None,
-           now: dt.datetime, land: str | None) -> HoursStatus:
+def status(
+    expression: str | None,
+    appointments: Sequence[Mapping[str, Any]] | None,
+    now: dt.datetime,
+    land: str | None,
+) -> HoursStatus:
     """Open now, when it closes, the next opening (regular hours or a dated appointment)."""
     now = local(now)
-    upcoming = [a for a in _appointments(appointments)
-                if (a.end or a.start) >= now]
+    upcoming = [a for a in _appointments(appointments) if (a.end or a.start) >= now]
     open_now: bool | None = None
     closes_at = None
     next_hours = None
@@ -171,8 +179,9 @@ def status(expression: str | None, appointments: Sequence[Mapping[str, Any]] | N
     if in_appointment:
         open_now = True
     next_appointment = next((a.start for a in upcoming if a.start > now), None)
-    candidates = [(t, k) for t, k in ((next_hours, "hours"), (next_appointment, "appointment"))
-                  if t is not None]
+    candidates = [
+        (t, k) for t, k in ((next_hours, "hours"), (next_appointment, "appointment")) if t is not None
+    ]
     next_opening, kind = min(candidates) if candidates else (None, None)
     return HoursStatus(
         open_now=open_now,

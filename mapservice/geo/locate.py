@@ -42,8 +42,9 @@ class Office:
 class LocateIndex:
     """Everything a lookup needs, built from plain features."""
 
-    def __init__(self, municipalities: Sequence[Area], districts: Sequence[Area],
-                 offices: Sequence[Office]) -> None:
+    def __init__(
+        self, municipalities: Sequence[Area], districts: Sequence[Area], offices: Sequence[Office]
+    ) -> None:
         self.municipalities = list(municipalities)
         self.districts = list(districts)
         self.offices = list(offices)
@@ -59,8 +60,7 @@ class LocateIndex:
         covered |= {d.properties.get("city_ags") for d in self.districts}
         self.covered = [m for m in self.municipalities if m.id in covered]
 
-    def _containing(self, tree: STRtree, areas: Sequence[Area], point: shapely.Point
-                    ) -> Area | None:
+    def _containing(self, tree: STRtree, areas: Sequence[Area], point: shapely.Point) -> Area | None:
         for i in tree.query(point, predicate="intersects"):
             return areas[int(i)]
         return None
@@ -72,8 +72,7 @@ class LocateIndex:
         return self._containing(self._district_tree, self.districts, shapely.Point(lon, lat))
 
     def responsible(self, district_id: str) -> list[Office]:
-        return [o for o in self.offices
-                if district_id in (o.properties.get("serves_districts") or ())]
+        return [o for o in self.offices if district_id in (o.properties.get("serves_districts") or ())]
 
     def nearest(self, lon: float, lat: float, count: int) -> list[tuple[Office, float]]:
         """The ``count`` nearest located offices with geodesic distance in metres."""
@@ -93,7 +92,8 @@ def route_url(from_lat: float, from_lon: float, to_lat: float, to_lon: float) ->
     """A link (never fetched by the service) to walking directions on openstreetmap.org."""
     route = f"{from_lat:.6f},{from_lon:.6f};{to_lat:.6f},{to_lon:.6f}"
     return "https://www.openstreetmap.org/directions?" + urlencode(
-        {"engine": "fossgis_osrm_foot", "route": route})
+        {"engine": "fossgis_osrm_foot", "route": route}
+    )
 
 
 def office_summary(office: Office, now: dt.datetime) -> dict[str, Any]:
@@ -119,8 +119,9 @@ def office_summary(office: Office, now: dt.datetime) -> dict[str, Any]:
     }
 
 
-def locate(index: LocateIndex, lon: float, lat: float, now: dt.datetime, nearest_count: int = 3
-           ) -> dict[str, Any] | None:
+def locate(
+    index: LocateIndex, lon: float, lat: float, now: dt.datetime, nearest_count: int = 3
+) -> dict[str, Any] | None:
     """The answer for a point, or None when it lies in no covered municipality."""
     municipality = index.municipality_at(lon, lat)
     if municipality is None or municipality not in index.covered:
@@ -136,16 +137,27 @@ def locate(index: LocateIndex, lon: float, lat: float, now: dt.datetime, nearest
         nearest.append(entry)
     mp = municipality.properties
     return {
-        "municipality": {"ags": municipality.id, "name": mp.get("name"), "land": mp.get("land"),
-                         "kreis": mp.get("kreis")},
-        "district": None if district is None else {
-            "id": district.id, "name": district.properties.get("name"),
-            "city": district.properties.get("city")},
+        "municipality": {
+            "ags": municipality.id,
+            "name": mp.get("name"),
+            "land": mp.get("land"),
+            "kreis": mp.get("kreis"),
+        },
+        "district": None
+        if district is None
+        else {
+            "id": district.id,
+            "name": district.properties.get("name"),
+            "city": district.properties.get("city"),
+        },
         "responsible": [office_summary(o, now) for o in responsible],
-        "responsible_note": None if responsible else (
+        "responsible_note": None
+        if responsible
+        else (
             "Für diesen Ortsteil ist keine zuständige Kontaktperson erfasst."
-            if district else "Für diesen Ort ist kein Ortsteil und keine zuständige Kontaktperson "
-                             "erfasst."),
+            if district
+            else "Für diesen Ort ist kein Ortsteil und keine zuständige Kontaktperson erfasst."
+        ),
         "nearest": nearest,
         "walking_speed_kmh": WALKING_KMH,
     }

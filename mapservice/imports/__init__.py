@@ -83,12 +83,17 @@ def _stored(store: Store, layer_id: str) -> list[StoredFeature]:
 
 def service_area(store: Store, catalog: Catalog, skip: str) -> BBox | None:
     """The extent of the other stored layers: where this service's data lies."""
-    boxes = [s.extent for lid in catalog.ids() if lid != skip
-             for s in (store.state(lid),) if s.extent is not None]
+    boxes = [
+        s.extent for lid in catalog.ids() if lid != skip for s in (store.state(lid),) if s.extent is not None
+    ]
     if not boxes:
         return None
-    return (min(b[0] for b in boxes) - AREA_MARGIN, min(b[1] for b in boxes) - AREA_MARGIN,
-            max(b[2] for b in boxes) + AREA_MARGIN, max(b[3] for b in boxes) + AREA_MARGIN)
+    return (
+        min(b[0] for b in boxes) - AREA_MARGIN,
+        min(b[1] for b in boxes) - AREA_MARGIN,
+        max(b[2] for b in boxes) + AREA_MARGIN,
+        max(b[3] for b in boxes) + AREA_MARGIN,
+    )
 
 
 def _inside(area: BBox, x: float, y: float) -> bool:
@@ -102,10 +107,14 @@ def _area_problem(geom: shapely.Geometry, area: BBox) -> str | None:
     where = f"lon {point.x:.6f}, lat {point.y:.6f}"
     box = f"lon {area[0]:.1f}..{area[2]:.1f}, lat {area[1]:.1f}..{area[3]:.1f}"
     if _inside(area, point.y, point.x):
-        return (f"{where} lies outside the service's area ({box}) but inside it when swapped: "
-                "are longitude and latitude swapped?")
-    return (f"{where} lies outside the service's area ({box}): is the CRS right "
-            "(--crs), or are the coordinates wrong?")
+        return (
+            f"{where} lies outside the service's area ({box}) but inside it when swapped: "
+            "are longitude and latitude swapped?"
+        )
+    return (
+        f"{where} lies outside the service's area ({box}): is the CRS right "
+        "(--crs), or are the coordinates wrong?"
+    )
 
 
 def _geocoder(app: Flask) -> Any:
@@ -123,8 +132,9 @@ def _geocode(geocoder: Any, record: Record) -> str | None:
     found = geocoder.geocode(record.address, exactly_one=True)
     text = describe(record.address)
     if found is None:
-        closest = geocoder.gazetteer.search(record.address if isinstance(record.address, str)
-                                            else text, limit=1, min_score=0)
+        closest = geocoder.gazetteer.search(
+            record.address if isinstance(record.address, str) else text, limit=1, min_score=0
+        )
         hint = f" (closest: {closest[0].matched})" if closest else ""
         return f"address '{text}' not found in the offline gazetteer{hint}"
     if found.raw.get("ambiguous"):
@@ -134,8 +144,9 @@ def _geocode(geocoder: Any, record: Record) -> str | None:
     return None
 
 
-def _convert(source: Source, columns: Mapping[str, str], layer: Layer, record: Record
-             ) -> tuple[dict[str, Any], list[tuple[str | None, str]]]:
+def _convert(
+    source: Source, columns: Mapping[str, str], layer: Layer, record: Record
+) -> tuple[dict[str, Any], list[tuple[str | None, str]]]:
     props: dict[str, Any] = {}
     problems: list[tuple[str | None, str]] = []
     for column, name in columns.items():
@@ -154,8 +165,12 @@ def _convert(source: Source, columns: Mapping[str, str], layer: Layer, record: R
 
 
 def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, float | int) and isinstance(b, float | int) and not isinstance(a, bool) \
-            and not isinstance(b, bool):
+    if (
+        isinstance(a, float | int)
+        and isinstance(b, float | int)
+        and not isinstance(a, bool)
+        and not isinstance(b, bool)
+    ):
         return float(a) == float(b)
     return bool(a == b)
 
@@ -175,8 +190,9 @@ def diff(layer: Layer, stored: Sequence[StoredFeature], features: Sequence[NewFe
         fields = [n for n in layer.fields if not _same(props.get(n), old.properties.get(n))]
         old_geom = None if old.geometry is None else shapely.from_geojson(old.geometry)
         if (old_geom is None) != (geom is None) or (
-                geom is not None and not shapely.equals_exact(
-                    shapely.force_2d(geom), shapely.force_2d(old_geom), tolerance=1e-9)):
+            geom is not None
+            and not shapely.equals_exact(shapely.force_2d(geom), shapely.force_2d(old_geom), tolerance=1e-9)
+        ):
             fields.append("geometry")
         if fields:
             out.changed[fid] = fields
@@ -187,38 +203,59 @@ def diff(layer: Layer, stored: Sequence[StoredFeature], features: Sequence[NewFe
     return out
 
 
-def _reference_problems(catalog: Catalog, store: Store, layer: Layer, source: Source,
-                        features: Sequence[NewFeature], labels: Sequence[str]) -> list[Problem]:
+def _reference_problems(
+    catalog: Catalog,
+    store: Store,
+    layer: Layer,
+    source: Source,
+    features: Sequence[NewFeature],
+    labels: Sequence[str],
+) -> list[Problem]:
     """The imported features must name stored features (``references``), and features of
     other layers must not lose the features they name."""
-    referencing = [other for other in catalog if other.id != layer.id and any(
-        layer.id in (f.references, f.items.references if f.items else None)
-        for f in other.fields.values())]
-    targets = {t for f in layer.fields.values()
-               for t in (f.references, f.items.references if f.items else None) if t}
+    referencing = [
+        other
+        for other in catalog
+        if other.id != layer.id
+        and any(
+            layer.id in (f.references, f.items.references if f.items else None) for f in other.fields.values()
+        )
+    ]
+    targets = {
+        t for f in layer.fields.values() for t in (f.references, f.items.references if f.items else None) if t
+    }
     data: dict[str, Sequence[NewFeature]] = {
         lid: [(f.properties, None) for f in _stored(store, lid)]
-        for lid in targets | {o.id for o in referencing} if lid != layer.id and lid in catalog
+        for lid in targets | {o.id for o in referencing}
+        if lid != layer.id and lid in catalog
     }
     data[layer.id] = features
     problems = []
-    by_label = {feature_label({"properties": props}, i): labels[i]
-                for i, (props, _) in enumerate(features)}
+    by_label = {feature_label({"properties": props}, i): labels[i] for i, (props, _) in enumerate(features)}
     for p in check_references([layer], data, {layer.id: source.file}):
-        problems.append(source.problem(by_label.get(p.feature or "", p.feature), p.field,
-                                       p.message))
+        problems.append(source.problem(by_label.get(p.feature or "", p.feature), p.field, p.message))
     suffix = f"of layer '{layer.id}'"
-    for p in check_references(referencing, data, {o.id: f"stored layer '{o.id}'"
-                                                  for o in referencing}):
+    for p in check_references(referencing, data, {o.id: f"stored layer '{o.id}'" for o in referencing}):
         if p.message.endswith(suffix):
-            problems.append(Problem(p.file, p.feature, p.field,
-                                    f"{p.message}: the import would remove a feature this "
-                                    "stored feature names"))
+            problems.append(
+                Problem(
+                    p.file,
+                    p.feature,
+                    p.field,
+                    f"{p.message}: the import would remove a feature this stored feature names",
+                )
+            )
     return problems
 
 
-def prepare(app: Flask, layer_id: str, path: Path, options: Options,
-            ignore_columns: bool = False, progress: Progress | None = None) -> Plan:
+def prepare(
+    app: Flask,
+    layer_id: str,
+    path: Path,
+    options: Options,
+    ignore_columns: bool = False,
+    progress: Progress | None = None,
+) -> Plan:
     """Read, convert and validate the file; ValidationError lists every problem found."""
     catalog: Catalog = app.extensions["mapservice.catalog"]
     store: Store = app.extensions["mapservice.store"]
@@ -230,27 +267,35 @@ def prepare(app: Flask, layer_id: str, path: Path, options: Options,
     unknown = [c for c in source.columns if c not in columns and c not in source.consumed]
     if unknown and not ignore_columns:
         names = ", ".join(f"'{c}'" for c in unknown)
-        message = (f"column(s) {names} are not fields of '{layer.id}' (fields: "
-                   f"{', '.join(layer.fields)}); rename or remove them, or pass --ignore-columns")
+        message = (
+            f"column(s) {names} are not fields of '{layer.id}' (fields: "
+            f"{', '.join(layer.fields)}); rename or remove them, or pass --ignore-columns"
+        )
         if shapefile and any(len(c) == SHAPEFILE_NAME_LENGTH or "_" in c[-2:] for c in unknown):
-            message += ("; shapefiles cut column names to 10 characters, so several fields may "
-                        "share one name: export the register as GeoPackage or GeoJSON instead")
+            message += (
+                "; shapefiles cut column names to 10 characters, so several fields may "
+                "share one name: export the register as GeoPackage or GeoJSON instead"
+            )
         problems.append(source.problem(None, None, message))
     if not source.records:
-        problems.append(source.problem(None, None, "contains no features; an import replaces "
-                                                   "the whole collection, so it needs at least one"))
+        problems.append(
+            source.problem(
+                None,
+                None,
+                "contains no features; an import replaces the whole collection, so it needs at least one",
+            )
+        )
     geocoder = _geocoder(app) if any(r.address is not None for r in source.records) else None
     area = service_area(store, catalog, layer.id)
     stored = {f.id: f for f in _stored(store, layer.id)}
     # A field with a default that the file does not have (e.g. the publication state of a
     # camera register) keeps its stored value: re-importing a register must not unpublish it.
-    kept = [n for n, fdef in layer.fields.items()
-            if fdef.default is not None and n not in columns.values()]
+    kept = [n for n, fdef in layer.fields.items() if fdef.default is not None and n not in columns.values()]
     features: list[NewFeature] = []
     labels: list[str] = []
     seen: dict[str, str] = {}
     geocoded = 0
-    for record in (progress(source.records) if progress else source.records):
+    for record in progress(source.records) if progress else source.records:
         found = list(record.problems)
         props, convert_problems = _convert(source, columns, layer, record)
         old = stored.get(str(props.get("id")))
@@ -288,8 +333,7 @@ def prepare(app: Flask, layer_id: str, path: Path, options: Options,
     problems.extend(_reference_problems(catalog, store, layer, source, features, labels))
     if problems:
         raise ValidationError(problems)
-    return Plan(layer, source.file, features, diff(layer, list(stored.values()), features),
-                geocoded)
+    return Plan(layer, source.file, features, diff(layer, list(stored.values()), features), geocoded)
 
 
 def apply(app: Flask, plan: Plan, actor: str) -> None:
@@ -305,22 +349,27 @@ def _unpublished_note(plan: Plan) -> list[str]:
     """A sensitive layer's features stay hidden until published: say so after an import."""
     if not plan.layer.publication:
         return []
-    hidden = sum(1 for props, _ in plan.features
-                 if props.get(PUBLICATION_FIELD) != PUBLISHED)
+    hidden = sum(1 for props, _ in plan.features if props.get(PUBLICATION_FIELD) != PUBLISHED)
     if not hidden:
         return []
-    return [f"  {hidden} of them not published ({PUBLICATION_FIELD} draft or approved): the "
-            "maps and anonymous API readers show them once it is 'published'"]
+    return [
+        f"  {hidden} of them not published ({PUBLICATION_FIELD} draft or approved): the "
+        "maps and anonymous API readers show them once it is 'published'"
+    ]
 
 
 def report(plan: Plan, dry_run: bool) -> list[str]:
     d = plan.diff
     counts = f"{len(d.added)} added, {len(d.changed)} changed, {len(d.removed)} removed"
     if not dry_run:
-        return [f"{plan.layer.id}: {len(plan.features)} features imported ({counts})",
-                *_unpublished_note(plan)]
-    lines = [f"{plan.layer.id}: dry run, nothing written; {len(plan.features)} features in "
-             f"{plan.file} would give {counts}, {d.unchanged} unchanged"]
+        return [
+            f"{plan.layer.id}: {len(plan.features)} features imported ({counts})",
+            *_unpublished_note(plan),
+        ]
+    lines = [
+        f"{plan.layer.id}: dry run, nothing written; {len(plan.features)} features in "
+        f"{plan.file} would give {counts}, {d.unchanged} unchanged"
+    ]
     if d.added:
         lines.append(f"  added ({len(d.added)}): {', '.join(d.added)}")
     for fid, fields in sorted(d.changed.items()):

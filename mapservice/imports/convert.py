@@ -25,8 +25,6 @@ MIDNIGHT_DATE_RE = re.compile(r"^(\d{4})[-/](\d{2})[-/](\d{2})[ T]00:00(:00)?$")
 TEXT_TYPES = frozenset({"string", "date", "datetime", "opening_hours", "email", "url"})
 
 
-
-
 class Invalid(Exception):
     """A value that cannot be converted; the message says why (without the field name)."""
 
@@ -82,8 +80,7 @@ def from_text(fdef: FieldDef, text: str) -> Any:
         assert fdef.items is not None
         if s.startswith("["):
             items = _json(s, list, "list")
-            return [from_value(fdef.items, item) if isinstance(item, str) else item
-                    for item in items]
+            return [from_value(fdef.items, item) if isinstance(item, str) else item for item in items]
         if fdef.items.type == "object":
             raise Invalid(f"'{s}' is not a JSON list of objects")
         out = []

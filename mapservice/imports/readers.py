@@ -27,8 +27,16 @@ from shapely.geometry import mapping, shape
 from ..geo.geocode import detect_delimiter, parse_number
 from ..validation import LONLAT_CRS_NAMES, Problem, ValidationError, feature_label, load_geojson
 
-FORMATS = {".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg", ".zip": "shapefile-zip",
-           ".shp": "shapefile", ".csv": "csv", ".txt": "csv", ".tsv": "csv"}
+FORMATS = {
+    ".geojson": "geojson",
+    ".json": "geojson",
+    ".gpkg": "gpkg",
+    ".zip": "shapefile-zip",
+    ".shp": "shapefile",
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "csv",
+}
 ADDRESS_ROLES = ("street", "housenumber", "postcode", "place")
 LON_NAMES = ("lon", "lng", "longitude", "laenge", "länge")
 LAT_NAMES = ("lat", "latitude", "breite")
@@ -132,8 +140,9 @@ def read(path: Path, options: Options) -> Source:
     kind = file_format(path)
     if options.address_columns and kind != "csv":
         raise ImportOptionError("--address-columns applies to CSV files only")
-    if kind != "csv" and any((options.x_column, options.y_column, options.lon_column,
-                              options.lat_column, options.delimiter)):
+    if kind != "csv" and any(
+        (options.x_column, options.y_column, options.lon_column, options.lat_column, options.delimiter)
+    ):
         raise ImportOptionError("coordinate columns and --delimiter apply to CSV files only")
     if options.layer and kind not in ("gpkg", "shapefile-zip"):
         raise ImportOptionError("--layer applies to GeoPackages and zipped shapefiles only")
@@ -155,15 +164,18 @@ def read_geojson(path: Path, options: Options) -> Source:
     if isinstance(crs, dict):
         crs_name = (crs.get("properties") or {}).get("name")
     if options.crs and not _is_lonlat(options.crs):
-        raise ImportOptionError("--crs: GeoJSON is lon/lat EPSG:4326 by definition (RFC 7946); "
-                                "a file in another CRS names it in its 'crs' member")
+        raise ImportOptionError(
+            "--crs: GeoJSON is lon/lat EPSG:4326 by definition (RFC 7946); "
+            "a file in another CRS names it in its 'crs' member"
+        )
     transformer = None
     if crs_name is not None and crs_name not in LONLAT_CRS_NAMES and not _is_lonlat(crs_name):
         try:
             transformer = Transformer.from_crs(CRS.from_user_input(crs_name), 4326, always_xy=True)
         except CRSError:
-            raise ValidationError([Problem(file, None, "crs", f"declares the unknown CRS {crs_name!r}")]
-                                  ) from None
+            raise ValidationError(
+                [Problem(file, None, "crs", f"declares the unknown CRS {crs_name!r}")]
+            ) from None
     records = []
     columns: list[str] = []
     seen_columns: set[str] = set()
@@ -185,8 +197,9 @@ def read_geojson(path: Path, options: Options) -> Source:
             if props.get("id") is None:
                 props["id"] = str(top_id)
             elif str(top_id) != str(props["id"]):
-                record.problems.append(("id", f"feature id '{top_id}' differs from "
-                                              f"properties.id '{props['id']}'"))
+                record.problems.append(
+                    ("id", f"feature id '{top_id}' differs from properties.id '{props['id']}'")
+                )
         for name in props:
             if name not in seen_columns:
                 seen_columns.add(name)
@@ -212,27 +225,37 @@ def _zip_member(path: Path, options: Options) -> str:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
     except (zipfile.BadZipFile, OSError) as exc:
-        raise ValidationError([Problem(file, None, None, f"is not a readable zip archive: {exc}")]
-                              ) from None
+        raise ValidationError([Problem(file, None, None, f"is not a readable zip archive: {exc}")]) from None
     shps = [n for n in names if n.lower().endswith(".shp") and not n.startswith("__MACOSX")]
     if options.layer:
         shps = [n for n in shps if Path(n).stem == options.layer]
     if not shps:
         found = ", ".join(names[:10]) or "nothing"
         wanted = f" named {options.layer}.shp" if options.layer else ""
-        raise ValidationError([Problem(file, None, None, f"contains no shapefile (.shp){wanted}; "
-                                                         f"found: {found}")])
+        raise ValidationError(
+            [Problem(file, None, None, f"contains no shapefile (.shp){wanted}; found: {found}")]
+        )
     if len(shps) > 1:
         listed = ", ".join(Path(n).stem for n in shps)
-        raise ValidationError([Problem(file, None, None, f"contains several shapefiles ({listed}); "
-                                                         "choose one with --layer")])
+        raise ValidationError(
+            [Problem(file, None, None, f"contains several shapefiles ({listed}); choose one with --layer")]
+        )
     stem = shps[0][:-4]
     lower = {n.lower() for n in names}
     missing = [ext for ext in (".dbf", ".shx") if f"{stem}{ext}".lower() not in lower]
     if missing:
-        raise ValidationError([Problem(file, None, None, f"{Path(shps[0]).name} comes without "
-                                                         f"{' and '.join(missing)} (a shapefile "
-                                                         "needs .shp, .shx, .dbf and .prj)")])
+        raise ValidationError(
+            [
+                Problem(
+                    file,
+                    None,
+                    None,
+                    f"{Path(shps[0]).name} comes without "
+                    f"{' and '.join(missing)} (a shapefile "
+                    "needs .shp, .shx, .dbf and .prj)",
+                )
+            ]
+        )
     return shps[0]
 
 
@@ -250,8 +273,10 @@ def _cut_off(name: str, head: bytes, size: int) -> str | None:
         records, header, record = struct.unpack("<IHH", head[4:12])
         expected = header + records * record
     if expected is not None and size < expected:
-        return (f"{Path(name).name} is cut off: its header says {expected} bytes, it has {size} "
-                "(an interrupted copy or download?)")
+        return (
+            f"{Path(name).name} is cut off: its header says {expected} bytes, it has {size} "
+            "(an interrupted copy or download?)"
+        )
     return None
 
 
@@ -297,11 +322,13 @@ def read_ogr(path: Path, kind: str, options: Options) -> Source:
         if kind == "gpkg":
             names = [str(n) for n in pyogrio.list_layers(file)[:, 0]]
             if layer is None and len(names) > 1:
-                raise ImportOptionError(f"{path.name} holds several layers ({', '.join(names)}); "
-                                        "choose one with --layer")
+                raise ImportOptionError(
+                    f"{path.name} holds several layers ({', '.join(names)}); choose one with --layer"
+                )
             if layer is not None and layer not in names:
-                raise ImportOptionError(f"--layer: {path.name} has no layer '{layer}' "
-                                        f"(layers: {', '.join(names)})")
+                raise ImportOptionError(
+                    f"--layer: {path.name} has no layer '{layer}' (layers: {', '.join(names)})"
+                )
         frame = pyogrio.read_dataframe(source, layer=layer)
     except ImportOptionError:
         raise
@@ -309,13 +336,13 @@ def read_ogr(path: Path, kind: str, options: Options) -> Source:
         raise ValidationError([Problem(file, None, None, f"cannot be read: {exc}")]) from None
     if frame.crs is None:
         if not options.crs:
-            raise ImportOptionError(f"{path.name} does not say its CRS (no .prj?); give --crs, "
-                                    "e.g. --crs EPSG:25832")
+            raise ImportOptionError(
+                f"{path.name} does not say its CRS (no .prj?); give --crs, e.g. --crs EPSG:25832"
+            )
         to_lonlat(options.crs)  # a clear message for an unknown CRS
         frame = frame.set_crs(options.crs)
     elif options.crs and not _same_crs(options.crs, frame.crs):
-        raise ImportOptionError(f"--crs {options.crs} contradicts the file's own CRS "
-                                f"{frame.crs.to_string()}")
+        raise ImportOptionError(f"--crs {options.crs} contradicts the file's own CRS {frame.crs.to_string()}")
     if not _is_lonlat(frame.crs):
         frame = frame.to_crs(4326)
     geometries = frame.geometry
@@ -347,12 +374,15 @@ def _address_spec(spec: str, header: list[str]) -> dict[str, str]:
         elif len(parts) == 1:
             role, column = "text", part
         else:
-            raise ImportOptionError(f"--address-columns: '{part}' is no address role; use "
-                                    f"role=column pairs (roles: {', '.join(ADDRESS_ROLES)}) "
-                                    "or a single column with the whole address")
+            raise ImportOptionError(
+                f"--address-columns: '{part}' is no address role; use "
+                f"role=column pairs (roles: {', '.join(ADDRESS_ROLES)}) "
+                "or a single column with the whole address"
+            )
         if role not in (*ADDRESS_ROLES, "text"):
-            raise ImportOptionError(f"--address-columns: unknown role '{role}' "
-                                    f"(roles: {', '.join(ADDRESS_ROLES)})")
+            raise ImportOptionError(
+                f"--address-columns: unknown role '{role}' (roles: {', '.join(ADDRESS_ROLES)})"
+            )
         roles[role] = column
     if "text" not in roles and "street" not in roles:
         raise ImportOptionError("--address-columns: a street column is needed")
@@ -375,8 +405,7 @@ def _location_columns(header: list[str], options: Options) -> tuple[str, str, st
         if not (options.x_column and options.y_column):
             raise ImportOptionError("give both --x-column and --y-column")
         if not options.crs:
-            raise ImportOptionError("--crs is required with --x-column/--y-column "
-                                    "(e.g. --crs EPSG:25832)")
+            raise ImportOptionError("--crs is required with --x-column/--y-column (e.g. --crs EPSG:25832)")
         found = (options.x_column, options.y_column, options.crs)
     elif options.lon_column or options.lat_column:
         if not (options.lon_column and options.lat_column):
@@ -389,15 +418,16 @@ def _location_columns(header: list[str], options: Options) -> tuple[str, str, st
             found = (lon, lat, options.crs or "EPSG:4326")
         elif x and y:
             if not options.crs:
-                raise ImportOptionError(f"the columns {x}/{y} are projected coordinates: --crs is "
-                                        "required (e.g. --crs EPSG:25832)")
+                raise ImportOptionError(
+                    f"the columns {x}/{y} are projected coordinates: --crs is "
+                    "required (e.g. --crs EPSG:25832)"
+                )
             found = (x, y, options.crs)
         else:
             return None
     missing = [c for c in found[:2] if c not in header]
     if missing:
-        raise ImportOptionError(f"column {', '.join(missing)} not in the header "
-                                f"({', '.join(header)})")
+        raise ImportOptionError(f"column {', '.join(missing)} not in the header ({', '.join(header)})")
     to_lonlat(found[2])
     return found
 
@@ -410,17 +440,26 @@ def _encoding_hint(given: str) -> str:
 
 def read_csv(path: Path, options: Options) -> Source:
     file = str(path)
-    encoding = "utf-8-sig" if options.encoding.lower().replace("_", "-") in ("utf-8", "utf8") \
-        else options.encoding
+    encoding = (
+        "utf-8-sig" if options.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else options.encoding
+    )
     try:
         text = path.read_text(encoding=encoding)
     except LookupError:
         raise ImportOptionError(f"--encoding: unknown encoding '{options.encoding}'") from None
     except UnicodeDecodeError as exc:
-        raise ValidationError([Problem(file, None, None, f"is not {options.encoding} text "
-                                                         f"({exc.reason} at byte {exc.start}); "
-                                                         f"{_encoding_hint(options.encoding)}")]
-                              ) from None
+        raise ValidationError(
+            [
+                Problem(
+                    file,
+                    None,
+                    None,
+                    f"is not {options.encoding} text "
+                    f"({exc.reason} at byte {exc.start}); "
+                    f"{_encoding_hint(options.encoding)}",
+                )
+            ]
+        ) from None
     except OSError as exc:
         raise ValidationError([Problem(file, None, None, f"cannot be read: {exc}")]) from None
     delimiter = options.delimiter or detect_delimiter(text.split("\n", 1)[0])
@@ -441,8 +480,9 @@ def read_csv(path: Path, options: Options) -> Source:
     if address:
         missing = [c for c in address.values() if c not in header]
         if missing:
-            raise ImportOptionError(f"--address-columns: {', '.join(missing)} not in the header "
-                                    f"({', '.join(header)})")
+            raise ImportOptionError(
+                f"--address-columns: {', '.join(missing)} not in the header ({', '.join(header)})"
+            )
     source = Source(file, "csv", header, [], rows=True)
     if location:
         source.consumed |= {location[0], location[1]}
@@ -468,8 +508,9 @@ def read_csv(path: Path, options: Options) -> Source:
                         xy.append(parse_number(cell))
                     except ValueError:
                         record.unlocated = True
-                        record.problems.append((column, f"'{cell}' is not a coordinate"
-                                                        if cell else "coordinate is missing"))
+                        record.problems.append(
+                            (column, f"'{cell}' is not a coordinate" if cell else "coordinate is missing")
+                        )
         if len(xy) == 2:
             pending.append((record, xy[0], xy[1]))
         elif address and not record.problems:
@@ -484,8 +525,7 @@ def read_csv(path: Path, options: Options) -> Source:
         for (record, x, y), lon, lat in zip(pending, lons, lats, strict=True):
             if not (math.isfinite(lon) and math.isfinite(lat)):
                 record.unlocated = True
-                record.problems.append(("geometry", f"x={x} y={y} is not a position in "
-                                                    f"{location[2]}"))
+                record.problems.append(("geometry", f"x={x} y={y} is not a position in {location[2]}"))
                 continue
             record.geometry = {"type": "Point", "coordinates": [float(lon), float(lat)]}
     return source

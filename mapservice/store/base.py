@@ -150,13 +150,19 @@ def feature_doc(feature: StoredFeature | None) -> dict[str, Any] | None:
 
 def revision(feature: StoredFeature) -> str:
     """A hash of the feature's content: changes with every change of a property or geometry."""
-    text = json.dumps([feature.properties, feature.geometry], sort_keys=True, ensure_ascii=False,
-                      separators=(",", ":"), default=str)
+    text = json.dumps(
+        [feature.properties, feature.geometry],
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=str,
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def changes(before: Sequence[StoredFeature], after: Sequence[StoredFeature]
-            ) -> list[tuple[str, str, StoredFeature | None, StoredFeature | None]]:
+def changes(
+    before: Sequence[StoredFeature], after: Sequence[StoredFeature]
+) -> list[tuple[str, str, StoredFeature | None, StoredFeature | None]]:
     """(action, id, before, after) for every feature a layer swap created, updated or deleted."""
     old = {f.id: f for f in before}
     new = {f.id: f for f in after}
@@ -174,11 +180,15 @@ def changes(before: Sequence[StoredFeature], after: Sequence[StoredFeature]
 
 # The change log's word for each edit action.
 LOGGED_ACTION: dict[str, Literal["create", "update", "delete"]] = {
-    "create": "create", "replace": "update", "delete": "delete"}
+    "create": "create",
+    "replace": "update",
+    "delete": "delete",
+}
 
 
-def plan_edit(edit: Edit, layer_id: str, before: StoredFeature | None,
-              check: Precondition | None) -> Literal["insert", "update", "delete"]:
+def plan_edit(
+    edit: Edit, layer_id: str, before: StoredFeature | None, check: Precondition | None
+) -> Literal["insert", "update", "delete"]:
     """The step a backend takes for ``edit``, given the feature as stored now.
 
     Every backend calls this inside its write transaction, before writing anything, so they
@@ -219,8 +229,9 @@ class Store(abc.ABC):
         """Version, time of last change, count and extent of a layer."""
 
     @abc.abstractmethod
-    def replace(self, layer_id: str, features: Sequence[NewFeature],
-                actor: str | None = None, via: str = "import") -> LayerState:
+    def replace(
+        self, layer_id: str, features: Sequence[NewFeature], actor: str | None = None, via: str = "import"
+    ) -> LayerState:
         """Swap the whole content of a layer in one transaction: all lands or nothing changes.
 
         With an ``actor``, every feature created, updated or deleted gets a history entry in
@@ -228,8 +239,9 @@ class Store(abc.ABC):
         """
 
     @abc.abstractmethod
-    def edit(self, layer_id: str, edit: Edit, actor: str, via: str = "api",
-             check: Precondition | None = None) -> EditResult:
+    def edit(
+        self, layer_id: str, edit: Edit, actor: str, via: str = "api", check: Precondition | None = None
+    ) -> EditResult:
         """Create, replace or delete one feature and log it, in one transaction.
 
         Writers of a layer take turns, so ``check`` sees the feature exactly as the write

@@ -29,8 +29,10 @@ def open_store(settings: Settings, catalog: Catalog, instance_path: Path) -> Sto
         scheme = location.split("://", 1)[0]
         if scheme in ("postgresql", "postgres"):
             return _open_postgis(location, settings, catalog)
-        raise ConfigError(f"setting 'store': backend '{scheme}://' is not available; use a "
-                          "GeoPackage path (*.gpkg), a postgresql:// URL or leave it empty")
+        raise ConfigError(
+            f"setting 'store': backend '{scheme}://' is not available; use a "
+            "GeoPackage path (*.gpkg), a postgresql:// URL or leave it empty"
+        )
     path = Path(location)
     if path.suffix.lower() != ".gpkg":
         raise ConfigError(f"setting 'store': '{location}' is not a GeoPackage path (*.gpkg)")
@@ -64,8 +66,9 @@ def _open_postgis(url: str, settings: Settings, catalog: Catalog) -> Store:
     return PostGISStore.open(url, catalog, load)
 
 
-def _new_layers(store: _HasFeatureIds, settings: Settings, catalog: Catalog,
-                missing_tables: list[str]) -> dict[str, list[NewFeature]]:
+def _new_layers(
+    store: _HasFeatureIds, settings: Settings, catalog: Catalog, missing_tables: list[str]
+) -> dict[str, list[NewFeature]]:
     """The shipped data of the layers the store has no table for, checked against the rest."""
     directory = settings.resolved_geodata_path()
     added = Catalog({lid: catalog[lid] for lid in missing_tables})
@@ -79,8 +82,13 @@ class _HasFeatureIds(Protocol):
     def feature_ids(self, layer_id: str) -> set[str]: ...
 
 
-def _check_references_to_stored(store: _HasFeatureIds, catalog: Catalog, added: Catalog,
-                                new_layers: dict[str, list[NewFeature]], directory: Path) -> None:
+def _check_references_to_stored(
+    store: _HasFeatureIds,
+    catalog: Catalog,
+    added: Catalog,
+    new_layers: dict[str, list[NewFeature]],
+    directory: Path,
+) -> None:
     """The new layers' references to layers already stored must name stored features.
 
     ``load_geodata`` only sees the new layers' files, so it cannot check a reference to a layer
@@ -94,10 +102,10 @@ def _check_references_to_stored(store: _HasFeatureIds, catalog: Catalog, added: 
         if target is not None and target not in new_layers and target in catalog
     }
     stored: dict[str, list[NewFeature]] = {
-        target: [({"id": fid}, None) for fid in sorted(store.feature_ids(target))]
-        for target in targets
+        target: [({"id": fid}, None) for fid in sorted(store.feature_ids(target))] for target in targets
     }
-    problems = check_references(added, {**stored, **new_layers},
-                                {lid: str(data_file(directory, lid)) for lid in new_layers})
+    problems = check_references(
+        added, {**stored, **new_layers}, {lid: str(data_file(directory, lid)) for lid in new_layers}
+    )
     if problems:
         raise ValidationError(problems)

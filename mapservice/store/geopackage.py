@@ -138,8 +138,11 @@ def _q(name: str) -> str:
 def _declared_geometry_type(layer: Layer) -> str:
     """One geometry type per table keeps QGIS from splitting the layer into sub-layers."""
     kinds = set(layer.geometry_types)
-    for single, multi in (("Point", "MultiPoint"), ("LineString", "MultiLineString"),
-                          ("Polygon", "MultiPolygon")):
+    for single, multi in (
+        ("Point", "MultiPoint"),
+        ("LineString", "MultiLineString"),
+        ("Polygon", "MultiPolygon"),
+    ):
         if kinds <= {single, multi}:
             return (multi if multi in kinds else single).upper()
     return "GEOMETRY"
@@ -147,8 +150,11 @@ def _declared_geometry_type(layer: Layer) -> str:
 
 def _promote(geom: shapely.Geometry, declared: str) -> shapely.Geometry:
     if declared.startswith("MULTI") and not geom.geom_type.startswith("Multi"):
-        cls = {"MULTIPOINT": shapely.MultiPoint, "MULTILINESTRING": shapely.MultiLineString,
-               "MULTIPOLYGON": shapely.MultiPolygon}[declared]
+        cls = {
+            "MULTIPOINT": shapely.MultiPoint,
+            "MULTILINESTRING": shapely.MultiLineString,
+            "MULTIPOLYGON": shapely.MultiPolygon,
+        }[declared]
         return cls([geom])
     return geom
 
@@ -183,11 +189,11 @@ def _st_is_empty(blob: bytes | None) -> int | None:
 def _bound(i: int) -> Any:
     def fn(blob: bytes | None) -> float | None:
         return None if blob is None else gpkg_binary.bounds(blob)[i]
+
     return fn
 
 
-def _intersects_bbox(blob: bytes | None, minx: float, miny: float, maxx: float,
-                     maxy: float) -> int:
+def _intersects_bbox(blob: bytes | None, minx: float, miny: float, maxx: float, maxy: float) -> int:
     """Exact test behind the R-tree's envelope pre-filter."""
     if blob is None:
         return 0
@@ -204,8 +210,7 @@ _FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
 def sort_key_de(text: str) -> str:
     """DIN 5007-1 order: case and umlauts do not separate words (Zöllnitz before Zwönitz)."""
     folded = text.casefold().translate(_FOLD)
-    return "".join(c for c in unicodedata.normalize("NFKD", folded)
-                   if not unicodedata.combining(c))
+    return "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
 
 
 def _collate_de(a: str, b: str) -> int:
@@ -246,8 +251,7 @@ class GeoPackageStore(Store):
             for layer in self.catalog:
                 if layer.id in missing_tables:
                     continue
-                have = {row[1] for row in conn.execute(
-                    f"PRAGMA table_info({_q(table_name(layer.id))})")}
+                have = {row[1] for row in conn.execute(f"PRAGMA table_info({_q(table_name(layer.id))})")}
                 gaps = [name for name in layer.fields if name not in have]
                 if gaps:
                     missing_columns[layer.id] = gaps
@@ -259,8 +263,10 @@ class GeoPackageStore(Store):
         """Whether the file has the change log and token tables (files made before them not)."""
         conn = _connect(self.path)  # short-lived: nothing may stay open across a fork
         try:
-            row = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
-                               "name IN (?, ?)", (HISTORY_TABLE, TOKEN_TABLE)).fetchone()
+            row = conn.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)",
+                (HISTORY_TABLE, TOKEN_TABLE),
+            ).fetchone()
         finally:
             conn.close()
         return bool(row[0] == 2)
@@ -281,8 +287,9 @@ class GeoPackageStore(Store):
             conn.close()
         return {str(row[0]) for row in rows}
 
-    def upgrade(self, new_layers: Mapping[str, Sequence[NewFeature]],
-                new_columns: Mapping[str, Sequence[str]]) -> None:
+    def upgrade(
+        self, new_layers: Mapping[str, Sequence[NewFeature]], new_columns: Mapping[str, Sequence[str]]
+    ) -> None:
         """Bring an existing file up to the catalog: add tables and (nullable) columns.
 
         Existing rows are kept; a new field is null in them until data is imported.
@@ -298,13 +305,20 @@ class GeoPackageStore(Store):
                 t = table_name(layer_id)
                 for name in names:
                     fdef = layer.fields[name]
-                    conn.execute(f"ALTER TABLE {_q(t)} ADD COLUMN {_q(name)} "
-                                 f"{_SQL_TYPES.get(fdef.type, 'TEXT')}")
+                    conn.execute(
+                        f"ALTER TABLE {_q(t)} ADD COLUMN {_q(name)} {_SQL_TYPES.get(fdef.type, 'TEXT')}"
+                    )
                     conn.execute(
                         "INSERT OR REPLACE INTO gpkg_data_columns (table_name, column_name, name,"
                         " title, description, mime_type) VALUES (?, ?, ?, ?, ?, ?)",
-                        (t, name, name, name, fdef.description,
-                         "application/json" if fdef.type in ("array", "object") else None),
+                        (
+                            t,
+                            name,
+                            name,
+                            name,
+                            fdef.description,
+                            "application/json" if fdef.type in ("array", "object") else None,
+                        ),
                     )
                 self._bump(conn, layer)
 
@@ -349,8 +363,9 @@ class GeoPackageStore(Store):
     # -- creation ----------------------------------------------------------------------------
 
     @classmethod
-    def create(cls, path: Path, catalog: Catalog,
-               data: Mapping[str, Sequence[NewFeature]]) -> GeoPackageStore:
+    def create(
+        cls, path: Path, catalog: Catalog, data: Mapping[str, Sequence[NewFeature]]
+    ) -> GeoPackageStore:
         """Write a new GeoPackage next to ``path`` and move it into place in one step.
 
         A crash part-way leaves no file at ``path`` (only a temporary one), so the next start
@@ -410,32 +425,43 @@ class GeoPackageStore(Store):
         rtree = _q(f"rtree_{t}_geom")
         tq = _q(t)
         conn.execute(f"CREATE VIRTUAL TABLE {rtree} USING rtree(id, minx, maxx, miny, maxy)")
-        values = ('VALUES (NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom), '
-                  'ST_MinY(NEW.geom), ST_MaxY(NEW.geom))')
+        values = (
+            "VALUES (NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom))"
+        )
         triggers = {
-            "insert": ("AFTER INSERT ON {t}",
-                       "NEW.geom NOT NULL AND NOT ST_IsEmpty(NEW.geom)",
-                       f"INSERT OR REPLACE INTO {rtree} {values}"),
-            "update1": ("AFTER UPDATE OF geom ON {t}",
-                        "OLD.fid = NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))",
-                        f"INSERT OR REPLACE INTO {rtree} {values}"),
-            "update2": ("AFTER UPDATE OF geom ON {t}",
-                        "OLD.fid = NEW.fid AND (NEW.geom ISNULL OR ST_IsEmpty(NEW.geom))",
-                        f"DELETE FROM {rtree} WHERE id = OLD.fid"),
-            "update3": ("AFTER UPDATE ON {t}",
-                        "OLD.fid != NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))",
-                        f"DELETE FROM {rtree} WHERE id = OLD.fid; "
-                        f"INSERT OR REPLACE INTO {rtree} {values}"),
-            "update4": ("AFTER UPDATE ON {t}",
-                        "OLD.fid != NEW.fid AND (NEW.geom ISNULL OR ST_IsEmpty(NEW.geom))",
-                        f"DELETE FROM {rtree} WHERE id IN (OLD.fid, NEW.fid)"),
-            "delete": ("AFTER DELETE ON {t}", "OLD.geom NOT NULL",
-                       f"DELETE FROM {rtree} WHERE id = OLD.fid"),
+            "insert": (
+                "AFTER INSERT ON {t}",
+                "NEW.geom NOT NULL AND NOT ST_IsEmpty(NEW.geom)",
+                f"INSERT OR REPLACE INTO {rtree} {values}",
+            ),
+            "update1": (
+                "AFTER UPDATE OF geom ON {t}",
+                "OLD.fid = NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))",
+                f"INSERT OR REPLACE INTO {rtree} {values}",
+            ),
+            "update2": (
+                "AFTER UPDATE OF geom ON {t}",
+                "OLD.fid = NEW.fid AND (NEW.geom ISNULL OR ST_IsEmpty(NEW.geom))",
+                f"DELETE FROM {rtree} WHERE id = OLD.fid",
+            ),
+            "update3": (
+                "AFTER UPDATE ON {t}",
+                "OLD.fid != NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))",
+                f"DELETE FROM {rtree} WHERE id = OLD.fid; INSERT OR REPLACE INTO {rtree} {values}",
+            ),
+            "update4": (
+                "AFTER UPDATE ON {t}",
+                "OLD.fid != NEW.fid AND (NEW.geom ISNULL OR ST_IsEmpty(NEW.geom))",
+                f"DELETE FROM {rtree} WHERE id IN (OLD.fid, NEW.fid)",
+            ),
+            "delete": ("AFTER DELETE ON {t}", "OLD.geom NOT NULL", f"DELETE FROM {rtree} WHERE id = OLD.fid"),
         }
         # One statement each: executescript() would commit the surrounding transaction.
         for name, (event, when, body) in triggers.items():
-            conn.execute(f"CREATE TRIGGER {_q(f'rtree_{t}_geom_{name}')} "
-                         f"{event.format(t=tq)} WHEN ({when}) BEGIN {body}; END")
+            conn.execute(
+                f"CREATE TRIGGER {_q(f'rtree_{t}_geom_{name}')} "
+                f"{event.format(t=tq)} WHEN ({when}) BEGIN {body}; END"
+            )
         conn.execute(
             "INSERT INTO gpkg_extensions VALUES (?, 'geom', 'gpkg_rtree_index', "
             "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
@@ -486,8 +512,9 @@ class GeoPackageStore(Store):
     def layer_ids(self) -> list[str]:
         return self.catalog.ids()
 
-    def _rows_to_features(self, layer: Layer, rows: list[sqlite3.Row | tuple[Any, ...]]
-                          ) -> list[StoredFeature]:
+    def _rows_to_features(
+        self, layer: Layer, rows: list[sqlite3.Row | tuple[Any, ...]]
+    ) -> list[StoredFeature]:
         names = list(layer.fields)
         decoders = [_decoder(layer.fields[n]) for n in names]
         blobs = [r[0] for r in rows]
@@ -533,8 +560,9 @@ class GeoPackageStore(Store):
         return joins, where, params
 
     @staticmethod
-    def _temporal_clauses(layer: Layer, t: str, interval: tuple[str | None, str | None],
-                          params: list[Any]) -> list[str]:
+    def _temporal_clauses(
+        layer: Layer, t: str, interval: tuple[str | None, str | None], params: list[Any]
+    ) -> list[str]:
         if layer.temporal is None:
             return ["0"]  # no temporal geometry, so nothing intersects the requested time
         start_col, end_col = (f"{t}.{_q(n)}" for n in layer.temporal)
@@ -611,8 +639,9 @@ class GeoPackageStore(Store):
 
     # -- writing -----------------------------------------------------------------------------
 
-    def _all(self, conn: sqlite3.Connection, layer: Layer, feature_id: str | None = None
-             ) -> list[StoredFeature]:
+    def _all(
+        self, conn: sqlite3.Connection, layer: Layer, feature_id: str | None = None
+    ) -> list[StoredFeature]:
         cols = ", ".join(["geom", *(_q(n) for n in layer.fields)])
         t = _q(table_name(layer.id))
         if feature_id is None:
@@ -621,8 +650,9 @@ class GeoPackageStore(Store):
             rows = conn.execute(f"SELECT {cols} FROM {t} WHERE id = ?", (feature_id,)).fetchall()
         return self._rows_to_features(layer, rows)
 
-    def replace(self, layer_id: str, features: Sequence[NewFeature],
-                actor: str | None = None, via: str = "import") -> LayerState:
+    def replace(
+        self, layer_id: str, features: Sequence[NewFeature], actor: str | None = None, via: str = "import"
+    ) -> LayerState:
         layer = self._layer(layer_id)
         try:
             with self._write() as conn:
@@ -635,12 +665,14 @@ class GeoPackageStore(Store):
                     for action, fid, old, new in changes(before, self._all(conn, layer)):
                         self._log(conn, at, layer, fid, action, actor, via, old, new)
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: writing layer '{layer.id}' failed, nothing was "
-                             f"changed: {exc}") from exc
+            raise StoreError(
+                f"{self.path}: writing layer '{layer.id}' failed, nothing was changed: {exc}"
+            ) from exc
         return self.state(layer_id)
 
-    def edit(self, layer_id: str, edit: Edit, actor: str, via: str = "api",
-             check: Precondition | None = None) -> EditResult:
+    def edit(
+        self, layer_id: str, edit: Edit, actor: str, via: str = "api", check: Precondition | None = None
+    ) -> EditResult:
         layer = self._layer(layer_id)
         t = _q(table_name(layer.id))
         try:
@@ -658,11 +690,21 @@ class GeoPackageStore(Store):
                 found = self._all(conn, layer, edit.feature_id)
                 after = found[0] if found else None
                 self._bump(conn, layer)
-                self._log(conn, utc_now(), layer, edit.feature_id, LOGGED_ACTION[edit.action],
-                          actor, via, before, after)
+                self._log(
+                    conn,
+                    utc_now(),
+                    layer,
+                    edit.feature_id,
+                    LOGGED_ACTION[edit.action],
+                    actor,
+                    via,
+                    before,
+                    after,
+                )
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: writing to layer '{layer.id}' failed, nothing was "
-                             f"changed: {exc}") from exc
+            raise StoreError(
+                f"{self.path}: writing to layer '{layer.id}' failed, nothing was changed: {exc}"
+            ) from exc
         return EditResult(before, after, self.state(layer_id))
 
     @staticmethod
@@ -671,19 +713,25 @@ class GeoPackageStore(Store):
         names = list(layer.fields)
         props = edit.properties or {}
         declared = _declared_geometry_type(layer)
-        blob = (None if edit.geometry is None
-                else gpkg_binary.encode(_promote(edit.geometry, declared)))
+        blob = None if edit.geometry is None else gpkg_binary.encode(_promote(edit.geometry, declared))
         assignments = ", ".join(["geom = ?", *(f"{_q(n)} = ?" for n in names)])
         conn.execute(
             f"UPDATE {_q(table_name(layer.id))} SET {assignments} WHERE id = ?",
-            [blob, *(_encode_value(layer.fields[n], props.get(n)) for n in names),
-             edit.feature_id],
+            [blob, *(_encode_value(layer.fields[n], props.get(n)) for n in names), edit.feature_id],
         )
 
     @staticmethod
-    def _log(conn: sqlite3.Connection, at: dt.datetime, layer: Layer, feature_id: str,
-             action: str, actor: str, via: str, before: StoredFeature | None,
-             after: StoredFeature | None) -> None:
+    def _log(
+        conn: sqlite3.Connection,
+        at: dt.datetime,
+        layer: Layer,
+        feature_id: str,
+        action: str,
+        actor: str,
+        via: str,
+        before: StoredFeature | None,
+        after: StoredFeature | None,
+    ) -> None:
         def text(feature: StoredFeature | None) -> str | None:
             doc = feature_doc(feature)
             return None if doc is None else json.dumps(doc, ensure_ascii=False)
@@ -691,20 +739,43 @@ class GeoPackageStore(Store):
         conn.execute(
             f"INSERT INTO {HISTORY_TABLE} (at, layer, feature_id, action, actor, via, before, "
             "after) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (at.isoformat(timespec="milliseconds"), layer.id, feature_id, action, actor, via,
-             text(before), text(after)),
+            (
+                at.isoformat(timespec="milliseconds"),
+                layer.id,
+                feature_id,
+                action,
+                actor,
+                via,
+                text(before),
+                text(after),
+            ),
         )
 
     def history(self, layer_id: str, feature_id: str) -> list[HistoryEntry]:
         layer = self._layer(layer_id)
-        rows = self._conn().execute(
-            f"SELECT seq, at, action, actor, via, before, after FROM {HISTORY_TABLE} "
-            "WHERE layer = ? AND feature_id = ? ORDER BY seq", (layer.id, feature_id)).fetchall()
-        return [HistoryEntry(seq=r[0], layer=layer.id, feature_id=feature_id, action=r[2],
-                             actor=r[3], via=r[4], at=dt.datetime.fromisoformat(r[1]),
-                             before=None if r[5] is None else json.loads(r[5]),
-                             after=None if r[6] is None else json.loads(r[6]))
-                for r in rows]
+        rows = (
+            self._conn()
+            .execute(
+                f"SELECT seq, at, action, actor, via, before, after FROM {HISTORY_TABLE} "
+                "WHERE layer = ? AND feature_id = ? ORDER BY seq",
+                (layer.id, feature_id),
+            )
+            .fetchall()
+        )
+        return [
+            HistoryEntry(
+                seq=r[0],
+                layer=layer.id,
+                feature_id=feature_id,
+                action=r[2],
+                actor=r[3],
+                via=r[4],
+                at=dt.datetime.fromisoformat(r[1]),
+                before=None if r[5] is None else json.loads(r[5]),
+                after=None if r[6] is None else json.loads(r[6]),
+            )
+            for r in rows
+        ]
 
     # -- tokens ------------------------------------------------------------------------------
 
@@ -714,22 +785,42 @@ class GeoPackageStore(Store):
                 conn.execute(
                     f"INSERT INTO {TOKEN_TABLE} (id, name, secret_hash, collections, created_at)"
                     " VALUES (?, ?, ?, ?, ?)",
-                    (token.id, token.name, token.secret_hash, json.dumps(list(token.collections)),
-                     token.created_at.isoformat()))
+                    (
+                        token.id,
+                        token.name,
+                        token.secret_hash,
+                        json.dumps(list(token.collections)),
+                        token.created_at.isoformat(),
+                    ),
+                )
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: storing token '{token.id}' failed: {exc}") from exc
 
     def tokens(self) -> list[Token]:
-        rows = self._conn().execute(
-            f"SELECT id, name, secret_hash, collections, created_at, revoked_at FROM {TOKEN_TABLE}"
-            " ORDER BY created_at, id").fetchall()
-        return [Token(id=r[0], name=r[1], secret_hash=r[2], collections=tuple(json.loads(r[3])),
-                      created_at=dt.datetime.fromisoformat(r[4]),
-                      revoked_at=None if r[5] is None else dt.datetime.fromisoformat(r[5]))
-                for r in rows]
+        rows = (
+            self._conn()
+            .execute(
+                f"SELECT id, name, secret_hash, collections, created_at, revoked_at FROM {TOKEN_TABLE}"
+                " ORDER BY created_at, id"
+            )
+            .fetchall()
+        )
+        return [
+            Token(
+                id=r[0],
+                name=r[1],
+                secret_hash=r[2],
+                collections=tuple(json.loads(r[3])),
+                created_at=dt.datetime.fromisoformat(r[4]),
+                revoked_at=None if r[5] is None else dt.datetime.fromisoformat(r[5]),
+            )
+            for r in rows
+        ]
 
     def revoke_token(self, token_id: str) -> bool:
         with self._write() as conn:
-            cur = conn.execute(f"UPDATE {TOKEN_TABLE} SET revoked_at = ? WHERE id = ? AND "
-                               "revoked_at IS NULL", (utc_now().isoformat(), token_id))
+            cur = conn.execute(
+                f"UPDATE {TOKEN_TABLE} SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                (utc_now().isoformat(), token_id),
+            )
             return cur.rowcount == 1

@@ -31,7 +31,7 @@ def wkb_of(blob: bytes) -> bytes:
     if blob[:2] != MAGIC:
         raise ValueError("not a GeoPackage geometry blob")
     indicator = (blob[3] >> 1) & 0b111
-    return bytes(blob[8 + _ENVELOPE_BYTES[indicator]:])
+    return bytes(blob[8 + _ENVELOPE_BYTES[indicator] :])
 
 
 def is_empty(blob: bytes) -> bool:

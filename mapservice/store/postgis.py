@@ -73,13 +73,21 @@ SCHEMA = "mapservice"
 # Key of the advisory lock that serialises schema changes (any fixed bigint; "mapsrvc1").
 LOCK_KEY = 0x6D617073727663
 
-_SQL_TYPES = {"integer": "bigint", "number": "double precision", "boolean": "boolean",
-              "array": "json", "object": "json"}
+_SQL_TYPES = {
+    "integer": "bigint",
+    "number": "double precision",
+    "boolean": "boolean",
+    "array": "json",
+    "object": "json",
+}
 
 # Numbered migrations of the fixed part of the schema; never edit one that has shipped, add
 # the next number. Layer tables follow the catalog and are created/extended on open.
 MIGRATIONS: list[tuple[int, str, str]] = [
-    (1, "layer state and German sort key", f"""
+    (
+        1,
+        "layer state and German sort key",
+        f"""
 CREATE EXTENSION IF NOT EXISTS postgis;
 CREATE TABLE {SCHEMA}.layer_state (
   layer text PRIMARY KEY,
@@ -94,8 +102,12 @@ CREATE FUNCTION {SCHEMA}.sort_key_de(text) RETURNS text
     normalize(replace(translate(lower($1 COLLATE "und-x-icu"), 'äöü', 'aou'), 'ß', 'ss'), NFKD),
     '[\\u0300-\\u036f\\u1ab0-\\u1aff\\u1dc0-\\u1dff\\u20d0-\\u20ff\\ufe20-\\ufe2f]', '', 'g')
     COLLATE "C" $$;
-"""),
-    (2, "change log and write tokens", f"""
+""",
+    ),
+    (
+        2,
+        "change log and write tokens",
+        f"""
 CREATE TABLE {SCHEMA}.history (
   seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   at timestamptz NOT NULL, layer text NOT NULL, feature_id text NOT NULL,
@@ -105,7 +117,8 @@ CREATE INDEX history_feature ON {SCHEMA}.history (layer, feature_id);
 CREATE TABLE {SCHEMA}.tokens (
   id text PRIMARY KEY, name text NOT NULL, secret_hash text NOT NULL,
   collections json NOT NULL, created_at timestamptz NOT NULL, revoked_at timestamptz);
-"""),
+""",
+    ),
 ]
 
 
@@ -172,12 +185,14 @@ class PostGISStore(Store):
                 for layer_id, names in missing_columns.items():
                     layer = catalog[layer_id]
                     for name in names:
-                        conn.execute(sql.SQL("ALTER TABLE {} ADD COLUMN {} {}").format(
-                            _t(layer_id), _q(name), sql.SQL(_sql_type(layer.fields[name]))))
+                        conn.execute(
+                            sql.SQL("ALTER TABLE {} ADD COLUMN {} {}").format(
+                                _t(layer_id), _q(name), sql.SQL(_sql_type(layer.fields[name]))
+                            )
+                        )
                     store._bump(conn, layer)
         except psycopg.Error as exc:
-            raise StoreError(f"preparing the PostGIS store failed, nothing was changed: {exc}"
-                             ) from exc
+            raise StoreError(f"preparing the PostGIS store failed, nothing was changed: {exc}") from exc
         finally:
             conn.close()
         return store
@@ -186,27 +201,35 @@ class PostGISStore(Store):
     def _migrate(conn: psycopg.Connection[Any]) -> list[int]:
         """Apply the migrations not yet recorded; the caller holds the lock and a transaction."""
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(_q(SCHEMA)))
-        conn.execute(sql.SQL(
-            "CREATE TABLE IF NOT EXISTS {}.schema_migrations (version integer PRIMARY KEY, "
-            "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
-        ).format(_q(SCHEMA)))
-        done = {row[0] for row in conn.execute(
-            sql.SQL("SELECT version FROM {}.schema_migrations").format(_q(SCHEMA)))}
+        conn.execute(
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {}.schema_migrations (version integer PRIMARY KEY, "
+                "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+            ).format(_q(SCHEMA))
+        )
+        done = {
+            row[0]
+            for row in conn.execute(sql.SQL("SELECT version FROM {}.schema_migrations").format(_q(SCHEMA)))
+        }
         applied = []
         for number, name, script in MIGRATIONS:
             if number in done:
                 continue
             conn.execute(script.encode())
-            conn.execute(sql.SQL("INSERT INTO {}.schema_migrations (version, name) "
-                                 "VALUES (%s, %s)").format(_q(SCHEMA)), (number, name))
+            conn.execute(
+                sql.SQL("INSERT INTO {}.schema_migrations (version, name) VALUES (%s, %s)").format(
+                    _q(SCHEMA)
+                ),
+                (number, name),
+            )
             applied.append(number)
         return applied
 
-    def _schema_gaps(self, conn: psycopg.Connection[Any]
-                     ) -> tuple[list[str], dict[str, list[str]]]:
+    def _schema_gaps(self, conn: psycopg.Connection[Any]) -> tuple[list[str], dict[str, list[str]]]:
         rows = conn.execute(
-            "SELECT table_name, column_name FROM information_schema.columns "
-            "WHERE table_schema = %s", (SCHEMA,)).fetchall()
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = %s",
+            (SCHEMA,),
+        ).fetchall()
         have: dict[str, set[str]] = {}
         for table, column in rows:
             have.setdefault(table, set()).add(column)
@@ -227,26 +250,25 @@ class PostGISStore(Store):
             sql.SQL("fid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
             # Validation refuses invalid geometries before they reach a store; the database
             # refuses them too, so no other writer can store one.
-            sql.SQL("geom geometry(Geometry, 4326) CHECK (geom IS NULL OR ST_IsValid(geom))")]
+            sql.SQL("geom geometry(Geometry, 4326) CHECK (geom IS NULL OR ST_IsValid(geom))"),
+        ]
         for name, fdef in layer.fields.items():
             extra = " NOT NULL UNIQUE" if name == "id" else ""
             columns.append(sql.SQL("{} {}").format(_q(name), sql.SQL(_sql_type(fdef) + extra)))
-        conn.execute(sql.SQL("CREATE TABLE {} ({})").format(_t(layer.id),
-                                                             sql.SQL(", ").join(columns)))
-        conn.execute(sql.SQL("CREATE INDEX {} ON {} USING gist (geom)").format(
-            _q(f"{t}_geom_gist"), _t(layer.id)))
-        conn.execute(sql.SQL("COMMENT ON TABLE {} IS {}").format(
-            _t(layer.id), sql.Literal(layer.title)))
+        conn.execute(sql.SQL("CREATE TABLE {} ({})").format(_t(layer.id), sql.SQL(", ").join(columns)))
+        conn.execute(
+            sql.SQL("CREATE INDEX {} ON {} USING gist (geom)").format(_q(f"{t}_geom_gist"), _t(layer.id))
+        )
+        conn.execute(sql.SQL("COMMENT ON TABLE {} IS {}").format(_t(layer.id), sql.Literal(layer.title)))
 
     @staticmethod
-    def _insert(conn: psycopg.Connection[Any], layer: Layer,
-                features: Sequence[NewFeature]) -> None:
+    def _insert(conn: psycopg.Connection[Any], layer: Layer, features: Sequence[NewFeature]) -> None:
         names = list(layer.fields)
         declared = _declared_geometry_type(layer)
-        casts = [sql.SQL("%s::json" if layer.fields[n].type in ("array", "object") else "%s")
-                 for n in names]
+        casts = [sql.SQL("%s::json" if layer.fields[n].type in ("array", "object") else "%s") for n in names]
         stmt = sql.SQL("INSERT INTO {} (geom, {}) VALUES (ST_GeomFromWKB(%s, 4326), {})").format(
-            _t(layer.id), sql.SQL(", ").join(_q(n) for n in names), sql.SQL(", ").join(casts))
+            _t(layer.id), sql.SQL(", ").join(_q(n) for n in names), sql.SQL(", ").join(casts)
+        )
         rows = []
         # Sorted by id like the GeoPackage, so fid order (the last sort key) is the same.
         for props, geom in sorted(features, key=lambda f: str(f[0].get("id"))):
@@ -259,7 +281,8 @@ class PostGISStore(Store):
     @staticmethod
     def _bump(conn: psycopg.Connection[Any], layer: Layer) -> None:
         """New version, change time, count and extent of the layer."""
-        conn.execute(sql.SQL("""
+        conn.execute(
+            sql.SQL("""
 INSERT INTO {schema}.layer_state AS s
   (layer, version, updated_at, count, min_x, min_y, max_x, max_y)
 SELECT %s, 1, date_trunc('second', clock_timestamp()), n,
@@ -268,7 +291,9 @@ FROM (SELECT count(*) AS n, ST_Extent(geom) AS e FROM {t}) agg
 ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded.updated_at,
   count = excluded.count, min_x = excluded.min_x, min_y = excluded.min_y,
   max_x = excluded.max_x, max_y = excluded.max_y
-""").format(schema=_q(SCHEMA), t=_t(layer.id)), (layer.id,))
+""").format(schema=_q(SCHEMA), t=_t(layer.id)),
+            (layer.id,),
+        )
 
     # -- connections -------------------------------------------------------------------------
 
@@ -331,8 +356,8 @@ ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded
     @staticmethod
     def _select(layer: Layer) -> sql.Composed:
         return sql.SQL("SELECT ST_AsBinary(t.geom), {} FROM {} t").format(
-            sql.SQL(", ").join(sql.SQL("t.{}").format(_q(n)) for n in layer.fields),
-            _t(layer.id))
+            sql.SQL(", ").join(sql.SQL("t.{}").format(_q(n)) for n in layer.fields), _t(layer.id)
+        )
 
     @staticmethod
     def _rows_to_features(layer: Layer, rows: list[tuple[Any, ...]]) -> list[StoredFeature]:
@@ -373,8 +398,9 @@ ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded
         return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(clauses), params
 
     @staticmethod
-    def _temporal_clauses(layer: Layer, interval: tuple[str | None, str | None],
-                          params: list[Any]) -> list[sql.Composable]:
+    def _temporal_clauses(
+        layer: Layer, interval: tuple[str | None, str | None], params: list[Any]
+    ) -> list[sql.Composable]:
         if layer.temporal is None:
             return [sql.SQL("false")]  # no temporal geometry: nothing intersects the time
         start_col, end_col = (sql.SQL("t.{}").format(_q(n)) for n in layer.temporal)
@@ -383,14 +409,18 @@ ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded
         # Reduced precision dates ("2023-04") compare with the same-length prefix of the bound;
         # an unknown start or end counts as open (as in the GeoPackage store).
         if end is not None:
-            clauses.append(sql.SQL(
-                "({c} IS NULL OR {c} COLLATE \"C\" <= substr(%s::text, 1, length({c})))"
-            ).format(c=start_col))
+            clauses.append(
+                sql.SQL('({c} IS NULL OR {c} COLLATE "C" <= substr(%s::text, 1, length({c})))').format(
+                    c=start_col
+                )
+            )
             params.append(end)
         if start is not None:
-            clauses.append(sql.SQL(
-                "({c} IS NULL OR {c} COLLATE \"C\" >= substr(%s::text, 1, length({c})))"
-            ).format(c=end_col))
+            clauses.append(
+                sql.SQL('({c} IS NULL OR {c} COLLATE "C" >= substr(%s::text, 1, length({c})))').format(
+                    c=end_col
+                )
+            )
             params.append(start)
         return clauses
 
@@ -404,9 +434,8 @@ ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded
             order.append(sql.SQL("{} IS NULL").format(col))
             if _sql_type(layer.fields[k.field]) == "text":
                 # COLLATE "C": code point order of the keys, whatever the database's locale.
-                order.append(sql.SQL("{}.sort_key_de({}) COLLATE \"C\" {}").format(
-                    _q(SCHEMA), col, direction))
-                order.append(sql.SQL("{} COLLATE \"C\" {}").format(col, direction))
+                order.append(sql.SQL('{}.sort_key_de({}) COLLATE "C" {}').format(_q(SCHEMA), col, direction))
+                order.append(sql.SQL('{} COLLATE "C" {}').format(col, direction))
             else:
                 order.append(sql.SQL("{} {}").format(col, direction))
         order.append(sql.SQL("t.fid"))  # a total order, so pages never overlap or skip
@@ -416,8 +445,10 @@ ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded
                     sql.SQL("SELECT count(*) FROM {} t").format(_t(layer.id)) + where, params
                 ).fetchone()
                 rows = conn.execute(
-                    self._select(layer) + where
-                    + sql.SQL(" ORDER BY ") + sql.SQL(", ").join(order)
+                    self._select(layer)
+                    + where
+                    + sql.SQL(" ORDER BY ")
+                    + sql.SQL(", ").join(order)
                     + sql.SQL(" LIMIT %s OFFSET %s"),
                     [*params, query.limit, query.offset],
                 ).fetchall()
@@ -432,8 +463,9 @@ ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded
             return None  # PostgreSQL text cannot hold NUL, so no stored id has one
         try:
             with self._session() as conn:
-                rows = conn.execute(self._select(layer) + sql.SQL(" WHERE t.id = %s::text"),
-                                    (feature_id,)).fetchall()
+                rows = conn.execute(
+                    self._select(layer) + sql.SQL(" WHERE t.id = %s::text"), (feature_id,)
+                ).fetchall()
         except psycopg.Error as exc:
             raise StoreError(f"reading layer '{layer.id}' failed: {exc}") from exc
         return self._rows_to_features(layer, rows)[0] if rows else None
@@ -442,9 +474,12 @@ ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded
         layer = self._layer(layer_id)
         try:
             with self._session() as conn:
-                row = conn.execute(sql.SQL(
-                    "SELECT version, updated_at, count, min_x, min_y, max_x, max_y "
-                    "FROM {}.layer_state WHERE layer = %s").format(_q(SCHEMA)), (layer.id,)
+                row = conn.execute(
+                    sql.SQL(
+                        "SELECT version, updated_at, count, min_x, min_y, max_x, max_y "
+                        "FROM {}.layer_state WHERE layer = %s"
+                    ).format(_q(SCHEMA)),
+                    (layer.id,),
                 ).fetchone()
         except psycopg.Error as exc:
             raise StoreError(f"reading the state of layer '{layer.id}' failed: {exc}") from exc
@@ -454,30 +489,36 @@ ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded
         if None not in row[3:]:
             extent = (float(row[3]), float(row[4]), float(row[5]), float(row[6]))
         updated_at: dt.datetime = row[1]
-        return LayerState(version=int(row[0]), updated_at=updated_at.astimezone(dt.UTC),
-                          count=int(row[2]), extent=extent)
+        return LayerState(
+            version=int(row[0]), updated_at=updated_at.astimezone(dt.UTC), count=int(row[2]), extent=extent
+        )
 
     # -- writing -----------------------------------------------------------------------------
 
     @staticmethod
     def _lock_layer(conn: psycopg.Connection[Any], layer: Layer) -> None:
         """Writers of one layer take turns: the state row stays locked until commit."""
-        conn.execute(sql.SQL("SELECT 1 FROM {}.layer_state WHERE layer = %s FOR UPDATE"
-                             ).format(_q(SCHEMA)), (layer.id,))
+        conn.execute(
+            sql.SQL("SELECT 1 FROM {}.layer_state WHERE layer = %s FOR UPDATE").format(_q(SCHEMA)),
+            (layer.id,),
+        )
 
-    def _all(self, conn: psycopg.Connection[Any], layer: Layer, feature_id: str | None = None
-             ) -> list[StoredFeature]:
+    def _all(
+        self, conn: psycopg.Connection[Any], layer: Layer, feature_id: str | None = None
+    ) -> list[StoredFeature]:
         if feature_id is None:
             rows = conn.execute(self._select(layer) + sql.SQL(" ORDER BY t.fid")).fetchall()
         elif "\x00" in feature_id:
             return []  # PostgreSQL text cannot hold NUL, so no stored id has one
         else:
-            rows = conn.execute(self._select(layer) + sql.SQL(" WHERE t.id = %s::text"),
-                                (feature_id,)).fetchall()
+            rows = conn.execute(
+                self._select(layer) + sql.SQL(" WHERE t.id = %s::text"), (feature_id,)
+            ).fetchall()
         return self._rows_to_features(layer, rows)
 
-    def replace(self, layer_id: str, features: Sequence[NewFeature],
-                actor: str | None = None, via: str = "import") -> LayerState:
+    def replace(
+        self, layer_id: str, features: Sequence[NewFeature], actor: str | None = None, via: str = "import"
+    ) -> LayerState:
         layer = self._layer(layer_id)
         conn = self._conn()
         try:
@@ -492,12 +533,12 @@ ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded
                     for action, fid, old, new in changes(before, self._all(conn, layer)):
                         self._log(conn, at, layer, fid, action, actor, via, old, new)
         except psycopg.Error as exc:
-            raise StoreError(f"writing layer '{layer.id}' failed, nothing was changed: {exc}"
-                             ) from exc
+            raise StoreError(f"writing layer '{layer.id}' failed, nothing was changed: {exc}") from exc
         return self.state(layer_id)
 
-    def edit(self, layer_id: str, edit: Edit, actor: str, via: str = "api",
-             check: Precondition | None = None) -> EditResult:
+    def edit(
+        self, layer_id: str, edit: Edit, actor: str, via: str = "api", check: Precondition | None = None
+    ) -> EditResult:
         layer = self._layer(layer_id)
         conn = self._conn()
         try:
@@ -510,18 +551,27 @@ ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded
                 if step == "insert":
                     self._insert(conn, layer, [(edit.properties or {}, edit.geometry)])
                 elif step == "delete":
-                    conn.execute(sql.SQL("DELETE FROM {} WHERE id = %s").format(_t(layer.id)),
-                                 (edit.feature_id,))
+                    conn.execute(
+                        sql.SQL("DELETE FROM {} WHERE id = %s").format(_t(layer.id)), (edit.feature_id,)
+                    )
                 else:
                     self._update(conn, layer, edit)
                 found = self._all(conn, layer, edit.feature_id)
                 after = found[0] if found else None
                 self._bump(conn, layer)
-                self._log(conn, utc_now(), layer, edit.feature_id, LOGGED_ACTION[edit.action],
-                          actor, via, before, after)
+                self._log(
+                    conn,
+                    utc_now(),
+                    layer,
+                    edit.feature_id,
+                    LOGGED_ACTION[edit.action],
+                    actor,
+                    via,
+                    before,
+                    after,
+                )
         except psycopg.Error as exc:
-            raise StoreError(f"writing to layer '{layer.id}' failed, nothing was changed: {exc}"
-                             ) from exc
+            raise StoreError(f"writing to layer '{layer.id}' failed, nothing was changed: {exc}") from exc
         return EditResult(before, after, self.state(layer_id))
 
     @staticmethod
@@ -532,26 +582,39 @@ ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded
         declared = _declared_geometry_type(layer)
         wkb = None if edit.geometry is None else shapely.to_wkb(_promote(edit.geometry, declared))
         assignments = [sql.SQL("geom = ST_GeomFromWKB(%s, 4326)")] + [
-            sql.SQL("{} = %s::json" if layer.fields[n].type in ("array", "object")
-                    else "{} = %s").format(_q(n)) for n in names]
+            sql.SQL("{} = %s::json" if layer.fields[n].type in ("array", "object") else "{} = %s").format(
+                _q(n)
+            )
+            for n in names
+        ]
         conn.execute(
-            sql.SQL("UPDATE {} SET {} WHERE id = %s").format(
-                _t(layer.id), sql.SQL(", ").join(assignments)),
-            [wkb, *(_encode_value(layer.fields[n], props.get(n)) for n in names),
-             edit.feature_id])
+            sql.SQL("UPDATE {} SET {} WHERE id = %s").format(_t(layer.id), sql.SQL(", ").join(assignments)),
+            [wkb, *(_encode_value(layer.fields[n], props.get(n)) for n in names), edit.feature_id],
+        )
 
     @staticmethod
-    def _log(conn: psycopg.Connection[Any], at: dt.datetime, layer: Layer, feature_id: str,
-             action: str, actor: str, via: str, before: StoredFeature | None,
-             after: StoredFeature | None) -> None:
+    def _log(
+        conn: psycopg.Connection[Any],
+        at: dt.datetime,
+        layer: Layer,
+        feature_id: str,
+        action: str,
+        actor: str,
+        via: str,
+        before: StoredFeature | None,
+        after: StoredFeature | None,
+    ) -> None:
         def text(feature: StoredFeature | None) -> str | None:
             doc = feature_doc(feature)
             return None if doc is None else json.dumps(doc, ensure_ascii=False)
 
-        conn.execute(sql.SQL(
-            "INSERT INTO {}.history (at, layer, feature_id, action, actor, via, before, after) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s::json, %s::json)").format(_q(SCHEMA)),
-            (at, layer.id, feature_id, action, actor, via, text(before), text(after)))
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO {}.history (at, layer, feature_id, action, actor, via, before, after) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s::json, %s::json)"
+            ).format(_q(SCHEMA)),
+            (at, layer.id, feature_id, action, actor, via, text(before), text(after)),
+        )
 
     def history(self, layer_id: str, feature_id: str) -> list[HistoryEntry]:
         layer = self._layer(layer_id)
@@ -559,48 +622,83 @@ ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded
             return []
         try:
             with self._session() as conn:
-                rows = conn.execute(sql.SQL(
-                    "SELECT seq, at, action, actor, via, before, after FROM {}.history "
-                    "WHERE layer = %s AND feature_id = %s ORDER BY seq").format(_q(SCHEMA)),
-                    (layer.id, feature_id)).fetchall()
+                rows = conn.execute(
+                    sql.SQL(
+                        "SELECT seq, at, action, actor, via, before, after FROM {}.history "
+                        "WHERE layer = %s AND feature_id = %s ORDER BY seq"
+                    ).format(_q(SCHEMA)),
+                    (layer.id, feature_id),
+                ).fetchall()
         except psycopg.Error as exc:
             raise StoreError(f"reading the history of '{feature_id}' failed: {exc}") from exc
-        return [HistoryEntry(seq=int(r[0]), layer=layer.id, feature_id=feature_id, action=r[2],
-                             actor=r[3], via=r[4], at=r[1].astimezone(dt.UTC), before=r[5],
-                             after=r[6]) for r in rows]
+        return [
+            HistoryEntry(
+                seq=int(r[0]),
+                layer=layer.id,
+                feature_id=feature_id,
+                action=r[2],
+                actor=r[3],
+                via=r[4],
+                at=r[1].astimezone(dt.UTC),
+                before=r[5],
+                after=r[6],
+            )
+            for r in rows
+        ]
 
     # -- tokens ------------------------------------------------------------------------------
 
     def add_token(self, token: Token) -> None:
         try:
             with self._session() as conn:
-                conn.execute(sql.SQL(
-                    "INSERT INTO {}.tokens (id, name, secret_hash, collections, created_at) "
-                    "VALUES (%s, %s, %s, %s::json, %s)").format(_q(SCHEMA)),
-                    (token.id, token.name, token.secret_hash,
-                     json.dumps(list(token.collections)), token.created_at))
+                conn.execute(
+                    sql.SQL(
+                        "INSERT INTO {}.tokens (id, name, secret_hash, collections, created_at) "
+                        "VALUES (%s, %s, %s, %s::json, %s)"
+                    ).format(_q(SCHEMA)),
+                    (
+                        token.id,
+                        token.name,
+                        token.secret_hash,
+                        json.dumps(list(token.collections)),
+                        token.created_at,
+                    ),
+                )
         except psycopg.Error as exc:
             raise StoreError(f"storing token '{token.id}' failed: {exc}") from exc
 
     def tokens(self) -> list[Token]:
         try:
             with self._session() as conn:
-                rows = conn.execute(sql.SQL(
-                    "SELECT id, name, secret_hash, collections, created_at, revoked_at "
-                    "FROM {}.tokens ORDER BY created_at, id").format(_q(SCHEMA))).fetchall()
+                rows = conn.execute(
+                    sql.SQL(
+                        "SELECT id, name, secret_hash, collections, created_at, revoked_at "
+                        "FROM {}.tokens ORDER BY created_at, id"
+                    ).format(_q(SCHEMA))
+                ).fetchall()
         except psycopg.Error as exc:
             raise StoreError(f"reading the tokens failed: {exc}") from exc
-        return [Token(id=r[0], name=r[1], secret_hash=r[2], collections=tuple(r[3]),
-                      created_at=r[4].astimezone(dt.UTC),
-                      revoked_at=None if r[5] is None else r[5].astimezone(dt.UTC))
-                for r in rows]
+        return [
+            Token(
+                id=r[0],
+                name=r[1],
+                secret_hash=r[2],
+                collections=tuple(r[3]),
+                created_at=r[4].astimezone(dt.UTC),
+                revoked_at=None if r[5] is None else r[5].astimezone(dt.UTC),
+            )
+            for r in rows
+        ]
 
     def revoke_token(self, token_id: str) -> bool:
         try:
             with self._session() as conn:
-                cur = conn.execute(sql.SQL(
-                    "UPDATE {}.tokens SET revoked_at = now() WHERE id = %s AND revoked_at IS NULL"
-                ).format(_q(SCHEMA)), (token_id,))
+                cur = conn.execute(
+                    sql.SQL(
+                        "UPDATE {}.tokens SET revoked_at = now() WHERE id = %s AND revoked_at IS NULL"
+                    ).format(_q(SCHEMA)),
+                    (token_id,),
+                )
         except psycopg.Error as exc:
             raise StoreError(f"revoking token '{token_id}' failed: {exc}") from exc
         return cur.rowcount == 1

@@ -57,8 +57,11 @@ class PublishedView(Store):
 
     def get(self, layer_id: str, feature_id: str) -> StoredFeature | None:
         feature = self.inner.get(layer_id, feature_id)
-        if (feature is not None and self._sensitive(layer_id)
-                and feature.properties.get(PUBLICATION_FIELD) != PUBLISHED):
+        if (
+            feature is not None
+            and self._sensitive(layer_id)
+            and feature.properties.get(PUBLICATION_FIELD) != PUBLISHED
+        ):
             return None
         return feature
 
@@ -90,12 +93,14 @@ class PublishedView(Store):
     def _read_only(self) -> StoreError:
         return StoreError("the public view of the store is read-only")
 
-    def replace(self, layer_id: str, features: Sequence[NewFeature],
-                actor: str | None = None, via: str = "import") -> LayerState:
+    def replace(
+        self, layer_id: str, features: Sequence[NewFeature], actor: str | None = None, via: str = "import"
+    ) -> LayerState:
         raise self._read_only()
 
-    def edit(self, layer_id: str, edit: Edit, actor: str, via: str = "api",
-             check: Precondition | None = None) -> EditResult:
+    def edit(
+        self, layer_id: str, edit: Edit, actor: str, via: str = "api", check: Precondition | None = None
+    ) -> EditResult:
         raise self._read_only()
 
     def history(self, layer_id: str, feature_id: str) -> list[HistoryEntry]:

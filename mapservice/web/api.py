@@ -38,8 +38,6 @@ def _wants_html(fmt: str | None) -> bool:
     return best == "text/html"
 
 
-
-
 def _states(layer_ids: Sequence[str]) -> dict[str, LayerState]:
     store = _store()
     return {lid: store.state(lid) for lid in layer_ids}
@@ -50,12 +48,16 @@ def _state_fn(layer_ids: Sequence[str]) -> Any:
 
 
 def _json(doc: Any, mimetype: str = "application/json") -> Response:
-    return Response(json.dumps(doc, ensure_ascii=False, separators=(",", ":")),
-                    mimetype=mimetype)
+    return Response(json.dumps(doc, ensure_ascii=False, separators=(",", ":")), mimetype=mimetype)
 
 
-def _respond(doc_args: Mapping[str, Any], states: Any, build_doc: Any,
-             template: str, mimetype: str = "application/json") -> Response:
+def _respond(
+    doc_args: Mapping[str, Any],
+    states: Any,
+    build_doc: Any,
+    template: str,
+    mimetype: str = "application/json",
+) -> Response:
     """JSON or HTML of a document, with validators and content negotiation."""
     check_known(doc_args, {"f"})
     fmt = parse_format(doc_args)
@@ -64,8 +66,7 @@ def _respond(doc_args: Mapping[str, Any], states: Any, build_doc: Any,
     def build() -> Response:
         doc = build_doc()
         if html:
-            return Response(render_template(template, doc=doc, catalog=_catalog()),
-                            mimetype="text/html")
+            return Response(render_template(template, doc=doc, catalog=_catalog()), mimetype="text/html")
         return _json(doc, mimetype)
 
     response = conditional(Validators(states, "html" if html else "json"), build)
@@ -89,9 +90,11 @@ def openapi() -> Response:
     settings = current_app.config["SETTINGS"]
     base = _base()
     return _respond(
-        _args(), [],
+        _args(),
+        [],
         lambda: openapi_document(base, _catalog(), settings.max_limit, settings.default_limit),
-        "api/openapi.html", "application/vnd.oai.openapi+json;version=3.0",
+        "api/openapi.html",
+        "application/vnd.oai.openapi+json;version=3.0",
     )
 
 
@@ -100,8 +103,12 @@ def collections() -> Response:
     catalog = _catalog()
     states = _states(catalog.ids())
     base = _base()
-    return _respond(_args(), _state_fn(catalog.ids()),
-                    lambda: ogc.collections(base, catalog, states), "api/collections.html")
+    return _respond(
+        _args(),
+        _state_fn(catalog.ids()),
+        lambda: ogc.collections(base, catalog, states),
+        "api/collections.html",
+    )
 
 
 def _reader_store(layer_id: str) -> Store:
@@ -114,16 +121,18 @@ def collection(collection_id: str) -> Response:
     layer = _layer(collection_id)
     state = _reader_store(layer.id).state(layer.id)
     base = _base()
-    return _respond(_args(), _state_fn([layer.id]), lambda: ogc.collection(base, layer, state),
-                    "api/collection.html")
+    return _respond(
+        _args(), _state_fn([layer.id]), lambda: ogc.collection(base, layer, state), "api/collection.html"
+    )
 
 
 @bp.get("/collections/<collection_id>/queryables")
 def queryables(collection_id: str) -> Response:
     layer = _layer(collection_id)
     base = _base()
-    return _respond(_args(), [], lambda: ogc.queryables(base, layer), "api/queryables.html",
-                    "application/schema+json")
+    return _respond(
+        _args(), [], lambda: ogc.queryables(base, layer), "api/queryables.html", "application/schema+json"
+    )
 
 
 def _timestamp() -> str:
@@ -144,18 +153,33 @@ def items(collection_id: str) -> Response:
         result = store.query(layer.id, req.query)
         # The HTML page's own links lead on to HTML pages.
         link_args = {**args, "f": ["html"]} if html else args
-        links = ogc.paging_links(url, link_args, req.query.offset, req.query.limit,
-                                 len(result.features), result.number_matched)
-        links.append(ogc.link(url_for("api.collection", collection_id=layer.id, _external=True),
-                              "collection", ogc.JSON, layer.title))
+        links = ogc.paging_links(
+            url, link_args, req.query.offset, req.query.limit, len(result.features), result.number_matched
+        )
+        links.append(
+            ogc.link(
+                url_for("api.collection", collection_id=layer.id, _external=True),
+                "collection",
+                ogc.JSON,
+                layer.title,
+            )
+        )
         if html:
-            return Response(render_template(
-                "api/items.html", layer=layer, features=result.features, links=links,
-                matched=result.number_matched, offset=req.query.offset,
-                properties=req.properties or list(layer.fields),
-            ), mimetype="text/html")
-        body = ogc.feature_collection_json(result.features, result.number_matched, _timestamp(),
-                                           links, req.properties, req.skip_geometry)
+            return Response(
+                render_template(
+                    "api/items.html",
+                    layer=layer,
+                    features=result.features,
+                    links=links,
+                    matched=result.number_matched,
+                    offset=req.query.offset,
+                    properties=req.properties or list(layer.fields),
+                ),
+                mimetype="text/html",
+            )
+        body = ogc.feature_collection_json(
+            result.features, result.number_matched, _timestamp(), links, req.properties, req.skip_geometry
+        )
         return Response(body, mimetype=ogc.GEOJSON)
 
     response = conditional(Validators(_state_fn([layer.id]), "html" if html else "json"), build)
@@ -174,8 +198,7 @@ def item(collection_id: str, feature_id: str) -> Response:
     # Looked up before the preconditions: a missing feature is 404, never 304.
     feature = store.get(layer.id, feature_id)
     if feature is None:
-        raise ApiError(404, "NotFound",
-                       f"Collection '{layer.id}' has no feature with id '{feature_id}'")
+        raise ApiError(404, "NotFound", f"Collection '{layer.id}' has no feature with id '{feature_id}'")
 
     def build() -> Response:
         coll = url_for("api.collection", collection_id=layer.id, _external=True)
@@ -185,13 +208,16 @@ def item(collection_id: str, feature_id: str) -> Response:
             ogc.link(coll, "collection", ogc.JSON, layer.title),
         ]
         if html:
-            return Response(render_template("api/item.html", layer=layer, feature=feature,
-                                            links=links), mimetype="text/html")
+            return Response(
+                render_template("api/item.html", layer=layer, feature=feature, links=links),
+                mimetype="text/html",
+            )
         return Response(ogc.feature_json(feature, None, False, links), mimetype=ogc.GEOJSON)
 
     # The GeoJSON has the feature's own strong ETag: a write sends it back in If-Match.
-    validators = Validators(_state_fn([layer.id]), "html" if html else "json",
-                            strong_etag=None if html else feature_etag(feature))
+    validators = Validators(
+        _state_fn([layer.id]), "html" if html else "json", strong_etag=None if html else feature_etag(feature)
+    )
     response = conditional(validators, build)
     response.vary.add("Accept")
     return response

@@ -31,8 +31,11 @@ def collection_layer(collection_id: str) -> Layer:
     """The catalog entry of a collection named in a URL; 404 naming the collections if none."""
     found = catalog()
     if collection_id not in found:
-        raise ApiError(404, "NotFound", f"Collection '{collection_id}' does not exist. "
-                                        f"Collections: {', '.join(found.ids())}")
+        raise ApiError(
+            404,
+            "NotFound",
+            f"Collection '{collection_id}' does not exist. Collections: {', '.join(found.ids())}",
+        )
     return found[collection_id]
 
 

@@ -44,15 +44,25 @@ def find_city(planning: Planning, wanted: str, parameter: str = "city") -> City:
     city = planning.city(wanted)
     if city is None:
         known = ", ".join(c.key for c in planning.cities())
-        raise ApiError(404, "NotFound", f"Parameter '{parameter}': no districts of '{wanted}' are "
-                                        f"stored. Cities with districts: {known}")
+        raise ApiError(
+            404,
+            "NotFound",
+            f"Parameter '{parameter}': no districts of '{wanted}' are stored. Cities with districts: {known}",
+        )
     return city
 
 
 def _sources(planning: Planning, layers: tuple[str, ...]) -> list[dict[str, Any]]:
-    return [{"layer": s.layer, "title": s.title, "licence": s.licence,
-             "attribution": s.attribution, "dates": list(s.dates)}
-            for s in planning.sources(layers)]
+    return [
+        {
+            "layer": s.layer,
+            "title": s.title,
+            "licence": s.licence,
+            "attribution": s.attribution,
+            "dates": list(s.dates),
+        }
+        for s in planning.sources(layers)
+    ]
 
 
 @bp.get("/districts")
@@ -71,18 +81,20 @@ def districts() -> Response:
     def build() -> Response:
         rows = planning.districts(city)
         if fmt == "csv":
-            return _attachment(export.csv_text(rows, export.DISTRICT_COLUMNS, lang), "text/csv",
-                               f"abdeckung-{city.key}.csv")
-        extra = {"city": {"key": city.key, "name": city.name, "ags": city.ags},
-                 "thresholds": export.thresholds_json(planning.thresholds),
-                 "sources": _sources(planning, DISTRICT_INPUTS), "timeStamp": _now()}
+            return _attachment(
+                export.csv_text(rows, export.DISTRICT_COLUMNS, lang), "text/csv", f"abdeckung-{city.key}.csv"
+            )
+        extra = {
+            "city": {"key": city.key, "name": city.name, "ags": city.ags},
+            "thresholds": export.thresholds_json(planning.thresholds),
+            "sources": _sources(planning, DISTRICT_INPUTS),
+            "timeStamp": _now(),
+        }
         if fmt == "json":
-            return Response(export.json_text("districts", rows, extra),
-                            mimetype="application/json")
+            return Response(export.json_text("districts", rows, extra), mimetype="application/json")
         return Response(export.geojson_text(rows, "id", extra), mimetype=GEOJSON)
 
-    return conditional(Validators(lambda: _states(DISTRICT_INPUTS), fmt or "", lang, city.ags),
-                       build)
+    return conditional(Validators(lambda: _states(DISTRICT_INPUTS), fmt or "", lang, city.ags), build)
 
 
 @bp.get("/municipalities")
@@ -108,17 +120,16 @@ def municipalities() -> Response:
             rows = [r for r in rows if r["large_town"]]
         if fmt == "csv":
             name = f"praevention-gemeinden{'-' + land if land else ''}.csv"
-            return _attachment(export.csv_text(rows, export.MUNICIPALITY_COLUMNS, lang),
-                               "text/csv", name)
+            return _attachment(export.csv_text(rows, export.MUNICIPALITY_COLUMNS, lang), "text/csv", name)
         extra: dict[str, Any] = {
             "thresholds": export.thresholds_json(planning.thresholds),
-            "sources": _sources(planning, MUNICIPALITY_INPUTS), "timeStamp": _now()}
+            "sources": _sources(planning, MUNICIPALITY_INPUTS),
+            "timeStamp": _now(),
+        }
         if land in (None, "16"):
             extra["survey"] = planning.survey()
         if fmt == "json":
-            return Response(export.json_text("municipalities", rows, extra),
-                            mimetype="application/json")
+            return Response(export.json_text("municipalities", rows, extra), mimetype="application/json")
         return Response(export.geojson_text(rows, "ags", extra), mimetype=GEOJSON)
 
-    return conditional(Validators(lambda: _states(MUNICIPALITY_INPUTS), fmt or "", lang),
-                       build)
+    return conditional(Validators(lambda: _states(MUNICIPALITY_INPUTS), fmt or "", lang), build)

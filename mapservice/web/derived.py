@@ -58,14 +58,31 @@ def camera_fov() -> Response:
             point = shapely.from_geojson(cam.geometry)
             p = cam.properties
             try:
-                fov = field_of_view(point.x, point.y, p.get("direction"), p.get("hfov_deg"),
-                                    p.get("range_m"), p.get("camera_type"))
+                fov = field_of_view(
+                    point.x,
+                    point.y,
+                    p.get("direction"),
+                    p.get("hfov_deg"),
+                    p.get("range_m"),
+                    p.get("camera_type"),
+                )
             except ValueError as exc:  # validated on write; an old row must not break the map
                 raise ApiError(500, "ServerError", f"camera {cam.id}: {exc}") from exc
             if fov is None:
                 continue
-            props = {k: p.get(k) for k in ("id", "name", "surveillance", "camera_type",
-                                           "status", "direction", "hfov_deg", "range_m")}
+            props = {
+                k: p.get(k)
+                for k in (
+                    "id",
+                    "name",
+                    "surveillance",
+                    "camera_type",
+                    "status",
+                    "direction",
+                    "hfov_deg",
+                    "range_m",
+                )
+            }
             out.append(StoredFeature(cam.id, props, shapely.to_geojson(fov)))
         return _geojson(out)
 
@@ -79,8 +96,12 @@ def office_hours_doc(store: Store, city: str | None, now: dt.datetime) -> dict[s
         "generated": now.isoformat(),
         "timezone": "Europe/Berlin",
         "offices": {
-            f.id: status(f.properties.get("opening_hours"), f.properties.get("appointments"), now,
-                         land_of(f.properties.get("city_ags"))).as_json()
+            f.id: status(
+                f.properties.get("opening_hours"),
+                f.properties.get("appointments"),
+                now,
+                land_of(f.properties.get("city_ags")),
+            ).as_json()
             for f in offices
         },
     }
@@ -94,7 +115,6 @@ def office_hours() -> Response:
     city = single(args, "city")
     now = dt.datetime.now(BERLIN).replace(second=0, microsecond=0)
     build: Callable[[], Response] = lambda: Response(  # noqa: E731
-        json.dumps(office_hours_doc(_store(), city, now), ensure_ascii=False),
-        mimetype="application/json")
-    return conditional(Validators(lambda: _states("contact-offices"), "hours", now.isoformat()),
-                       build)
+        json.dumps(office_hours_doc(_store(), city, now), ensure_ascii=False), mimetype="application/json"
+    )
+    return conditional(Validators(lambda: _states("contact-offices"), "hours", now.isoformat()), build)

@@ -18,8 +18,13 @@ from .pages import _states
 bp = Blueprint("embed", __name__, url_prefix="/embed")
 
 # uMap-style switches and their defaults in an embedded map.
-SWITCHES = {"zoomControl": True, "scrollWheelZoom": False, "locateControl": False,
-            "fullscreenControl": True, "captionBar": True}
+SWITCHES = {
+    "zoomControl": True,
+    "scrollWheelZoom": False,
+    "locateControl": False,
+    "fullscreenControl": True,
+    "captionBar": True,
+}
 PARAMS = frozenset({*SWITCHES, "datalayers", "district", "lang"})
 
 
@@ -37,22 +42,31 @@ def _switch(args: Mapping[str, str], name: str) -> bool:
 def parse_embed(args: Mapping[str, str], mapdef: MapDef) -> tuple[EmbedOptions, str | None]:
     unknown = sorted(set(args) - PARAMS)
     if unknown:
-        raise ApiError(400, "InvalidParameter",
-                       f"Unknown parameter(s): {', '.join(unknown)}. Allowed: {', '.join(sorted(PARAMS))}")
+        raise ApiError(
+            400,
+            "InvalidParameter",
+            f"Unknown parameter(s): {', '.join(unknown)}. Allowed: {', '.join(sorted(PARAMS))}",
+        )
     layers = None
     if args.get("datalayers"):
         layers = tuple(x.strip() for x in args["datalayers"].split(",") if x.strip())
         wrong = [x for x in layers if x not in mapdef.layers]
         if wrong:
-            raise ApiError(400, "InvalidParameterValue",
-                           f"Parameter 'datalayers': {', '.join(wrong)} not in this map "
-                           f"(layers: {', '.join(mapdef.layers)})")
+            raise ApiError(
+                400,
+                "InvalidParameterValue",
+                f"Parameter 'datalayers': {', '.join(wrong)} not in this map "
+                f"(layers: {', '.join(mapdef.layers)})",
+            )
     district = args.get("district") or None
     if district is not None:
         maps = map_catalog().maps
         if district not in maps or maps[district].district != district:
-            raise ApiError(400, "InvalidParameterValue",
-                           f"Parameter 'district': '{district}' is not a district with a map")
+            raise ApiError(
+                400,
+                "InvalidParameterValue",
+                f"Parameter 'district': '{district}' is not a district with a map",
+            )
     options = EmbedOptions(
         layers=layers,
         zoom_control=_switch(args, "zoomControl"),
@@ -78,11 +92,20 @@ def embed_map(map_id: str) -> Response:
     def build() -> Response:
         parts = render_parts(mapdef, options, district)
         lists = layer_lists(mapdef, parts.layers, options.lang)
-        return Response(render_template(
-            "embed/map.html", mapdef=mapdef, parts=parts, lists=lists, lang=options.lang,
-            t=texts(options.lang), embed=True, caption=options.caption_bar,
-            page_url=url_for("pages.map_page", map_id=district or mapdef.id, _external=True),
-        ), mimetype="text/html")
+        return Response(
+            render_template(
+                "embed/map.html",
+                mapdef=mapdef,
+                parts=parts,
+                lists=lists,
+                lang=options.lang,
+                t=texts(options.lang),
+                embed=True,
+                caption=options.caption_bar,
+                page_url=url_for("pages.map_page", map_id=district or mapdef.id, _external=True),
+            ),
+            mimetype="text/html",
+        )
 
     response = conditional(Validators(_states, "embed"), build)
     response.headers["Content-Security-Policy"] = csp(frame_ancestors())
@@ -94,9 +117,11 @@ def iframe_html(src: str, title: str, width: str, height: str, locate: bool) -> 
     from markupsafe import escape
 
     allow = ' allow="geolocation"' if locate else ""
-    return (f'<iframe src="{escape(src)}" title="{escape(title)}" width="{escape(width)}" '
-            f'height="{escape(height)}" loading="lazy" style="border:0"{allow} '
-            f'referrerpolicy="no-referrer"></iframe>')
+    return (
+        f'<iframe src="{escape(src)}" title="{escape(title)}" width="{escape(width)}" '
+        f'height="{escape(height)}" loading="lazy" style="border:0"{allow} '
+        f'referrerpolicy="no-referrer"></iframe>'
+    )
 
 
 def _size(value: str | None, default: str) -> str:
@@ -138,12 +163,25 @@ def snippet(map_id: str) -> Response:
     title = mapdef.title if options.lang == "de" else mapdef.title_en
     if district:
         title = f"{title} – {map_catalog().maps[district].title}"
-    districts = sorted((m for m in map_catalog().maps.values()
-                        if m.district and m.base == (mapdef.base or mapdef.id)),
-                       key=lambda m: m.title)
+    districts = sorted(
+        (m for m in map_catalog().maps.values() if m.district and m.base == (mapdef.base or mapdef.id)),
+        key=lambda m: m.title,
+    )
     html = iframe_html(src, title, width, height, options.locate_control)
-    return Response(render_template(
-        "embed/snippet.html", mapdef=mapdef, options=options, district=district,
-        districts=districts, width=width, height=height, snippet=html, src=src, lang=options.lang,
-        t=texts(options.lang), iframe_title=title,
-    ), mimetype="text/html")
+    return Response(
+        render_template(
+            "embed/snippet.html",
+            mapdef=mapdef,
+            options=options,
+            district=district,
+            districts=districts,
+            width=width,
+            height=height,
+            snippet=html,
+            src=src,
+            lang=options.lang,
+            t=texts(options.lang),
+            iframe_title=title,
+        ),
+        mimetype="text/html",
+    )

@@ -25,10 +25,15 @@ _HTTP_CODES = {
 class ApiError(Exception):
     """An error with its HTTP status, raised anywhere below the blueprints."""
 
-    def __init__(self, status: int, code: str, description: str,
-                 candidates: list[dict[str, Any]] | None = None,
-                 headers: dict[str, str] | None = None,
-                 problems: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        description: str,
+        candidates: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        problems: list[dict[str, Any]] | None = None,
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.code = code
@@ -38,9 +43,13 @@ class ApiError(Exception):
         self.problems = problems  # each invalid field of a written feature
 
 
-def error_response(status: int, code: str, description: str,
-                   candidates: list[dict[str, Any]] | None = None,
-                   problems: list[dict[str, Any]] | None = None) -> Response:
+def error_response(
+    status: int,
+    code: str,
+    description: str,
+    candidates: list[dict[str, Any]] | None = None,
+    problems: list[dict[str, Any]] | None = None,
+) -> Response:
     body: dict[str, Any] = {"code": code, "description": description}
     if candidates is not None:
         body["candidates"] = candidates
@@ -56,8 +65,7 @@ def error_response(status: int, code: str, description: str,
 def init_app(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> Response:
-        response = error_response(exc.status, exc.code, exc.description, exc.candidates,
-                                  exc.problems)
+        response = error_response(exc.status, exc.code, exc.description, exc.candidates, exc.problems)
         response.headers.update(exc.headers)
         return response
 
@@ -67,8 +75,7 @@ def init_app(app: Flask) -> None:
         description = exc.description or exc.name
         if status == 404:
             description = "No such resource. The API starts at /api."
-        response = error_response(status, _HTTP_CODES.get(status, exc.name.replace(" ", "")),
-                                  description)
+        response = error_response(status, _HTTP_CODES.get(status, exc.name.replace(" ", "")), description)
         if status == 405 and exc.get_headers():
             for key, value in exc.get_headers():
                 if key.lower() == "allow":
@@ -79,5 +86,6 @@ def init_app(app: Flask) -> None:
     def _unexpected(exc: Exception) -> Response:
         # Logged with the trace for the operator; the client only learns that it failed.
         log.exception("unhandled error")
-        return error_response(500, "ServerError", "The server failed to answer this request. "
-                                                  "The error has been logged.")
+        return error_response(
+            500, "ServerError", "The server failed to answer this request. The error has been logged."
+        )

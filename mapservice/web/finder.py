@@ -26,9 +26,10 @@ LOCATE_PARAMS = frozenset({"lat", "lon", "address", "nearest"})
 def locate_index() -> LocateIndex:
     """Built once per data version of the three layers it reads, per worker process."""
     s = store()
-    versions = tuple((lid, st.version, st.updated_at)
-                     for lid, st in ((lid, s.state(lid))
-                                     for lid in ("municipalities", "districts", "contact-offices")))
+    versions = tuple(
+        (lid, st.version, st.updated_at)
+        for lid, st in ((lid, s.state(lid)) for lid in ("municipalities", "districts", "contact-offices"))
+    )
     cache: dict[Any, LocateIndex] = current_app.extensions.setdefault("mapservice.locate", {})
     if versions not in cache:
         cache.clear()
@@ -41,8 +42,7 @@ def locate_index() -> LocateIndex:
         offices = []
         for f in s.query("contact-offices", Query(limit=ALL)).features:
             point = shapely.from_geojson(f.geometry) if f.geometry else None
-            offices.append(Office(f.id, f.properties, point.x if point else None,
-                                  point.y if point else None))
+            offices.append(Office(f.id, f.properties, point.x if point else None, point.y if point else None))
         cache[versions] = LocateIndex(areas("municipalities"), areas("districts"), offices)
     return cache[versions]
 
@@ -61,8 +61,7 @@ def parse_point(args: Mapping[str, str]) -> tuple[float, float] | None:
         lat, lon = float(lat_raw), float(lon_raw)
     except ValueError:
         raise _bad(f"'lat'/'lon' must be numbers, got '{lat_raw}', '{lon_raw}'") from None
-    if not (math.isfinite(lat) and math.isfinite(lon)) or not -90 <= lat <= 90 \
-            or not -180 <= lon <= 180:
+    if not (math.isfinite(lat) and math.isfinite(lon)) or not -90 <= lat <= 90 or not -180 <= lon <= 180:
         raise _bad(f"lat {lat_raw} / lon {lon_raw} are not coordinates (lat -90..90, lon -180..180)")
     return lon, lat
 
@@ -98,17 +97,22 @@ def resolve(args: Mapping[str, str]) -> tuple[float, float, dict[str, Any]]:
 def answer(args: Mapping[str, str]) -> dict[str, Any]:
     unknown = sorted(set(args) - LOCATE_PARAMS - {"lang"})
     if unknown:
-        raise ApiError(400, "InvalidParameter", f"Unknown parameter(s): {', '.join(unknown)}. "
-                                                f"Allowed: lat, lon, address, nearest")
+        raise ApiError(
+            400,
+            "InvalidParameter",
+            f"Unknown parameter(s): {', '.join(unknown)}. Allowed: lat, lon, address, nearest",
+        )
     nearest = parse_nearest(args.get("nearest"))
     lon, lat, found = resolve(args)
     index = locate_index()
     result = locate(index, lon, lat, dt.datetime.now(BERLIN), nearest)
     if result is None:
         names = ", ".join(sorted(str(m.properties.get("name")) for m in index.covered))
-        raise ApiError(422, "OutsideCoverage",
-                       f"The point lon {lon:.5f} / lat {lat:.5f} lies outside the covered "
-                       f"municipalities: {names}.")
+        raise ApiError(
+            422,
+            "OutsideCoverage",
+            f"The point lon {lon:.5f} / lat {lat:.5f} lies outside the covered municipalities: {names}.",
+        )
     return {"point": {"lon": round(lon, 6), "lat": round(lat, 6), **found}, **result}
 
 
@@ -131,14 +135,22 @@ def finder_page() -> Response:
             result = answer(args)
         except ApiError as exc:
             error, status = exc, exc.status
-    html = render_template("finder/finder.html", result=result, error=error, lang=lang,
-                           t=texts(lang), args=args, value_label=value_label)
+    html = render_template(
+        "finder/finder.html",
+        result=result,
+        error=error,
+        lang=lang,
+        t=texts(lang),
+        args=args,
+        value_label=value_label,
+    )
     response = Response(html, status=status, mimetype="text/html")
     response.headers["Cache-Control"] = "private, max-age=60"
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
         "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-        "form-action 'self'; frame-ancestors 'self'")
+        "form-action 'self'; frame-ancestors 'self'"
+    )
     return response
 
 
@@ -164,9 +176,7 @@ def office_ics(office_id: str) -> Response:
 def city_ics(city: str) -> Response:
     from ..store.base import Filter
 
-    features = store().query("contact-offices",
-                             Query(filters=(Filter("city", city),), limit=ALL)).features
+    features = store().query("contact-offices", Query(filters=(Filter("city", city),), limit=ALL)).features
     if not features:
         raise ApiError(404, "NotFound", f"No offices are recorded for the city '{city}'.")
-    return _ics([f.properties for f in features], f"Sprechzeiten {city}",
-                f"sprechzeiten-{city.lower()}.ics")
+    return _ics([f.properties for f in features], f"Sprechzeiten {city}", f"sprechzeiten-{city.lower()}.ics")

@@ -21,10 +21,20 @@ from .. import __version__
 from ..store.base import LayerState, StoredFeature, revision
 
 COMPRESSIBLE = frozenset(
-    {"application/json", "application/geo+json", "application/schema+json",
-     "application/vnd.oai.openapi+json", "text/html", "text/css", "text/plain",
-     "application/javascript", "text/javascript", "image/svg+xml", "text/csv",
-     "text/calendar"}
+    {
+        "application/json",
+        "application/geo+json",
+        "application/schema+json",
+        "application/vnd.oai.openapi+json",
+        "text/html",
+        "text/css",
+        "text/plain",
+        "application/javascript",
+        "text/javascript",
+        "image/svg+xml",
+        "text/csv",
+        "text/calendar",
+    }
 )
 
 
@@ -39,8 +49,12 @@ class Validators:
     full URL (with any proxy prefix), the representation, the catalog and the settings.
     """
 
-    def __init__(self, states: Callable[[], Iterable[LayerState]] | Iterable[LayerState],
-                 *parts: object, strong_etag: str | None = None) -> None:
+    def __init__(
+        self,
+        states: Callable[[], Iterable[LayerState]] | Iterable[LayerState],
+        *parts: object,
+        strong_etag: str | None = None,
+    ) -> None:
         self._states_fn = states if callable(states) else None
         self.states = list(states() if callable(states) else states)
         digest = hashlib.sha256()
@@ -51,8 +65,15 @@ class Validators:
         viewer = request.headers.get("Authorization", "")
         # A body built from one read of a feature is cached under that feature's ETag too:
         # the layer version alone could be read after a write the body does not contain.
-        for part in (__version__, fingerprint, request.url_root, request.full_path, viewer,
-                     strong_etag, *parts):
+        for part in (
+            __version__,
+            fingerprint,
+            request.url_root,
+            request.full_path,
+            viewer,
+            strong_etag,
+            *parts,
+        ):
             digest.update(repr(part).encode())
             digest.update(b"\0")
         for state in self.states:
@@ -76,8 +97,7 @@ class Validators:
 
     def matches(self, req: Request) -> bool:
         if req.if_none_match:
-            return any(req.if_none_match.contains_weak(tag)
-                       for tag in (self.etag, self.etag + GZIP_SUFFIX))
+            return any(req.if_none_match.contains_weak(tag) for tag in (self.etag, self.etag + GZIP_SUFFIX))
         since = req.if_modified_since
         return since is not None and self.last_modified <= since
 
@@ -198,8 +218,12 @@ def conditional(validators: Validators, build: Callable[[], Response]) -> Respon
         response.headers["Cache-Control"] = "no-cache"
         return response
     if response.status_code == 200 and not response.direct_passthrough:
-        cache.put(key, response.get_data(), response.content_type or "application/octet-stream",
-                  response.headers.get("Content-Encoding"))
+        cache.put(
+            key,
+            response.get_data(),
+            response.content_type or "application/octet-stream",
+            response.headers.get("Content-Encoding"),
+        )
     return validators.apply(response)
 
 

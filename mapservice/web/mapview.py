@@ -68,15 +68,15 @@ def focus_bounds(mapdef: MapDef, district: str | None) -> tuple[float, float, fl
         return _bounds([feature]) if feature else None
     focus = mapdef.focus
     state = store.state(focus.collection)
-    key = (focus.collection, focus.id, tuple(sorted(focus.filter.items())), state.version,
-           state.updated_at)
+    key = (focus.collection, focus.id, tuple(sorted(focus.filter.items())), state.version, state.updated_at)
     if key not in _BOUNDS_CACHE:
         if focus.id is not None:
             feature = store.get(focus.collection, focus.id)
             features = [feature] if feature else []
         else:
-            features = store.query(focus.collection, Query(filters=_filters(focus.filter),
-                                                           limit=ALL)).features
+            features = store.query(
+                focus.collection, Query(filters=_filters(focus.filter), limit=ALL)
+            ).features
         _BOUNDS_CACHE[key] = _bounds(features)
     return _BOUNDS_CACHE[key]
 
@@ -100,12 +100,14 @@ class LayerList:
     attribution: str
 
 
-def _office_row(props: Mapping[str, Any], located: bool, now: dt.datetime,
-                lang: str) -> dict[str, Any]:
-    hours = status(props.get("opening_hours"), props.get("appointments"), now,
-                   land_of(props.get("city_ags")))
-    return {**props, "located": located, "hours": hours,
-            "kind_label": value_label(lang, "kind", props.get("kind"))}
+def _office_row(props: Mapping[str, Any], located: bool, now: dt.datetime, lang: str) -> dict[str, Any]:
+    hours = status(props.get("opening_hours"), props.get("appointments"), now, land_of(props.get("city_ags")))
+    return {
+        **props,
+        "located": located,
+        "hours": hours,
+        "kind_label": value_label(lang, "kind", props.get("kind")),
+    }
 
 
 def layer_lists(mapdef: MapDef, shown: list[str], lang: str) -> list[LayerList]:
@@ -122,19 +124,25 @@ def layer_lists(mapdef: MapDef, shown: list[str], lang: str) -> list[LayerList]:
                 filters.append(Filter("land_code", params["land"]))
             if "ags" in params:
                 filters.append(Filter("ags", params["ags"]))
-            munis = store.query("municipalities", Query(filters=tuple(filters), limit=ALL,
-                                                        sortby=())).features
-            bodies = [f.properties for f in store.query("prevention-bodies",
-                                                        Query(limit=ALL)).features]
+            munis = store.query(
+                "municipalities", Query(filters=tuple(filters), limit=ALL, sortby=())
+            ).features
+            bodies = [f.properties for f in store.query("prevention-bodies", Query(limit=ALL)).features]
             rows = [prevention_coverage(m.properties, bodies) for m in munis]
             for row in rows:
-                row["status_label"] = value_label(lang, "prevention_status",
-                                                  row["prevention_status"])
-            rows.sort(key=lambda r: (r["prevention_status"] == "none_known",
-                                     -(r["population"] or 0)))
+                row["status_label"] = value_label(lang, "prevention_status", row["prevention_status"])
+            rows.sort(key=lambda r: (r["prevention_status"] == "none_known", -(r["population"] or 0)))
             source = catalog["municipalities"]
-            out.append(LayerList(layer_id, t[layer_id], rows, len(rows), source.licence,
-                                 source.attribution + "; " + catalog["prevention-bodies"].attribution))
+            out.append(
+                LayerList(
+                    layer_id,
+                    t[layer_id],
+                    rows,
+                    len(rows),
+                    source.licence,
+                    source.attribution + "; " + catalog["prevention-bodies"].attribution,
+                )
+            )
             continue
         features = store.query(layer_id, Query(filters=_filters(params), limit=ALL)).features
         if layer_id == "contact-offices":
@@ -142,9 +150,16 @@ def layer_lists(mapdef: MapDef, shown: list[str], lang: str) -> list[LayerList]:
         else:
             rows = [{**f.properties, "located": f.geometry is not None} for f in features]
         layer = catalog[layer_id]
-        out.append(LayerList(layer_id, t[layer_id], rows,
-                             sum(1 for f in features if f.geometry is not None),
-                             layer.licence, layer.attribution))
+        out.append(
+            LayerList(
+                layer_id,
+                t[layer_id],
+                rows,
+                sum(1 for f in features if f.geometry is not None),
+                layer.licence,
+                layer.attribution,
+            )
+        )
     return out
 
 
@@ -155,8 +170,15 @@ def render_parts(mapdef: MapDef, options: EmbedOptions, district: str | None) ->
         from dataclasses import replace
 
         mapdef = replace(mapdef, district=highlight)
-    return build_map(mapdef, _catalog(), focus_bounds(mapdef, district), options, tiles(),
-                     api_base, lambda path: url_for("static", filename=path))
+    return build_map(
+        mapdef,
+        _catalog(),
+        focus_bounds(mapdef, district),
+        options,
+        tiles(),
+        api_base,
+        lambda path: url_for("static", filename=path),
+    )
 
 
 def csp(frame_ancestors: str) -> str:
@@ -169,7 +191,9 @@ def csp(frame_ancestors: str) -> str:
         parts = urlsplit(settings.tile_url.replace("{s}", "a"))
         host = parts.netloc.replace("a.", "*.", 1) if "{s}" in settings.tile_url else parts.netloc
         img += f" {parts.scheme}://{host}"
-    return ("default-src 'self'; script-src 'self' 'unsafe-inline'; "
-            "style-src 'self' 'unsafe-inline'; "
-            f"img-src {img}; connect-src 'self'; font-src 'self'; object-src 'none'; "
-            f"base-uri 'none'; form-action 'self'; frame-ancestors {frame_ancestors}")
+    return (
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; "
+        "style-src 'self' 'unsafe-inline'; "
+        f"img-src {img}; connect-src 'self'; font-src 'self'; object-src 'none'; "
+        f"base-uri 'none'; form-action 'self'; frame-ancestors {frame_ancestors}"
+    )

@@ -35,9 +35,12 @@ def index() -> Response:
     def build() -> Response:
         states = {lid: store.state(lid) for lid in catalog.ids()}
         maps = map_catalog().maps
-        return Response(render_template("pages/index.html", catalog=catalog, states=states,
-                                        maps=maps, lang=lang, t=texts(lang)),
-                        mimetype="text/html")
+        return Response(
+            render_template(
+                "pages/index.html", catalog=catalog, states=states, maps=maps, lang=lang, t=texts(lang)
+            ),
+            mimetype="text/html",
+        )
 
     return conditional(Validators(_states, "html", lang), build)
 
@@ -54,8 +57,11 @@ def choose() -> Response:
     map_id = request.args.get("id", "")
     get_map(map_id)  # 404 for an unknown one
     lang = request.args.get("lang")
-    target = url_for("pages.map_page", map_id=map_id, lang=lang) if lang else url_for(
-        "pages.map_page", map_id=map_id)
+    target = (
+        url_for("pages.map_page", map_id=map_id, lang=lang)
+        if lang
+        else url_for("pages.map_page", map_id=map_id)
+    )
     return redirect(target, code=303)  # type: ignore[return-value]
 
 
@@ -71,10 +77,19 @@ def map_page(map_id: str) -> Response:
         options = EmbedOptions(lang=lang)
         parts = render_parts(mapdef, options, None)
         lists = layer_lists(mapdef, parts.layers, lang)
-        response = Response(render_template(
-            "pages/map.html", mapdef=mapdef, parts=parts, lists=lists, lang=lang, t=texts(lang),
-            embed=False, caption=True,
-        ), mimetype="text/html")
+        response = Response(
+            render_template(
+                "pages/map.html",
+                mapdef=mapdef,
+                parts=parts,
+                lists=lists,
+                lang=lang,
+                t=texts(lang),
+                embed=False,
+                caption=True,
+            ),
+            mimetype="text/html",
+        )
         return response
 
     response = conditional(Validators(_states, "map", lang), build)

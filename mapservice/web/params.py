@@ -14,8 +14,7 @@ from .errors import ApiError
 FORMATS = ("json", "html")
 # Parameters of /items besides the layer's own queryable fields.
 ITEMS_PARAMS = frozenset(
-    {"f", "bbox", "bbox-crs", "limit", "offset", "sortby", "properties", "skipGeometry",
-     "datetime"}
+    {"f", "bbox", "bbox-crs", "limit", "offset", "sortby", "properties", "skipGeometry", "datetime"}
 )
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 # SQLite and PostgreSQL integers are signed 64-bit; larger numbers cannot match anything.
@@ -35,8 +34,9 @@ def single(args: Mapping[str, Sequence[str]], name: str) -> str | None:
     return values[0]
 
 
-def choice(args: Mapping[str, Sequence[str]], name: str, allowed: Sequence[str],
-           default: str | None = None) -> str | None:
+def choice(
+    args: Mapping[str, Sequence[str]], name: str, allowed: Sequence[str], default: str | None = None
+) -> str | None:
     """A parameter from a closed list of values, or ``default`` when it is not given."""
     value = single(args, name)
     if value is None:
@@ -50,9 +50,9 @@ def check_known(args: Mapping[str, Sequence[str]], allowed: set[str] | frozenset
     unknown = sorted(k for k in args if k not in allowed)
     if unknown:
         raise ApiError(
-            400, "InvalidParameter",
-            f"Unknown query parameter(s): {', '.join(unknown)}. "
-            f"Allowed here: {', '.join(sorted(allowed))}",
+            400,
+            "InvalidParameter",
+            f"Unknown query parameter(s): {', '.join(unknown)}. Allowed here: {', '.join(sorted(allowed))}",
         )
 
 
@@ -95,8 +95,12 @@ def parse_bbox(raw: str | None, crs: str | None) -> BBox | None:
     if len(numbers) == 6:  # minx, miny, minz, maxx, maxy, maxz: heights play no part here
         numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
     minx, miny, maxx, maxy = numbers
-    for name, value, limit in (("minLon", minx, 180), ("maxLon", maxx, 180),
-                               ("minLat", miny, 90), ("maxLat", maxy, 90)):
+    for name, value, limit in (
+        ("minLon", minx, 180),
+        ("maxLon", maxx, 180),
+        ("minLat", miny, 90),
+        ("maxLat", maxy, 90),
+    ):
         if not -limit <= value <= limit:
             raise bad("bbox", f"{name} {value:g} is outside -{limit}..{limit}")
     if minx > maxx:
@@ -128,8 +132,9 @@ def parse_datetime(raw: str | None) -> tuple[str | None, str | None] | None:
         try:
             instant = _parse_instant(part).astimezone(dt.UTC)
         except (ValueError, OverflowError):
-            raise bad("datetime", f"'{part}' is not an RFC 3339 date or date-time "
-                                  "within years 1..9999") from None
+            raise bad(
+                "datetime", f"'{part}' is not an RFC 3339 date or date-time within years 1..9999"
+            ) from None
         bounds.append(instant.isoformat())
     if len(bounds) == 1:
         return bounds[0], bounds[0]
@@ -150,8 +155,7 @@ def parse_sortby(raw: str | None, layer: Layer) -> list[SortKey]:
         fdef = layer.field(name)
         if fdef is None or not fdef.sortable:
             sortable = ", ".join(n for n, f in layer.fields.items() if f.sortable)
-            raise bad("sortby", f"'{name}' is not a sortable property of {layer.id} "
-                                f"(sortable: {sortable})")
+            raise bad("sortby", f"'{name}' is not a sortable property of {layer.id} (sortable: {sortable})")
         keys.append(SortKey(name, ascending))
     return keys
 
@@ -208,8 +212,9 @@ class ItemsRequest:
     fmt: str | None
 
 
-def parse_items(args: Mapping[str, Sequence[str]], layer: Layer, default_limit: int,
-                max_limit: int) -> ItemsRequest:
+def parse_items(
+    args: Mapping[str, Sequence[str]], layer: Layer, default_limit: int, max_limit: int
+) -> ItemsRequest:
     """All parameters of ``/collections/{id}/items``; unknown ones are an error."""
     filterable = {n for n, f in layer.fields.items() if f.filterable}
     check_known(args, ITEMS_PARAMS | filterable)
@@ -218,8 +223,7 @@ def parse_items(args: Mapping[str, Sequence[str]], layer: Layer, default_limit: 
         raw = single(args, name)
         assert raw is not None
         fdef = layer.fields[name]
-        filters.append(Filter(name, _typed_filter_value(fdef, name, raw),
-                              contains=fdef.type == "array"))
+        filters.append(Filter(name, _typed_filter_value(fdef, name, raw), contains=fdef.type == "array"))
     interval = parse_datetime(single(args, "datetime"))
     query = Query(
         bbox=parse_bbox(single(args, "bbox"), single(args, "bbox-crs")),

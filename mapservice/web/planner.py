@@ -25,13 +25,32 @@ from .params import bad, check_known, choice, single
 bp = Blueprint("planner", __name__)
 
 # The chosen metric is added as the third column when it is not one of these.
-DISTRICT_TABLE = ("gap_rank", "name", "households", "officer_recorded", "households_per_officer",
-                  "distance_mean_m", "walk_share", "graffiti_zones", "cameras_active",
-                  "prevention_status")
-MUNICIPALITY_TABLE = ("gap_rank", "name", "kreis", "population", "large_town",
-                      "prevention_status", "asskomm_stage")
-NAME_COLUMNS = {"name": ("Name", "Name"), "kreis": ("Kreis", "District (Kreis)"),
-                "gap_rank": ("Rang", "Rank")}
+DISTRICT_TABLE = (
+    "gap_rank",
+    "name",
+    "households",
+    "officer_recorded",
+    "households_per_officer",
+    "distance_mean_m",
+    "walk_share",
+    "graffiti_zones",
+    "cameras_active",
+    "prevention_status",
+)
+MUNICIPALITY_TABLE = (
+    "gap_rank",
+    "name",
+    "kreis",
+    "population",
+    "large_town",
+    "prevention_status",
+    "asskomm_stage",
+)
+NAME_COLUMNS = {
+    "name": ("Name", "Name"),
+    "kreis": ("Kreis", "District (Kreis)"),
+    "gap_rank": ("Rang", "Rank"),
+}
 
 
 def _default_area(planning: Planning) -> str:
@@ -59,8 +78,12 @@ def _column(metrics: tuple[pv.Metric, ...], column: str, lang: str) -> dict[str,
         unit = found.unit(lang)
         suffix = f" ({unit})" if unit and found.kind != "share" else ""
         short = found.short(lang)
-        return {"id": column, "label": short + ("" if unit in short else suffix),
-                "full": found.label(lang) + suffix, "metric": found}
+        return {
+            "id": column,
+            "label": short + ("" if unit in short else suffix),
+            "full": found.label(lang) + suffix,
+            "metric": found,
+        }
     de, en = NAME_COLUMNS[column]
     label = de if lang == "de" else en
     return {"id": column, "label": label, "full": label, "metric": None}
@@ -81,16 +104,17 @@ def planner() -> Response:
     if area.startswith("land-"):
         land = area.removeprefix("land-")
         if land not in LANDS:
-            raise bad("area", f"'{area}' is not one of {', '.join('land-' + k for k in LANDS)} "
-                              "or a city with districts")
+            raise bad(
+                "area",
+                f"'{area}' is not one of {', '.join('land-' + k for k in LANDS)} or a city with districts",
+            )
         metrics, table, inputs = pv.MUNICIPALITY_METRICS, MUNICIPALITY_TABLE, MUNICIPALITY_INPUTS
     else:
         city = find_city(planning, area, "area")
         metrics, table, inputs = pv.DISTRICT_METRICS, DISTRICT_TABLE, DISTRICT_INPUTS
     chosen = pv.metric(metrics, single(args, "metric"))
     if chosen is None:
-        raise bad("metric", f"'{single(args, 'metric')}' is not one of "
-                            f"{', '.join(m.id for m in metrics)}")
+        raise bad("metric", f"'{single(args, 'metric')}' is not one of {', '.join(m.id for m in metrics)}")
     # ASSKomm is Saxony's network: its column would be empty for any other Land.
     columns = [c for c in table if c != "asskomm_stage" or land == "14"]
     if chosen.id not in columns:
@@ -107,53 +131,93 @@ def planner() -> Response:
         bars, left_out = pv.bars(chosen, rows, legend, lang, t["unknown"])
         if city:
             data_url = url_for("coverage.districts", city=city.key)
-            downloads = {f: url_for("coverage.districts", city=city.key, f=f, lang=lang)
-                         for f in ("csv", "geojson", "json")}
+            downloads = {
+                f: url_for("coverage.districts", city=city.key, f=f, lang=lang)
+                for f in ("csv", "geojson", "json")
+            }
             title = city.name
         else:
             data_url = url_for("coverage.municipalities", land=land)
-            downloads = {f: url_for("coverage.municipalities", land=land, f=f, lang=lang)
-                         for f in ("csv", "geojson", "json")}
+            downloads = {
+                f: url_for("coverage.municipalities", land=land, f=f, lang=lang)
+                for f in ("csv", "geojson", "json")
+            }
             title = LANDS[str(land)]
         unit = chosen.unit(lang)
         config: dict[str, object] = {
-            "url": data_url, "lang": lang, "hatch": pv.HATCH, "statusId": "dsm-status",
-            "mapId": "dsm-map", "fitted": False,
-            "metric": {"id": chosen.id, "kind": chosen.kind, "scale": chosen.scale,
-                       "unit": unit if chosen.kind == "number" else "",
-                       "label": chosen.label(lang)},
-            "classes": [{"upper": c.upper, "value": c.value, "colour": c.colour}
-                        for c in legend],
-            "labels": {str(c.value) if c.value is not None else "null": c.label(lang)
-                       for c in legend} if chosen.kind == "category" else {},
-            "t": {"unknown": t["unknown"], "load_error": t["load_error"],
-                  **PLANNER_TEXT[lang]},
+            "url": data_url,
+            "lang": lang,
+            "hatch": pv.HATCH,
+            "statusId": "dsm-status",
+            "mapId": "dsm-map",
+            "fitted": False,
+            "metric": {
+                "id": chosen.id,
+                "kind": chosen.kind,
+                "scale": chosen.scale,
+                "unit": unit if chosen.kind == "number" else "",
+                "label": chosen.label(lang),
+            },
+            "classes": [{"upper": c.upper, "value": c.value, "colour": c.colour} for c in legend],
+            "labels": {str(c.value) if c.value is not None else "null": c.label(lang) for c in legend}
+            if chosen.kind == "category"
+            else {},
+            "t": {"unknown": t["unknown"], "load_error": t["load_error"], **PLANNER_TEXT[lang]},
             "attributions": [f"{s.attribution} ({s.licence})" for s in planning.sources(inputs)],
         }
-        parts = build_choropleth(config, None, tiles(),
-                                 lambda path: url_for("static", filename=path), lang)
+        parts = build_choropleth(config, None, tiles(), lambda path: url_for("static", filename=path), lang)
         ordered = pv.sort_rows(rows, sort, order == "desc")
         survey = planning.survey() if land == "16" else None
-        asskomm = [f for f in planning.figures if f.get("programme", "").startswith("ASSKomm")] \
-            if land == "14" else []
-        asskomm_counts = {c.value: c.count for c in pv.classes(pv.MUNICIPALITY_METRICS[4], rows)} \
-            if land == "14" else {}
-        return Response(render_template(
-            "planner/planner.html", lang=lang, t=t, pt=PLANNER_TEXT[lang], area=area,
-            areas=_areas(planning, lang), metrics=metrics, chosen=chosen, legend=legend,
-            bars=bars, left_out=left_out, rows=ordered, columns=[_column(metrics, c, lang)
-                                                                 for c in columns],
-            sort=sort, order=order, parts=parts, downloads=downloads, title=title,
-            city=city, land=land, thresholds=planning.thresholds,
-            sources=planning.sources(inputs), survey=survey, asskomm=asskomm,
-            asskomm_counts=asskomm_counts, fmt=pv.fmt_cell, hatch=pv.HATCH,
-            id_field="id" if city else "ags",
-            figure=lambda text: figure_text(text, lang),
-            unknown_count=sum(1 for r in rows if r.get(chosen.id) is None),
-        ), mimetype="text/html")
+        asskomm = (
+            [f for f in planning.figures if f.get("programme", "").startswith("ASSKomm")]
+            if land == "14"
+            else []
+        )
+        asskomm_counts = (
+            {c.value: c.count for c in pv.classes(pv.MUNICIPALITY_METRICS[4], rows)} if land == "14" else {}
+        )
+        return Response(
+            render_template(
+                "planner/planner.html",
+                lang=lang,
+                t=t,
+                pt=PLANNER_TEXT[lang],
+                area=area,
+                areas=_areas(planning, lang),
+                metrics=metrics,
+                chosen=chosen,
+                legend=legend,
+                bars=bars,
+                left_out=left_out,
+                rows=ordered,
+                columns=[_column(metrics, c, lang) for c in columns],
+                sort=sort,
+                order=order,
+                parts=parts,
+                downloads=downloads,
+                title=title,
+                city=city,
+                land=land,
+                thresholds=planning.thresholds,
+                sources=planning.sources(inputs),
+                survey=survey,
+                asskomm=asskomm,
+                asskomm_counts=asskomm_counts,
+                fmt=pv.fmt_cell,
+                hatch=pv.HATCH,
+                id_field="id" if city else "ags",
+                figure=lambda text: figure_text(text, lang),
+                unknown_count=sum(1 for r in rows if r.get(chosen.id) is None),
+            ),
+            mimetype="text/html",
+        )
 
-    response = conditional(Validators(lambda: [planning.store.state(layer) for layer in inputs
-                                               if layer in planning.catalog], lang), build)
+    response = conditional(
+        Validators(
+            lambda: [planning.store.state(layer) for layer in inputs if layer in planning.catalog], lang
+        ),
+        build,
+    )
     response.headers["Content-Security-Policy"] = csp("'self'")
     return response
 
@@ -163,18 +227,15 @@ def planner() -> Response:
 FIGURE_DE = {
     "municipalities advised by the Landespräventionsrat": "vom Landespräventionsrat beratene Kommunen",
     "municipalities in close cooperation": "Kommunen in enger Zusammenarbeit",
-    "municipal prevention councils constituted or reactivated":
-        "kommunale Präventionsräte gegründet oder wiederbelebt",
+    "municipal prevention councils constituted or reactivated": "kommunale Präventionsräte gegründet oder wiederbelebt",
     "cooperation agreements": "Kooperationsvereinbarungen",
     "coaching processes started": "begonnene Coachingprozesse",
     "security analyses carried out": "durchgeführte Sicherheitsanalysen",
-    "state funding for local prevention in 2023 (EUR)":
-        "Landesförderung für kommunale Prävention 2023 (EUR)",
+    "state funding for local prevention in 2023 (EUR)": "Landesförderung für kommunale Prävention 2023 (EUR)",
     "municipalities receiving funding": "geförderte Kommunen",
     "cities with at least 10000 inhabitants asked": "befragte Städte ab 10.000 Einwohnern",
     "answers received": "eingegangene Antworten",
-    "share of answering cities with one or more active prevention bodies":
-        "Anteil der antwortenden Städte mit mindestens einem aktiven Präventionsgremium",
+    "share of answering cities with one or more active prevention bodies": "Anteil der antwortenden Städte mit mindestens einem aktiven Präventionsgremium",
     "about one third": "etwa ein Drittel",
     "cities or administrative communities": "Städte oder Verwaltungsgemeinschaften",
     "since the network's founding in early 2019": "seit Gründung des Netzwerks Anfang 2019",
@@ -190,41 +251,77 @@ PLANNER_TEXT: dict[str, dict[str, str]] = {
     "de": {
         "title": "Planung: Abdeckung und Lücken",
         "intro": "Wo fehlen Kontaktbereichsbeamte, wie weit ist es zum nächsten Büro, wo gibt "
-                 "es kein Präventionsgremium? Gebiet und Kennzahl wählen; Karte, Diagramm und "
-                 "Tabelle zeigen dieselben Zahlen.",
-        "area": "Gebiet", "metric": "Kennzahl", "show": "Anzeigen",
-        "rank": "Rang", "score": "Lückenwert", "misses": "Verfehlte Schwellen",
-        "unknown_criteria": "Unbekannt", "reasons": "Gründe",
-        "show_on_map": "auf der Karte zeigen", "chart": "Diagramm", "table": "Tabelle",
-        "legend": "Legende", "unknown_legend": "unbekannt (keine Daten, nicht null)",
-        "left_out": "weitere in der Tabelle", "downloads": "Herunterladen",
-        "method": "So wird gerechnet", "sources": "Daten, Stand und Lizenzen",
-        "layer": "Datensatz", "licence": "Lizenz", "attribution": "Namensnennung",
-        "dates": "Stand der Daten", "survey": "Umfrage des Landespräventionsrats Thüringen",
+        "es kein Präventionsgremium? Gebiet und Kennzahl wählen; Karte, Diagramm und "
+        "Tabelle zeigen dieselben Zahlen.",
+        "area": "Gebiet",
+        "metric": "Kennzahl",
+        "show": "Anzeigen",
+        "rank": "Rang",
+        "score": "Lückenwert",
+        "misses": "Verfehlte Schwellen",
+        "unknown_criteria": "Unbekannt",
+        "reasons": "Gründe",
+        "show_on_map": "auf der Karte zeigen",
+        "chart": "Diagramm",
+        "table": "Tabelle",
+        "legend": "Legende",
+        "unknown_legend": "unbekannt (keine Daten, nicht null)",
+        "left_out": "weitere in der Tabelle",
+        "downloads": "Herunterladen",
+        "method": "So wird gerechnet",
+        "sources": "Daten, Stand und Lizenzen",
+        "layer": "Datensatz",
+        "licence": "Lizenz",
+        "attribution": "Namensnennung",
+        "dates": "Stand der Daten",
+        "survey": "Umfrage des Landespräventionsrats Thüringen",
         "survey_data": "Aus den Daten dieses Dienstes",
         "survey_own": "Angaben der Umfrage",
         "asskomm": "ASSKomm-Netzwerk in Sachsen",
-        "sorted_by": "sortiert nach", "ascending": "aufsteigend", "descending": "absteigend",
-        "sort_by": "sortieren nach", "of": "von", "none": "keine", "source": "Quelle:",
+        "sorted_by": "sortiert nach",
+        "ascending": "aufsteigend",
+        "descending": "absteigend",
+        "sort_by": "sortieren nach",
+        "of": "von",
+        "none": "keine",
+        "source": "Quelle:",
     },
     "en": {
         "title": "Planner: coverage and gaps",
         "intro": "Where are contact officers missing, how far is the nearest office, where is "
-                 "there no prevention body? Choose an area and a metric; map, chart and table "
-                 "show the same numbers.",
-        "area": "Area", "metric": "Metric", "show": "Show",
-        "rank": "Rank", "score": "gap score", "misses": "Thresholds missed",
-        "unknown_criteria": "Unknown", "reasons": "Reasons",
-        "show_on_map": "show on the map", "chart": "Chart", "table": "Table",
-        "legend": "Legend", "unknown_legend": "unknown (no data, not zero)",
-        "left_out": "more in the table", "downloads": "Download",
-        "method": "How it is computed", "sources": "Data, dates and licences",
-        "layer": "Dataset", "licence": "Licence", "attribution": "Attribution",
-        "dates": "Data as of", "survey": "Survey of the Thuringian prevention council",
+        "there no prevention body? Choose an area and a metric; map, chart and table "
+        "show the same numbers.",
+        "area": "Area",
+        "metric": "Metric",
+        "show": "Show",
+        "rank": "Rank",
+        "score": "gap score",
+        "misses": "Thresholds missed",
+        "unknown_criteria": "Unknown",
+        "reasons": "Reasons",
+        "show_on_map": "show on the map",
+        "chart": "Chart",
+        "table": "Table",
+        "legend": "Legend",
+        "unknown_legend": "unknown (no data, not zero)",
+        "left_out": "more in the table",
+        "downloads": "Download",
+        "method": "How it is computed",
+        "sources": "Data, dates and licences",
+        "layer": "Dataset",
+        "licence": "Licence",
+        "attribution": "Attribution",
+        "dates": "Data as of",
+        "survey": "Survey of the Thuringian prevention council",
         "survey_data": "From the data of this service",
         "survey_own": "Figures of the survey",
         "asskomm": "ASSKomm network in Saxony",
-        "sorted_by": "sorted by", "ascending": "ascending", "descending": "descending",
-        "sort_by": "sort by", "of": "of", "none": "none", "source": "source:",
+        "sorted_by": "sorted by",
+        "ascending": "ascending",
+        "descending": "descending",
+        "sort_by": "sort by",
+        "of": "of",
+        "none": "none",
+        "source": "source:",
     },
 }
