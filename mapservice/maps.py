@@ -240,9 +240,9 @@ def _parts(fmap: folium.Map, static: Callable[[str], str], script: str, layers: 
         css=css,
         js=js,
         html=Markup(root.html.render()),  # noqa: S704
-        script=Markup(root.script.render()),
+        script=Markup(root.script.render()),  # noqa: S704
         layers=layers,
-    )  # noqa: S704
+    )
 
 
 def _basemap_and_bounds(
