@@ -40,7 +40,7 @@ def summary(samples: list[float]) -> str:
 
 def cold(instance: str, repeat: int) -> None:
     from mapservice import create_app
-    from mapservice.planning import Planning, read_figures, thresholds
+    from mapservice.planner.service import Planning, read_figures, thresholds
 
     app = create_app({"instance_path": instance})
     settings = app.config["SETTINGS"]

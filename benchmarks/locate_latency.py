@@ -71,7 +71,7 @@ def points(n: int) -> list[tuple[float, float]]:
 
 def in_process(n: int, instance: str) -> None:
     from mapservice import create_app
-    from mapservice.web.finder import answer
+    from mapservice.finder.routes import answer
 
     app = create_app({"instance_path": instance})
     pts = iter(points(n + 1) * 2)

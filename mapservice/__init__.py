@@ -24,14 +24,23 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from flask import Flask
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from .catalog import load_catalog
+    from .catalog.layers import load_catalog
+    from .catalog.maps import load_maps
     from .config import load_settings
-    from .mapcatalog import load_maps
-    from .planning import Planning, read_figures, thresholds
+    from .finder import routes as finder
+    from .http import caching as http
+    from .http import errors
+    from .maps import derived_routes as derived
+    from .maps import embed_routes as embed
+    from .maps import routes as pages
+    from .ogcapi import routes as api
+    from .ogcapi import writes as edit
+    from .planner import coverage_routes as coverage
+    from .planner import routes as planner
+    from .planner.service import Planning, read_figures, thresholds
     from .resources import resource_dir
-    from .store.factory import open_store
+    from .store.open import open_store
     from .store.published import PublishedView
-    from .web import api, coverage, derived, edit, embed, errors, finder, http, pages, planner
 
     settings = load_settings(config)
     instance = Path(settings.instance_path).resolve() if settings.instance_path else None

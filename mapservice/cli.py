@@ -9,10 +9,10 @@ from typing import Any
 
 import click
 
-from .catalog import CatalogError, load_catalog
+from .catalog.layers import CatalogError, load_catalog
+from .catalog.validation import ValidationError
 from .config import ConfigError, Settings, load_settings, setting_help
 from .store.base import StoreError
-from .validation import ValidationError
 
 # Errors a user can fix: print the message (it names file, key, feature, field), no trace.
 USER_ERRORS = (CatalogError, ConfigError, ValidationError, StoreError)
@@ -115,7 +115,7 @@ def serve(host: str, port: int, workers: int | None, threads: int, timeout: int)
 )
 def check(data_dir: Path | None) -> None:
     """Validate settings, layer catalog and data; exit code 0 when all is well, else 1."""
-    from .geodata import load_geodata
+    from .catalog.geodata import load_geodata
 
     try:
         settings: Settings = load_settings()
@@ -159,8 +159,8 @@ def check(data_dir: Path | None) -> None:
 )
 def coverage(city: str | None, land: str | None, fmt: str, lang: str, output: Path | None) -> None:
     """Coverage metrics and gap ranking: per district of a city, or per municipality."""
-    from . import coverage_export as export
     from . import create_app
+    from .planner import export
 
     if (city is None) == (land is None):
         _fail(click.UsageError("give either --city (e.g. --city jena) or --land (14 or 16)"))
@@ -358,7 +358,7 @@ def _admin_store() -> tuple[Any, Any]:
 @click.option("--all", "all_collections", is_flag=True, help="May write every collection.")
 def token_create(name: str, collections: tuple[str, ...], all_collections: bool) -> None:
     """Create a token and print it once: only its hash is stored."""
-    from .auth import ALL, TokenError, new_token
+    from .store.tokens import ALL, TokenError, new_token
 
     store, catalog = _admin_store()
     try:

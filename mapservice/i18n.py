@@ -6,6 +6,10 @@ LANGS = ("de", "en")
 
 TEXT: dict[str, dict[str, str]] = {
     "de": {
+        "no_officer_for_district": "Für diesen Ortsteil ist keine zuständige Kontaktperson erfasst.",
+        "no_district_for_place": (
+            "Für diesen Ort ist kein Ortsteil und keine zuständige Kontaktperson erfasst."
+        ),
         "districts": "Ortsteile",
         "statistical-districts": "Statistische Bezirke",
         "contact-offices": "Kontaktbereichsbeamte und Sprechstunden",
@@ -81,6 +85,10 @@ TEXT: dict[str, dict[str, str]] = {
         "open_in_page": "Karte in eigener Seite öffnen",
     },
     "en": {
+        "no_officer_for_district": "No responsible contact person is recorded for this district.",
+        "no_district_for_place": (
+            "No district and no responsible contact person are recorded for this place."
+        ),
         "districts": "Districts",
         "statistical-districts": "Statistical districts",
         "contact-offices": "Contact officers and office hours",
@@ -250,3 +258,112 @@ def value_label(lang: str, field: str, value: str | None) -> str | None:
     if value is None:
         return None
     return VALUES[pick_lang(lang)].get(field, {}).get(value, value)
+
+
+# The programme figures file is written in English; the German page names its figures in
+# German. A figure not listed here is shown as it is in the file.
+FIGURE_DE = {
+    "municipalities advised by the Landespräventionsrat": "vom Landespräventionsrat beratene Kommunen",
+    "municipalities in close cooperation": "Kommunen in enger Zusammenarbeit",
+    "municipal prevention councils constituted or reactivated": (
+        "kommunale Präventionsräte gegründet oder wiederbelebt"
+    ),
+    "cooperation agreements": "Kooperationsvereinbarungen",
+    "coaching processes started": "begonnene Coachingprozesse",
+    "security analyses carried out": "durchgeführte Sicherheitsanalysen",
+    "state funding for local prevention in 2023 (EUR)": "Landesförderung für kommunale Prävention 2023 (EUR)",
+    "municipalities receiving funding": "geförderte Kommunen",
+    "cities with at least 10000 inhabitants asked": "befragte Städte ab 10.000 Einwohnern",
+    "answers received": "eingegangene Antworten",
+    "share of answering cities with one or more active prevention bodies": (
+        "Anteil der antwortenden Städte mit mindestens einem aktiven Präventionsgremium"
+    ),
+    "about one third": "etwa ein Drittel",
+    "cities or administrative communities": "Städte oder Verwaltungsgemeinschaften",
+    "since the network's founding in early 2019": "seit Gründung des Netzwerks Anfang 2019",
+    "49 before Meerane signed as the 50th": "49 vor Meerane, das als 50. unterzeichnete",
+}
+
+
+def figure_text(text: str, lang: str) -> str:
+    return FIGURE_DE.get(text, text) if lang == "de" else text
+
+
+PLANNER_TEXT: dict[str, dict[str, str]] = {
+    "de": {
+        "title": "Planung: Abdeckung und Lücken",
+        "intro": "Wo fehlen Kontaktbereichsbeamte, wie weit ist es zum nächsten Büro, wo gibt "
+        "es kein Präventionsgremium? Gebiet und Kennzahl wählen; Karte, Diagramm und "
+        "Tabelle zeigen dieselben Zahlen.",
+        "area": "Gebiet",
+        "metric": "Kennzahl",
+        "show": "Anzeigen",
+        "rank": "Rang",
+        "score": "Lückenwert",
+        "misses": "Verfehlte Schwellen",
+        "unknown_criteria": "Unbekannt",
+        "reasons": "Gründe",
+        "show_on_map": "auf der Karte zeigen",
+        "chart": "Diagramm",
+        "table": "Tabelle",
+        "legend": "Legende",
+        "unknown_legend": "unbekannt (keine Daten, nicht null)",
+        "left_out": "weitere in der Tabelle",
+        "downloads": "Herunterladen",
+        "method": "So wird gerechnet",
+        "sources": "Daten, Stand und Lizenzen",
+        "layer": "Datensatz",
+        "licence": "Lizenz",
+        "attribution": "Namensnennung",
+        "dates": "Stand der Daten",
+        "survey": "Umfrage des Landespräventionsrats Thüringen",
+        "survey_data": "Aus den Daten dieses Dienstes",
+        "survey_own": "Angaben der Umfrage",
+        "asskomm": "ASSKomm-Netzwerk in Sachsen",
+        "sorted_by": "sortiert nach",
+        "ascending": "aufsteigend",
+        "descending": "absteigend",
+        "sort_by": "sortieren nach",
+        "of": "von",
+        "none": "keine",
+        "source": "Quelle:",
+    },
+    "en": {
+        "title": "Planner: coverage and gaps",
+        "intro": "Where are contact officers missing, how far is the nearest office, where is "
+        "there no prevention body? Choose an area and a metric; map, chart and table "
+        "show the same numbers.",
+        "area": "Area",
+        "metric": "Metric",
+        "show": "Show",
+        "rank": "Rank",
+        "score": "gap score",
+        "misses": "Thresholds missed",
+        "unknown_criteria": "Unknown",
+        "reasons": "Reasons",
+        "show_on_map": "show on the map",
+        "chart": "Chart",
+        "table": "Table",
+        "legend": "Legend",
+        "unknown_legend": "unknown (no data, not zero)",
+        "left_out": "more in the table",
+        "downloads": "Download",
+        "method": "How it is computed",
+        "sources": "Data, dates and licences",
+        "layer": "Dataset",
+        "licence": "Licence",
+        "attribution": "Attribution",
+        "dates": "Data as of",
+        "survey": "Survey of the Thuringian prevention council",
+        "survey_data": "From the data of this service",
+        "survey_own": "Figures of the survey",
+        "asskomm": "ASSKomm network in Saxony",
+        "sorted_by": "sorted by",
+        "ascending": "ascending",
+        "descending": "descending",
+        "sort_by": "sort by",
+        "of": "of",
+        "none": "none",
+        "source": "source:",
+    },
+}

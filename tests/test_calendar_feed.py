@@ -13,8 +13,8 @@ import holidays
 import pytest
 from icalendar import Calendar
 
-from mapservice.calendar_feed import PRODID, office_calendar, weekly_schedule
-from mapservice.geo.hours import open_intervals
+from mapservice.finder.calendar import PRODID, office_calendar, weekly_schedule
+from mapservice.finder.hours import open_intervals
 
 BERLIN = ZoneInfo("Europe/Berlin")
 REPO = Path(__file__).resolve().parent.parent

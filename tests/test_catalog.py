@@ -13,9 +13,9 @@ import shapely
 
 from conftest import LAYERS, StoreConfig
 from mapservice import create_app
-from mapservice.catalog import CatalogError, load_catalog
+from mapservice.catalog.layers import CatalogError, load_catalog
+from mapservice.catalog.validation import ValidationError
 from mapservice.store.base import Query
-from mapservice.validation import ValidationError
 
 EXPECTED = [
     "contact-offices",

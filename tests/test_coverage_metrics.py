@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from pyproj import Transformer
 
-from mapservice.geo import gaps
-from mapservice.geo.coverage import (
+from mapservice.planner import gaps
+from mapservice.planner.metrics import (
     CAMERA_COLUMNS,
     DISTRICT_INPUT_COLUMNS,
     GRAFFITI_COLUMNS,

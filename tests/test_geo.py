@@ -8,8 +8,8 @@ import math
 import pytest
 from pyproj import Geod
 
-from mapservice.geo.fov import field_of_view, parse_directions, utm_epsg
-from mapservice.geo.hours import BERLIN, status
+from mapservice.finder.hours import BERLIN, status
+from mapservice.maps.fov import field_of_view, parse_directions, utm_epsg
 
 GEOD = Geod(ellps="GRS80")
 JENA = (11.5890, 50.9270)

@@ -20,8 +20,8 @@ from geopy.geocoders.base import Geocoder
 from geopy.location import Location
 from pyproj import Transformer
 
-from mapservice.geo import geocode as gc
-from mapservice.geo.geocode import (
+from mapservice.finder.geocode import gazetteer as gc
+from mapservice.finder.geocode.gazetteer import (
     AddressPoint,
     Gazetteer,
     GazetteerError,

@@ -18,11 +18,11 @@ from shapely.geometry import Point
 
 from conftest import StoreConfig
 from mapservice import create_app
-from mapservice.auth import new_token
-from mapservice.catalog import FieldDef
+from mapservice.catalog.layers import FieldDef
 from mapservice.cli import main
 from mapservice.imports.convert import Invalid, from_text, from_value
 from mapservice.store.base import Query
+from mapservice.store.tokens import new_token
 
 DATA = Path(__file__).parent / "data" / "import"
 CAMERAS = DATA / "cameras.csv"

@@ -21,7 +21,7 @@ from conftest import REPO, StoreConfig, start_server, stop_server
 from mapservice import create_app
 from mapservice.config import Settings
 from mapservice.store.base import Filter, Query, SortKey, StoreError
-from mapservice.store.factory import open_store
+from mapservice.store.open import open_store
 from mapservice.store.postgis import MIGRATIONS, PostGISStore
 
 
@@ -123,7 +123,7 @@ def test_concurrent_first_starts_create_one_schema_and_load_once(
 
 
 def create_app_catalog() -> Any:
-    from mapservice.catalog import load_catalog
+    from mapservice.catalog.layers import load_catalog
 
     return load_catalog(REPO / "layers")
 

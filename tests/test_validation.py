@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from conftest import GEODATA, LAYERS
-from mapservice.catalog import load_catalog
-from mapservice.geodata import load_geodata
-from mapservice.validation import ValidationError
+from mapservice.catalog.geodata import load_geodata
+from mapservice.catalog.layers import load_catalog
+from mapservice.catalog.validation import ValidationError
 
 Feature = dict[str, Any]
 

@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import shapely
 
-from ..catalog import PUBLICATION_FIELD, PUBLISHED, Catalog, Layer
-from ..store.base import BBox, NewFeature, Query, Store, StoredFeature
-from ..validation import (
+from ..catalog.layers import PUBLICATION_FIELD, PUBLISHED, Catalog, Layer
+from ..catalog.validation import (
     Problem,
     ValidationError,
     check_geometry,
@@ -26,6 +25,7 @@ from ..validation import (
     feature_label,
     with_defaults,
 )
+from ..store.base import BBox, NewFeature, Query, Store, StoredFeature
 from .convert import Invalid, from_text, from_value
 from .readers import ImportOptionError, Options, Record, RowProblem, Source, describe, read
 
@@ -118,8 +118,8 @@ def _area_problem(geom: shapely.Geometry, area: BBox) -> str | None:
 
 
 def _geocoder(app: Flask) -> Any:
-    from ..geo.geocode import GazetteerGeocoder
-    from ..web.geocoding import build_chain
+    from ..finder.geocode.chain import build_chain
+    from ..finder.geocode.gazetteer import GazetteerGeocoder
 
     with app.app_context():
         gazetteer, _ = build_chain()

@@ -13,8 +13,8 @@ import math
 import re
 from typing import Any
 
-from ..catalog import FieldDef
-from ..geo.geocode import parse_number
+from ..catalog.layers import FieldDef
+from ..finder.geocode.gazetteer import parse_number
 
 TRUE_WORDS = frozenset({"true", "yes", "ja", "wahr", "1"})
 FALSE_WORDS = frozenset({"false", "no", "nein", "falsch", "0"})

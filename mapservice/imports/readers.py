@@ -24,8 +24,8 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 from shapely.geometry import mapping, shape
 
-from ..geo.geocode import detect_delimiter, parse_number
-from ..validation import LONLAT_CRS_NAMES, Problem, ValidationError, feature_label, load_geojson
+from ..catalog.validation import LONLAT_CRS_NAMES, Problem, ValidationError, feature_label, load_geojson
+from ..finder.geocode.gazetteer import detect_delimiter, parse_number
 
 FORMATS = {
     ".geojson": "geojson",

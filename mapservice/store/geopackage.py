@@ -24,7 +24,7 @@ from typing import Any
 
 import shapely
 
-from ..catalog import Catalog, FieldDef, Layer
+from ..catalog.layers import Catalog, FieldDef, Layer
 from . import gpkg_binary
 from .base import (
     LOGGED_ACTION,

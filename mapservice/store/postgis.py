@@ -46,7 +46,7 @@ import shapely
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from ..catalog import Catalog, FieldDef, Layer
+from ..catalog.layers import Catalog, FieldDef, Layer
 from .base import (
     LOGGED_ACTION,
     BBox,

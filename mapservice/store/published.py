@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import shapely
 
-from ..catalog import PUBLICATION_FIELD, PUBLISHED, Catalog
+from ..catalog.layers import PUBLICATION_FIELD, PUBLISHED, Catalog
 from .base import (
     BBox,
     Edit,

@@ -1,1 +1,0 @@
-"""Pure geographic and time functions: no Flask, no I/O beyond their arguments."""

@@ -1,0 +1,241 @@
+"""Parsing and checking of query parameters: pure functions, errors that say what and where."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from ..catalog.layers import FieldDef, Layer
+from ..store.base import BBox, Filter, Query, SortKey
+from .errors import ApiError
+
+FORMATS = ("json", "html")
+# Parameters of /items besides the layer's own queryable fields.
+ITEMS_PARAMS = frozenset(
+    {"f", "bbox", "bbox-crs", "limit", "offset", "sortby", "properties", "skipGeometry", "datetime"}
+)
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+# SQLite and PostgreSQL integers are signed 64-bit; larger numbers cannot match anything.
+INT64_MAX = 2**63 - 1
+
+
+def bad(parameter: str, message: str) -> ApiError:
+    return ApiError(400, "InvalidParameterValue", f"Parameter '{parameter}': {message}")
+
+
+def single(args: Mapping[str, Sequence[str]], name: str) -> str | None:
+    values = args.get(name)
+    if not values:
+        return None
+    if len(values) > 1:
+        raise bad(name, "given more than once")
+    return values[0]
+
+
+def choice(
+    args: Mapping[str, Sequence[str]], name: str, allowed: Sequence[str], default: str | None = None
+) -> str | None:
+    """A parameter from a closed list of values, or ``default`` when it is not given."""
+    value = single(args, name)
+    if value is None:
+        return default
+    if value not in allowed:
+        raise bad(name, f"'{value}' is not one of {', '.join(allowed)}")
+    return value
+
+
+def check_known(args: Mapping[str, Sequence[str]], allowed: set[str] | frozenset[str]) -> None:
+    unknown = sorted(k for k in args if k not in allowed)
+    if unknown:
+        raise ApiError(
+            400,
+            "InvalidParameter",
+            f"Unknown query parameter(s): {', '.join(unknown)}. Allowed here: {', '.join(sorted(allowed))}",
+        )
+
+
+def parse_format(args: Mapping[str, Sequence[str]]) -> str | None:
+    value = single(args, "f")
+    if value is None:
+        return None
+    if value not in FORMATS:
+        raise bad("f", f"'{value}' is not a supported format (use {' or '.join(FORMATS)})")
+    return value
+
+
+def parse_int(name: str, raw: str | None, default: int, low: int, high: int | None) -> int:
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise bad(name, f"'{raw}' is not a whole number") from None
+    upper_bound = high if high is not None else INT64_MAX
+    if value < low or value > upper_bound:
+        raise bad(name, f"{value} is out of range (allowed: {low}..{upper_bound})")
+    return value
+
+
+def parse_bbox(raw: str | None, crs: str | None) -> BBox | None:
+    if crs is not None and crs != CRS84:
+        raise bad("bbox-crs", f"only {CRS84} is supported")
+    if raw is None:
+        return None
+    parts = raw.split(",")
+    if len(parts) not in (4, 6):
+        raise bad("bbox", f"needs 4 numbers (minLon,minLat,maxLon,maxLat), got {len(parts)}")
+    try:
+        numbers = [float(p) for p in parts]
+    except ValueError:
+        raise bad("bbox", f"'{raw}' contains something that is not a number") from None
+    if not all(math.isfinite(n) for n in numbers):
+        raise bad("bbox", "numbers must be finite")
+    if len(numbers) == 6:  # minx, miny, minz, maxx, maxy, maxz: heights play no part here
+        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
+    minx, miny, maxx, maxy = numbers
+    for name, value, limit in (
+        ("minLon", minx, 180),
+        ("maxLon", maxx, 180),
+        ("minLat", miny, 90),
+        ("maxLat", maxy, 90),
+    ):
+        if not -limit <= value <= limit:
+            raise bad("bbox", f"{name} {value:g} is outside -{limit}..{limit}")
+    if minx > maxx:
+        raise bad("bbox", f"minLon {minx:g} is greater than maxLon {maxx:g}")
+    if miny > maxy:
+        raise bad("bbox", f"minLat {miny:g} is greater than maxLat {maxy:g}")
+    return (minx, miny, maxx, maxy)
+
+
+def _parse_instant(text: str) -> dt.datetime:
+    value = dt.datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def parse_datetime(raw: str | None) -> tuple[str | None, str | None] | None:
+    """An instant or an interval (RFC 3339, ``..`` for open ends) as ISO UTC text bounds."""
+    if raw is None:
+        return None
+    parts = raw.split("/")
+    if len(parts) > 2:
+        raise bad("datetime", f"'{raw}' is neither an instant nor an interval start/end")
+    bounds: list[str | None] = []
+    for part in parts:
+        if part in ("", ".."):
+            if len(parts) == 1:
+                raise bad("datetime", "an instant cannot be open")
+            bounds.append(None)
+            continue
+        try:
+            instant = _parse_instant(part).astimezone(dt.UTC)
+        except (ValueError, OverflowError):
+            raise bad(
+                "datetime", f"'{part}' is not an RFC 3339 date or date-time within years 1..9999"
+            ) from None
+        bounds.append(instant.isoformat())
+    if len(bounds) == 1:
+        return bounds[0], bounds[0]
+    start, end = bounds
+    if start and end and start > end:
+        raise bad("datetime", "the interval ends before it starts")
+    return start, end
+
+
+def parse_sortby(raw: str | None, layer: Layer) -> list[SortKey]:
+    if raw is None:
+        return [SortKey(name) for name in layer.default_sortby]
+    keys = []
+    for item in raw.split(","):
+        item = item.strip()
+        ascending = not item.startswith("-")
+        name = item.lstrip("+-").strip()
+        fdef = layer.field(name)
+        if fdef is None or not fdef.sortable:
+            sortable = ", ".join(n for n, f in layer.fields.items() if f.sortable)
+            raise bad("sortby", f"'{name}' is not a sortable property of {layer.id} (sortable: {sortable})")
+        keys.append(SortKey(name, ascending))
+    return keys
+
+
+def parse_properties(raw: str | None, layer: Layer) -> list[str] | None:
+    if raw is None:
+        return None
+    names = [n.strip() for n in raw.split(",") if n.strip()]
+    if not names:
+        raise bad("properties", "names no property (leave the parameter out to get all)")
+    for name in names:
+        if name not in layer.fields:
+            raise bad("properties", f"'{name}' is not a property of {layer.id}")
+    return names
+
+
+def parse_bool(name: str, raw: str | None) -> bool:
+    if raw is None:
+        return False
+    if raw.lower() in ("true", "1"):
+        return True
+    if raw.lower() in ("false", "0"):
+        return False
+    raise bad(name, f"'{raw}' is not true or false")
+
+
+def _typed_filter_value(fdef: FieldDef, name: str, raw: str) -> object:
+    item = fdef.items if fdef.type == "array" and fdef.items is not None else fdef
+    value: object = raw
+    if item.type == "integer":
+        try:
+            value = int(raw)
+        except ValueError:
+            raise bad(name, f"'{raw}' is not a whole number") from None
+        if not -INT64_MAX - 1 <= value <= INT64_MAX:
+            raise bad(name, f"{raw} is out of the 64-bit integer range")
+    elif item.type == "number":
+        try:
+            value = float(raw)
+        except ValueError:
+            raise bad(name, f"'{raw}' is not a number") from None
+    elif item.type == "boolean":
+        value = parse_bool(name, raw)
+    if item.values is not None and value not in item.values:
+        raise bad(name, f"'{raw}' is not one of {', '.join(str(v) for v in item.values)}")
+    return value
+
+
+@dataclass(frozen=True)
+class ItemsRequest:
+    query: Query
+    properties: list[str] | None
+    skip_geometry: bool
+    fmt: str | None
+
+
+def parse_items(
+    args: Mapping[str, Sequence[str]], layer: Layer, default_limit: int, max_limit: int
+) -> ItemsRequest:
+    """All parameters of ``/collections/{id}/items``; unknown ones are an error."""
+    filterable = {n for n, f in layer.fields.items() if f.filterable}
+    check_known(args, ITEMS_PARAMS | filterable)
+    filters = []
+    for name in sorted(filterable & set(args)):
+        raw = single(args, name)
+        assert raw is not None
+        fdef = layer.fields[name]
+        filters.append(Filter(name, _typed_filter_value(fdef, name, raw), contains=fdef.type == "array"))
+    interval = parse_datetime(single(args, "datetime"))
+    query = Query(
+        bbox=parse_bbox(single(args, "bbox"), single(args, "bbox-crs")),
+        filters=tuple(filters),
+        sortby=tuple(parse_sortby(single(args, "sortby"), layer)),
+        limit=parse_int("limit", single(args, "limit"), default_limit, 1, max_limit),
+        offset=parse_int("offset", single(args, "offset"), 0, 0, None),
+        interval=interval,
+    )
+    return ItemsRequest(
+        query=query,
+        properties=parse_properties(single(args, "properties"), layer),
+        skip_geometry=parse_bool("skipGeometry", single(args, "skipGeometry")),
+        fmt=parse_format(args),
+    )

@@ -1,0 +1,187 @@
+"""``/embed/<map_id>``: the map without page chrome for iframes, and the snippet maker."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+
+from ..catalog.maps import MapDef
+from ..http.caching import Validators, conditional
+from ..http.errors import ApiError
+from ..i18n import pick_lang, texts
+from .render import EmbedOptions
+from .routes import _states
+from .views import csp, get_map, layer_lists, map_catalog, render_parts
+
+bp = Blueprint("embed", __name__, url_prefix="/embed")
+
+# uMap-style switches and their defaults in an embedded map.
+SWITCHES = {
+    "zoomControl": True,
+    "scrollWheelZoom": False,
+    "locateControl": False,
+    "fullscreenControl": True,
+    "captionBar": True,
+}
+PARAMS = frozenset({*SWITCHES, "datalayers", "district", "lang"})
+
+
+def _switch(args: Mapping[str, str], name: str) -> bool:
+    raw = args.get(name)
+    if raw is None or raw == "":
+        return SWITCHES[name]
+    if raw.lower() in ("true", "1", "on", "yes"):
+        return True
+    if raw.lower() in ("false", "0", "off", "no"):
+        return False
+    raise ApiError(400, "InvalidParameterValue", f"Parameter '{name}': '{raw}' is not true/false")
+
+
+def parse_embed(args: Mapping[str, str], mapdef: MapDef) -> tuple[EmbedOptions, str | None]:
+    unknown = sorted(set(args) - PARAMS)
+    if unknown:
+        raise ApiError(
+            400,
+            "InvalidParameter",
+            f"Unknown parameter(s): {', '.join(unknown)}. Allowed: {', '.join(sorted(PARAMS))}",
+        )
+    layers = None
+    if args.get("datalayers"):
+        layers = tuple(x.strip() for x in args["datalayers"].split(",") if x.strip())
+        wrong = [x for x in layers if x not in mapdef.layers]
+        if wrong:
+            raise ApiError(
+                400,
+                "InvalidParameterValue",
+                f"Parameter 'datalayers': {', '.join(wrong)} not in this map "
+                f"(layers: {', '.join(mapdef.layers)})",
+            )
+    district = args.get("district") or None
+    if district is not None:
+        maps = map_catalog().maps
+        if district not in maps or maps[district].district != district:
+            raise ApiError(
+                400,
+                "InvalidParameterValue",
+                f"Parameter 'district': '{district}' is not a district with a map",
+            )
+    options = EmbedOptions(
+        layers=layers,
+        zoom_control=_switch(args, "zoomControl"),
+        scroll_wheel_zoom=_switch(args, "scrollWheelZoom"),
+        locate_control=_switch(args, "locateControl"),
+        fullscreen_control=_switch(args, "fullscreenControl"),
+        caption_bar=_switch(args, "captionBar"),
+        lang=pick_lang(args.get("lang")),
+    )
+    return options, district
+
+
+def frame_ancestors() -> str:
+    origins = current_app.config["SETTINGS"].embed_allowed_origins.split()
+    return " ".join(["'self'", *origins])
+
+
+@bp.get("/<map_id>")
+def embed_map(map_id: str) -> Response:
+    mapdef = get_map(map_id)
+    options, district = parse_embed(request.args, mapdef)
+
+    def build() -> Response:
+        parts = render_parts(mapdef, options, district)
+        lists = layer_lists(mapdef, parts.layers, options.lang)
+        return Response(
+            render_template(
+                "embed/map.html",
+                mapdef=mapdef,
+                parts=parts,
+                lists=lists,
+                lang=options.lang,
+                t=texts(options.lang),
+                embed=True,
+                caption=options.caption_bar,
+                page_url=url_for("pages.map_page", map_id=district or mapdef.id, _external=True),
+            ),
+            mimetype="text/html",
+        )
+
+    response = conditional(Validators(_states, "embed"), build)
+    response.headers["Content-Security-Policy"] = csp(frame_ancestors())
+    return response
+
+
+def iframe_html(src: str, title: str, width: str, height: str, locate: bool) -> str:
+    """The snippet a city editor pastes; every attribute value is escaped."""
+    from markupsafe import escape
+
+    allow = ' allow="geolocation"' if locate else ""
+    return (
+        f'<iframe src="{escape(src)}" title="{escape(title)}" width="{escape(width)}" '
+        f'height="{escape(height)}" loading="lazy" style="border:0"{allow} '
+        f'referrerpolicy="no-referrer"></iframe>'
+    )
+
+
+def _size(value: str | None, default: str) -> str:
+    value = (value or default).strip()
+    if (value.endswith("%") and value[:-1].isdigit()) or value.isdigit():
+        return value
+    raise ApiError(400, "InvalidParameterValue", f"'{value}' is not a size in pixels or percent")
+
+
+@bp.get("/<map_id>/snippet")
+def snippet(map_id: str) -> Response:
+    mapdef = get_map(map_id)
+    args = {k: v for k, v in request.args.items() if k not in ("width", "height")}
+    # Unchecked checkboxes are not sent: a submitted form says "false" for every missing switch.
+    submitted = request.args.get("submitted") == "1"
+    args.pop("submitted", None)
+    layers = request.args.getlist("layer")
+    args.pop("layer", None)
+    if submitted:
+        for name in SWITCHES:
+            args.setdefault(name, "false")
+        args["datalayers"] = ",".join(layers) if layers else ""
+    options, district = parse_embed(args, mapdef)
+    width = _size(request.args.get("width"), "100%")
+    height = _size(request.args.get("height"), "500")
+    params = {
+        "zoomControl": str(options.zoom_control).lower(),
+        "scrollWheelZoom": str(options.scroll_wheel_zoom).lower(),
+        "locateControl": str(options.locate_control).lower(),
+        "fullscreenControl": str(options.fullscreen_control).lower(),
+        "captionBar": str(options.caption_bar).lower(),
+        "lang": options.lang,
+    }
+    if options.layers is not None:
+        params["datalayers"] = ",".join(options.layers)
+    if district:
+        params["district"] = district
+    src = url_for("embed.embed_map", map_id=mapdef.id, _external=True) + "?" + urlencode(params)
+    title = mapdef.title if options.lang == "de" else mapdef.title_en
+    if district:
+        title = f"{title} – {map_catalog().maps[district].title}"
+    districts = sorted(
+        (m for m in map_catalog().maps.values() if m.district and m.base == (mapdef.base or mapdef.id)),
+        key=lambda m: m.title,
+    )
+    html = iframe_html(src, title, width, height, options.locate_control)
+    return Response(
+        render_template(
+            "embed/snippet.html",
+            mapdef=mapdef,
+            options=options,
+            district=district,
+            districts=districts,
+            width=width,
+            height=height,
+            snippet=html,
+            src=src,
+            lang=options.lang,
+            t=texts(options.lang),
+            iframe_title=title,
+        ),
+        mimetype="text/html",
+    )

@@ -1,0 +1,327 @@
+"""Builds the Folium maps named in ``layers/maps.toml``.
+
+Folium creates the Leaflet map, the layer groups, the layer switcher and the plugins; the data
+itself is not inlined but fetched by ``static/js/dsm-map.js`` from the service's own ``/api``,
+which keeps the page small and lets the browser and any CDN cache the layers.
+
+Folium's own header links Leaflet and plugins from CDNs and locks the viewport zoom; neither
+is acceptable here (no third-party requests, text must be zoomable), so the header is not used:
+every asset a map needs is mapped to its vendored copy under ``/static/vendor``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import folium
+from folium.plugins import Fullscreen, LocateControl, MarkerCluster
+from jinja2 import Template
+from markupsafe import Markup
+
+from ..catalog.layers import Catalog
+from ..catalog.maps import MapDef
+from ..i18n import VALUES, pick_lang, texts
+
+# Folium asset names → vendored files. An asset not listed here fails loudly instead of
+# silently pulling something from a CDN.
+VENDOR_JS = {
+    "leaflet": "vendor/leaflet/leaflet.js",
+    "markerclusterjs": "vendor/leaflet.markercluster/leaflet.markercluster.js",
+    "Control.Fullscreen.js": "vendor/leaflet.fullscreen/Control.FullScreen.js",
+    "Control_locate_min_js": "vendor/leaflet.locatecontrol/L.Control.Locate.min.js",
+}
+VENDOR_CSS = {
+    "leaflet_css": "vendor/leaflet/leaflet.css",
+    "markerclustercss": "vendor/leaflet.markercluster/MarkerCluster.css",
+    "markerclusterdefaultcss": "vendor/leaflet.markercluster/MarkerCluster.Default.css",
+    "Control.FullScreen.css": "vendor/leaflet.fullscreen/Control.FullScreen.css",
+    "Control_locate_min_css": "vendor/leaflet.locatecontrol/L.Control.Locate.min.css",
+}
+# Folium's jQuery, Bootstrap and awesome-markers are not needed by anything drawn here.
+UNUSED_ASSETS = {
+    "jquery",
+    "bootstrap",
+    "awesome_markers",
+    "bootstrap_css",
+    "glyphicons_css",
+    "awesome_markers_font_css",
+    "awesome_markers_css",
+    "awesome_rotate_css",
+}
+
+LOADER = Template("""
+{% macro script(this, kwargs) %}
+    DSM.start({
+        map: {{ this.map_name }},
+        lang: {{ this.config.lang|tojson }},
+        t: {{ this.config.t|tojson }},
+        v: {{ this.config.v|tojson }},
+        highlight: {{ this.config.highlight|tojson }},
+        hoursUrl: {{ this.config.hours_url|tojson }},
+        statusId: {{ this.config.status_id|tojson }},
+        attributions: {{ this.config.attributions|tojson }},
+        layers: [
+        {%- for layer in this.layers %}
+            {id: {{ layer.id|tojson }}, url: {{ layer.url|tojson }},
+             group: {{ layer.group }}
+             {%- if layer.fov_group %}, fovUrl: {{ layer.fov_url|tojson }},
+             fovGroup: {{ layer.fov_group }}{% endif %}},
+        {%- endfor %}
+        ]
+    });
+{% endmacro %}
+""")
+
+
+class DataLoader(folium.MacroElement):
+    """Emits the call that fetches and draws every layer once the map exists."""
+
+    _template = LOADER
+
+    def __init__(self, map_name: str, layers: list[dict[str, str]], config: dict[str, object]) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "DataLoader"
+        self.map_name = map_name
+        self.layers = layers
+        self.config = config
+
+
+@dataclass(frozen=True)
+class EmbedOptions:
+    """What a page or an embedding page may switch (uMap-style URL parameters)."""
+
+    layers: tuple[str, ...] | None = None  # None: all of the map's layers
+    zoom_control: bool = True
+    scroll_wheel_zoom: bool = True
+    locate_control: bool = False
+    fullscreen_control: bool = True
+    caption_bar: bool = True
+    lang: str = "de"
+
+
+@dataclass(frozen=True)
+class MapParts:
+    css: list[str]
+    js: list[str]
+    html: Markup
+    script: Markup
+    layers: list[str]
+
+
+@dataclass(frozen=True)
+class Tiles:
+    url: str
+    attribution: str
+    max_zoom: int
+
+
+def layer_url(api_base: str, layer: str, filters: Mapping[str, str]) -> str:
+    if layer == "prevention-coverage":
+        return f"{api_base}/coverage/municipalities?{urlencode(filters)}"
+    return f"{api_base}/collections/{layer}/items?{urlencode({**filters, 'limit': '10000'})}"
+
+
+def _assets(root: folium.Element, static: Callable[[str], str]) -> tuple[list[str], list[str]]:
+    js: dict[str, str] = {}
+    css: dict[str, str] = {}
+
+    def visit(element: folium.Element) -> None:
+        for name, _url in getattr(element, "default_js", []):
+            if name in UNUSED_ASSETS:
+                continue
+            js.setdefault(name, static(VENDOR_JS[name]))
+        for name, _url in getattr(element, "default_css", []):
+            if name in UNUSED_ASSETS:
+                continue
+            css.setdefault(name, static(VENDOR_CSS[name]))
+        for child in element._children.values():
+            visit(child)
+
+    visit(root)
+    return list(css.values()), list(js.values())
+
+
+def build_map(
+    mapdef: MapDef,
+    catalog: Catalog,
+    bounds: tuple[float, float, float, float] | None,
+    options: EmbedOptions,
+    tiles: Tiles | None,
+    api_base: str,
+    static: Callable[[str], str],
+) -> MapParts:
+    """The Leaflet map of a named map, as the pieces a page template places."""
+    lang = pick_lang(options.lang)
+    t = texts(lang)
+    shown = [lay for lay in mapdef.layers if options.layers is None or lay in options.layers]
+    fmap = folium.Map(
+        location=None,
+        tiles=None,
+        zoom_control=options.zoom_control,
+        scrollWheelZoom=options.scroll_wheel_zoom,
+        control_scale=True,
+        width="100%",
+        height="100%",
+        # Leaflet only learns maxZoom from a tile layer; the cluster plugin needs it on the map.
+        maxZoom=tiles.max_zoom if tiles else 19,
+    )
+    _basemap_and_bounds(fmap, tiles, bounds, lang)
+    loader_layers: list[dict[str, str]] = []
+    attributions: list[str] = []
+    for layer_id in shown:
+        filters = mapdef.filters.get(layer_id, {})
+        group: folium.Element
+        if layer_id == "video-surveillance":
+            group = MarkerCluster(  # type: ignore[no-untyped-call]
+                name=t[layer_id], disableClusteringAtZoom=16
+            ).add_to(fmap)
+            fov = folium.FeatureGroup(name=t["camera-fov"]).add_to(fmap)
+            city = filters.get("city")
+            fov_url = f"{api_base}/derived/camera-fov" + (f"?{urlencode({'city': city})}" if city else "")
+            loader_layers.append(
+                {
+                    "id": layer_id,
+                    "url": layer_url(api_base, layer_id, filters),
+                    "group": group.get_name(),
+                    "fov_group": fov.get_name(),
+                    "fov_url": fov_url,
+                }
+            )
+        else:
+            group = folium.FeatureGroup(name=t[layer_id]).add_to(fmap)
+            loader_layers.append(
+                {"id": layer_id, "url": layer_url(api_base, layer_id, filters), "group": group.get_name()}
+            )
+        sources = ["municipalities", "prevention-bodies"] if layer_id == "prevention-coverage" else [layer_id]
+        for source in sources:
+            layer = catalog[source]
+            attributions.append(f"{layer.attribution} ({layer.licence})")
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    if options.fullscreen_control:
+        _fullscreen(fmap, lang)
+    if options.locate_control:
+        LocateControl(
+            position="topleft",
+            icon="dsm-locate-icon",  # type: ignore[no-untyped-call]
+            iconLoading="dsm-locate-icon dsm-locate-loading",
+            strings={"title": "Meinen Standort zeigen" if lang == "de" else "Show my location"},
+        ).add_to(fmap)
+    office_filters = mapdef.filters.get("contact-offices", {})
+    config: dict[str, object] = {
+        "lang": lang,
+        "t": t,
+        "v": VALUES[lang],
+        "highlight": mapdef.district,
+        "hours_url": (
+            f"{api_base}/office-hours?{urlencode({'city': office_filters['city']})}"
+            if "contact-offices" in shown and "city" in office_filters
+            else (f"{api_base}/office-hours" if "contact-offices" in shown else None)
+        ),
+        "status_id": "dsm-status",
+        "attributions": list(dict.fromkeys(attributions)),
+    }
+    DataLoader(fmap.get_name(), loader_layers, config).add_to(fmap)
+    return _parts(fmap, static, "js/dsm-map.js", shown)
+
+
+def _parts(fmap: folium.Map, static: Callable[[str], str], script: str, layers: list[str]) -> MapParts:
+    """Render a Folium map into the pieces a page places, with vendored assets only."""
+    root = fmap.get_root()
+    assert isinstance(root, folium.Figure)
+    root.render()
+    css, js = _assets(fmap, static)
+    js.append(static("js/dsm-core.js"))
+    js.append(static(script))
+    css.append(static("css/dsm-map.css"))
+    # Folium's output is built from our configuration and escaped JSON, never from data.
+    return MapParts(
+        css=css,
+        js=js,
+        html=Markup(root.html.render()),  # noqa: S704
+        script=Markup(root.script.render()),  # noqa: S704
+        layers=layers,
+    )
+
+
+def _basemap_and_bounds(
+    fmap: folium.Map, tiles: Tiles | None, bounds: tuple[float, float, float, float] | None, lang: str
+) -> None:
+    if tiles is not None:
+        folium.TileLayer(
+            tiles=tiles.url,
+            attr=tiles.attribution,
+            max_zoom=tiles.max_zoom,
+            name=texts(lang)["map"],
+            control=False,
+        ).add_to(fmap)
+    if bounds is not None:
+        minx, miny, maxx, maxy = bounds
+        fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+
+
+def _fullscreen(fmap: folium.Map, lang: str) -> None:
+    Fullscreen(  # type: ignore[no-untyped-call]
+        position="topleft",
+        title="Vollbild" if lang == "de" else "Full screen",
+        title_cancel="Vollbild beenden" if lang == "de" else "Exit full screen",
+    ).add_to(fmap)
+
+
+def focus_bounds(
+    geometries: Sequence[tuple[float, float, float, float]],
+) -> tuple[float, float, float, float] | None:
+    if not geometries:
+        return None
+    return (
+        min(g[0] for g in geometries),
+        min(g[1] for g in geometries),
+        max(g[2] for g in geometries),
+        max(g[3] for g in geometries),
+    )
+
+
+CHOROPLETH = Template("""
+{% macro script(this, kwargs) %}
+    DSM.planner({{ this.map_name }}, {{ this.config|tojson }});
+{% endmacro %}
+""")
+
+
+class ChoroplethLoader(folium.MacroElement):
+    """Emits the call that fetches the coverage GeoJSON and colours it by the chosen metric."""
+
+    _template = CHOROPLETH
+
+    def __init__(self, map_name: str, config: dict[str, object]) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "ChoroplethLoader"
+        self.map_name = map_name
+        self.config = config
+
+
+def build_choropleth(
+    config: dict[str, object],
+    bounds: tuple[float, float, float, float] | None,
+    tiles: Tiles | None,
+    static: Callable[[str], str],
+    lang: str,
+) -> MapParts:
+    """The planner's choropleth: a Folium map whose one layer is coloured by a metric.
+
+    ``config`` carries the data URL, the metric, its classes and colours and the texts; the
+    classes come from the server so that map, table and bar chart agree.
+    """
+    fmap = folium.Map(
+        location=None,
+        tiles=None,
+        control_scale=True,
+        width="100%",
+        height="100%",
+        maxZoom=tiles.max_zoom if tiles else 19,
+    )
+    _basemap_and_bounds(fmap, tiles, bounds, lang)
+    _fullscreen(fmap, lang)
+    ChoroplethLoader(fmap.get_name(), config).add_to(fmap)
+    return _parts(fmap, static, "js/dsm-planner.js", [])

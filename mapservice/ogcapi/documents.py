@@ -1,0 +1,256 @@
+"""OGC API – Features documents built from the catalog: pure functions, no Flask.
+
+``base`` is the absolute URL of the API root (e.g. ``http://127.0.0.1:8000/api``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+from ..catalog.layers import Catalog, FieldDef, Layer
+from ..store.base import LayerState, StoredFeature
+
+GEOJSON = "application/geo+json"
+JSON = "application/json"
+HTML = "text/html"
+OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+SCHEMA = "application/schema+json"
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+
+# Only classes the implementation really meets (see tests/test_api_conformance.py).
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    # Part 4 (writes with a token): POST/PUT/DELETE, and PATCH as JSON Merge Patch.
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+]
+
+SERVICE_TITLE = "District Safety Map – Kommunale Kriminalprävention"
+SERVICE_DESCRIPTION = (
+    "Ortsteile, Kontaktbereichsbeamte, Sprechzeiten, Präventionsgremien, legale Graffitiflächen "
+    "und Videoüberwachung als OGC API – Features. / Districts, contact officers, office hours, "
+    "prevention bodies, legal graffiti zones and video surveillance as OGC API – Features."
+)
+
+
+def link(href: str, rel: str, type_: str, title: str | None = None) -> dict[str, str]:
+    out = {"href": href, "rel": rel, "type": type_}
+    if title:
+        out["title"] = title
+    return out
+
+
+def with_query(url: str, params: Mapping[str, str | Sequence[str]]) -> str:
+    pairs: list[tuple[str, str]] = []
+    for key, value in params.items():
+        if isinstance(value, str):
+            pairs.append((key, value))
+        else:
+            pairs.extend((key, v) for v in value)
+    return f"{url}?{urlencode(pairs)}" if pairs else url
+
+
+def landing(base: str) -> dict[str, Any]:
+    return {
+        "title": SERVICE_TITLE,
+        "description": SERVICE_DESCRIPTION,
+        "links": [
+            link(f"{base}?f=json", "self", JSON, "Diese Seite / this document"),
+            link(f"{base}?f=html", "alternate", HTML, "Diese Seite als HTML / as HTML"),
+            link(f"{base}/openapi", "service-desc", OPENAPI, "API-Definition (OpenAPI 3.0)"),
+            link(f"{base}/openapi?f=html", "service-doc", HTML, "API-Dokumentation"),
+            link(f"{base}/conformance", "conformance", JSON, "Konformitätsklassen"),
+            link(f"{base}/collections", "data", JSON, "Sammlungen / collections"),
+        ],
+    }
+
+
+def conformance() -> dict[str, Any]:
+    return {"conformsTo": CONFORMANCE}
+
+
+def collection(base: str, layer: Layer, state: LayerState) -> dict[str, Any]:
+    url = f"{base}/collections/{layer.id}"
+    doc: dict[str, Any] = {
+        "id": layer.id,
+        "title": layer.title,
+        "description": layer.description,
+        "itemType": "feature",
+        "crs": [CRS84],
+        "storageCrs": CRS84,
+        "links": [
+            link(url, "self", JSON, layer.title),
+            link(f"{url}?f=html", "alternate", HTML, f"{layer.title} (HTML)"),
+            link(f"{url}/items", "items", GEOJSON, "Objekte / items"),
+            link(f"{url}/items?f=html", "items", HTML, "Objekte als HTML / items as HTML"),
+            link(
+                f"{url}/queryables",
+                "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                SCHEMA,
+                "Abfragbare Eigenschaften / queryables",
+            ),
+        ],
+        "extent": {},
+        "license": layer.licence,
+        "attribution": layer.attribution,
+        "numberOfFeatures": state.count,
+        "title_en": layer.title_en,
+        "description_en": layer.description_en,
+    }
+    if state.extent is not None:
+        doc["extent"]["spatial"] = {"bbox": [list(state.extent)], "crs": CRS84}
+    if layer.temporal is not None:
+        doc["extent"]["temporal"] = {
+            "interval": [[None, None]],
+            "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
+        }
+    if not doc["extent"]:
+        del doc["extent"]
+    return doc
+
+
+def collections(base: str, catalog: Catalog, states: Mapping[str, LayerState]) -> dict[str, Any]:
+    return {
+        "links": [
+            link(f"{base}/collections?f=json", "self", JSON, "Sammlungen / collections"),
+            link(f"{base}/collections?f=html", "alternate", HTML, "als HTML / as HTML"),
+        ],
+        "collections": [collection(base, layer, states[layer.id]) for layer in catalog],
+    }
+
+
+def _schema(fdef: FieldDef) -> dict[str, Any]:
+    """JSON Schema of one field, as queryables and the OpenAPI document describe it."""
+    t = fdef.type
+    out: dict[str, Any]
+    if t in ("integer", "number", "boolean"):
+        out = {"type": t}
+    elif t == "array":
+        assert fdef.items is not None
+        out = {"type": "array", "items": _schema(fdef.items)}
+    elif t == "object":
+        out = {"type": "object", "properties": {n: _schema(f) for n, f in fdef.fields.items()}}
+        required = [n for n, f in fdef.fields.items() if f.required]
+        if required:
+            out["required"] = required
+    else:
+        out = {"type": "string"}
+        fmt = {"datetime": "date-time", "email": "email", "url": "uri"}.get(t)
+        if fmt:
+            out["format"] = fmt
+        if t == "date":
+            out["pattern"] = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+    if fdef.description:
+        out["description"] = fdef.description
+    if fdef.values is not None:
+        out["enum"] = list(fdef.values)
+    if fdef.pattern:
+        out["pattern"] = fdef.pattern
+    if fdef.minimum is not None:
+        out["minimum"] = fdef.minimum
+    if fdef.maximum is not None:
+        out["maximum"] = fdef.maximum
+    return out
+
+
+def queryables(base: str, layer: Layer) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "geometry": {"format": "geometry-any", "x-ogc-role": "primary-geometry"},
+    }
+    for name, fdef in layer.fields.items():
+        if fdef.filterable:
+            props[name] = _schema(fdef)
+            props[name]["title"] = name
+    return {
+        "$schema": "https://json-schema.org/draft/2019-09/schema",
+        "$id": f"{base}/collections/{layer.id}/queryables",
+        "type": "object",
+        "title": layer.title,
+        "properties": props,
+        "additionalProperties": False,
+    }
+
+
+def feature_json(
+    feature: StoredFeature,
+    properties: Sequence[str] | None,
+    skip_geometry: bool,
+    links: Iterable[dict[str, str]] = (),
+) -> str:
+    """One GeoJSON feature as text; the stored geometry text is spliced in unparsed."""
+    props = feature.properties
+    if properties is not None:
+        props = {k: props.get(k) for k in properties}
+    geometry = "null" if skip_geometry or feature.geometry is None else feature.geometry
+    parts = [
+        '{"type":"Feature","id":',
+        json.dumps(feature.id, ensure_ascii=False),
+        ',"geometry":',
+        geometry,
+        ',"properties":',
+        json.dumps(props, ensure_ascii=False, separators=(",", ":")),
+    ]
+    link_list = list(links)
+    if link_list:
+        parts += [',"links":', json.dumps(link_list, ensure_ascii=False, separators=(",", ":"))]
+    parts.append("}")
+    return "".join(parts)
+
+
+def feature_collection_json(
+    features: Sequence[StoredFeature],
+    number_matched: int,
+    timestamp: str,
+    links: Sequence[dict[str, str]],
+    properties: Sequence[str] | None,
+    skip_geometry: bool,
+) -> str:
+    body = ",".join(feature_json(f, properties, skip_geometry) for f in features)
+    meta = json.dumps(
+        {
+            "numberMatched": number_matched,
+            "numberReturned": len(features),
+            "timeStamp": timestamp,
+            "links": list(links),
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return '{"type":"FeatureCollection","features":[' + body + "]," + meta[1:]
+
+
+def paging_links(
+    url: str, args: Mapping[str, Sequence[str]], offset: int, limit: int, returned: int, matched: int
+) -> list[dict[str, str]]:
+    """self / alternate / next / prev, each keeping every other query parameter."""
+
+    def page(new_offset: int, fmt: str | None = None) -> str:
+        params = {k: list(v) for k, v in args.items() if k not in ("offset", "f")}
+        params["offset"] = [str(new_offset)]
+        if "limit" not in params:
+            params["limit"] = [str(limit)]
+        if fmt is not None:
+            params["f"] = [fmt]
+        elif "f" in args:
+            params["f"] = list(args["f"])
+        return with_query(url, params)
+
+    links = [
+        link(page(offset, "json"), "self", GEOJSON, "diese Seite / this page"),
+        link(page(offset, "html"), "alternate", HTML, "diese Seite als HTML / as HTML"),
+    ]
+    if offset + returned < matched:
+        links.append(link(page(offset + limit), "next", GEOJSON, "nächste Seite / next page"))
+    if offset > 0:
+        # From beyond the end, "prev" leads to the last page that has features.
+        prev = max(min(offset, matched) - limit, 0) if offset >= matched else max(offset - limit, 0)
+        links.append(link(page(prev), "prev", GEOJSON, "vorige Seite / previous page"))
+    return links

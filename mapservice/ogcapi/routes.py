@@ -1,0 +1,223 @@
+"""``/api``: OGC API – Features. Thin routes: parse, ask the store, hand to ogc.py, render."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+
+from ..http.caching import Validators, conditional, feature_etag
+from ..http.context import args as _args
+from ..http.context import catalog as _catalog
+from ..http.context import collection_layer as _layer
+from ..http.context import full_store
+from ..http.context import store as _store
+from ..http.errors import ApiError
+from ..http.params import check_known, parse_format, parse_items
+from ..store.base import LayerState, Store
+from . import documents as ogc
+from .openapi import openapi_document
+from .writes import may_read_all
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def _base() -> str:
+    return url_for("api.landing", _external=True).rstrip("/")
+
+
+def _wants_html(fmt: str | None) -> bool:
+    if fmt is not None:
+        return fmt == "html"
+    best = request.accept_mimetypes.best_match(
+        ["application/json", "application/geo+json", "text/html"], default="application/json"
+    )
+    return best == "text/html"
+
+
+def _states(layer_ids: Sequence[str]) -> dict[str, LayerState]:
+    store = _store()
+    return {lid: store.state(lid) for lid in layer_ids}
+
+
+def _state_fn(layer_ids: Sequence[str]) -> Any:
+    return lambda: list(_states(layer_ids).values())
+
+
+def _json(doc: Any, mimetype: str = "application/json") -> Response:
+    return Response(json.dumps(doc, ensure_ascii=False, separators=(",", ":")), mimetype=mimetype)
+
+
+def _respond(
+    doc_args: Mapping[str, Any],
+    states: Any,
+    build_doc: Any,
+    template: str,
+    mimetype: str = "application/json",
+) -> Response:
+    """JSON or HTML of a document, with validators and content negotiation."""
+    check_known(doc_args, {"f"})
+    fmt = parse_format(doc_args)
+    html = _wants_html(fmt)
+
+    def build() -> Response:
+        doc = build_doc()
+        if html:
+            return Response(render_template(template, doc=doc, catalog=_catalog()), mimetype="text/html")
+        return _json(doc, mimetype)
+
+    response = conditional(Validators(states, "html" if html else "json"), build)
+    response.vary.add("Accept")
+    return response
+
+
+@bp.get("", strict_slashes=False)
+def landing() -> Response:
+    base = _base()
+    return _respond(_args(), [], lambda: ogc.landing(base), "api/landing.html")
+
+
+@bp.get("/conformance")
+def conformance() -> Response:
+    return _respond(_args(), [], ogc.conformance, "api/conformance.html")
+
+
+@bp.get("/openapi")
+def openapi() -> Response:
+    settings = current_app.config["SETTINGS"]
+    base = _base()
+    return _respond(
+        _args(),
+        [],
+        lambda: openapi_document(base, _catalog(), settings.max_limit, settings.default_limit),
+        "api/openapi.html",
+        "application/vnd.oai.openapi+json;version=3.0",
+    )
+
+
+@bp.get("/collections")
+def collections() -> Response:
+    catalog = _catalog()
+    states = _states(catalog.ids())
+    base = _base()
+    return _respond(
+        _args(),
+        _state_fn(catalog.ids()),
+        lambda: ogc.collections(base, catalog, states),
+        "api/collections.html",
+    )
+
+
+def _reader_store(layer_id: str) -> Store:
+    """The public view, or everything for a reader with a token for this collection."""
+    return full_store() if may_read_all(layer_id) else _store()
+
+
+@bp.get("/collections/<collection_id>")
+def collection(collection_id: str) -> Response:
+    layer = _layer(collection_id)
+    state = _reader_store(layer.id).state(layer.id)
+    base = _base()
+    return _respond(
+        _args(), _state_fn([layer.id]), lambda: ogc.collection(base, layer, state), "api/collection.html"
+    )
+
+
+@bp.get("/collections/<collection_id>/queryables")
+def queryables(collection_id: str) -> Response:
+    layer = _layer(collection_id)
+    base = _base()
+    return _respond(
+        _args(), [], lambda: ogc.queryables(base, layer), "api/queryables.html", "application/schema+json"
+    )
+
+
+def _timestamp() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+@bp.get("/collections/<collection_id>/items")
+def items(collection_id: str) -> Response:
+    layer = _layer(collection_id)
+    settings = current_app.config["SETTINGS"]
+    args = _args()
+    req = parse_items(args, layer, settings.default_limit, settings.max_limit)
+    html = _wants_html(req.fmt)
+    store = _reader_store(layer.id)
+    url = url_for("api.items", collection_id=layer.id, _external=True)
+
+    def build() -> Response:
+        result = store.query(layer.id, req.query)
+        # The HTML page's own links lead on to HTML pages.
+        link_args = {**args, "f": ["html"]} if html else args
+        links = ogc.paging_links(
+            url, link_args, req.query.offset, req.query.limit, len(result.features), result.number_matched
+        )
+        links.append(
+            ogc.link(
+                url_for("api.collection", collection_id=layer.id, _external=True),
+                "collection",
+                ogc.JSON,
+                layer.title,
+            )
+        )
+        if html:
+            return Response(
+                render_template(
+                    "api/items.html",
+                    layer=layer,
+                    features=result.features,
+                    links=links,
+                    matched=result.number_matched,
+                    offset=req.query.offset,
+                    properties=req.properties or list(layer.fields),
+                ),
+                mimetype="text/html",
+            )
+        body = ogc.feature_collection_json(
+            result.features, result.number_matched, _timestamp(), links, req.properties, req.skip_geometry
+        )
+        return Response(body, mimetype=ogc.GEOJSON)
+
+    response = conditional(Validators(_state_fn([layer.id]), "html" if html else "json"), build)
+    response.vary.add("Accept")
+    return response
+
+
+@bp.get("/collections/<collection_id>/items/<feature_id>")
+def item(collection_id: str, feature_id: str) -> Response:
+    layer = _layer(collection_id)
+    args = _args()
+    check_known(args, {"f"})
+    html = _wants_html(parse_format(args))
+    store = _reader_store(layer.id)
+    url = url_for("api.item", collection_id=layer.id, feature_id=feature_id, _external=True)
+    # Looked up before the preconditions: a missing feature is 404, never 304.
+    feature = store.get(layer.id, feature_id)
+    if feature is None:
+        raise ApiError(404, "NotFound", f"Collection '{layer.id}' has no feature with id '{feature_id}'")
+
+    def build() -> Response:
+        coll = url_for("api.collection", collection_id=layer.id, _external=True)
+        links = [
+            ogc.link(f"{url}?f=json", "self", ogc.GEOJSON, "dieses Objekt / this feature"),
+            ogc.link(f"{url}?f=html", "alternate", ogc.HTML, "als HTML / as HTML"),
+            ogc.link(coll, "collection", ogc.JSON, layer.title),
+        ]
+        if html:
+            return Response(
+                render_template("api/item.html", layer=layer, feature=feature, links=links),
+                mimetype="text/html",
+            )
+        return Response(ogc.feature_json(feature, None, False, links), mimetype=ogc.GEOJSON)
+
+    # The GeoJSON has the feature's own strong ETag: a write sends it back in If-Match.
+    validators = Validators(
+        _state_fn([layer.id]), "html" if html else "json", strong_etag=None if html else feature_etag(feature)
+    )
+    response = conditional(validators, build)
+    response.vary.add("Accept")
+    return response

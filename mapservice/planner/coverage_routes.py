@@ -1,0 +1,135 @@
+"""``/api/coverage/…``: the planner's metrics and gap ranking as JSON, GeoJSON and CSV.
+
+Thin: parameters are checked here, the numbers come from :class:`mapservice.planning.Planning`
+(cached per data version) and the formats from :mod:`mapservice.coverage_export`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, Response
+
+from ..http.caching import Validators, conditional
+from ..http.context import args as _args
+from ..http.context import planning as _planning
+from ..http.context import store as _store
+from ..http.errors import ApiError
+from ..http.params import bad, check_known, choice, single
+from . import export
+from .service import DISTRICT_INPUTS, MUNICIPALITY_INPUTS, City, Planning
+
+bp = Blueprint("coverage", __name__, url_prefix="/api/coverage")
+FORMATS = ("geojson", "json", "csv")
+GEOJSON = "application/geo+json"
+
+
+def _states(layers: tuple[str, ...]) -> list[Any]:
+    catalog_ids = set(_planning().catalog.ids())
+    return [_store().state(layer) for layer in layers if layer in catalog_ids]
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _attachment(body: str, mimetype: str, filename: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def find_city(planning: Planning, wanted: str, parameter: str = "city") -> City:
+    city = planning.city(wanted)
+    if city is None:
+        known = ", ".join(c.key for c in planning.cities())
+        raise ApiError(
+            404,
+            "NotFound",
+            f"Parameter '{parameter}': no districts of '{wanted}' are stored. Cities with districts: {known}",
+        )
+    return city
+
+
+def _sources(planning: Planning, layers: tuple[str, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "layer": s.layer,
+            "title": s.title,
+            "licence": s.licence,
+            "attribution": s.attribution,
+            "dates": list(s.dates),
+        }
+        for s in planning.sources(layers)
+    ]
+
+
+@bp.get("/districts")
+def districts() -> Response:
+    """Metrics and gap ranking per district of one city: ``city=jena``, ``f=``, ``lang=``."""
+    args = _args()
+    check_known(args, {"city", "f", "lang"})
+    wanted = single(args, "city")
+    if not wanted:
+        raise bad("city", "required: the city whose districts to rank, e.g. city=jena")
+    fmt = choice(args, "f", FORMATS, "geojson")
+    lang = choice(args, "lang", ("de", "en"), "de") or "de"
+    planning = _planning()
+    city = find_city(planning, wanted)
+
+    def build() -> Response:
+        rows = planning.districts(city)
+        if fmt == "csv":
+            return _attachment(
+                export.csv_text(rows, export.DISTRICT_COLUMNS, lang), "text/csv", f"abdeckung-{city.key}.csv"
+            )
+        extra = {
+            "city": {"key": city.key, "name": city.name, "ags": city.ags},
+            "thresholds": export.thresholds_json(planning.thresholds),
+            "sources": _sources(planning, DISTRICT_INPUTS),
+            "timeStamp": _now(),
+        }
+        if fmt == "json":
+            return Response(export.json_text("districts", rows, extra), mimetype="application/json")
+        return Response(export.geojson_text(rows, "id", extra), mimetype=GEOJSON)
+
+    return conditional(Validators(lambda: _states(DISTRICT_INPUTS), fmt or "", lang, city.ags), build)
+
+
+@bp.get("/municipalities")
+def municipalities() -> Response:
+    """Prevention coverage and gap ranking per municipality: ``land=14|16``, ``ags=…``,
+    ``large_towns=true``, ``f=``, ``lang=``."""
+    args = _args()
+    check_known(args, {"land", "ags", "f", "large_towns", "lang"})
+    land = choice(args, "land", ("14", "16"))
+    fmt = choice(args, "f", FORMATS, "geojson")
+    lang = choice(args, "lang", ("de", "en"), "de") or "de"
+    ags = single(args, "ags")
+    if ags is not None and not (len(ags) == 8 and ags.isdigit()):
+        raise bad("ags", f"'{ags}' is not an 8-digit municipality key")
+    large_only = choice(args, "large_towns", ("true", "false"), "false") == "true"
+    planning = _planning()
+
+    def build() -> Response:
+        rows = planning.municipalities(land)
+        if ags:
+            rows = [r for r in rows if r["ags"] == ags]
+        if large_only:
+            rows = [r for r in rows if r["large_town"]]
+        if fmt == "csv":
+            name = f"praevention-gemeinden{'-' + land if land else ''}.csv"
+            return _attachment(export.csv_text(rows, export.MUNICIPALITY_COLUMNS, lang), "text/csv", name)
+        extra: dict[str, Any] = {
+            "thresholds": export.thresholds_json(planning.thresholds),
+            "sources": _sources(planning, MUNICIPALITY_INPUTS),
+            "timeStamp": _now(),
+        }
+        if land in (None, "16"):
+            extra["survey"] = planning.survey()
+        if fmt == "json":
+            return Response(export.json_text("municipalities", rows, extra), mimetype="application/json")
+        return Response(export.geojson_text(rows, "ags", extra), mimetype=GEOJSON)
+
+    return conditional(Validators(lambda: _states(MUNICIPALITY_INPUTS), fmt or "", lang), build)

@@ -1,0 +1,240 @@
+"""What the planner page, the coverage API and ``mapservice coverage`` compute from the store.
+
+The metrics are pure functions (:mod:`mapservice.geo.coverage`, :mod:`mapservice.geo.gaps`);
+this module feeds them the stored layers and keeps each result for as long as the data it was
+computed from is unchanged. The cache key is the version of every input layer, read from the
+store on each call, so a second worker or a second instance never serves numbers another one
+would contradict: all of them see the same versions.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import threading
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import shapely
+
+from ..catalog.layers import Catalog
+from ..config import ConfigError, Settings
+from ..store.base import Filter, Query, Store
+from . import gaps
+from . import metrics as coverage
+
+ALL = 1_000_000
+STATISTICAL = "statistical-districts"
+DISTRICT_INPUTS = (
+    "districts",
+    "contact-offices",
+    "prevention-bodies",
+    "graffiti-zones",
+    "video-surveillance",
+    STATISTICAL,
+)
+MUNICIPALITY_INPUTS = ("municipalities", "prevention-bodies")
+LANDS = {"16": "Thüringen", "14": "Sachsen"}
+
+
+def city_key(name: str) -> str:
+    """``"Frankenberg/Sa."`` → ``"frankenberg-sa"``: the city's name as a URL parameter."""
+    text = name.lower().replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+
+
+@dataclass(frozen=True)
+class City:
+    key: str
+    name: str
+    ags: str
+    districts: int
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input layer as the page credits it: licence, attribution and the dates of its data."""
+
+    layer: str
+    title: str
+    title_en: str
+    licence: str
+    attribution: str
+    dates: tuple[str, ...]
+
+
+def thresholds(settings: Settings, catalog: Catalog) -> coverage.Thresholds:
+    """The planner's thresholds from the settings; unknown office kinds are a setting error."""
+    kinds = tuple(settings.planner_office_kinds.split())
+    if "contact-offices" in catalog:
+        allowed = catalog["contact-offices"].fields["kind"].values or ()
+        wrong = [k for k in kinds if k not in allowed]
+        if wrong:
+            raise ConfigError(
+                f"setting 'planner_office_kinds': unknown kind(s) {', '.join(wrong)}; "
+                f"known: {', '.join(allowed)}"
+            )
+    return coverage.Thresholds(
+        grid_m=float(settings.planner_grid_m),
+        walk_m=float(settings.planner_walk_m),
+        walk_share_min=settings.planner_walk_share_min_pct / 100,
+        residents_per_officer=float(settings.planner_residents_per_officer),
+        households_per_officer=float(settings.planner_households_per_officer),
+        body_min_population=settings.planner_body_min_population,
+        office_kinds=kinds,
+    )
+
+
+def read_figures(path: Path) -> list[dict[str, str]]:
+    """The programme figures shipped beside the data (``programme_figures.csv``), or none."""
+    if not path.is_file():
+        return []
+    with path.open(encoding="utf-8", newline="") as fh:
+        return [dict(row) for row in csv.DictReader(fh)]
+
+
+class Planning:
+    """Coverage metrics over one store, cached per version of their input layers."""
+
+    def __init__(
+        self, store: Store, catalog: Catalog, th: coverage.Thresholds, figures: Sequence[dict[str, str]]
+    ) -> None:
+        self.store = store
+        self.catalog = catalog
+        self.thresholds = th
+        self.figures = list(figures)
+        self._cache: dict[Any, tuple[Any, Any]] = {}
+        self._lock = threading.Lock()
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def data_key(self, layers: Sequence[str]) -> tuple[Any, ...]:
+        """Versions of the given layers; changes with every write to any of them."""
+        key = []
+        for layer in layers:
+            if layer in self.catalog:
+                state = self.store.state(layer)
+                key.append((layer, state.version, state.updated_at))
+        return tuple(key)
+
+    def _cached(self, name: Any, layers: Sequence[str], compute: Callable[[], Any]) -> Any:
+        key = self.data_key(layers)
+        hit = self._cache.get(name)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        # One computation at a time: a burst of first requests waits for one result instead
+        # of computing it once per thread.
+        with self._lock:
+            hit = self._cache.get(name)
+            if hit is not None and hit[0] == key:
+                return hit[1]
+            value = compute()
+            self._cache[name] = (key, value)
+            return value
+
+    def _features(self, layer: str, filters: Sequence[Filter] = ()) -> list[Any]:
+        if layer not in self.catalog:
+            return []
+        return self.store.query(layer, Query(filters=tuple(filters), limit=ALL)).features
+
+    def _frame(self, layer: str, columns: Sequence[str], filters: Sequence[Filter] = ()) -> Any:
+        return coverage.features_frame(
+            ((f.id, f.properties, f.geometry) for f in self._features(layer, filters)), columns
+        )
+
+    # -- what the planner asks --------------------------------------------------------------
+
+    def cities(self) -> list[City]:
+        """Cities with districts, in the order of their names."""
+
+        def compute() -> list[City]:
+            counts: dict[tuple[str, str], int] = {}
+            for f in self._features("districts"):
+                key = (f.properties["city"], f.properties["city_ags"])
+                counts[key] = counts.get(key, 0) + 1
+            return sorted(
+                (City(city_key(name), name, ags, n) for (name, ags), n in counts.items()), key=lambda c: c.key
+            )
+
+        value: list[City] = self._cached("cities", ("districts",), compute)
+        return value
+
+    def city(self, wanted: str) -> City | None:
+        """A city by its key (``jena``), name or AGS."""
+        wanted_key = city_key(wanted)
+        return next((c for c in self.cities() if wanted_key in (c.key, c.ags)), None)
+
+    def districts(self, city: City) -> list[dict[str, Any]]:
+        """Metrics and gap ranking of every district of a city, worst first."""
+
+        def compute() -> list[dict[str, Any]]:
+            by_city = (Filter("city_ags", city.ags),)
+            districts = self._frame("districts", coverage.DISTRICT_INPUT_COLUMNS, by_city)
+            offices = self._frame("contact-offices", coverage.OFFICE_COLUMNS, by_city)
+            statistical = self._frame(STATISTICAL, coverage.STATISTICAL_COLUMNS, by_city)
+            by_name = (Filter("city", city.name),)
+            graffiti = self._frame("graffiti-zones", coverage.GRAFFITI_COLUMNS, by_name)
+            cameras = self._frame("video-surveillance", coverage.CAMERA_COLUMNS, by_name)
+            bodies = [f.properties for f in self._features("prevention-bodies")]
+            rows = coverage.district_metrics(
+                districts, offices, bodies, graffiti, cameras, statistical, self.thresholds
+            )
+            ranked = gaps.rank(rows, lambda r: gaps.district_findings(r, self.thresholds))
+            for row in ranked:  # the same GeoJSON text the store gives, for every output
+                row["geometry"] = shapely.to_geojson(row["geometry"])
+            return ranked
+
+        value: list[dict[str, Any]] = self._cached(("districts", city.ags), DISTRICT_INPUTS, compute)
+        return value
+
+    def municipalities(self, land: str | None) -> list[dict[str, Any]]:
+        """Prevention coverage and gap ranking per municipality (one Land or both), worst first."""
+
+        def compute() -> list[dict[str, Any]]:
+            filters = (Filter("land_code", land),) if land else ()
+            features = self._features("municipalities", filters)
+            bodies = [f.properties for f in self._features("prevention-bodies")]
+            rows = coverage.municipality_metrics((f.properties for f in features), bodies)
+            for row, feature in zip(rows, features, strict=True):
+                row["geometry"] = feature.geometry  # GeoJSON text, spliced into GeoJSON as is
+            return gaps.rank(rows, lambda r: gaps.municipality_findings(r, self.thresholds))
+
+        value: list[dict[str, Any]] = self._cached(("municipalities", land), MUNICIPALITY_INPUTS, compute)
+        return value
+
+    def survey(self) -> dict[str, Any]:
+        """The Thuringian survey population from the data beside the survey's own figures."""
+        return coverage.survey_comparison(self.municipalities("16"), self.figures)
+
+    def sources(self, layers: Sequence[str]) -> list[Source]:
+        """Licence, attribution and data dates of the layers a view is computed from."""
+
+        def compute() -> list[Source]:
+            out = []
+            for layer_id in layers:
+                if layer_id not in self.catalog:
+                    continue
+                layer = self.catalog[layer_id]
+                dates: set[str] = set()
+                for f in self._features(layer_id):
+                    for name in ("verified_on", "households_date", "population_date", "boundary_date"):
+                        if f.properties.get(name):
+                            dates.add(str(f.properties[name]))
+                out.append(
+                    Source(
+                        layer_id,
+                        layer.title,
+                        layer.title_en,
+                        layer.licence,
+                        layer.attribution,
+                        tuple(sorted(dates)),
+                    )
+                )
+            return out
+
+        value: list[Source] = self._cached(("sources", tuple(layers)), layers, compute)
+        return value

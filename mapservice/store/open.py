@@ -1,0 +1,111 @@
+"""Chooses and opens the store named by the settings; creates the embedded one on first start."""
+
+from __future__ import annotations
+
+import fcntl
+from pathlib import Path
+from typing import Protocol
+
+from ..catalog.geodata import data_file, load_geodata
+from ..catalog.layers import Catalog
+from ..catalog.validation import ValidationError, check_references
+from ..config import ConfigError, Settings
+from .base import NewFeature, Store
+from .geopackage import GeoPackageStore
+
+
+def store_location(settings: Settings, instance_path: Path) -> str:
+    return settings.store or str(instance_path / "mapservice.gpkg")
+
+
+def open_store(settings: Settings, catalog: Catalog, instance_path: Path) -> Store:
+    """Open the configured store; a missing GeoPackage is built from the geodata folder.
+
+    A ``postgresql://`` URL opens the PostGIS store; layers without a table there are created
+    and filled from the geodata folder, like the layers a GeoPackage gains in an upgrade.
+    """
+    location = store_location(settings, instance_path)
+    if "://" in location:
+        scheme = location.split("://", 1)[0]
+        if scheme in ("postgresql", "postgres"):
+            return _open_postgis(location, settings, catalog)
+        raise ConfigError(
+            f"setting 'store': backend '{scheme}://' is not available; use a "
+            "GeoPackage path (*.gpkg), a postgresql:// URL or leave it empty"
+        )
+    path = Path(location)
+    if path.suffix.lower() != ".gpkg":
+        raise ConfigError(f"setting 'store': '{location}' is not a GeoPackage path (*.gpkg)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Several gunicorn workers may start at once: one builds the file, the others wait for it.
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            data = load_geodata(catalog, settings.resolved_geodata_path())
+            return GeoPackageStore.create(path, catalog, data)
+        store = GeoPackageStore(path, catalog)
+        if not store.has_admin_tables():
+            store.add_admin_tables()  # a file from before the change log and write tokens
+        missing_tables, missing_columns = store.schema_gaps()
+        if missing_tables or missing_columns:
+            # The catalog grew since the file was made (an upgrade): new layers start from the
+            # shipped data, new fields start empty; nothing already stored is touched.
+            new_layers = {}
+            if missing_tables:
+                new_layers = _new_layers(store, settings, catalog, missing_tables)
+            store.upgrade(new_layers, missing_columns)
+        return store
+
+
+def _open_postgis(url: str, settings: Settings, catalog: Catalog) -> Store:
+    from .postgis import PostGISStore  # psycopg is only loaded when PostGIS is configured
+
+    def load(store: PostGISStore, missing_tables: list[str]) -> dict[str, list[NewFeature]]:
+        return _new_layers(store, settings, catalog, missing_tables)
+
+    return PostGISStore.open(url, catalog, load)
+
+
+def _new_layers(
+    store: _HasFeatureIds, settings: Settings, catalog: Catalog, missing_tables: list[str]
+) -> dict[str, list[NewFeature]]:
+    """The shipped data of the layers the store has no table for, checked against the rest."""
+    directory = settings.resolved_geodata_path()
+    added = Catalog({lid: catalog[lid] for lid in missing_tables})
+    data = load_geodata(added, directory)
+    new_layers = {lid: data[lid] for lid in missing_tables}
+    _check_references_to_stored(store, catalog, added, new_layers, directory)
+    return new_layers
+
+
+class _HasFeatureIds(Protocol):
+    def feature_ids(self, layer_id: str) -> set[str]: ...
+
+
+def _check_references_to_stored(
+    store: _HasFeatureIds,
+    catalog: Catalog,
+    added: Catalog,
+    new_layers: dict[str, list[NewFeature]],
+    directory: Path,
+) -> None:
+    """The new layers' references to layers already stored must name stored features.
+
+    ``load_geodata`` only sees the new layers' files, so it cannot check a reference to a layer
+    that is already in the store (and whose stored features may differ from the shipped file).
+    """
+    targets = {
+        target
+        for layer in added
+        for fdef in layer.fields.values()
+        for target in (fdef.references, fdef.items.references if fdef.items else None)
+        if target is not None and target not in new_layers and target in catalog
+    }
+    stored: dict[str, list[NewFeature]] = {
+        target: [({"id": fid}, None) for fid in sorted(store.feature_ids(target))] for target in targets
+    }
+    problems = check_references(
+        added, {**stored, **new_layers}, {lid: str(data_file(directory, lid)) for lid in new_layers}
+    )
+    if problems:
+        raise ValidationError(problems)

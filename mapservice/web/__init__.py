@@ -1,1 +1,0 @@
-"""Thin Flask blueprints over the pure functions of the package."""
