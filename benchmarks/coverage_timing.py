@@ -44,8 +44,8 @@ def cold(instance: str, repeat: int) -> None:
 
     app = create_app({"instance_path": instance})
     settings = app.config["SETTINGS"]
-    catalog = app.extensions["mapservice.catalog"]
-    store = app.extensions["mapservice.store"]
+    catalog = app.extensions["mapservice"].catalog
+    store = app.extensions["mapservice"].store
     figures = read_figures(settings.resolved_geodata_path() / "programme_figures.csv")
 
     def fresh() -> Planning:

@@ -286,7 +286,7 @@ def layer(store: Store) -> tuple[dict[str, Any], int]:
     from mapservice.store.base import Query
 
     app = create_app({"instance_path": str(store.instance), "store": store.store})
-    full = app.extensions["mapservice.store"]
+    full = app.extensions["mapservice"].store
     try:
         features = full.query(LAYER, Query(limit=1_000_000)).features
         return {f.id: (f.properties, f.geometry) for f in features}, full.state(LAYER).version

@@ -5,20 +5,24 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from .catalog.layers import CatalogError, load_catalog
 from .catalog.validation import ValidationError
 from .config import ConfigError, Settings, load_settings, setting_help
-from .store.base import StoreError
+from .store.base import Store, StoreError
+
+if TYPE_CHECKING:
+    from .catalog.layers import Catalog
+    from .services import Services
 
 # Errors a user can fix: print the message (it names file, key, feature, field), no trace.
 USER_ERRORS = (CatalogError, ConfigError, ValidationError, StoreError)
 
 
-def _fail(exc: Exception) -> None:
+def _fail(exc: Exception) -> NoReturn:
     click.echo(f"error: {exc}", err=True)
     sys.exit(1)
 
@@ -79,7 +83,7 @@ def serve(host: str, port: int, workers: int | None, threads: int, timeout: int)
     except USER_ERRORS as exc:
         _fail(exc)
     # No database connection may be carried into the forked workers (SQLite forbids it).
-    app.extensions["mapservice.store"].close()
+    app.extensions["mapservice"].close()
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -159,16 +163,12 @@ def check(data_dir: Path | None) -> None:
 )
 def coverage(city: str | None, land: str | None, fmt: str, lang: str, output: Path | None) -> None:
     """Coverage metrics and gap ranking: per district of a city, or per municipality."""
-    from . import create_app
     from .planner import export
 
     if (city is None) == (land is None):
         _fail(click.UsageError("give either --city (e.g. --city jena) or --land (14 or 16)"))
-    try:
-        app = create_app()
-    except USER_ERRORS as exc:
-        _fail(exc)
-    planning = app.extensions["mapservice.planning"]
+    services = _services()
+    planning = services.planning
     columns: tuple[str, ...]
     if city is not None:
         found = planning.city(city)
@@ -193,7 +193,7 @@ def coverage(city: str | None, land: str | None, fmt: str, lang: str, output: Pa
         text = export.geojson_text(rows, id_field, extra) + "\n"
     else:
         text = export.json_text(key, rows, extra) + "\n"
-    app.extensions["mapservice.store"].close()
+    services.close()
     if output is None:
         sys.stdout.write(text)
         return
@@ -272,15 +272,13 @@ def import_(
     the import with all problems listed and nothing written. Otherwise the whole collection
     is replaced in one transaction.
     """
-    from . import create_app, imports
+    from . import imports
+    from .finder.geocode.adapters import GazetteerGeocoder
 
+    services = _services()
+    store = services.store
     try:
-        app = create_app()
-    except USER_ERRORS as exc:
-        _fail(exc)
-    store = app.extensions["mapservice.store"]
-    try:
-        catalog = app.extensions["mapservice.catalog"]
+        catalog = services.catalog
         if collection not in catalog:
             _fail(
                 click.UsageError(
@@ -306,11 +304,20 @@ def import_(
             return _progress(records)
 
         try:
-            plan = imports.prepare(app, collection, file, options, ignore_columns, bar)
+            plan = imports.prepare(
+                catalog,
+                store,
+                collection,
+                file,
+                options,
+                ignore_columns,
+                bar,
+                geocoder=lambda: GazetteerGeocoder(services.geocoder()[0]),
+            )
             if not dry_run:
                 if show:
                     click.echo(f"writing {len(plan.features)} features", err=True)
-                imports.apply(app, plan, actor or _login_name())
+                imports.apply(store, plan, actor or _login_name())
         except imports.ImportOptionError as exc:
             _fail(click.UsageError(str(exc)))
         except USER_ERRORS as exc:
@@ -319,6 +326,17 @@ def import_(
             click.echo(line)
     finally:
         store.close()
+
+
+def _services() -> Services:
+    """The app's services for a command (the same settings and store as the server)."""
+    from . import create_app
+
+    try:
+        services: Services = create_app().extensions["mapservice"]
+    except USER_ERRORS as exc:
+        _fail(exc)
+    return services
 
 
 def _login_name() -> str:
@@ -340,14 +358,9 @@ def token() -> None:
     """Write tokens for the API: create, list, revoke."""
 
 
-def _admin_store() -> tuple[Any, Any]:
-    from . import create_app
-
-    try:
-        app = create_app()
-    except USER_ERRORS as exc:
-        _fail(exc)
-    return app.extensions["mapservice.store"], app.extensions["mapservice.catalog"]
+def _admin_store() -> tuple[Store, Catalog]:
+    services = _services()
+    return services.store, services.catalog
 
 
 @token.command("create")

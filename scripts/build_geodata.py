@@ -14,11 +14,14 @@ neither reproducible nor reviewable, so this script builds them, deterministical
   date without writing anything);
 * every feature carries exactly the fields its layer file declares, in the declared order;
   what the sources do not say is null: nothing is invented or guessed;
-* all outputs are validated against the layer catalog *before* anything is written, and every
-  inconsistency in the inputs (an unknown district name, a municipality key that does not
-  exist, a duplicate id, an invalid polygon) stops the build with a message naming the file,
-  the row or feature and the field;
+* all outputs are validated *before* anything is written, with the layer catalog and the
+  validator of the package (``mapservice.catalog``), the same rules the API and ``mapservice
+  import`` apply; every inconsistency in the inputs (an unknown district name, a municipality
+  key that does not exist, a duplicate id, an invalid polygon) stops the build with a message
+  naming the file, the row or feature and the field;
 * one feature per line, sorted by id, so that ``git diff`` shows what changed.
+
+The package must be importable (it is installed in ``.venv``).
 
 Usage::
 
@@ -32,15 +35,13 @@ import csv
 import hashlib
 import itertools
 import json
-import math
 import re
 import sys
-import tomllib
 import unicodedata
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -48,7 +49,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import shapely
 from pyproj import Transformer
 from shapely.geometry import shape
-from shapely.validation import explain_validity
+
+from mapservice.catalog.layers import Catalog, CatalogError, FieldDef, Layer, load_catalog
+from mapservice.catalog.validation import Problem, check_references, feature_label, validate_features
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCE = REPO.parent / "shared" / "data"
@@ -81,66 +84,19 @@ class BuildError(Exception):
 
 
 # --------------------------------------------------------------------------------------------
-# Layer catalog (a small reader of its own, so the build does not depend on the package)
+# Layer catalog
 
 
-@dataclass(frozen=True)
-class FieldSpec:
-    """One declared property of a layer, or of an object inside an array property."""
-
-    name: str
-    type: str
-    required: bool = False
-    values: tuple[Any, ...] | None = None
-    pattern: str | None = None
-    minimum: float | None = None
-    maximum: float | None = None
-    items: FieldSpec | None = None
-    fields: Mapping[str, FieldSpec] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class LayerSpec:
-    """What ``layers/<id>.toml`` says about the features of one collection."""
-
-    id: str
-    geometry_types: tuple[str, ...]
-    geometry_required: bool
-    fields: Mapping[str, FieldSpec]
-
-
-def _field_spec(name: str, table: Mapping[str, Any]) -> FieldSpec:
-    items = table.get("items")
-    values = table.get("values")
-    return FieldSpec(
-        name=name,
-        type=str(table["type"]),
-        required=bool(table.get("required", False)),
-        values=tuple(values) if values is not None else None,
-        pattern=table.get("pattern"),
-        minimum=table.get("minimum"),
-        maximum=table.get("maximum"),
-        items=_field_spec(name, items) if items is not None else None,
-        fields={k: _field_spec(k, v) for k, v in table.get("fields", {}).items()},
-    )
-
-
-def load_layer(layers_dir: Path, layer_id: str) -> LayerSpec:
-    """Read ``layers_dir/<layer_id>.toml``; tomllib keeps the fields in file order."""
-    path = layers_dir / f"{layer_id}.toml"
+def read_catalog(layers_dir: Path) -> Catalog:
+    """The package's catalog of ``layers_dir``; every collection the build writes must be in it."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        spec = LayerSpec(
-            id=raw["id"],
-            geometry_types=tuple(raw["geometry_types"]),
-            geometry_required=bool(raw.get("geometry_required", True)),
-            fields={k: _field_spec(k, v) for k, v in raw["fields"].items()},
-        )
-    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
-        raise BuildError(f"{path}: cannot read the layer definition: {exc!r}") from exc
-    if spec.id != layer_id:
-        raise BuildError(f"{path}: id is '{spec.id}', expected '{layer_id}'")
-    return spec
+        catalog = load_catalog(layers_dir)
+    except CatalogError as exc:
+        raise BuildError(str(exc)) from exc
+    missing = [layer_id for layer_id in COLLECTIONS if layer_id not in catalog]
+    if missing:
+        raise BuildError(f"{layers_dir}: no layer file for {', '.join(missing)}")
+    return catalog
 
 
 # --------------------------------------------------------------------------------------------
@@ -281,15 +237,38 @@ def area_km2(geometry: Mapping[str, Any], epsg: int) -> float:
     return round(float(projected(geometry, epsg).area) / 1e6, 2)
 
 
-def make_feature(
-    layer: LayerSpec, values: Mapping[str, Any], geometry: Geometry | None, where: str
-) -> Feature:
-    """A GeoJSON feature with every declared field (null where not given), in catalog order."""
+def make_feature(layer: Layer, values: Mapping[str, Any], geometry: Geometry | None, where: str) -> Feature:
+    """A GeoJSON feature in the layout of the shipped files (see :func:`in_catalog_order`)."""
     undeclared = sorted(set(values) - set(layer.fields))
     if undeclared:
         raise BuildError(f"{where}: {', '.join(undeclared)} not declared in layers/{layer.id}.toml")
-    props = {name: values.get(name) for name in layer.fields}
+    props = in_catalog_order(layer.fields, values)
     return {"type": "Feature", "id": props["id"], "properties": props, "geometry": geometry}
+
+
+def in_catalog_order(fields: Mapping[str, FieldDef], values: Mapping[str, Any]) -> dict[str, Any]:
+    """Every declared field in catalog order, also inside objects; null where nothing is known.
+
+    This is layout, not validation: the order of keys and whether an unknown value is written
+    as null, as empty text or not at all means nothing to the service (JSON objects are
+    unordered, and the validator takes empty text for a missing value), but one fixed layout
+    keeps the files byte-for-byte reproducible and their diffs readable. Undeclared keys of
+    objects are kept, after the declared ones, for the validator to name.
+    """
+    out = {name: _laid_out(fdef, values.get(name)) for name, fdef in fields.items()}
+    out.update((key, value) for key, value in values.items() if key not in fields)
+    return out
+
+
+def _laid_out(fdef: FieldDef, value: Any, *, list_item: bool = False) -> Any:
+    # An empty list item is not an unknown value but a mistake: it stays, for the validator.
+    if not list_item and isinstance(value, str) and value.strip() == "":
+        return None
+    if fdef.type == "object" and isinstance(value, dict):
+        return in_catalog_order(fdef.fields, value)
+    if fdef.type == "array" and fdef.items is not None and isinstance(value, list):
+        return [_laid_out(fdef.items, item, list_item=True) for item in value]
+    return value
 
 
 def file_sha256(path: Path) -> str:
@@ -297,176 +276,51 @@ def file_sha256(path: Path) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Validation against the layer catalog (before anything is written)
-
-DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
-DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?([+-]\d{2}:\d{2}|Z)$")
-EMAIL_RE = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
-URL_RE = re.compile(r"^https?://[^\s<>\"]+$")
+# Validation (before anything is written)
 
 
-def is_date(value: str) -> bool:
-    """ISO 8601 date, or reduced precision YYYY-MM / YYYY where the source gives no more."""
-    match = DATE_RE.match(value)
-    if not match:
-        return False
-    year, month, day = (int(g) if g else 1 for g in match.groups())
-    try:
-        date(year, month, day)
-    except ValueError:
-        return False
-    return True
+def outside_sanity_box(
+    file: str, parsed: Sequence[tuple[dict[str, Any], shapely.Geometry | None]]
+) -> list[Problem]:
+    """Geometries not within :data:`LON_RANGE` / :data:`LAT_RANGE`.
 
-
-def is_datetime(value: str) -> bool:
-    if not DATETIME_RE.match(value):
-        return False
-    try:
-        return datetime.fromisoformat(value).tzinfo is not None
-    except ValueError:
-        return False
-
-
-def opening_hours_problem(value: str) -> str | None:
-    try:
-        import opening_hours
-    except ImportError:  # optional: without the parser the syntax is not checked here
-        return None
-    if opening_hours.validate(value):
-        return None
-    return f"{value!r} is not valid OpenStreetMap opening_hours syntax"
-
-
-def check_value(spec: FieldSpec, value: Any, path: str) -> list[str]:
-    """Problems of one non-null value."""
-    kind = spec.type
-    text_types = ("string", "date", "datetime", "opening_hours", "email", "url")
-    if kind in text_types:
-        if not isinstance(value, str):
-            return [f"{path}: must be a text ({kind}), got {value!r}"]
-        problems = []
-        if value != value.strip() or not value:
-            problems.append(f"{path}: {value!r} is empty or has surrounding blanks")
-        if kind == "date" and not is_date(value):
-            problems.append(f"{path}: {value!r} is not YYYY-MM-DD, YYYY-MM or YYYY")
-        if kind == "datetime" and not is_datetime(value):
-            problems.append(f"{path}: {value!r} is not an ISO 8601 date-time with offset")
-        if kind == "email" and not EMAIL_RE.match(value):
-            problems.append(f"{path}: {value!r} is not an e-mail address")
-        if kind == "url" and not URL_RE.match(value):
-            problems.append(f"{path}: {value!r} is not an http(s) URL")
-        if kind == "opening_hours":
-            problem = opening_hours_problem(value)
-            if problem:
-                problems.append(f"{path}: {problem}")
-        if spec.pattern and not re.search(spec.pattern, value):
-            problems.append(f"{path}: {value!r} does not match {spec.pattern}")
-    elif kind in ("integer", "number"):
-        ok = isinstance(value, int) if kind == "integer" else isinstance(value, (int, float))
-        if isinstance(value, bool) or not ok or not math.isfinite(value):
-            return [f"{path}: must be {kind}, got {value!r}"]
-        problems = []
-        if spec.minimum is not None and value < spec.minimum:
-            problems.append(f"{path}: {value} is below the minimum {spec.minimum}")
-        if spec.maximum is not None and value > spec.maximum:
-            problems.append(f"{path}: {value} is above the maximum {spec.maximum}")
-    elif kind == "boolean":
-        problems = [] if isinstance(value, bool) else [f"{path}: must be true/false"]
-    elif kind == "array":
-        if not isinstance(value, list) or spec.items is None:
-            return [f"{path}: must be a list, got {value!r}"]
-        problems = []
-        for i, item in enumerate(value):
-            if item is None:
-                problems.append(f"{path}[{i}]: list items must not be null")
-            else:
-                problems.extend(check_value(spec.items, item, f"{path}[{i}]"))
-        if len({json.dumps(v, sort_keys=True) for v in value}) != len(value):
-            problems.append(f"{path}: list has duplicate items")
-    elif kind == "object":
-        if not isinstance(value, dict):
-            return [f"{path}: must be an object, got {value!r}"]
-        problems = check_properties(spec.fields, value, f"{path}.")
-        if list(value) != list(spec.fields):
-            problems.append(f"{path}: keys are not exactly the declared fields in order")
-    else:
-        return [f"{path}: unknown field type {kind!r} in the catalog"]
-    if spec.values is not None and kind != "array" and value not in spec.values:
-        problems.append(f"{path}: {value!r} is not one of {list(spec.values)}")
-    return problems
-
-
-def check_properties(
-    fields: Mapping[str, FieldSpec], props: Mapping[str, Any], prefix: str = ""
-) -> list[str]:
-    problems = [f"{prefix}{k}: not declared in the catalog" for k in props if k not in fields]
-    for name, spec in fields.items():
-        if name not in props:
-            problems.append(f"{prefix}{name}: key missing (write null when unknown)")
-        elif props[name] is None:
-            if spec.required:
-                problems.append(f"{prefix}{name}: required but null")
-        else:
-            problems.extend(check_value(spec, props[name], f"{prefix}{name}"))
-    return problems
-
-
-def _all_positions(coords: Any) -> list[tuple[float, float]]:
-    if coords and isinstance(coords[0], (int, float)):
-        return [(float(coords[0]), float(coords[1]))]
-    return [pos for part in coords for pos in _all_positions(part)]
-
-
-def check_geometry(layer: LayerSpec, geometry: Geometry | None) -> list[str]:
-    if geometry is None:
-        return ["geometry: required but null"] if layer.geometry_required else []
-    if list(geometry) != ["type", "coordinates"]:
-        return [f"geometry: unexpected members {list(geometry)}"]
-    if geometry["type"] not in layer.geometry_types:
-        return [f"geometry: type {geometry['type']} not in {list(layer.geometry_types)}"]
+    Specific to this build: the raw data are of Thuringia and Saxony, so a coordinate elsewhere
+    means a swapped axis or a wrong CRS in a source. The validator only knows the whole globe.
+    """
     problems = []
-    for lon, lat in _all_positions(geometry["coordinates"]):
-        if not (LON_RANGE[0] <= lon <= LON_RANGE[1] and LAT_RANGE[0] <= lat <= LAT_RANGE[1]):
-            problems.append(f"geometry: position ({lon}, {lat}) is not lon/lat in Germany")
-            break
-    geom = shape(geometry)
-    if geom.is_empty:
-        problems.append("geometry: empty (write null for an unknown location)")
-    elif not geom.is_valid:
-        problems.append(f"geometry: invalid ({explain_validity(geom)})")
-    if geometry["type"] in ("Polygon", "MultiPolygon"):
-        polygons = geom.geoms if geometry["type"] == "MultiPolygon" else [geom]
-        for polygon in polygons:
-            rings_ok = shapely.is_ccw(polygon.exterior) and not any(
-                shapely.is_ccw(ring) for ring in polygon.interiors
+    for index, (props, geom) in enumerate(parsed):
+        if geom is None:
+            continue
+        minx, miny, maxx, maxy = geom.bounds
+        if not (
+            LON_RANGE[0] <= minx and maxx <= LON_RANGE[1] and LAT_RANGE[0] <= miny and maxy <= LAT_RANGE[1]
+        ):
+            problems.append(
+                Problem(
+                    file,
+                    feature_label({"properties": props}, index),
+                    "geometry",
+                    "coordinates are outside the lon/lat range of Germany "
+                    f"({LON_RANGE[0]:g}..{LON_RANGE[1]:g}, {LAT_RANGE[0]:g}..{LAT_RANGE[1]:g}): a "
+                    "swapped axis or a wrong CRS in the source? bounds are "
+                    f"{tuple(round(b, 4) for b in geom.bounds)}",
+                )
             )
-            if not rings_ok:
-                problems.append("geometry: ring orientation is not RFC 7946 (right-hand rule)")
-                break
     return problems
 
 
-def validate_collection(layer: LayerSpec, features: Sequence[Feature]) -> list[str]:
-    """Every problem of a built collection, each prefixed with collection and feature id."""
-    problems: list[str] = []
-    seen: set[str] = set()
-    for feature in features:
-        fid = feature.get("id")
-        where = f"{layer.id}, feature {fid!r}"
-        if list(feature) != ["type", "id", "properties", "geometry"]:
-            problems.append(f"{where}: unexpected feature members {list(feature)}")
-        if fid != feature["properties"].get("id"):
-            problems.append(f"{where}: top-level id differs from properties.id")
-        if fid in seen:
-            problems.append(f"{where}: id used twice")
-        seen.add(str(fid))
-        if list(feature["properties"]) != list(layer.fields):
-            problems.append(f"{where}: properties are not exactly the declared fields in order")
-        problems.extend(f"{where}: {p}" for p in check_properties(layer.fields, feature["properties"]))
-        problems.extend(f"{where}: {p}" for p in check_geometry(layer, feature["geometry"]))
-    ids = [str(f["id"]) for f in features]
-    if ids != sorted(ids):
-        problems.append(f"{layer.id}: features are not sorted by id")
+def validation_problems(
+    layers: Mapping[str, Layer], collections: Mapping[str, Sequence[Feature]]
+) -> list[Problem]:
+    """Every problem of the built collections: the service's rules, then the build's own."""
+    files = {layer_id: f"{layer_id}.geojson" for layer_id in collections}
+    parsed: dict[str, list[tuple[dict[str, Any], shapely.Geometry | None]]] = {}
+    problems: list[Problem] = []
+    for layer_id, features in collections.items():
+        parsed[layer_id], found = validate_features(layers[layer_id], features, files[layer_id])
+        problems.extend(found)
+        problems.extend(outside_sanity_box(files[layer_id], parsed[layer_id]))
+    problems.extend(check_references([layers[layer_id] for layer_id in collections], parsed, files))
     return problems
 
 
@@ -645,7 +499,7 @@ def seed_source(row: CsvRow) -> tuple[str, str]:
 class Build:
     """Everything one run produces, kept in memory until all of it has been validated."""
 
-    layers: Mapping[str, LayerSpec]
+    layers: Mapping[str, Layer]
     collections: dict[str, list[Feature]] = field(default_factory=dict)
     copies: dict[str, bytes] = field(default_factory=dict)
     inputs: dict[str, str] = field(default_factory=dict)  # file name → sha256
@@ -691,7 +545,6 @@ def build_municipalities(src: Path, build: Build) -> None:
             polygon_area = area_km2(geometry, UTM_BY_LAND[str(p["land_code"])])
             if abs(float(area) - polygon_area) > 0.10 * polygon_area:
                 area_mismatch.append((p["ags"], p["name"], float(area), polygon_area))
-    features.sort(key=lambda f: str(f["id"]))
     build.collections["municipalities"] = features
     build.inputs[MUNICIPALITIES_FILE] = file_sha256(src / MUNICIPALITIES_FILE)
     build.stats["municipalities_without_population"] = sum(
@@ -785,7 +638,6 @@ def build_districts(src: Path, build: Build) -> None:
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise BuildError(f"districts: ids not unique: {', '.join(duplicates)}")
-    features.sort(key=lambda f: str(f["id"]))
     build.collections["districts"] = features
 
 
@@ -870,7 +722,6 @@ def build_statistical_districts(src: Path, build: Build) -> None:
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise BuildError(f"statistical-districts: ids not unique: {', '.join(duplicates)}")
-    features.sort(key=lambda f: str(f["id"]))
     build.collections["statistical-districts"] = features
     build.stats["statistical_districts_households"] = sum(households.values())
 
@@ -999,7 +850,6 @@ def build_contact_offices(src: Path, build: Build) -> None:
             "verified_on": verified_on,
         }
         features.append(make_feature(layer, values, geometry, row.where()))
-    features.sort(key=lambda f: str(f["id"]))
     build.collections["contact-offices"] = features
     build.inputs[OFFICES_FILE] = file_sha256(src / OFFICES_FILE)
     build.stats["offices_with_point"] = sum(1 for f in features if f["geometry"] is not None)
@@ -1043,7 +893,6 @@ def build_prevention_bodies(src: Path, build: Build) -> None:
             "verified_on": verified_on,
         }
         features.append(make_feature(layer, values, None, row.where()))
-    features.sort(key=lambda f: str(f["id"]))
     build.collections["prevention-bodies"] = features
     build.inputs[BODIES_FILE] = file_sha256(src / BODIES_FILE)
 
@@ -1057,7 +906,7 @@ def copy_programme_figures(src: Path, build: Build) -> None:
 
 def run_build(src: Path, layers_dir: Path) -> Build:
     """Build and validate everything in memory; raise BuildError with all problems found."""
-    build = Build(layers={layer_id: load_layer(layers_dir, layer_id) for layer_id in COLLECTIONS})
+    build = Build(layers=read_catalog(layers_dir).layers)
     build_municipalities(src, build)
     build_districts(src, build)
     build_statistical_districts(src, build)
@@ -1067,13 +916,11 @@ def run_build(src: Path, layers_dir: Path) -> Build:
     build.collections["graffiti-zones"] = []
     build.collections["video-surveillance"] = []
     copy_programme_figures(src, build)
-    problems = [
-        problem
-        for layer_id in COLLECTIONS
-        for problem in validate_collection(build.layers[layer_id], build.collections[layer_id])
-    ]
+    problems = validation_problems(
+        build.layers, {layer_id: build.collections[layer_id] for layer_id in COLLECTIONS}
+    )
     if problems:
-        shown = "\n  - ".join(problems[:50])
+        shown = "\n  - ".join(str(problem) for problem in problems[:50])
         more = f"\n  … and {len(problems) - 50} more" if len(problems) > 50 else ""
         raise BuildError(f"{len(problems)} problem(s) in the built data:\n  - {shown}{more}")
     return build
@@ -1084,9 +931,10 @@ def run_build(src: Path, layers_dir: Path) -> Build:
 
 
 def render_collection(features: Sequence[Feature]) -> bytes:
-    """One feature per line, compact JSON, UTF-8: stable bytes and readable diffs."""
+    """One feature per line, sorted by id, compact JSON, UTF-8: stable bytes and readable diffs."""
     lines = ",\n".join(
-        json.dumps(f, ensure_ascii=False, separators=(",", ":"), allow_nan=False) for f in features
+        json.dumps(f, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        for f in sorted(features, key=lambda f: str(f["id"]))
     )
     body = lines + "\n" if lines else ""
     return ('{"type":"FeatureCollection","features":[\n' + body + "]}\n").encode("utf-8")

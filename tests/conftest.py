@@ -173,7 +173,7 @@ def _open_app(store: StoreConfig, **settings: Any) -> Iterator[Flask]:
     app = create_app(store.settings(**settings))
     yield app
     # Ends the test's database session now rather than whenever the app is collected.
-    app.extensions["mapservice.store"].close()
+    app.extensions["mapservice"].store.close()
 
 
 @pytest.fixture
@@ -206,7 +206,7 @@ def make_app(shared_store: StoreConfig) -> Iterator[Callable[..., Flask]]:
 
     yield make
     for one in opened:
-        one.extensions["mapservice.store"].close()
+        one.extensions["mapservice"].store.close()
 
 
 @pytest.fixture

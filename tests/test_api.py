@@ -361,7 +361,7 @@ def test_datetime_filters_layers_with_validity_and_matches_none_without(client: 
 def test_data_values_are_escaped_in_html(fresh_app: Flask) -> None:
     from shapely.geometry import Point
 
-    store = fresh_app.extensions["mapservice.store"]
+    store = fresh_app.extensions["mapservice"].store
     evil = "<img src=x onerror=alert(1)>"
     store.replace(
         "prevention-bodies",

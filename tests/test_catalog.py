@@ -166,8 +166,8 @@ def test_an_existing_store_is_upgraded_to_a_grown_catalog(
 ) -> None:
     settings = fresh_store.settings(layers_path=str(layers_copy))
     first = create_app(settings)
-    version = first.extensions["mapservice.store"].state("districts").version
-    first.extensions["mapservice.store"].close()
+    version = first.extensions["mapservice"].store.state("districts").version
+    first.extensions["mapservice"].store.close()
     _edit(
         layers_copy / "districts.toml",
         "[fields.source]",
@@ -177,7 +177,7 @@ def test_an_existing_store_is_upgraded_to_a_grown_catalog(
     doc = second.test_client().get("/api/collections/districts/items/jena-winzerla").get_json()
     assert doc["properties"]["ward_note"] is None  # new field, old rows kept
     assert doc["properties"]["name"] == "Winzerla"
-    assert second.extensions["mapservice.store"].state("districts").version == version + 1
+    assert second.extensions["mapservice"].store.state("districts").version == version + 1
 
 
 def test_an_existing_store_gets_a_new_layer_from_the_shipped_data(
@@ -189,8 +189,8 @@ def test_an_existing_store_gets_a_new_layer_from_the_shipped_data(
     kept = new_layer.read_text()
     new_layer.unlink()
     first = create_app(settings)
-    store = first.extensions["mapservice.store"]
-    assert "statistical-districts" not in first.extensions["mapservice.catalog"]
+    store = first.extensions["mapservice"].store
+    assert "statistical-districts" not in first.extensions["mapservice"].catalog
     versions = {lid: store.state(lid).version for lid in ("districts", "municipalities")}
     store.close()
     assert "districts" in fresh_store.tables()
@@ -205,7 +205,7 @@ def test_an_existing_store_gets_a_new_layer_from_the_shipped_data(
     # The spatial index of the new table works, and nothing stored before was touched.
     near = client.get("/api/collections/statistical-districts/items?bbox=11.55,50.87,11.58,50.89").get_json()
     assert 0 < near["numberMatched"] < 41
-    store = second.extensions["mapservice.store"]
+    store = second.extensions["mapservice"].store
     assert {lid: store.state(lid).version for lid in versions} == versions
     assert store.state("statistical-districts").count == 41
     if backend == "gpkg":  # the file's new table is a map layer to GDAL too
@@ -222,7 +222,7 @@ def test_a_new_layer_must_reference_features_of_the_existing_store(
     kept = new_layer.read_text()
     new_layer.unlink()
     first = create_app(settings)
-    store = first.extensions["mapservice.store"]
+    store = first.extensions["mapservice"].store
     others = [f for f in store.query("districts", Query(limit=1000)).features if f.id != "jena-woellnitz"]
     store.replace("districts", [(f.properties, shapely.from_geojson(f.geometry)) for f in others])
     store.close()

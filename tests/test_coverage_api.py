@@ -129,7 +129,7 @@ def test_metrics_follow_the_data_version(fresh_app: Flask) -> None:
     client = fresh_app.test_client()
     before = get_json(client, "/api/coverage/districts?city=leipzig&f=json")["districts"]
     assert {r["distance_mean_m"] for r in before} == {None}
-    store = fresh_app.extensions["mapservice.store"]
+    store = fresh_app.extensions["mapservice"].store
     offices = store.query(
         "contact-offices", __import__("mapservice.store.base", fromlist=["Query"]).Query(limit=1000)
     ).features
@@ -243,7 +243,7 @@ def test_planner_page_errors(client: FlaskClient) -> None:
 def test_planner_page_escapes_data(fresh_app: Flask) -> None:
     from mapservice.store.base import Query
 
-    store = fresh_app.extensions["mapservice.store"]
+    store = fresh_app.extensions["mapservice"].store
     districts = store.query("districts", Query(limit=1000)).features
     evil = "<img src=x onerror=alert(1)>"
     store.replace(

@@ -21,20 +21,15 @@ from geopy.location import Location
 from pyproj import Transformer
 
 from mapservice.finder.geocode import gazetteer as gc
-from mapservice.finder.geocode.gazetteer import (
-    AddressPoint,
-    Gazetteer,
-    GazetteerError,
+from mapservice.finder.geocode.adapters import (
     GazetteerGeocoder,
     GeocoderChain,
-    ParsedAddress,
     RemoteGeocoder,
-    load_csv,
-    normalize_street,
-    parse_address,
-    points_from_offices,
     remote_geocoder,
 )
+from mapservice.finder.geocode.gazetteer import AddressPoint, Gazetteer
+from mapservice.finder.geocode.normalise import ParsedAddress, normalize_street, parse_address
+from mapservice.finder.geocode.readers import GazetteerError, load_csv, points_from_offices
 
 DATA = Path(__file__).parent / "data" / "gazetteer"
 FIXTURE = DATA / "jena_hauskoordinaten.csv"

@@ -48,16 +48,16 @@ def stored(store: StoreConfig, layer: str = CAMERA_LAYER) -> dict[str, Any]:
     """
     app = open_app(store)
     try:
-        full = app.extensions["mapservice.store"]
-        _, token = new_token(full, app.extensions["mapservice.catalog"], "Test reader", [layer])
+        full = app.extensions["mapservice"].store
+        _, token = new_token(full, app.extensions["mapservice"].catalog, "Test reader", [layer])
         response = app.test_client().get(
             f"/api/collections/{layer}/items?limit=1000", headers={"Authorization": f"Bearer {token}"}
         )
         assert response.status_code == 200
         features = {f["id"]: f for f in json.loads(response.data)["features"]}
-        version = app.extensions["mapservice.store"].state(layer).version
+        version = app.extensions["mapservice"].store.state(layer).version
     finally:
-        app.extensions["mapservice.store"].close()
+        app.extensions["mapservice"].store.close()
     return {"features": features, "version": version}
 
 
@@ -392,7 +392,7 @@ def test_latin1_file_needs_its_encoding(fresh_store: StoreConfig, tmp_path: Path
 
 def test_references_to_unknown_districts_are_problems(fresh_store: StoreConfig, tmp_path: Path) -> None:
     app = open_app(fresh_store)
-    store = app.extensions["mapservice.store"]
+    store = app.extensions["mapservice"].store
     district = store.query("districts", Query(limit=1)).features[0].id
     store.close()
     path = tmp_path / "bodies.csv"
@@ -413,7 +413,7 @@ def test_references_to_unknown_districts_are_problems(fresh_store: StoreConfig, 
 
 def test_removing_features_other_layers_name_is_refused(fresh_store: StoreConfig, tmp_path: Path) -> None:
     app = open_app(fresh_store)
-    store = app.extensions["mapservice.store"]
+    store = app.extensions["mapservice"].store
     keep = store.get("districts", store.query("districts", Query(limit=1)).features[0].id)
     before = store.state("districts").version
     store.close()

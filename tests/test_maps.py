@@ -146,7 +146,7 @@ def test_snippet_for_winzerla(client: FlaskClient) -> None:
 
 
 def test_data_values_are_escaped_on_map_pages(fresh_app: Flask) -> None:
-    store = fresh_app.extensions["mapservice.store"]
+    store = fresh_app.extensions["mapservice"].store
     store.replace(
         "contact-offices",
         [

@@ -150,11 +150,11 @@ def snapshot(store: StoreConfig, layer: str = LAYER) -> Snapshot:
     connection recovers a leftover WAL) and reads the whole layer."""
     app = create_app(store.settings())
     try:
-        full = app.extensions["mapservice.store"]
+        full = app.extensions["mapservice"].store
         features = full.query(layer, Query(limit=ALL)).features
         version = full.state(layer).version
     finally:
-        app.extensions["mapservice.store"].close()
+        app.extensions["mapservice"].store.close()
     return Snapshot({f.id: (f.properties, f.geometry) for f in features}, version)
 
 
@@ -211,10 +211,10 @@ def writers(
     app = create_app(store.settings())
     try:
         _, token = create_token(store, "Ordnungsamt Jena (Test)")
-        full = app.extensions["mapservice.store"]
+        full = app.extensions["mapservice"].store
         yield Writers(store, server, token, lambda: full.state(LAYER).version)
     finally:
-        app.extensions["mapservice.store"].close()
+        app.extensions["mapservice"].store.close()
         stop_server(server, log)
 
 

@@ -79,7 +79,7 @@ def test_bbox_query_uses_the_rtree(gpkg_app: Flask) -> None:
 
 
 def test_query_filters_sorts_and_pages(app: Flask) -> None:
-    store = app.extensions["mapservice.store"]
+    store = app.extensions["mapservice"].store
     result = store.query(
         "municipalities",
         Query(filters=(Filter("kreis_ags", "14524"),), sortby=(SortKey("name"),), limit=5, offset=0),
@@ -111,19 +111,19 @@ def test_ids_and_content_are_stable_across_restarts_and_rebuilds(
     snapshots = [
         [
             (f.id, f.properties, f.geometry)
-            for f in app.extensions["mapservice.store"].query("contact-offices", q).features
+            for f in app.extensions["mapservice"].store.query("contact-offices", q).features
         ]
         for app in (first, again, rebuilt)
     ]
     assert snapshots[0] == snapshots[1] == snapshots[2]
-    state_a = first.extensions["mapservice.store"].state("districts")
-    assert again.extensions["mapservice.store"].state("districts") == state_a
+    state_a = first.extensions["mapservice"].store.state("districts")
+    assert again.extensions["mapservice"].store.state("districts") == state_a
     for app in (first, again, rebuilt):
-        app.extensions["mapservice.store"].close()
+        app.extensions["mapservice"].store.close()
 
 
 def test_replace_is_all_or_nothing_and_bumps_the_version(fresh_app: Flask) -> None:
-    store = fresh_app.extensions["mapservice.store"]
+    store = fresh_app.extensions["mapservice"].store
     before = store.state("prevention-bodies")
     old = store.query("prevention-bodies", Query(limit=100)).features
     body = {
@@ -157,7 +157,7 @@ def test_etag_changes_when_the_data_changes(fresh_app: Flask) -> None:
     client = fresh_app.test_client()
     url = "/api/collections/prevention-bodies/items"
     first = client.get(url)
-    store = fresh_app.extensions["mapservice.store"]
+    store = fresh_app.extensions["mapservice"].store
     store.replace("prevention-bodies", [])
     second = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
     assert second.status_code == 200
@@ -177,7 +177,7 @@ def test_unsupported_store_setting_is_a_clear_error(tmp_path: Path) -> None:
 def test_text_sorts_in_german_order_and_nulls_last(app: Flask) -> None:
     from mapservice.store.geopackage import sort_key_de
 
-    store = app.extensions["mapservice.store"]
+    store = app.extensions["mapservice"].store
     for ascending in (True, False):
         result = store.query("municipalities", Query(sortby=(SortKey("name", ascending),), limit=10000))
         keys = [(sort_key_de(f.properties["name"]), f.properties["name"]) for f in result.features]
@@ -193,7 +193,7 @@ def test_text_sorts_in_german_order_and_nulls_last(app: Flask) -> None:
 
 
 def test_list_filter_contains_and_get(app: Flask) -> None:
-    store = app.extensions["mapservice.store"]
+    store = app.extensions["mapservice"].store
     result = store.query(
         "contact-offices", Query(filters=(Filter("serves_districts", "jena-neulobeda", contains=True),))
     )
@@ -214,7 +214,7 @@ def test_list_filter_contains_and_get(app: Flask) -> None:
 
 
 def test_bbox_pages_and_counts(app: Flask) -> None:
-    store = app.extensions["mapservice.store"]
+    store = app.extensions["mapservice"].store
     bbox = (11.5, 50.85, 11.7, 50.98)
     everything = store.query("municipalities", Query(bbox=bbox, limit=10000))
     box = shapely.box(*bbox)
@@ -226,7 +226,7 @@ def test_bbox_pages_and_counts(app: Flask) -> None:
 
 
 def test_temporal_interval_filter(fresh_app: Flask) -> None:
-    store = fresh_app.extensions["mapservice.store"]
+    store = fresh_app.extensions["mapservice"].store
     base = {
         "name": "Wand",
         "status": "active",

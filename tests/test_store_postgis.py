@@ -30,7 +30,7 @@ def pg_app(shared_postgis: StoreConfig) -> Iterator[Flask]:
     """App on the PostGIS database that the postgis runs of the read-only tests share."""
     app = create_app(shared_postgis.settings())
     yield app
-    app.extensions["mapservice.store"].close()
+    app.extensions["mapservice"].store.close()
 
 
 def _rows(url: str, statement: str) -> list[tuple[Any, ...]]:
@@ -44,11 +44,11 @@ def test_migrations_are_recorded_once_and_reopening_changes_nothing(
     url = postgis_cluster.new_database()
     first = create_app({"store": url, "instance_path": str(tmp_path)})
     states = {
-        lid: first.extensions["mapservice.store"].state(lid)
-        for lid in first.extensions["mapservice.catalog"].ids()
+        lid: first.extensions["mapservice"].store.state(lid)
+        for lid in first.extensions["mapservice"].catalog.ids()
     }
     again = create_app({"store": url, "instance_path": str(tmp_path)})
-    store: PostGISStore = again.extensions["mapservice.store"]
+    store: PostGISStore = again.extensions["mapservice"].store
     assert {lid: store.state(lid) for lid in states} == states  # no reload, no version bump
     assert _rows(url, "SELECT version FROM mapservice.schema_migrations ORDER BY version") == [
         (number,) for number, _, _ in MIGRATIONS
@@ -60,7 +60,7 @@ def test_migrations_are_recorded_once_and_reopening_changes_nothing(
     }
     assert "municipalities_geom_gist" in indexes
     for app in (first, again):
-        app.extensions["mapservice.store"].close()
+        app.extensions["mapservice"].store.close()
 
 
 def test_concurrent_first_starts_create_one_schema_and_load_once(
@@ -141,7 +141,7 @@ BODY = {
 @pytest.mark.parametrize("bad", ["invalid geometry", "duplicate id", "missing id"])
 def test_replace_is_all_or_nothing(postgis_cluster: Cluster, tmp_path: Path, bad: str) -> None:
     app = create_app({"store": postgis_cluster.new_database(), "instance_path": str(tmp_path)})
-    store: PostGISStore = app.extensions["mapservice.store"]
+    store: PostGISStore = app.extensions["mapservice"].store
     before = store.state("prevention-bodies")
     old = store.query("prevention-bodies", Query(limit=1000)).features
     good = [({**BODY, "id": f"ok-{i}"}, Point(11.5 + i / 100, 50.9)) for i in range(50)]
@@ -203,10 +203,10 @@ def _parity_queries(layer: Any, sample: dict[str, Any] | None) -> Iterator[Query
 
 
 def test_every_query_gives_the_same_result_as_the_geopackage(pg_app: Flask, gpkg_app: Flask) -> None:
-    pg_store = pg_app.extensions["mapservice.store"]
-    gpkg_store = gpkg_app.extensions["mapservice.store"]
+    pg_store = pg_app.extensions["mapservice"].store
+    gpkg_store = gpkg_app.extensions["mapservice"].store
     compared = 0
-    for layer in gpkg_app.extensions["mapservice.catalog"]:
+    for layer in gpkg_app.extensions["mapservice"].catalog:
         first = gpkg_store.query(layer.id, Query(limit=1)).features
         for query in _parity_queries(layer, first[0].properties if first else None):
             assert pg_store.query(layer.id, query) == gpkg_store.query(layer.id, query), (layer.id, query)
@@ -216,7 +216,7 @@ def test_every_query_gives_the_same_result_as_the_geopackage(pg_app: Flask, gpkg
 
 
 def test_connections_are_per_thread_and_never_cross_a_fork(pg_app: Flask) -> None:
-    store: PostGISStore = pg_app.extensions["mapservice.store"]
+    store: PostGISStore = pg_app.extensions["mapservice"].store
     main = store._conn()
     assert store.query("districts", Query(limit=1)).number_matched == 132
     other: list[Any] = []

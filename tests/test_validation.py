@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
+from flask import Flask
+from flask.testing import FlaskClient
 
-from conftest import GEODATA, LAYERS
+from conftest import GEODATA, LAYERS, REPO, StoreConfig
 from mapservice.catalog.geodata import load_geodata
 from mapservice.catalog.layers import load_catalog
-from mapservice.catalog.validation import ValidationError
+from mapservice.catalog.validation import ValidationError, check_properties
+from mapservice.cli import main
 
 Feature = dict[str, Any]
+GEOJSON = "application/geo+json"
+MERGE_PATCH = "application/merge-patch+json"
 
 
 @pytest.fixture
@@ -171,3 +179,210 @@ def test_broken_json_names_the_file(data_copy: Path) -> None:
     result = run_check(data_copy)
     assert result.returncode == 1
     assert "districts.geojson" in result.stderr and "not valid JSON" in result.stderr
+
+
+# -- one set of rules for the write API, the import and the build ------------------------------
+
+WALLS = "/api/collections/graffiti-zones/items"
+OFFICES = "/api/collections/contact-offices/items"
+CATALOG = load_catalog(LAYERS)
+
+
+def wall(**props: Any) -> Feature:
+    """A legal graffiti wall as a city would send it (invented test data)."""
+    return {
+        "type": "Feature",
+        "id": "jena-testwand",
+        "geometry": {"type": "LineString", "coordinates": [[11.5965, 50.9375], [11.5971, 50.9377]]},
+        "properties": {
+            "name": "Testwand am Saalbahnhof",
+            "city": "Jena",
+            "status": "active",
+            "legal_status": "legal",
+            "source": "Testdaten",
+            "verified_on": "2026-01-15",
+            **props,
+        },
+    }
+
+
+@pytest.fixture
+def writer(fresh_app: Flask, fresh_store: StoreConfig) -> tuple[FlaskClient, dict[str, str]]:
+    """A client of an app on a new store, and the headers of a token for walls and offices."""
+    made = CliRunner().invoke(
+        main,
+        [
+            "token",
+            "create",
+            "--name",
+            "Test",
+            "--collection",
+            "graffiti-zones",
+            "--collection",
+            "contact-offices",
+        ],
+        env=fresh_store.env,
+    )
+    assert made.exit_code == 0, made.output
+    return fresh_app.test_client(), {"Authorization": f"Bearer {made.stdout.strip()}"}
+
+
+def problems_of(response: Any) -> dict[str, str]:
+    return {p["field"]: p["problem"] for p in response.get_json()["problems"]}
+
+
+def test_the_api_refuses_a_text_with_a_leading_blank_and_names_the_field(
+    writer: tuple[FlaskClient, dict[str, str]],
+) -> None:
+    client, headers = writer
+    refused = client.post(WALLS, data=json.dumps(wall(city=" Jena")), content_type=GEOJSON, headers=headers)
+    assert refused.status_code == 400, refused.data
+    assert problems_of(refused) == {"city": "' Jena' has leading or trailing blanks"}
+    assert client.get(f"{WALLS}/jena-testwand", headers=headers).status_code == 404
+    # Without the blank the same feature is fine: the blank was the only problem.
+    accepted = client.post(WALLS, data=json.dumps(wall()), content_type=GEOJSON, headers=headers)
+    assert accepted.status_code == 201, accepted.data
+    assert accepted.get_json()["properties"]["city"] == "Jena"
+
+
+def test_the_api_refuses_a_list_with_a_duplicate_item(writer: tuple[FlaskClient, dict[str, str]]) -> None:
+    client, headers = writer
+    url = f"{OFFICES}/kobb-jena-lobeda"
+    tag = client.get(url, headers=headers).headers["ETag"]
+    patch = {"properties": {"serves_districts": ["jena-neulobeda", "jena-lobeda-altstadt", "jena-neulobeda"]}}
+    refused = client.patch(
+        url, data=json.dumps(patch), content_type=MERGE_PATCH, headers={**headers, "If-Match": tag}
+    )
+    assert refused.status_code == 400, refused.data
+    assert problems_of(refused) == {
+        "serves_districts[2]": "'jena-neulobeda' is listed twice (also as serves_districts[0])"
+    }
+    assert client.get(url, headers=headers).headers["ETag"] == tag  # nothing changed
+
+
+def run_import(store: StoreConfig, *args: str | Path) -> Result:
+    """`mapservice import` as tests/test_import.py runs it."""
+    return CliRunner().invoke(
+        main, ["import", *(str(a) for a in args)], env=store.env, catch_exceptions=False
+    )
+
+
+def test_the_import_refuses_a_leading_blank_and_a_duplicate_list_item(
+    fresh_store: StoreConfig, tmp_path: Path
+) -> None:
+    walls = tmp_path / "walls.geojson"
+    walls.write_text(
+        json.dumps({"type": "FeatureCollection", "features": [wall(city=" Jena")]}), encoding="utf-8"
+    )
+    result = run_import(fresh_store, "graffiti-zones", walls)
+    assert result.exit_code == 1
+    assert (
+        "walls.geojson, feature 'jena-testwand' (#1), field 'city': ' Jena' has leading or trailing blanks"
+    ) in result.output
+    assert "1 problem(s)" in result.output
+
+    # A CSV cell is trimmed when it is read, but two equal items in one cell are two items.
+    bodies = tmp_path / "bodies.csv"
+    bodies.write_text(
+        "id;name;type;status;level;covers_districts;source;verified_on\n"
+        "kpr-a;Präventionsrat A;kpr;active;stadtteil;jena-winzerla|jena-winzerla;Quelle;2026-01\n",
+        encoding="utf-8",
+    )
+    result = run_import(fresh_store, "prevention-bodies", bodies, "--dry-run")
+    assert result.exit_code == 1
+    assert (
+        "bodies.csv, row 2, field 'covers_districts[1]': 'jena-winzerla' is listed twice "
+        "(also as covers_districts[0])"
+    ) in result.output
+    assert "1 problem(s)" in result.output
+
+
+def shipped_properties(layer: str) -> Feature:
+    doc = json.loads((GEODATA / f"{layer}.geojson").read_text(encoding="utf-8"))
+    properties: Feature = doc["features"][0]["properties"]
+    return properties
+
+
+@pytest.mark.parametrize(
+    ("layer", "props", "field", "message"),
+    [
+        ("districts", {"name": "Winzerla "}, "name", "'Winzerla ' has leading or trailing blanks"),
+        (
+            "districts",
+            {"verified_on": " 2017-11"},
+            "verified_on",
+            "' 2017-11' has leading or trailing blanks",
+        ),
+        (
+            "contact-offices",
+            {"serves_districts": ["jena-nord", ""]},
+            "serves_districts[1]",
+            "list items must not be empty",
+        ),
+        (
+            "contact-offices",
+            {"officers": [{"name": "A", "role": None}, {"role": None, "name": "A"}]},
+            "officers[1]",
+            '{"role": null, "name": "A"} is listed twice (also as officers[0])',
+        ),
+        ("contact-offices", {"officers": [{"name": " A"}]}, "officers[0].name", "' A' has leading"),
+    ],
+)
+def test_each_rule_gives_one_problem_naming_the_field(
+    layer: str, props: Feature, field: str, message: str
+) -> None:
+    found = check_properties(CATALOG[layer].fields, {**shipped_properties(layer), **props})
+    assert len(found) == 1, found
+    assert found[0][0] == field and found[0][1].startswith(message)
+
+
+def test_prose_nobody_filters_by_may_end_in_a_blank() -> None:
+    """Fields declared ``queryable = false`` are only read: white space at their ends is kept."""
+    layer = CATALOG["contact-offices"]
+    assert layer.fields["note"].queryable is False
+    assert (
+        check_properties(layer.fields, {**shipped_properties("contact-offices"), "note": "Termine: "}) == []
+    )
+
+
+@pytest.fixture(scope="module")
+def build_script() -> Iterator[ModuleType]:
+    """scripts/build_geodata.py as a module (it is a script, not part of the package)."""
+    spec = importlib.util.spec_from_file_location("build_geodata", REPO / "scripts" / "build_geodata.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        del sys.modules[spec.name]
+
+
+def test_the_build_refuses_what_the_api_refuses(build_script: ModuleType) -> None:
+    layer = CATALOG["graffiti-zones"]
+    blank = build_script.make_feature(
+        layer, {**wall()["properties"], "id": "jena-testwand", "city": " Jena"}, wall()["geometry"], "test"
+    )
+    problems = build_script.validation_problems(CATALOG.layers, {"graffiti-zones": [blank]})
+    assert [str(p) for p in problems] == [
+        "graffiti-zones.geojson, feature 'jena-testwand' (#1), field 'city': "
+        "' Jena' has leading or trailing blanks"
+    ]
+
+
+def test_the_build_writes_keys_in_catalog_order_whatever_order_they_come_in(build_script: ModuleType) -> None:
+    """Key order is layout of the shipped files, not a rule for values: the build makes it."""
+    layer = CATALOG["contact-offices"]
+    values = {
+        **dict(reversed(shipped_properties("contact-offices").items())),
+        "officers": [{"role": "KOBB", "name": "A"}],
+        "note": "",
+    }
+    feature = build_script.make_feature(layer, values, None, "test")
+    assert list(feature) == ["type", "id", "properties", "geometry"]
+    assert list(feature["properties"]) == list(layer.fields)
+    assert feature["properties"]["officers"] == [{"name": "A", "role": "KOBB"}]
+    assert list(feature["properties"]["officers"][0]) == ["name", "role"]
+    assert feature["properties"]["note"] is None  # unknown is written as null, not as empty text
+    assert build_script.validation_problems(CATALOG.layers, {"contact-offices": [feature]}) == []

@@ -53,7 +53,7 @@ def app(fresh_store: StoreConfig) -> Iterator[Flask]:
     """A new store per test: every test here writes."""
     app = create_app(fresh_store.settings())
     yield app
-    app.extensions["mapservice.store"].close()
+    app.extensions["mapservice"].store.close()
 
 
 @pytest.fixture
@@ -95,7 +95,7 @@ def etag_of(client: FlaskClient, token: str, fid: str, url: str = CAMS) -> str:
 
 
 def version(app: Flask, layer: str = "video-surveillance") -> int:
-    return int(app.extensions["mapservice.store"].state(layer).version)
+    return int(app.extensions["mapservice"].store.state(layer).version)
 
 
 # -- tokens ----------------------------------------------------------------------------------
@@ -104,7 +104,7 @@ def version(app: Flask, layer: str = "video-surveillance") -> int:
 def test_token_is_shown_once_and_stored_only_as_hash(
     fresh_store: StoreConfig, app: Flask, token: str
 ) -> None:
-    store = app.extensions["mapservice.store"]
+    store = app.extensions["mapservice"].store
     [record] = store.tokens()
     assert record.name == "Ordnungsamt Jena (Test)"
     assert record.collections == ("video-surveillance", "graffiti-zones")
@@ -125,7 +125,7 @@ def test_token_options_are_checked(fresh_store: StoreConfig, app: Flask) -> None
     assert bad.exit_code != 0 and "unknown collection(s) kameras" in bad.output
     none = runner.invoke(main, ["token", "create", "--name", "x"], env=fresh_store.env)
     assert none.exit_code != 0 and "at least one collection" in none.output
-    assert app.extensions["mapservice.store"].tokens() == []
+    assert app.extensions["mapservice"].store.tokens() == []
 
 
 def test_anonymous_and_wrong_tokens_never_write(
@@ -155,14 +155,14 @@ def test_anonymous_and_wrong_tokens_never_write(
             )
             assert r.status_code == status
     assert version(app) == before
-    assert app.extensions["mapservice.store"].history("video-surveillance", "test-cam-holzmarkt") == []
+    assert app.extensions["mapservice"].store.history("video-surveillance", "test-cam-holzmarkt") == []
 
 
 def test_a_revoked_token_stops_working_at_once(
     client: FlaskClient, token: str, fresh_store: StoreConfig, app: Flask
 ) -> None:
     assert post(client, token, camera()).status_code == 201
-    [record] = app.extensions["mapservice.store"].tokens()
+    [record] = app.extensions["mapservice"].store.tokens()
     result = CliRunner().invoke(main, ["token", "revoke", record.id], env=fresh_store.env)
     assert result.exit_code == 0, result.output
     assert post(client, token, camera("test-cam-2")).status_code == 401
@@ -316,7 +316,7 @@ def test_a_feature_named_by_another_cannot_be_deleted(
     client: FlaskClient, app: Flask, fresh_store: StoreConfig
 ) -> None:
     everything = make_token(fresh_store, "--name", "Admin (Test)", "--all")
-    offices = app.extensions["mapservice.store"].query
+    offices = app.extensions["mapservice"].store.query
     from mapservice.store.base import Query
 
     office = next(

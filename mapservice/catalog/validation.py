@@ -2,7 +2,8 @@
 
 Every problem is collected (not just the first), and each one names the file, the feature
 and the field, so a planner can fix a whole file in one go. Used by ``mapservice check``,
-by the store when it loads ``geodata/`` and by imports.
+by the store when it loads ``geodata/``, by imports, by the write API and by
+``scripts/build_geodata.py`` before it writes ``geodata/``: one set of rules for every way in.
 """
 
 from __future__ import annotations
@@ -109,6 +110,16 @@ def check_value(fdef: FieldDef, value: Any, path: str) -> list[tuple[str, str]]:
     if t in ("string", "date", "datetime", "opening_hours", "email", "url"):
         if not isinstance(value, str):
             return [(path, f"must be a text ({t}), got {json.dumps(value, ensure_ascii=False)}")]
+        text = value.strip()
+        # A stray blank makes a value differ from its twin in filters (``city=Jena`` does not
+        # find " Jena"), in references and in allowed values without anyone seeing why, so it
+        # is refused. Prose that nobody filters by (fields declared ``queryable = false``:
+        # notes, rules, a purpose) is only read, and white space at its ends does no harm.
+        if text != value and fdef.queryable:
+            out.append((path, f"'{value}' has leading or trailing blanks"))
+            # The other rules judge the text without its blanks: one stray blank is one
+            # problem, not also a wrong date, pattern or allowed value.
+            value = text
         if t == "date" and not parse_date(value):
             out.append((path, f"'{value}' is not a date (YYYY-MM-DD, or YYYY-MM / YYYY)"))
         elif t == "datetime" and parse_datetime(value) is None:
@@ -144,11 +155,24 @@ def check_value(fdef: FieldDef, value: Any, path: str) -> list[tuple[str, str]]:
         if not isinstance(value, list):
             return [(path, f"must be a list, got {json.dumps(value, ensure_ascii=False)}")]
         assert fdef.items is not None
+        first_at: dict[str, str] = {}
         for i, item in enumerate(value):
+            item_path = f"{path}[{i}]"
             if item is None:
-                out.append((f"{path}[{i}]", "list items must not be null"))
+                out.append((item_path, "list items must not be null"))
+                continue
+            if isinstance(item, str) and item.strip() == "":
+                out.append((item_path, "list items must not be empty"))
+                continue
+            out.extend(check_value(fdef.items, item, item_path))
+            # A list is a set of distinct things (districts served, municipalities covered); a
+            # repeated item would be counted twice. Objects compare by content, not key order.
+            key = json.dumps(item, sort_keys=True, ensure_ascii=False, default=str)
+            if key in first_at:
+                shown = f"'{item}'" if isinstance(item, str) else json.dumps(item, ensure_ascii=False)
+                out.append((item_path, f"{shown} is listed twice (also as {first_at[key]})"))
             else:
-                out.extend(check_value(fdef.items, item, f"{path}[{i}]"))
+                first_at[key] = item_path
     elif t == "object":
         if not isinstance(value, dict):
             return [(path, f"must be an object, got {json.dumps(value, ensure_ascii=False)}")]

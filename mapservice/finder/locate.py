@@ -19,6 +19,7 @@ from pyproj import Geod
 from shapely import STRtree
 
 from ..i18n import TEXT
+from ..store.base import Store
 from .hours import land_of, status
 
 GEOD = Geod(ellps="WGS84")
@@ -83,6 +84,21 @@ class LocateIndex:
         _, _, dist = GEOD.inv(np.full(n, lon), np.full(n, lat), self._lons, self._lats)
         order = np.argsort(dist)[:count]
         return [(self._located[int(i)], float(dist[int(i)])) for i in order]
+
+
+def index_from_store(store: Store) -> LocateIndex:
+    """The index over the stored municipalities, districts and offices."""
+
+    def areas(layer: str) -> list[Area]:
+        features = store.all_features(layer)
+        geoms = shapely.from_geojson([f.geometry for f in features])
+        return [Area(f.id, f.properties, g) for f, g in zip(features, geoms, strict=True)]
+
+    offices = []
+    for f in store.all_features("contact-offices"):
+        point = shapely.from_geojson(f.geometry) if f.geometry else None
+        offices.append(Office(f.id, f.properties, point.x if point else None, point.y if point else None))
+    return LocateIndex(areas("municipalities"), areas("districts"), offices)
 
 
 def walking_minutes(metres: float) -> int:

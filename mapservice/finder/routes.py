@@ -4,107 +4,67 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-import shapely
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request
+from geopy.exc import GeopyError
 
-from ..http.context import store
+from ..http.context import args as request_args
+from ..http.context import services, store
 from ..http.errors import ApiError
+from ..http.params import bad, check_known, parse_int, single
 from ..i18n import pick_lang, texts, value_label
-from ..store.base import Query
+from ..store.base import Filter
 from .hours import BERLIN
-from .locate import Area, LocateIndex, Office, locate
+from .locate import locate
 
 bp = Blueprint("finder", __name__)
-ALL = 100_000
 MAX_ADDRESS = 200
-LOCATE_PARAMS = frozenset({"lat", "lon", "address", "nearest"})
+LOCATE_PARAMS = frozenset({"lat", "lon", "address", "nearest", "lang"})
 
 
-def locate_index() -> LocateIndex:
-    """Built once per data version of the three layers it reads, per worker process."""
-    s = store()
-    versions = tuple(
-        (lid, st.version, st.updated_at)
-        for lid, st in ((lid, s.state(lid)) for lid in ("municipalities", "districts", "contact-offices"))
-    )
-    cache: dict[Any, LocateIndex] = current_app.extensions.setdefault("mapservice.locate", {})
-    if versions not in cache:
-        cache.clear()
-
-        def areas(layer: str) -> list[Area]:
-            features = s.query(layer, Query(limit=ALL, sortby=())).features
-            geoms = shapely.from_geojson([f.geometry for f in features])
-            return [Area(f.id, f.properties, g) for f, g in zip(features, geoms, strict=True)]
-
-        offices = []
-        for f in s.query("contact-offices", Query(limit=ALL)).features:
-            point = shapely.from_geojson(f.geometry) if f.geometry else None
-            offices.append(Office(f.id, f.properties, point.x if point else None, point.y if point else None))
-        cache[versions] = LocateIndex(areas("municipalities"), areas("districts"), offices)
-    return cache[versions]
-
-
-def _bad(message: str) -> ApiError:
-    return ApiError(400, "InvalidParameterValue", message)
-
-
-def parse_point(args: Mapping[str, str]) -> tuple[float, float] | None:
-    lat_raw, lon_raw = args.get("lat"), args.get("lon")
+def parse_point(args: Mapping[str, Sequence[str]]) -> tuple[float, float] | None:
+    lat_raw, lon_raw = single(args, "lat"), single(args, "lon")
     if lat_raw is None and lon_raw is None:
         return None
     if lat_raw is None or lon_raw is None:
-        raise _bad("Give both 'lat' and 'lon' (WGS 84 degrees).")
+        raise bad("lat" if lat_raw is None else "lon", "give both 'lat' and 'lon' (WGS 84 degrees)")
     try:
         lat, lon = float(lat_raw), float(lon_raw)
     except ValueError:
-        raise _bad(f"'lat'/'lon' must be numbers, got '{lat_raw}', '{lon_raw}'") from None
+        raise bad("lat/lon", f"must be numbers, got '{lat_raw}', '{lon_raw}'") from None
     if not (math.isfinite(lat) and math.isfinite(lon)) or not -90 <= lat <= 90 or not -180 <= lon <= 180:
-        raise _bad(f"lat {lat_raw} / lon {lon_raw} are not coordinates (lat -90..90, lon -180..180)")
+        raise bad(
+            "lat/lon", f"lat {lat_raw} / lon {lon_raw} are not coordinates (lat -90..90, lon -180..180)"
+        )
     return lon, lat
 
 
-def parse_nearest(raw: str | None) -> int:
-    if raw is None:
-        return 3
-    if not raw.isdigit() or not 1 <= int(raw) <= 10:
-        raise _bad(f"'nearest' must be a whole number 1..10, got '{raw}'")
-    return int(raw)
-
-
-def resolve(args: Mapping[str, str]) -> tuple[float, float, dict[str, Any]]:
+def resolve(args: Mapping[str, Sequence[str]]) -> tuple[float, float, dict[str, Any]]:
     """The point to look up and how it was found; raises ApiError for bad or unknown input."""
     point = parse_point(args)
-    address = args.get("address")
+    address = single(args, "address")
     if point is not None and address is not None:
-        raise _bad("Give either 'lat'+'lon' or 'address', not both.")
+        raise bad("address", "give either 'lat'+'lon' or 'address', not both")
     if point is not None:
         return point[0], point[1], {"method": "coordinates", "precision": "point"}
     if address is None:
-        raise _bad("Give 'lat' and 'lon', or 'address' (e.g. 'Anna-Siemsen-Str. 27, Jena').")
+        raise bad("address", "give 'lat' and 'lon', or 'address' (e.g. 'Anna-Siemsen-Str. 27, Jena')")
     address = address.strip()
     if not address:
-        raise _bad("'address' is empty.")
+        raise bad("address", "is empty")
     if len(address) > MAX_ADDRESS:
-        raise _bad(f"'address' is longer than {MAX_ADDRESS} characters.")
-    from .geocode.chain import geocode
-
+        raise bad("address", f"is longer than {MAX_ADDRESS} characters")
     return geocode(address)
 
 
-def answer(args: Mapping[str, str]) -> dict[str, Any]:
-    unknown = sorted(set(args) - LOCATE_PARAMS - {"lang"})
-    if unknown:
-        raise ApiError(
-            400,
-            "InvalidParameter",
-            f"Unknown parameter(s): {', '.join(unknown)}. Allowed: lat, lon, address, nearest",
-        )
-    nearest = parse_nearest(args.get("nearest"))
+def answer(args: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+    """The finder's answer for the request's parameters (each given at most once)."""
+    check_known(args, LOCATE_PARAMS)
+    nearest = parse_int("nearest", single(args, "nearest"), 3, 1, 10)
     lon, lat, found = resolve(args)
-    index = locate_index()
+    index = services().locate_index()
     result = locate(index, lon, lat, dt.datetime.now(BERLIN), nearest)
     if result is None:
         names = ", ".join(sorted(str(m.properties.get("name")) for m in index.covered))
@@ -116,9 +76,63 @@ def answer(args: Mapping[str, str]) -> dict[str, Any]:
     return {"point": {"lon": round(lon, 6), "lat": round(lat, 6), **found}, **result}
 
 
+def _candidate(c: Any) -> dict[str, Any]:
+    return {
+        "address": c.point.address,
+        "score": round(c.score),
+        "precision": c.precision,
+        "lon": round(c.point.lon, 6),
+        "lat": round(c.point.lat, 6),
+    }
+
+
+def geocode(address: str) -> tuple[float, float, dict[str, Any]]:
+    """(lon, lat, how it was found), or ApiError 404 with the closest candidates / 300."""
+    gazetteer, geocoders = services().geocoder()
+    try:
+        found = geocoders.geocode(address, exactly_one=True)
+    except GeopyError as exc:
+        raise ApiError(
+            503, "GeocoderUnavailable", f"The address could not be looked up right now: {exc}"
+        ) from exc
+    if found is None:
+        closest = gazetteer.search(address, limit=5, min_score=0)
+        raise ApiError(
+            404,
+            "AddressNotFound",
+            f"No address matches '{address}'.",
+            candidates=[_candidate(c) for c in closest],
+        )
+    raw = found.raw
+    if raw.get("ambiguous"):
+        raise ApiError(
+            300,
+            "Ambiguous",
+            f"'{address}' matches several addresses; choose one.",
+            candidates=[
+                {k: c.get(k) for k in ("address", "score", "precision", "lon", "lat")}
+                if isinstance(c, dict)
+                else c
+                for c in raw.get("candidates", [])
+            ],
+        )
+    return (
+        found.longitude,
+        found.latitude,
+        {
+            "method": "address",
+            "geocoder": raw.get("geocoder"),
+            "address": found.address,
+            "precision": raw.get("precision", "unknown"),
+            "score": round(raw["score"]) if raw.get("score") is not None else None,
+            "query": address,
+        },
+    )
+
+
 @bp.get("/api/locate")
 def api_locate() -> Response:
-    response = jsonify(answer(request.args))
+    response = jsonify(answer(request_args()))
     # Answers depend on the clock (open now): short-lived and never shared between users.
     response.headers["Cache-Control"] = "private, max-age=60"
     return response
@@ -127,12 +141,14 @@ def api_locate() -> Response:
 @bp.get("/finder")
 def finder_page() -> Response:
     lang = pick_lang(request.args.get("lang"))
-    args = {k: v for k, v in request.args.items() if k != "lang"}
+    given = {k: v for k, v in request_args().items() if k != "lang"}
+    # The form is filled again with what was sent (the first value where one was repeated).
+    args = {k: v[0] for k, v in given.items()}
     result = error = None
     status = 200
-    if args:
+    if given:
         try:
-            result = answer(args)
+            result = answer(given)
         except ApiError as exc:
             error, status = exc, exc.status
     html = render_template(
@@ -174,9 +190,7 @@ def office_ics(office_id: str) -> Response:
 
 @bp.get("/calendar/cities/<city>.ics")
 def city_ics(city: str) -> Response:
-    from ..store.base import Filter
-
-    features = store().query("contact-offices", Query(filters=(Filter("city", city),), limit=ALL)).features
+    features = store().all_features("contact-offices", (Filter("city", city),))
     if not features:
         raise ApiError(404, "NotFound", f"No offices are recorded for the city '{city}'.")
     return _ics([f.properties for f in features], f"Sprechzeiten {city}", f"sprechzeiten-{city.lower()}.ics")

@@ -11,14 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
-from flask import Flask, Request, Response, current_app, request
+from flask import Flask, Request, Response, request
 
 from .. import __version__
 from ..store.base import LayerState, StoredFeature, revision
+from .context import services
 
 COMPRESSIBLE = frozenset(
     {
@@ -58,7 +57,7 @@ class Validators:
         self._states_fn = states if callable(states) else None
         self.states = list(states() if callable(states) else states)
         digest = hashlib.sha256()
-        fingerprint = current_app.extensions["mapservice.fingerprint"]
+        fingerprint = services().fingerprint
         # A reader with a token may see more than the public: their responses get their own
         # ETags (and cache entries) and are marked private.
         self.private = "Authorization" in request.headers
@@ -84,7 +83,7 @@ class Validators:
         self.etag = strong_etag if strong_etag is not None else self.key
         self.last_modified = max(
             (_http_date(s.updated_at) for s in self.states),
-            default=_http_date(current_app.extensions["mapservice.catalog_mtime"]),
+            default=_http_date(services().catalog_mtime),
         )
 
     def unchanged(self) -> bool:
@@ -110,7 +109,7 @@ class Validators:
         if self.private:
             response.headers["Cache-Control"] = "private, no-cache"
         else:
-            max_age = current_app.config["SETTINGS"].cache_max_age
+            max_age = services().settings.cache_max_age
             response.headers["Cache-Control"] = f"public, max-age={max_age}"
         return response
 
@@ -136,47 +135,13 @@ def feature_etag(feature: StoredFeature) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-class ResponseCache:
-    """Finished response bodies by ETag and encoding, least recently used out first.
-
-    Safe without invalidation because an ETag changes with every data version; each worker
-    process keeps its own, so no instance can contradict another.
-    """
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self.size = 0
-        self._items: OrderedDict[tuple[str, str], tuple[bytes, str, str | None]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[str, str]) -> tuple[bytes, str, str | None] | None:
-        with self._lock:
-            item = self._items.get(key)
-            if item is not None:
-                self._items.move_to_end(key)
-            return item
-
-    def put(self, key: tuple[str, str], body: bytes, mimetype: str, encoding: str | None) -> None:
-        if len(body) > self.max_bytes // 4:
-            return  # one huge body must not evict everything else
-        with self._lock:
-            old = self._items.pop(key, None)
-            if old is not None:
-                self.size -= len(old[0])
-            self._items[key] = (body, mimetype, encoding)
-            self.size += len(body)
-            while self.size > self.max_bytes:
-                _, (evicted, _, _) = self._items.popitem(last=False)
-                self.size -= len(evicted)
-
-
 def _accepts_gzip(req: Request) -> bool:
     return req.accept_encodings["gzip"] > 0 or req.accept_encodings["x-gzip"] > 0
 
 
 def compress(response: Response) -> Response:
     """gzip a compressible 200 response when the client accepts it and it is big enough."""
-    settings = current_app.config["SETTINGS"]
+    settings = services().settings
     if (
         response.status_code != 200
         or response.direct_passthrough
@@ -200,7 +165,7 @@ def conditional(validators: Validators, build: Callable[[], Response]) -> Respon
         # A 304 repeats the Vary of the 200 it stands for (RFC 9110, 15.4.5).
         not_modified.vary.add("Accept-Encoding")
         return validators.apply(not_modified)
-    cache: ResponseCache = current_app.extensions["mapservice.response_cache"]
+    cache = services().responses
     key = (validators.key, "gzip" if _accepts_gzip(request) else "identity")
     hit = cache.get(key)
     if hit is not None:
@@ -244,6 +209,4 @@ def _after_request(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    settings = app.config["SETTINGS"]
-    app.extensions["mapservice.response_cache"] = ResponseCache(settings.response_cache_mb << 20)
     app.after_request(_after_request)

@@ -1,30 +1,42 @@
-"""The app's shared objects as the blueprints reach them (one place, typed)."""
+"""The app's services as a request reaches them: one typed accessor instead of string keys."""
 
 from __future__ import annotations
 
 from flask import current_app, request
 
 from ..catalog.layers import Catalog, Layer
+from ..config import Settings
 from ..planner.service import Planning
+from ..services import Services
 from ..store.base import Store
 from .errors import ApiError
 
 
+def services() -> Services:
+    found: Services = current_app.extensions["mapservice"]
+    return found
+
+
+def settings() -> Settings:
+    return services().settings
+
+
 def store() -> Store:
     """What anonymous readers may see (unpublished sensitive features hidden)."""
-    found: Store = current_app.extensions["mapservice.public_store"]
-    return found
+    return services().public_store
 
 
 def full_store() -> Store:
     """Everything, for writes and for readers with a write token for the collection."""
-    found: Store = current_app.extensions["mapservice.store"]
-    return found
+    return services().store
 
 
 def catalog() -> Catalog:
-    found: Catalog = current_app.extensions["mapservice.catalog"]
-    return found
+    return services().catalog
+
+
+def planning() -> Planning:
+    return services().planning
 
 
 def collection_layer(collection_id: str) -> Layer:
@@ -37,11 +49,6 @@ def collection_layer(collection_id: str) -> Layer:
             f"Collection '{collection_id}' does not exist. Collections: {', '.join(found.ids())}",
         )
     return found[collection_id]
-
-
-def planning() -> Planning:
-    found: Planning = current_app.extensions["mapservice.planning"]
-    return found
 
 
 def args() -> dict[str, list[str]]:

@@ -8,6 +8,8 @@ from typing import Any
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
+from ..store.base import FeatureExists, FeatureNotFound, StoreError
+
 log = logging.getLogger(__name__)
 
 # OGC-style codes for the HTTP errors werkzeug raises itself (routing, methods).
@@ -62,12 +64,31 @@ def error_response(
     return response
 
 
+def store_error(exc: StoreError) -> ApiError:
+    """What a client learns of a store failure, on a read or a write alike."""
+    if isinstance(exc, FeatureExists):
+        return ApiError(409, "Conflict", f"{exc}; use PUT or PATCH on it to change it")
+    if isinstance(exc, FeatureNotFound):
+        return ApiError(404, "NotFound", str(exc))
+    # The operator's log has the database's own words; the client gets no internals.
+    log.error("store failed: %s", exc)
+    return ApiError(
+        503,
+        "StoreUnavailable",
+        "The data store could not be read or written; nothing was changed. Try again later.",
+    )
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> Response:
         response = error_response(exc.status, exc.code, exc.description, exc.candidates, exc.problems)
         response.headers.update(exc.headers)
         return response
+
+    @app.errorhandler(StoreError)
+    def _store_error(exc: StoreError) -> Response:
+        return _api_error(store_error(exc))
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:

@@ -25,16 +25,15 @@ from ..catalog.validation import (
     feature_label,
     with_defaults,
 )
-from ..store.base import BBox, NewFeature, Query, Store, StoredFeature
+from ..store.base import BBox, NewFeature, Store, StoredFeature
 from .convert import Invalid, from_text, from_value
 from .readers import ImportOptionError, Options, Record, RowProblem, Source, describe, read
 
 if TYPE_CHECKING:
-    from flask import Flask
+    from ..finder.geocode.adapters import GazetteerGeocoder as Geocoder
 
 __all__ = ["Diff", "ImportOptionError", "Options", "Plan", "RowProblem", "apply", "prepare"]
 
-ALL = 1_000_000
 # How far (degrees) a feature may lie outside the area of the stored data before it is
 # taken for swapped lon/lat or a wrong CRS.
 AREA_MARGIN = 0.5
@@ -78,7 +77,7 @@ def column_fields(layer: Layer, columns: Sequence[str], shapefile: bool) -> dict
 
 
 def _stored(store: Store, layer_id: str) -> list[StoredFeature]:
-    return store.query(layer_id, Query(limit=ALL)).features
+    return store.all_features(layer_id)
 
 
 def service_area(store: Store, catalog: Catalog, skip: str) -> BBox | None:
@@ -117,16 +116,7 @@ def _area_problem(geom: shapely.Geometry, area: BBox) -> str | None:
     )
 
 
-def _geocoder(app: Flask) -> Any:
-    from ..finder.geocode.chain import build_chain
-    from ..finder.geocode.gazetteer import GazetteerGeocoder
-
-    with app.app_context():
-        gazetteer, _ = build_chain()
-    return GazetteerGeocoder(gazetteer)
-
-
-def _geocode(geocoder: Any, record: Record) -> str | None:
+def _geocode(geocoder: Geocoder, record: Record) -> str | None:
     """Sets the record's geometry from its address; the problem text when that fails."""
     assert record.address is not None
     found = geocoder.geocode(record.address, exactly_one=True)
@@ -249,16 +239,20 @@ def _reference_problems(
 
 
 def prepare(
-    app: Flask,
+    catalog: Catalog,
+    store: Store,
     layer_id: str,
     path: Path,
     options: Options,
     ignore_columns: bool = False,
     progress: Progress | None = None,
+    geocoder: Callable[[], Geocoder] | None = None,
 ) -> Plan:
-    """Read, convert and validate the file; ValidationError lists every problem found."""
-    catalog: Catalog = app.extensions["mapservice.catalog"]
-    store: Store = app.extensions["mapservice.store"]
+    """Read, convert and validate the file; ValidationError lists every problem found.
+
+    ``geocoder()`` gives the geocoder for rows with an address instead of coordinates; it is
+    only called when the file has such rows (building the gazetteer takes a moment).
+    """
     layer = catalog[layer_id]
     source = read(path, options)
     shapefile = source.file.lower().endswith((".zip", ".shp"))
@@ -285,7 +279,7 @@ def prepare(
                 "contains no features; an import replaces the whole collection, so it needs at least one",
             )
         )
-    geocoder = _geocoder(app) if any(r.address is not None for r in source.records) else None
+    by_address = geocoder() if geocoder and any(r.address is not None for r in source.records) else None
     area = service_area(store, catalog, layer.id)
     stored = {f.id: f for f in _stored(store, layer.id)}
     # A field with a default that the file does not have (e.g. the publication state of a
@@ -312,8 +306,8 @@ def prepare(
             if fid in seen:
                 found.append(("id", f"'{fid}' is used twice (also by {seen[fid]})"))
             seen.setdefault(fid, record.label)
-        if record.geometry is None and record.address is not None and geocoder is not None:
-            failed = _geocode(geocoder, record)
+        if record.geometry is None and record.address is not None and by_address is not None:
+            failed = _geocode(by_address, record)
             if failed:
                 found.append((source.address_field, failed))
                 record.unlocated = True
@@ -336,12 +330,11 @@ def prepare(
     return Plan(layer, source.file, features, diff(layer, list(stored.values()), features), geocoded)
 
 
-def apply(app: Flask, plan: Plan, actor: str) -> None:
+def apply(store: Store, plan: Plan, actor: str) -> None:
     """Swap the layer's content in one transaction: all lands or nothing changes.
 
     Every feature added, changed or removed is logged with ``actor`` in the same transaction.
     """
-    store: Store = app.extensions["mapservice.store"]
     store.replace(plan.layer.id, plan.features, actor=actor, via=f"import {Path(plan.file).name}")
 
 

@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from ..catalog.layers import FieldDef
-from ..finder.geocode.gazetteer import parse_number
+from ..finder.geocode.readers import parse_number
 
 TRUE_WORDS = frozenset({"true", "yes", "ja", "wahr", "1"})
 FALSE_WORDS = frozenset({"false", "no", "nein", "falsch", "0"})

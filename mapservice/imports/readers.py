@@ -25,7 +25,7 @@ from pyproj.exceptions import CRSError
 from shapely.geometry import mapping, shape
 
 from ..catalog.validation import LONLAT_CRS_NAMES, Problem, ValidationError, feature_label, load_geojson
-from ..finder.geocode.gazetteer import detect_delimiter, parse_number
+from ..finder.geocode.readers import detect_delimiter, parse_number
 
 FORMATS = {
     ".geojson": "geojson",

@@ -21,11 +21,10 @@ from ..http.context import store as _store
 from ..http.errors import ApiError
 from ..http.params import check_known, single
 from ..ogcapi import documents as ogc
-from ..store.base import Filter, LayerState, Query, Store, StoredFeature
+from ..store.base import Filter, LayerState, Store, StoredFeature
 from .fov import field_of_view
 
 bp = Blueprint("derived", __name__, url_prefix="/api")
-ALL = 100_000
 
 
 def _states(*layer_ids: str) -> list[LayerState]:
@@ -50,7 +49,7 @@ def camera_fov() -> Response:
     filters = (Filter("city", city),) if city else ()
 
     def build() -> Response:
-        cameras = _store().query("video-surveillance", Query(filters=filters, limit=ALL)).features
+        cameras = _store().all_features("video-surveillance", filters)
         out = []
         for cam in cameras:
             if cam.geometry is None:
@@ -91,7 +90,7 @@ def camera_fov() -> Response:
 
 def office_hours_doc(store: Store, city: str | None, now: dt.datetime) -> dict[str, Any]:
     filters = (Filter("city", city),) if city else ()
-    offices = store.query("contact-offices", Query(filters=filters, limit=ALL)).features
+    offices = store.all_features("contact-offices", filters)
     return {
         "generated": now.isoformat(),
         "timezone": "Europe/Berlin",

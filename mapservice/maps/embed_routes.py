@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request, url_for
 
 from ..catalog.maps import MapDef
 from ..http.caching import Validators, conditional
+from ..http.context import services
 from ..http.errors import ApiError
 from ..i18n import pick_lang, texts
 from .render import EmbedOptions
-from .routes import _states
-from .views import csp, get_map, layer_lists, map_catalog, render_parts
+from .routes import _states, csp, get_map, layer_lists, map_catalog, render_parts
 
 bp = Blueprint("embed", __name__, url_prefix="/embed")
 
@@ -80,7 +80,7 @@ def parse_embed(args: Mapping[str, str], mapdef: MapDef) -> tuple[EmbedOptions, 
 
 
 def frame_ancestors() -> str:
-    origins = current_app.config["SETTINGS"].embed_allowed_origins.split()
+    origins = services().settings.embed_allowed_origins.split()
     return " ".join(["'self'", *origins])
 
 

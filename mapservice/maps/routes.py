@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
-from ..catalog.layers import Catalog
+from ..catalog.maps import MapCatalog, MapDef
 from ..http.caching import Validators, conditional
-from ..http.context import store as public_store
+from ..http.context import services
 from ..http.errors import ApiError
 from ..i18n import pick_lang, texts
-from ..store.base import Store
-from .render import EmbedOptions
-from .views import csp, get_map, layer_lists, map_catalog, render_parts
+from ..store.base import LayerState
+from . import views
+from .render import EmbedOptions, MapParts
 
 bp = Blueprint("pages", __name__)
 
@@ -20,16 +20,45 @@ def _lang() -> str:
     return pick_lang(request.args.get("lang"))
 
 
-def _states() -> list:  # type: ignore[type-arg]
-    catalog: Catalog = current_app.extensions["mapservice.catalog"]
-    store: Store = public_store()
-    return [store.state(lid) for lid in catalog.ids()]
+def _states() -> list[LayerState]:
+    found = services()
+    return [found.public_store.state(lid) for lid in found.catalog.ids()]
+
+
+def map_catalog() -> MapCatalog:
+    return services().expanded_maps()
+
+
+def get_map(map_id: str) -> MapDef:
+    maps = map_catalog().maps
+    if map_id not in maps:
+        raise ApiError(404, "NotFound", f"There is no map '{map_id}'.")
+    return maps[map_id]
+
+
+def render_parts(mapdef: MapDef, options: EmbedOptions, district: str | None) -> MapParts:
+    return views.render_parts(
+        services(),
+        mapdef,
+        options,
+        district,
+        url_for("api.landing").rstrip("/"),
+        lambda path: url_for("static", filename=path),
+    )
+
+
+def layer_lists(mapdef: MapDef, shown: list[str], lang: str) -> list[views.LayerList]:
+    return views.layer_lists(services(), mapdef, shown, lang)
+
+
+def csp(frame_ancestors: str) -> str:
+    return views.csp(services().settings, frame_ancestors)
 
 
 @bp.get("/")
 def index() -> Response:
-    catalog: Catalog = current_app.extensions["mapservice.catalog"]
-    store: Store = public_store()
+    catalog = services().catalog
+    store = services().public_store
     lang = _lang()
 
     def build() -> Response:

@@ -1,55 +1,36 @@
-"""What a map page and an embed both need: the map, its focus, legend and text alternative."""
+"""What a map page and an embed both need: the map, its focus, legend and text alternative.
+
+Pure over the app's services; the routes add what only a request knows (URLs, language).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import shapely
-from flask import current_app, url_for
 
-from ..catalog.maps import MapCatalog, MapDef
+from ..catalog.maps import MapDef
+from ..config import Settings
 from ..finder.hours import BERLIN, land_of, status
-from ..http.context import catalog as _catalog
-from ..http.context import store as _store
-from ..http.errors import ApiError
 from ..i18n import texts, value_label
 from ..planner.metrics import prevention_coverage
-from ..store.base import Filter, Query, StoredFeature
+from ..store.base import Filter, StoredFeature
 from .render import EmbedOptions, MapParts, Tiles, build_map
 
-ALL = 100_000
+if TYPE_CHECKING:
+    from ..services import Services
 
-
-def map_catalog() -> MapCatalog:
-    """The configured maps plus one per district of the cities named in [district_maps]."""
-    # Every page and embed asks for it: expanded once per version of the districts layer.
-    state = _store().state("districts")
-    cache: dict[str, Any] = current_app.extensions.setdefault("mapservice.maps_expanded", {})
-    key = (state.version, state.updated_at)
-    if cache.get("key") != key:
-        maps: MapCatalog = current_app.extensions["mapservice.maps"]
-        districts = _store().query("districts", Query(limit=ALL)).features
-        cache["key"] = key
-        cache["value"] = maps.with_districts([f.properties for f in districts])
-    expanded: MapCatalog = cache["value"]
-    return expanded
-
-
-def get_map(map_id: str) -> MapDef:
-    maps = map_catalog().maps
-    if map_id not in maps:
-        raise ApiError(404, "NotFound", f"There is no map '{map_id}'.")
-    return maps[map_id]
+Bounds = tuple[float, float, float, float]
 
 
 def _filters(params: Mapping[str, str]) -> tuple[Filter, ...]:
     return tuple(Filter(k, v) for k, v in params.items())
 
 
-def _bounds(features: list[StoredFeature]) -> tuple[float, float, float, float] | None:
+def _bounds(features: list[StoredFeature]) -> Bounds | None:
     geoms = [shapely.from_geojson(f.geometry) for f in features if f.geometry]
     if not geoms:
         return None
@@ -57,32 +38,25 @@ def _bounds(features: list[StoredFeature]) -> tuple[float, float, float, float] 
     return float(b[0]), float(b[1]), float(b[2]), float(b[3])
 
 
-_BOUNDS_CACHE: dict[tuple[Any, ...], tuple[float, float, float, float] | None] = {}
-
-
-def focus_bounds(mapdef: MapDef, district: str | None) -> tuple[float, float, float, float] | None:
+def focus_bounds(services: Services, mapdef: MapDef, district: str | None) -> Bounds | None:
     """Bounds the map opens on; cached per data version (a whole Land is 849 polygons)."""
-    store = _store()
+    store = services.public_store
     if district:
         feature = store.get("districts", district)
         return _bounds([feature]) if feature else None
     focus = mapdef.focus
-    state = store.state(focus.collection)
-    key = (focus.collection, focus.id, tuple(sorted(focus.filter.items())), state.version, state.updated_at)
-    if key not in _BOUNDS_CACHE:
+
+    def compute() -> Bounds | None:
         if focus.id is not None:
             feature = store.get(focus.collection, focus.id)
-            features = [feature] if feature else []
-        else:
-            features = store.query(
-                focus.collection, Query(filters=_filters(focus.filter), limit=ALL)
-            ).features
-        _BOUNDS_CACHE[key] = _bounds(features)
-    return _BOUNDS_CACHE[key]
+            return _bounds([feature] if feature else [])
+        return _bounds(store.all_features(focus.collection, _filters(focus.filter)))
+
+    name = ("focus", focus.collection, focus.id, tuple(sorted(focus.filter.items())))
+    return services.cached(name, (focus.collection,), compute)
 
 
-def tiles() -> Tiles | None:
-    settings = current_app.config["SETTINGS"]
+def tiles(settings: Settings) -> Tiles | None:
     if not settings.tile_url:
         return None
     return Tiles(settings.tile_url, settings.tile_attribution, settings.tile_max_zoom)
@@ -110,9 +84,10 @@ def _office_row(props: Mapping[str, Any], located: bool, now: dt.datetime, lang:
     }
 
 
-def layer_lists(mapdef: MapDef, shown: list[str], lang: str) -> list[LayerList]:
-    store = _store()
-    catalog = _catalog()
+def layer_lists(services: Services, mapdef: MapDef, shown: list[str], lang: str) -> list[LayerList]:
+    """The list or table beside the map: one per layer shown, with licence and attribution."""
+    store = services.public_store
+    catalog = services.catalog
     t = texts(lang)
     now = dt.datetime.now(BERLIN)
     out = []
@@ -124,10 +99,8 @@ def layer_lists(mapdef: MapDef, shown: list[str], lang: str) -> list[LayerList]:
                 filters.append(Filter("land_code", params["land"]))
             if "ags" in params:
                 filters.append(Filter("ags", params["ags"]))
-            munis = store.query(
-                "municipalities", Query(filters=tuple(filters), limit=ALL, sortby=())
-            ).features
-            bodies = [f.properties for f in store.query("prevention-bodies", Query(limit=ALL)).features]
+            munis = store.all_features("municipalities", filters)
+            bodies = [f.properties for f in store.all_features("prevention-bodies")]
             rows = [prevention_coverage(m.properties, bodies) for m in munis]
             for row in rows:
                 row["status_label"] = value_label(lang, "prevention_status", row["prevention_status"])
@@ -144,7 +117,7 @@ def layer_lists(mapdef: MapDef, shown: list[str], lang: str) -> list[LayerList]:
                 )
             )
             continue
-        features = store.query(layer_id, Query(filters=_filters(params), limit=ALL)).features
+        features = store.all_features(layer_id, _filters(params))
         if layer_id == "contact-offices":
             rows = [_office_row(f.properties, f.geometry is not None, now, lang) for f in features]
         else:
@@ -163,27 +136,31 @@ def layer_lists(mapdef: MapDef, shown: list[str], lang: str) -> list[LayerList]:
     return out
 
 
-def render_parts(mapdef: MapDef, options: EmbedOptions, district: str | None) -> MapParts:
-    api_base = url_for("api.landing").rstrip("/")
+def render_parts(
+    services: Services,
+    mapdef: MapDef,
+    options: EmbedOptions,
+    district: str | None,
+    api_base: str,
+    static_url: Callable[[str], str],
+) -> MapParts:
+    """The map of ``mapdef`` (``district`` highlighted), reading its layers from ``api_base``."""
     highlight = district or mapdef.district
     if highlight != mapdef.district:
-        from dataclasses import replace
-
         mapdef = replace(mapdef, district=highlight)
     return build_map(
         mapdef,
-        _catalog(),
-        focus_bounds(mapdef, district),
+        services.catalog,
+        focus_bounds(services, mapdef, district),
         options,
-        tiles(),
+        tiles(services.settings),
         api_base,
-        lambda path: url_for("static", filename=path),
+        static_url,
     )
 
 
-def csp(frame_ancestors: str) -> str:
+def csp(settings: Settings, frame_ancestors: str) -> str:
     """No request may leave the service except to the configured tile server."""
-    settings = current_app.config["SETTINGS"]
     img = "'self' data:"
     if settings.tile_url.startswith(("https://", "http://")):
         from urllib.parse import urlsplit

@@ -7,20 +7,20 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request, url_for
 
+from ..http.auth import may_read_all
 from ..http.caching import Validators, conditional, feature_etag
 from ..http.context import args as _args
 from ..http.context import catalog as _catalog
 from ..http.context import collection_layer as _layer
-from ..http.context import full_store
+from ..http.context import full_store, services
 from ..http.context import store as _store
 from ..http.errors import ApiError
 from ..http.params import check_known, parse_format, parse_items
 from ..store.base import LayerState, Store
 from . import documents as ogc
 from .openapi import openapi_document
-from .writes import may_read_all
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -87,7 +87,7 @@ def conformance() -> Response:
 
 @bp.get("/openapi")
 def openapi() -> Response:
-    settings = current_app.config["SETTINGS"]
+    settings = services().settings
     base = _base()
     return _respond(
         _args(),
@@ -142,7 +142,7 @@ def _timestamp() -> str:
 @bp.get("/collections/<collection_id>/items")
 def items(collection_id: str) -> Response:
     layer = _layer(collection_id)
-    settings = current_app.config["SETTINGS"]
+    settings = services().settings
     args = _args()
     req = parse_items(args, layer, settings.default_limit, settings.max_limit)
     html = _wants_html(req.fmt)

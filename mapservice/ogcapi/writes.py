@@ -12,22 +12,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Blueprint, Response, request, url_for
 
 from ..catalog.layers import Layer
 from ..catalog.validation import Problem
+from ..http.auth import REALM, bearer
 from ..http.caching import feature_etag, if_match
 from ..http.context import catalog as _catalog
 from ..http.context import collection_layer as _layer
 from ..http.context import full_store
 from ..http.errors import ApiError
-from ..store import tokens as auth
+from ..store import tokens
 from ..store.base import (
     Edit,
-    FeatureExists,
-    FeatureNotFound,
     StoredFeature,
-    StoreError,
     Token,
 )
 from . import documents as ogc
@@ -37,37 +35,6 @@ bp = Blueprint("edit", __name__, url_prefix="/api")
 
 JSON_TYPES = ("application/geo+json", "application/json")
 MERGE_PATCH = "application/merge-patch+json"
-REALM = 'Bearer realm="mapservice"'
-
-
-def bearer() -> Token | None:
-    """The request's token: None without an Authorization header, 401 for a bad one."""
-    header = request.headers.get("Authorization")
-    if header is None:
-        return None
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        raise ApiError(
-            401,
-            "Unauthorized",
-            "The Authorization header must be 'Bearer <token>'",
-            headers={"WWW-Authenticate": REALM},
-        )
-    token = auth.authenticate(full_store(), value)
-    if token is None:
-        raise ApiError(
-            401,
-            "Unauthorized",
-            "The token is unknown, revoked or mistyped",
-            headers={"WWW-Authenticate": f'{REALM}, error="invalid_token"'},
-        )
-    return token
-
-
-def may_read_all(layer_id: str) -> bool:
-    """A token for this collection also shows its unpublished features."""
-    token = bearer()
-    return token is not None and auth.may_write(token, layer_id)
 
 
 def _writer(layer: Layer) -> Token:
@@ -81,7 +48,7 @@ def _writer(layer: Layer) -> Token:
             "'mapservice token create')",
             headers={"WWW-Authenticate": REALM},
         )
-    if not auth.may_write(token, layer.id):
+    if not tokens.may_write(token, layer.id):
         raise ApiError(
             403,
             "Forbidden",
@@ -160,17 +127,6 @@ def _feature_response(layer: Layer, feature: StoredFeature, status: int) -> Resp
     return response
 
 
-def _store_error(exc: StoreError) -> ApiError:
-    if isinstance(exc, FeatureExists):
-        return ApiError(409, "Conflict", f"{exc}; use PUT or PATCH on it to change it")
-    if isinstance(exc, FeatureNotFound):
-        return ApiError(404, "NotFound", str(exc))
-    current_app.logger.error("write failed: %s", exc)
-    return ApiError(
-        503, "StoreUnavailable", "The change could not be saved and nothing was changed; try again later"
-    )
-
-
 @bp.post("/collections/<collection_id>/items")
 def create(collection_id: str) -> Response:
     layer = _layer(collection_id)
@@ -234,10 +190,7 @@ def _save(layer: Layer, token: Token, edit: Edit) -> Response:
     )
     creating = edit.action == "create"
     check = None if creating else _check_current(layer, edit.feature_id)
-    try:
-        result = store.edit(layer.id, edit, _actor(token), check=check)
-    except StoreError as exc:
-        raise _store_error(exc) from exc
+    result = store.edit(layer.id, edit, _actor(token), check=check)
     assert result.after is not None
     return _feature_response(layer, result.after, 201 if creating else 200)
 
@@ -253,12 +206,7 @@ def delete(collection_id: str, feature_id: str) -> Response:
         raise ApiError(
             409, "Conflict", f"'{feature_id}' is named by {', '.join(used_by)}; change those first"
         )
-    try:
-        store.edit(
-            layer.id, Edit("delete", feature_id), _actor(token), check=_check_current(layer, feature_id)
-        )
-    except StoreError as exc:
-        raise _store_error(exc) from exc
+    store.edit(layer.id, Edit("delete", feature_id), _actor(token), check=_check_current(layer, feature_id))
     response = Response(status=204)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, render_template, url_for
 from ..http.caching import Validators, conditional
 from ..http.context import args as _args
 from ..http.context import planning as _planning
+from ..http.context import settings
 from ..http.params import bad, check_known, choice, single
 from ..i18n import PLANNER_TEXT, figure_text, texts
 from ..maps.render import build_choropleth
@@ -165,7 +166,9 @@ def planner() -> Response:
             "t": {"unknown": t["unknown"], "load_error": t["load_error"], **PLANNER_TEXT[lang]},
             "attributions": [f"{s.attribution} ({s.licence})" for s in planning.sources(inputs)],
         }
-        parts = build_choropleth(config, None, tiles(), lambda path: url_for("static", filename=path), lang)
+        parts = build_choropleth(
+            config, None, tiles(settings()), lambda path: url_for("static", filename=path), lang
+        )
         ordered = pv.sort_rows(rows, sort, order == "desc")
         survey = planning.survey() if land == "16" else None
         asskomm = (
@@ -218,5 +221,5 @@ def planner() -> Response:
         ),
         build,
     )
-    response.headers["Content-Security-Policy"] = csp("'self'")
+    response.headers["Content-Security-Policy"] = csp(settings(), "'self'")
     return response

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import re
-import threading
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,13 +19,13 @@ from typing import Any
 
 import shapely
 
+from ..cache import VersionedCache, data_versions
 from ..catalog.layers import Catalog
 from ..config import ConfigError, Settings
-from ..store.base import Filter, Query, Store
+from ..store.base import Filter, Store
 from . import gaps
 from . import metrics as coverage
 
-ALL = 1_000_000
 STATISTICAL = "statistical-districts"
 DISTRICT_INPUTS = (
     "districts",
@@ -101,45 +100,29 @@ class Planning:
     """Coverage metrics over one store, cached per version of their input layers."""
 
     def __init__(
-        self, store: Store, catalog: Catalog, th: coverage.Thresholds, figures: Sequence[dict[str, str]]
+        self,
+        store: Store,
+        catalog: Catalog,
+        th: coverage.Thresholds,
+        figures: Sequence[dict[str, str]],
+        cache: VersionedCache | None = None,
     ) -> None:
         self.store = store
         self.catalog = catalog
         self.thresholds = th
         self.figures = list(figures)
-        self._cache: dict[Any, tuple[Any, Any]] = {}
-        self._lock = threading.Lock()
+        self.cache = cache if cache is not None else VersionedCache()
 
     # -- plumbing ---------------------------------------------------------------------------
 
-    def data_key(self, layers: Sequence[str]) -> tuple[Any, ...]:
-        """Versions of the given layers; changes with every write to any of them."""
-        key = []
-        for layer in layers:
-            if layer in self.catalog:
-                state = self.store.state(layer)
-                key.append((layer, state.version, state.updated_at))
-        return tuple(key)
-
     def _cached(self, name: Any, layers: Sequence[str], compute: Callable[[], Any]) -> Any:
-        key = self.data_key(layers)
-        hit = self._cache.get(name)
-        if hit is not None and hit[0] == key:
-            return hit[1]
-        # One computation at a time: a burst of first requests waits for one result instead
-        # of computing it once per thread.
-        with self._lock:
-            hit = self._cache.get(name)
-            if hit is not None and hit[0] == key:
-                return hit[1]
-            value = compute()
-            self._cache[name] = (key, value)
-            return value
+        present = [layer for layer in layers if layer in self.catalog]
+        return self.cache.get(("planner", name), data_versions(self.store, present), compute)
 
     def _features(self, layer: str, filters: Sequence[Filter] = ()) -> list[Any]:
         if layer not in self.catalog:
             return []
-        return self.store.query(layer, Query(filters=tuple(filters), limit=ALL)).features
+        return self.store.all_features(layer, filters)
 
     def _frame(self, layer: str, columns: Sequence[str], filters: Sequence[Filter] = ()) -> Any:
         return coverage.features_frame(

@@ -20,6 +20,10 @@ import shapely
 
 BBox = tuple[float, float, float, float]
 
+# The limit of a query meant to read every feature of a layer (a map's list, an index, an
+# export): above any layer a city or a Land keeps, so nothing is silently cut off.
+FETCH_ALL = 1_000_000
+
 
 class StoreError(Exception):
     """A storage operation failed; nothing was changed."""
@@ -220,9 +224,17 @@ class Store(abc.ABC):
     def query(self, layer_id: str, query: Query) -> QueryResult:
         """Features of a layer matching ``query``; bbox queries use a spatial index."""
 
+    def all_features(self, layer_id: str, filters: Sequence[Filter] = ()) -> list[StoredFeature]:
+        """Every feature of a layer (matching ``filters``), in stored order."""
+        return self.query(layer_id, Query(filters=tuple(filters), limit=FETCH_ALL)).features
+
     @abc.abstractmethod
     def get(self, layer_id: str, feature_id: str) -> StoredFeature | None:
         """One feature by its stable id, or None."""
+
+    @abc.abstractmethod
+    def feature_ids(self, layer_id: str) -> set[str]:
+        """The ids of a layer's stored features (only the id column is read)."""
 
     @abc.abstractmethod
     def state(self, layer_id: str) -> LayerState:
@@ -260,9 +272,9 @@ class Store(abc.ABC):
     def tokens(self) -> list[Token]:
         """All tokens, revoked ones too, oldest first."""
 
+    @abc.abstractmethod
     def token(self, token_id: str) -> Token | None:
-        """One token by id (tokens are few: a handful per city)."""
-        return next((t for t in self.tokens() if t.id == token_id), None)
+        """One token by its id, looked up directly (every authenticated request asks)."""
 
     @abc.abstractmethod
     def revoke_token(self, token_id: str) -> bool:

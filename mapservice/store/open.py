@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fcntl
 from pathlib import Path
-from typing import Protocol
 
 from ..catalog.geodata import data_file, load_geodata
 from ..catalog.layers import Catalog
@@ -12,6 +11,7 @@ from ..catalog.validation import ValidationError, check_references
 from ..config import ConfigError, Settings
 from .base import NewFeature, Store
 from .geopackage import GeoPackageStore
+from .sql import NewLayersLoader, SqlStore
 
 
 def store_location(settings: Settings, instance_path: Path) -> str:
@@ -44,30 +44,29 @@ def open_store(settings: Settings, catalog: Catalog, instance_path: Path) -> Sto
             data = load_geodata(catalog, settings.resolved_geodata_path())
             return GeoPackageStore.create(path, catalog, data)
         store = GeoPackageStore(path, catalog)
-        if not store.has_admin_tables():
-            store.add_admin_tables()  # a file from before the change log and write tokens
-        missing_tables, missing_columns = store.schema_gaps()
-        if missing_tables or missing_columns:
-            # The catalog grew since the file was made (an upgrade): new layers start from the
-            # shipped data, new fields start empty; nothing already stored is touched.
-            new_layers = {}
-            if missing_tables:
-                new_layers = _new_layers(store, settings, catalog, missing_tables)
-            store.upgrade(new_layers, missing_columns)
+        store.upgrade(_loader(settings, catalog))
+        store.close()  # opened before the server forks its workers: leave nothing open
         return store
 
 
 def _open_postgis(url: str, settings: Settings, catalog: Catalog) -> Store:
     from .postgis import PostGISStore  # psycopg is only loaded when PostGIS is configured
 
-    def load(store: PostGISStore, missing_tables: list[str]) -> dict[str, list[NewFeature]]:
+    return PostGISStore.open(url, catalog, _loader(settings, catalog))
+
+
+def _loader(settings: Settings, catalog: Catalog) -> NewLayersLoader:
+    """The one upgrade path of both backends: a layer the catalog gained since the store was
+    made starts from the shipped data, a new field starts empty; nothing stored is touched."""
+
+    def load(store: SqlStore, missing_tables: list[str]) -> dict[str, list[NewFeature]]:
         return _new_layers(store, settings, catalog, missing_tables)
 
-    return PostGISStore.open(url, catalog, load)
+    return load
 
 
 def _new_layers(
-    store: _HasFeatureIds, settings: Settings, catalog: Catalog, missing_tables: list[str]
+    store: Store, settings: Settings, catalog: Catalog, missing_tables: list[str]
 ) -> dict[str, list[NewFeature]]:
     """The shipped data of the layers the store has no table for, checked against the rest."""
     directory = settings.resolved_geodata_path()
@@ -78,12 +77,8 @@ def _new_layers(
     return new_layers
 
 
-class _HasFeatureIds(Protocol):
-    def feature_ids(self, layer_id: str) -> set[str]: ...
-
-
 def _check_references_to_stored(
-    store: _HasFeatureIds,
+    store: Store,
     catalog: Catalog,
     added: Catalog,
     new_layers: dict[str, list[NewFeature]],

@@ -31,8 +31,6 @@ from .base import (
     Token,
 )
 
-ALL = 1_000_000
-
 
 class PublishedView(Store):
     """A read-only view of ``inner`` without unpublished features of sensitive layers."""
@@ -54,6 +52,11 @@ class PublishedView(Store):
         if self._sensitive(layer_id):
             query = replace(query, filters=[*query.filters, Filter(PUBLICATION_FIELD, PUBLISHED)])
         return self.inner.query(layer_id, query)
+
+    def feature_ids(self, layer_id: str) -> set[str]:
+        if self._sensitive(layer_id):
+            return {f.id for f in self.all_features(layer_id)}
+        return self.inner.feature_ids(layer_id)
 
     def get(self, layer_id: str, feature_id: str) -> StoredFeature | None:
         feature = self.inner.get(layer_id, feature_id)
@@ -81,7 +84,7 @@ class PublishedView(Store):
         return replace(state, count=summary[0], extent=summary[1])
 
     def _summary(self, layer_id: str) -> tuple[int, BBox | None]:
-        features = self.query(layer_id, Query(limit=ALL)).features
+        features = self.all_features(layer_id)
         geoms = [shapely.from_geojson(f.geometry) for f in features if f.geometry is not None]
         if not geoms:
             return len(features), None
@@ -110,6 +113,9 @@ class PublishedView(Store):
         raise self._read_only()
 
     def tokens(self) -> list[Token]:
+        raise self._read_only()
+
+    def token(self, token_id: str) -> Token | None:
         raise self._read_only()
 
     def revoke_token(self, token_id: str) -> bool:

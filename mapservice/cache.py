@@ -1,0 +1,114 @@
+"""Caches of one worker process: values derived from stored layers, and finished responses.
+
+Neither needs invalidation. A derived value is kept together with the versions of the layers it
+was computed from and is recomputed when any of them changed; a response body is kept under
+its ETag, which changes with every data version. So a second worker or a second instance never
+contradicts this one: each sees the same versions in the shared store.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, TypeVar
+
+from .store.base import Store
+
+T = TypeVar("T")
+
+# Versions of the layers a value was computed from: (layer id, version, time of change).
+DataVersions = tuple[tuple[str, int, str], ...]
+
+
+def data_versions(store: Store, layer_ids: Iterable[str]) -> DataVersions:
+    """The current versions of ``layer_ids``; changes with every write to any of them.
+
+    The time of change is part of the key: a store rebuilt from scratch starts counting its
+    versions again, and must not be mistaken for the one it replaced.
+    """
+    out = []
+    for layer_id in layer_ids:
+        state = store.state(layer_id)
+        out.append((layer_id, state.version, state.updated_at.isoformat()))
+    return tuple(out)
+
+
+class VersionedCache:
+    """Derived values by name, each valid while the data versions it was made from hold.
+
+    At most ``max_entries`` names are kept, least recently used out first. Each name has its own
+    lock: a burst of first requests waits for one computation instead of starting one per
+    thread, while a slow value (a Land's planner ranking) does not hold up a quick one.
+    """
+
+    def __init__(self, max_entries: int = 64) -> None:
+        self.max_entries = max_entries
+        self._items: OrderedDict[Hashable, tuple[Hashable, Any]] = OrderedDict()
+        self._locks: dict[Hashable, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def _hit(self, name: Hashable, versions: Hashable) -> tuple[bool, Any]:
+        with self._lock:
+            item = self._items.get(name)
+            if item is None or item[0] != versions:
+                return False, None
+            self._items.move_to_end(name)
+            return True, item[1]
+
+    def get(self, name: Hashable, versions: Hashable, compute: Callable[[], T]) -> T:
+        """The value of ``name`` for ``versions``, computed once while they are current."""
+        found, value = self._hit(name, versions)
+        if found:
+            return value  # type: ignore[no-any-return]
+        with self._lock:
+            name_lock = self._locks.setdefault(name, threading.Lock())
+        with name_lock:
+            found, value = self._hit(name, versions)
+            if found:
+                return value  # type: ignore[no-any-return]
+            computed = compute()
+            with self._lock:
+                self._items[name] = (versions, computed)
+                self._items.move_to_end(name)
+                while len(self._items) > self.max_entries:
+                    evicted, _ = self._items.popitem(last=False)
+                    self._locks.pop(evicted, None)
+            return computed
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class ResponseCache:
+    """Finished response bodies by ETag and encoding, least recently used out first.
+
+    Safe without invalidation because an ETag changes with every data version; each worker
+    process keeps its own, so no instance can contradict another.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._items: OrderedDict[tuple[str, str], tuple[bytes, str, str | None]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str]) -> tuple[bytes, str, str | None] | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is not None:
+                self._items.move_to_end(key)
+            return item
+
+    def put(self, key: tuple[str, str], body: bytes, mimetype: str, encoding: str | None) -> None:
+        if len(body) > self.max_bytes // 4:
+            return  # one huge body must not evict everything else
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self.size -= len(old[0])
+            self._items[key] = (body, mimetype, encoding)
+            self.size += len(body)
+            while self.size > self.max_bytes:
+                _, (evicted, _, _) = self._items.popitem(last=False)
+                self.size -= len(evicted)

@@ -1,0 +1,336 @@
+"""The geopy integration: the gazetteer as an offline geopy geocoder, a chain that asks geocoders
+in turn, and rate-limited, cached remote geocoders (Nominatim, Photon)."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, overload
+from urllib.parse import urlsplit
+
+from geopy.adapters import BaseSyncAdapter
+from geopy.exc import GeocoderServiceError, GeopyError
+from geopy.extra.rate_limiter import RateLimiter
+from geopy.geocoders import Nominatim, Photon
+from geopy.geocoders.base import Geocoder
+from geopy.location import Location
+
+from .gazetteer import Candidate, Gazetteer
+from .normalise import ParsedAddress, normalize_housenumber, normalize_place, normalize_street, parse_address
+
+log = logging.getLogger(__name__)
+
+# Top candidates closer than this in different streets or places make a result ambiguous.
+AMBIGUITY_MARGIN = 5.0
+
+
+class _NoNetworkAdapter(BaseSyncAdapter):  # type: ignore[misc]
+    """Adapter for geocoders that must not do I/O: any request attempt is a bug and fails."""
+
+    def get_json(self, url: str, *, timeout: float, headers: Mapping[str, str]) -> Any:
+        raise GeocoderServiceError(f"this geocoder works offline and may not request {url}")
+
+    def get_text(self, url: str, *, timeout: float, headers: Mapping[str, str]) -> str:
+        raise GeocoderServiceError(f"this geocoder works offline and may not request {url}")
+
+
+def geocoder_name(geocoder: Any) -> str:
+    """The ``name`` a geocoder reports in ``raw["geocoder"]``; the class name if it has none."""
+    name = getattr(geocoder, "name", None)
+    return name if isinstance(name, str) and name else type(geocoder).__name__.lower()
+
+
+GeocodeQuery = str | Mapping[str, str]
+
+
+def _parsed_from_mapping(query: Mapping[str, str]) -> ParsedAddress:
+    """geopy-style structured query: keys street (may include the number), housenumber,
+    postalcode/postcode, city/place."""
+    street_text = query.get("street") or ""
+    parsed = parse_address(street_text) if street_text else ParsedAddress(None, None, None, None)
+    housenumber = query.get("housenumber") or parsed.housenumber
+    return ParsedAddress(
+        parsed.street,
+        normalize_housenumber(housenumber) if housenumber else None,
+        query.get("postalcode") or query.get("postcode") or parsed.postcode,
+        query.get("city") or query.get("place") or parsed.place,
+    )
+
+
+class GazetteerGeocoder(Geocoder):  # type: ignore[misc]
+    """A geopy geocoder answering from a Gazetteer, without any network access.
+
+    ``raw`` of each Location holds ``score``, ``precision``, ``source``, ``ref``, the address
+    parts, ``ambiguous`` (close candidates in different streets or places) and ``candidates``
+    (all hits above ``min_score``, best first) so a caller can offer a choice.
+    """
+
+    def __init__(
+        self, gazetteer: Gazetteer, *, name: str = "gazetteer", min_score: float = 70.0, limit: int = 5
+    ) -> None:
+        super().__init__(adapter_factory=_NoNetworkAdapter)
+        self.gazetteer = gazetteer
+        self.name = name
+        self.min_score = min_score
+        self.limit = limit
+
+    @overload
+    def geocode(
+        self, query: GeocodeQuery, exactly_one: Literal[True] = ..., timeout: float | None = ...
+    ) -> Location | None: ...
+
+    @overload
+    def geocode(
+        self, query: GeocodeQuery, exactly_one: Literal[False], timeout: float | None = ...
+    ) -> list[Location] | None: ...
+
+    @overload
+    def geocode(
+        self, query: GeocodeQuery, exactly_one: bool, timeout: float | None = ...
+    ) -> Location | list[Location] | None: ...
+
+    def geocode(
+        self, query: GeocodeQuery, exactly_one: bool = True, timeout: float | None = None
+    ) -> Location | list[Location] | None:
+        """Best match (or all matches with ``exactly_one=False``); None when nothing matches,
+        as geopy's geocoders do. ``timeout`` is accepted for compatibility and unused."""
+        parsed = query if isinstance(query, str) else _parsed_from_mapping(query)
+        candidates = self.gazetteer.search(parsed, limit=self.limit, min_score=self.min_score)
+        if not candidates:
+            return None
+        summary = [self._candidate_dict(c) for c in candidates]
+        best = candidates[0]
+        ambiguous = any(
+            best.score - c.score <= AMBIGUITY_MARGIN
+            and (normalize_street(c.point.street), normalize_place(c.point.place or ""))
+            != (normalize_street(best.point.street), normalize_place(best.point.place or ""))
+            for c in candidates[1:]
+        )
+        locations = [self._location(c, summary, ambiguous) for c in candidates]
+        return locations[0] if exactly_one else locations
+
+    @staticmethod
+    def _candidate_dict(c: Candidate) -> dict[str, Any]:
+        return {
+            "address": c.matched,
+            "lat": c.point.lat,
+            "lon": c.point.lon,
+            "score": c.score,
+            "precision": c.precision,
+            "source": c.point.source,
+            "ref": c.point.ref,
+        }
+
+    def _location(self, c: Candidate, summary: list[dict[str, Any]], ambiguous: bool) -> Location:
+        p = c.point
+        raw = {
+            "geocoder": self.name,
+            "score": c.score,
+            "precision": c.precision,
+            "source": p.source,
+            "ref": p.ref,
+            "street": p.street,
+            "housenumber": p.housenumber,
+            "postcode": p.postcode,
+            "place": p.place,
+            "lat": p.lat,
+            "lon": p.lon,
+            "ambiguous": ambiguous,
+            "candidates": summary,
+        }
+        return Location(c.matched, (p.lat, p.lon), raw)
+
+
+def _tagged(location: Location, name: str) -> Location:
+    raw = dict(location.raw) if isinstance(location.raw, Mapping) else {"value": location.raw}
+    raw["geocoder"] = name
+    return Location(location.address, location.point, raw)
+
+
+class GeocoderChain(Geocoder):  # type: ignore[misc]
+    """Asks geocoders in turn (put the offline one first) and returns the first answer, with
+    the answering geocoder's name in ``raw["geocoder"]``.
+
+    A geocoder that fails (GeopyError: timeout, quota, unreachable) is logged and skipped. If no
+    geocoder answers and at least one failed, the last error is raised, so a caller can tell
+    "not found" (None) from "could not ask" (exception, e.g. HTTP 503).
+    """
+
+    def __init__(self, geocoders: Sequence[Geocoder], *, name: str = "chain") -> None:
+        super().__init__(adapter_factory=_NoNetworkAdapter)
+        self.geocoders = list(geocoders)
+        self.name = name
+
+    @overload
+    def geocode(
+        self, query: GeocodeQuery, exactly_one: Literal[True] = ..., timeout: float | None = ...
+    ) -> Location | None: ...
+
+    @overload
+    def geocode(
+        self, query: GeocodeQuery, exactly_one: Literal[False], timeout: float | None = ...
+    ) -> list[Location] | None: ...
+
+    @overload
+    def geocode(
+        self, query: GeocodeQuery, exactly_one: bool, timeout: float | None = ...
+    ) -> Location | list[Location] | None: ...
+
+    def geocode(
+        self, query: GeocodeQuery, exactly_one: bool = True, timeout: float | None = None
+    ) -> Location | list[Location] | None:
+        last_error: GeopyError | None = None
+        kwargs: dict[str, Any] = {"exactly_one": exactly_one}
+        if timeout is not None:
+            kwargs["timeout"] = timeout
+        for geocoder in self.geocoders:
+            name = geocoder_name(geocoder)
+            try:
+                result = geocoder.geocode(query, **kwargs)
+            except GeopyError as exc:
+                log.warning("geocoder %s failed: %s", name, exc)
+                last_error = exc
+                continue
+            if not result:
+                continue
+            if isinstance(result, Location):
+                return _tagged(result, name) if exactly_one else [_tagged(result, name)]
+            tagged = [_tagged(loc, name) for loc in result]
+            return tagged[0] if exactly_one else tagged
+        if last_error is not None:
+            raise last_error
+        return None
+
+
+def _cache_key(query: GeocodeQuery) -> str | tuple[tuple[str, str], ...]:
+    return " ".join(query.split()) if isinstance(query, str) else tuple(sorted(query.items()))
+
+
+class RemoteGeocoder(Geocoder):  # type: ignore[misc]
+    """A remote geopy geocoder behind a rate limiter and an LRU cache.
+
+    The rate limiter keeps to the provider's usage policy (public Nominatim: one request per
+    second); the cache answers repeated queries (also "not found") without asking again.
+    Errors are not cached and are raised after ``max_retries`` (default none: a web request
+    should not wait for retries). ``geocoder`` is the wrapped geopy geocoder.
+    """
+
+    def __init__(
+        self,
+        geocoder: Any,
+        *,
+        name: str,
+        min_delay_seconds: float,
+        cache_size: int,
+        max_retries: int = 0,
+        geocode_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(adapter_factory=_NoNetworkAdapter)  # the wrapped geocoder does the I/O
+        self.geocoder = geocoder
+        self.name = name
+        self.geocode_options = dict(geocode_options or {})
+        self.rate_limited = RateLimiter(
+            self._ask,
+            min_delay_seconds=min_delay_seconds,
+            max_retries=max_retries,
+            error_wait_seconds=max(min_delay_seconds, 1.0),
+            swallow_exceptions=False,
+        )
+        self._cached = functools.lru_cache(maxsize=cache_size)(self._lookup)
+
+    def _ask(self, query: GeocodeQuery, exactly_one: bool, timeout: float | None) -> Any:
+        # Looked up on each call (not bound at construction) so tests can replace the geocoder.
+        kwargs: dict[str, Any] = {**self.geocode_options, "exactly_one": exactly_one}
+        if timeout is not None:
+            kwargs["timeout"] = timeout
+        return self.geocoder.geocode(query, **kwargs)
+
+    def _lookup(
+        self, key: str | tuple[tuple[str, str], ...], exactly_one: bool, timeout: float | None
+    ) -> Location | tuple[Location, ...] | None:
+        query: GeocodeQuery = key if isinstance(key, str) else dict(key)
+        result = self.rate_limited(query, exactly_one, timeout)
+        if result is None or isinstance(result, Location):
+            return result
+        return tuple(result)
+
+    @overload
+    def geocode(
+        self, query: GeocodeQuery, exactly_one: Literal[True] = ..., timeout: float | None = ...
+    ) -> Location | None: ...
+
+    @overload
+    def geocode(
+        self, query: GeocodeQuery, exactly_one: Literal[False], timeout: float | None = ...
+    ) -> list[Location] | None: ...
+
+    @overload
+    def geocode(
+        self, query: GeocodeQuery, exactly_one: bool, timeout: float | None = ...
+    ) -> Location | list[Location] | None: ...
+
+    def geocode(
+        self, query: GeocodeQuery, exactly_one: bool = True, timeout: float | None = None
+    ) -> Location | list[Location] | None:
+        result = self._cached(_cache_key(query), exactly_one, timeout)
+        if result is None or isinstance(result, Location):
+            return result
+        return list(result)
+
+    def cache_info(self) -> Any:
+        """functools cache statistics (hits, misses, maxsize, currsize)."""
+        return self._cached.cache_info()
+
+
+_REMOTE_CLASSES: dict[str, tuple[Any, str]] = {
+    # kind → (geopy class, endpoint path geopy appends itself and we strip from a pasted URL)
+    "nominatim": (Nominatim, "/search"),
+    "photon": (Photon, "/api"),
+}
+PUBLIC_NOMINATIM = "nominatim.openstreetmap.org"
+
+
+def remote_geocoder(
+    kind: Literal["nominatim", "photon"],
+    url: str,
+    user_agent: str,
+    timeout: float = 5.0,
+    min_delay_seconds: float = 1.0,
+    cache_size: int = 1024,
+    *,
+    max_retries: int = 0,
+    geocode_options: Mapping[str, Any] | None = None,
+) -> RemoteGeocoder:
+    """Build a rate-limited, cached Nominatim or Photon geocoder for ``url``.
+
+    Call this only when an operator configured a remote geocoder: nothing here runs at import
+    time, and building contacts no server (geopy connects on the first query). ``url`` is the
+    service's base URL, e.g. ``https://nominatim.example.org`` or ``http://localhost:2322``; a
+    trailing ``/search`` (Nominatim) or ``/api`` (Photon) is dropped because geopy adds it.
+    ``geocode_options`` are passed to every query (e.g. ``{"country_codes": "de"}`` for
+    Nominatim). Raises ValueError for an unknown kind, a bad URL or a missing user agent.
+    """
+    if kind not in _REMOTE_CLASSES:
+        raise ValueError(f"unknown geocoder kind {kind!r}; use one of {', '.join(_REMOTE_CLASSES)}")
+    cls, endpoint = _REMOTE_CLASSES[kind]
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(f"geocoder URL must be http(s)://host[:port][/path], got {url!r}")
+    if not user_agent.strip():
+        raise ValueError("a user agent identifying this service is required by geocoding services")
+    path = parts.path.rstrip("/")
+    if path.endswith(endpoint):
+        path = path[: -len(endpoint)]
+    domain = parts.netloc + path
+    if kind == "nominatim" and parts.netloc == PUBLIC_NOMINATIM and min_delay_seconds < 1.0:
+        raise ValueError("the public Nominatim allows at most one request per second")
+    inner = cls(domain=domain, scheme=parts.scheme, user_agent=user_agent, timeout=timeout)
+    return RemoteGeocoder(
+        inner,
+        name=kind,
+        min_delay_seconds=min_delay_seconds,
+        cache_size=cache_size,
+        max_retries=max_retries,
+        geocode_options=geocode_options,
+    )

@@ -1,0 +1,46 @@
+"""Bearer tokens on a request: who sends it, and whether they may see unpublished features.
+
+The token logic itself (format, hashing, scope) is :mod:`mapservice.store.tokens`; this module
+only reads the ``Authorization`` header and answers 401 the way RFC 6750 asks.
+"""
+
+from __future__ import annotations
+
+from flask import request
+
+from ..store import tokens
+from ..store.base import Token
+from .context import full_store
+from .errors import ApiError
+
+REALM = 'Bearer realm="mapservice"'
+
+
+def bearer() -> Token | None:
+    """The request's token: None without an Authorization header, 401 for a bad one."""
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise ApiError(
+            401,
+            "Unauthorized",
+            "The Authorization header must be 'Bearer <token>'",
+            headers={"WWW-Authenticate": REALM},
+        )
+    token = tokens.authenticate(full_store(), value)
+    if token is None:
+        raise ApiError(
+            401,
+            "Unauthorized",
+            "The token is unknown, revoked or mistyped",
+            headers={"WWW-Authenticate": f'{REALM}, error="invalid_token"'},
+        )
+    return token
+
+
+def may_read_all(layer_id: str) -> bool:
+    """A token for this collection also shows its unpublished features."""
+    token = bearer()
+    return token is not None and tokens.may_write(token, layer_id)

@@ -1,0 +1,620 @@
+"""The SQL core both backends share: queries, reads, writes, the change log, tokens, upgrades.
+
+Modelled on pygeoapi's ``GenericSQLProvider``: everything that is the same in SQLite and in
+PostgreSQL is written once here; a backend supplies only its dialect (placeholders, how a
+geometry goes in and out, the spatial filter, the German sort, transactions and locks, its
+schema) and its connection and exception types. Identifiers come from the validated catalog,
+never from a request, and are quoted the same way in both databases.
+
+The error contract is one: every database failure on a read or a write leaves the store as
+a :class:`~mapservice.store.base.StoreError` naming the layer, and a failed write changed
+nothing (it is one transaction).
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+import json
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+
+import shapely
+
+from ..catalog.layers import Catalog, FieldDef, Layer
+from .base import (
+    LOGGED_ACTION,
+    BBox,
+    Edit,
+    EditResult,
+    Filter,
+    HistoryEntry,
+    LayerState,
+    NewFeature,
+    Precondition,
+    Query,
+    QueryResult,
+    Store,
+    StoredFeature,
+    StoreError,
+    Token,
+    changes,
+    feature_doc,
+    plan_edit,
+    utc_now,
+)
+
+# Field types stored as numbers or booleans; every other scalar is text and sorts in German.
+NON_TEXT_TYPES = frozenset({"integer", "number", "boolean", "array", "object"})
+
+# Features of the layers a store has no table for yet (on the first start: all of them).
+NewLayersLoader = Callable[["SqlStore", list[str]], Mapping[str, Sequence[NewFeature]]]
+
+
+def table_name(layer_id: str) -> str:
+    return layer_id.replace("-", "_")
+
+
+def quote(name: str) -> str:
+    """Quote an identifier (the same rule in SQLite and PostgreSQL)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def declared_geometry_type(layer: Layer) -> str:
+    """One geometry type per table keeps QGIS from splitting the layer into sub-layers."""
+    kinds = set(layer.geometry_types)
+    for single, multi in (
+        ("Point", "MultiPoint"),
+        ("LineString", "MultiLineString"),
+        ("Polygon", "MultiPolygon"),
+    ):
+        if kinds <= {single, multi}:
+            return (multi if multi in kinds else single).upper()
+    return "GEOMETRY"
+
+
+def promote(geom: shapely.Geometry, declared: str) -> shapely.Geometry:
+    """A single geometry as the multi type its table declares."""
+    if declared.startswith("MULTI") and not geom.geom_type.startswith("Multi"):
+        cls = {
+            "MULTIPOINT": shapely.MultiPoint,
+            "MULTILINESTRING": shapely.MultiLineString,
+            "MULTIPOLYGON": shapely.MultiPolygon,
+        }[declared]
+        return cls([geom])
+    return geom
+
+
+def _as_time(value: Any) -> dt.datetime:
+    """A stored time as aware UTC (SQLite keeps ISO text, PostgreSQL timestamptz)."""
+    parsed = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    return parsed.astimezone(dt.UTC)
+
+
+def _as_json(value: Any) -> Any:
+    """A stored JSON value (SQLite keeps text, psycopg decodes ``json`` columns itself)."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+class SqlStore(Store):
+    """A :class:`Store` over one SQL database; subclasses give the dialect.
+
+    Connections: one per thread and process, never carried across a fork (gunicorn workers).
+    """
+
+    # -- the dialect ---------------------------------------------------------------------------
+
+    mark = "?"  # the driver's placeholder
+    holds_nul = True  # whether text may contain NUL (PostgreSQL's cannot, so no id has one)
+    json_mark = "?"  # the placeholder of a JSON value
+    history_table = ""
+    token_table = ""
+    db_errors: tuple[type[Exception], ...] = ()
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._local = threading.local()
+
+    @property
+    def label(self) -> str:
+        """What error messages name the store by ("" where that would show a password)."""
+        return ""
+
+    @abc.abstractmethod
+    def _connect(self) -> Any: ...
+
+    def _usable(self, conn: Any) -> bool:
+        return True
+
+    @abc.abstractmethod
+    def _read(self, snapshot: bool = False) -> AbstractContextManager[Any]:
+        """The thread's connection; ``snapshot``: several statements see one state."""
+
+    @abc.abstractmethod
+    def _write(self, layer: Layer | None = None) -> AbstractContextManager[Any]:
+        """One write transaction; writers of ``layer`` take turns until it commits."""
+
+    @abc.abstractmethod
+    def table(self, layer_id: str) -> str:
+        """The quoted table of a layer."""
+
+    @abc.abstractmethod
+    def _geometry_out(self, column: str) -> str:
+        """SQL giving the geometry column as something :meth:`_wkb` takes."""
+
+    @abc.abstractmethod
+    def _wkb(self, value: Any) -> bytes:
+        """The WKB of a geometry as :meth:`_geometry_out` gives it."""
+
+    @abc.abstractmethod
+    def _geometry_in(self) -> str:
+        """SQL taking one WKB parameter (or what :meth:`_geometry_param` gives) as a geometry."""
+
+    def _geometry_param(self, geom: shapely.Geometry) -> Any:
+        return shapely.to_wkb(geom)
+
+    def _value_in(self, fdef: FieldDef) -> str:
+        return self.json_mark if fdef.type in ("array", "object") else self.mark
+
+    def encode_value(self, fdef: FieldDef, value: Any) -> Any:
+        """A property value as the database stores it (lists and objects as JSON text)."""
+        if value is None:
+            return None
+        if fdef.type in ("array", "object"):
+            return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return value
+
+    def _decoder(self, fdef: FieldDef) -> Callable[[Any], Any] | None:
+        """How a stored value becomes the property again (None: as the driver gives it)."""
+        return None
+
+    @abc.abstractmethod
+    def _equals(self, column: str, fdef: FieldDef, value: Any) -> tuple[str, Any]:
+        """``column = value`` as SQL and its parameter."""
+
+    @abc.abstractmethod
+    def _contains(self, column: str, value: Any) -> tuple[str, Any]:
+        """A JSON list column contains ``value``, as SQL and its parameter."""
+
+    @abc.abstractmethod
+    def _bbox(self, layer: Layer, bbox: BBox) -> tuple[str, list[str], list[Any]]:
+        """Joins, clauses and parameters of "intersects this lon/lat box" (index first)."""
+
+    @abc.abstractmethod
+    def _text_order(self, column: str, direction: str) -> list[str]:
+        """ORDER BY terms of a text column in DIN 5007-1 order, ties by code point."""
+
+    def _text_column(self, column: str) -> str:
+        """A text column compared by code point (the ISO dates of temporal filters)."""
+        return column
+
+    def _text_param(self) -> str:
+        return self.mark
+
+    def _time_param(self, at: dt.datetime, timespec: str = "auto") -> Any:
+        return at
+
+    @abc.abstractmethod
+    def _bump(self, conn: Any, layer: Layer) -> None:
+        """New version and change time of the layer, with its count and extent."""
+
+    @abc.abstractmethod
+    def _read_state(self, conn: Any, layer: Layer) -> tuple[Any, ...] | None:
+        """(version, updated_at, count, min_x, min_y, max_x, max_y) of a layer, or None."""
+
+    @abc.abstractmethod
+    def _executemany(self, conn: Any, statement: str, rows: list[list[Any]]) -> None: ...
+
+    # -- schema: the one upgrade path -----------------------------------------------------------
+
+    @abc.abstractmethod
+    def _schema_transaction(self) -> AbstractContextManager[Any]:
+        """The transaction of a schema change; store instances starting at once take turns."""
+
+    @abc.abstractmethod
+    def _migrate(self, conn: Any) -> None:
+        """Create or update the fixed tables (state, change log, tokens) where needed."""
+
+    @abc.abstractmethod
+    def _schema_gaps(self, conn: Any) -> tuple[list[str], dict[str, list[str]]]:
+        """Layers of the catalog without a table, and fields without a column."""
+
+    @abc.abstractmethod
+    def _create_layer_table(self, conn: Any, layer: Layer) -> None: ...
+
+    @abc.abstractmethod
+    def _add_column(self, conn: Any, layer: Layer, name: str) -> None: ...
+
+    def _up_to_date(self) -> bool:
+        """A read-only look before the schema transaction (False: always take it)."""
+        return False
+
+    def upgrade(self, load_new_layers: NewLayersLoader) -> None:
+        """Bring the schema up to the code and the catalog, in one transaction.
+
+        New layers get the features ``load_new_layers`` gives for them (the shipped data); new
+        fields start null in the rows already stored. Nothing stored is touched otherwise.
+        """
+        if self._up_to_date():
+            return
+        try:
+            with self._schema_transaction() as conn:
+                self._migrate(conn)
+                missing_tables, missing_columns = self._schema_gaps(conn)
+                new_layers = load_new_layers(self, missing_tables) if missing_tables else {}
+                for layer_id in missing_tables:
+                    layer = self.catalog[layer_id]
+                    self._create_layer_table(conn, layer)
+                    self._insert(conn, layer, new_layers.get(layer_id, ()))
+                    self._bump(conn, layer)
+                for layer_id, names in missing_columns.items():
+                    layer = self.catalog[layer_id]
+                    for name in names:
+                        self._add_column(conn, layer, name)
+                    self._bump(conn, layer)
+        except self.db_errors as exc:
+            raise StoreError(f"{self.label}upgrading the store failed, nothing was changed: {exc}") from exc
+
+    # -- connections ----------------------------------------------------------------------------
+
+    def _conn(self) -> Any:
+        # Keyed by process id as well: a connection must never cross a fork (gunicorn workers).
+        pid = os.getpid()
+        conn = getattr(self._local, "conn", None)
+        if conn is None or not self._usable(conn) or getattr(self._local, "pid", None) != pid:
+            conn = self._connect()
+            self._local.conn = conn
+            self._local.pid = pid
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            if getattr(self._local, "pid", None) == os.getpid():  # never the parent's session
+                conn.close()
+            self._local.conn = None
+
+    @contextmanager
+    def _errors(self, what: str, wrote: bool = False) -> Iterator[None]:
+        """Every database failure becomes a StoreError saying what failed."""
+        try:
+            yield
+        except self.db_errors as exc:
+            outcome = ", nothing was changed" if wrote else ""
+            raise StoreError(f"{self.label}{what} failed{outcome}: {exc}") from exc
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def _layer(self, layer_id: str) -> Layer:
+        try:
+            return self.catalog[layer_id]
+        except KeyError:
+            raise StoreError(f"unknown layer '{layer_id}'") from None
+
+    def layer_ids(self) -> list[str]:
+        return self.catalog.ids()
+
+    def _select(self, layer: Layer) -> str:
+        columns = ", ".join([self._geometry_out("t.geom"), *(f"t.{quote(n)}" for n in layer.fields)])
+        return f"SELECT {columns} FROM {self.table(layer.id)} t"
+
+    def _rows_to_features(self, layer: Layer, rows: Sequence[Sequence[Any]]) -> list[StoredFeature]:
+        names = list(layer.fields)
+        decoders = [self._decoder(layer.fields[n]) for n in names]
+        present = [i for i, row in enumerate(rows) if row[0] is not None]
+        texts: list[str | None] = [None] * len(rows)
+        if present:
+            # One WKB → GeoJSON writer (shapely) for both databases, so the text is identical.
+            geoms = shapely.from_wkb([self._wkb(rows[i][0]) for i in present])
+            for i, text in zip(present, shapely.to_geojson(geoms), strict=True):
+                texts[i] = str(text)
+        out = []
+        for row, text in zip(rows, texts, strict=True):
+            props = {
+                n: (dec(v) if dec is not None else v)
+                for n, dec, v in zip(names, decoders, row[1:], strict=True)
+            }
+            out.append(StoredFeature(id=props["id"], properties=props, geometry=text))
+        return out
+
+    def _where(self, layer: Layer, query: Query) -> tuple[str, str, list[Any]]:
+        joins = ""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if query.bbox is not None:
+            joins, bbox_clauses, bbox_params = self._bbox(layer, query.bbox)
+            clauses += bbox_clauses
+            params += bbox_params
+        for flt in query.filters:
+            clause, param = self._filter(layer, flt)
+            clauses.append(clause)
+            params.append(param)
+        if query.interval is not None:
+            clauses.extend(self._temporal_clauses(layer, query.interval, params))
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        return joins, where, params
+
+    def _filter(self, layer: Layer, flt: Filter) -> tuple[str, Any]:
+        column = f"t.{quote(flt.field)}"
+        if flt.contains:
+            return self._contains(column, flt.value)
+        return self._equals(column, layer.fields[flt.field], flt.value)
+
+    def _temporal_clauses(
+        self, layer: Layer, interval: tuple[str | None, str | None], params: list[Any]
+    ) -> list[str]:
+        if layer.temporal is None:
+            return ["1 = 0"]  # no temporal geometry, so nothing intersects the requested time
+        start_col, end_col = (f"t.{quote(n)}" for n in layer.temporal)
+        start, end = interval
+        clauses = []
+        # Dates may be reduced precision ("2023-04"); comparing the common prefix of ISO texts
+        # orders them correctly, and an unknown start or end counts as open.
+        mark = self._text_param()
+        if end is not None:
+            prefix = f"substr({mark}, 1, length({start_col}))"
+            clauses.append(f"({start_col} IS NULL OR {self._text_column(start_col)} <= {prefix})")
+            params.append(end)
+        if start is not None:
+            prefix = f"substr({mark}, 1, length({end_col}))"
+            clauses.append(f"({end_col} IS NULL OR {self._text_column(end_col)} >= {prefix})")
+            params.append(start)
+        return clauses
+
+    def _order(self, layer: Layer, query: Query) -> str:
+        terms: list[str] = []
+        for key in query.sortby:
+            column = f"t.{quote(key.field)}"
+            direction = "ASC" if key.ascending else "DESC"
+            terms.append(f"{column} IS NULL")
+            if layer.fields[key.field].type in NON_TEXT_TYPES:
+                terms.append(f"{column} {direction}")
+            else:
+                terms += self._text_order(column, direction)
+        terms.append("t.fid")  # a total order, so pages never overlap or skip
+        return ", ".join(terms)
+
+    def query(self, layer_id: str, query: Query) -> QueryResult:
+        layer = self._layer(layer_id)
+        joins, where, params = self._where(layer, query)
+        m = self.mark
+        with self._errors(f"querying layer '{layer.id}'"), self._read(snapshot=True) as conn:
+            # Both statements read one snapshot, so the count matches the page.
+            matched = conn.execute(
+                f"SELECT count(*) FROM {self.table(layer.id)} t{joins}{where}", params
+            ).fetchone()
+            order = self._order(layer, query)
+            rows = conn.execute(
+                f"{self._select(layer)}{joins}{where} ORDER BY {order} LIMIT {m} OFFSET {m}",
+                [*params, query.limit, query.offset],
+            ).fetchall()
+        return QueryResult(self._rows_to_features(layer, rows), int(matched[0]))
+
+    def _all(self, conn: Any, layer: Layer, feature_id: str | None = None) -> list[StoredFeature]:
+        if feature_id is None:
+            rows = conn.execute(f"{self._select(layer)} ORDER BY t.fid").fetchall()
+        elif "\x00" in feature_id and not self.holds_nul:
+            return []
+        else:
+            rows = conn.execute(
+                f"{self._select(layer)} WHERE t.id = {self._text_param()}", (feature_id,)
+            ).fetchall()
+        return self._rows_to_features(layer, rows)
+
+    def get(self, layer_id: str, feature_id: str) -> StoredFeature | None:
+        layer = self._layer(layer_id)
+        with self._errors(f"reading layer '{layer.id}'"), self._read() as conn:
+            found = self._all(conn, layer, feature_id)
+        return found[0] if found else None
+
+    def feature_ids(self, layer_id: str) -> set[str]:
+        layer = self._layer(layer_id)
+        with self._errors(f"reading layer '{layer.id}'"), self._read() as conn:
+            rows = conn.execute(f"SELECT id FROM {self.table(layer.id)}").fetchall()
+        return {str(row[0]) for row in rows}
+
+    def state(self, layer_id: str) -> LayerState:
+        layer = self._layer(layer_id)
+        with self._errors(f"reading the state of layer '{layer.id}'"):
+            row = self._read_state_of(layer)
+        if row is None:
+            raise StoreError(f"{self.label}no state recorded for layer '{layer.id}'")
+        extent: BBox | None = None
+        if None not in row[3:]:
+            extent = (float(row[3]), float(row[4]), float(row[5]), float(row[6]))
+        return LayerState(version=int(row[0]), updated_at=_as_time(row[1]), count=int(row[2]), extent=extent)
+
+    def _read_state_of(self, layer: Layer) -> tuple[Any, ...] | None:
+        with self._read(snapshot=True) as conn:
+            return self._read_state(conn, layer)
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def _insert(self, conn: Any, layer: Layer, features: Sequence[NewFeature]) -> None:
+        names = list(layer.fields)
+        declared = declared_geometry_type(layer)
+        columns = ", ".join(["geom", *(quote(n) for n in names)])
+        values = ", ".join([self._geometry_in(), *(self._value_in(layer.fields[n]) for n in names)])
+        statement = f"INSERT INTO {self.table(layer.id)} ({columns}) VALUES ({values})"
+        rows = []
+        # Sorted by id so the row order (and so fid, the last sort key) does not depend on
+        # the order of the input.
+        for props, geom in sorted(features, key=lambda f: str(f[0].get("id"))):
+            geometry = None if geom is None else self._geometry_param(promote(geom, declared))
+            rows.append([geometry, *(self.encode_value(layer.fields[n], props.get(n)) for n in names)])
+        if rows:
+            self._executemany(conn, statement, rows)
+
+    def _update(self, conn: Any, layer: Layer, edit: Edit) -> None:
+        """Replace one row's values in place (it keeps its fid, so its place in the order)."""
+        names = list(layer.fields)
+        props = edit.properties or {}
+        declared = declared_geometry_type(layer)
+        geometry = None if edit.geometry is None else self._geometry_param(promote(edit.geometry, declared))
+        assignments = ", ".join(
+            [
+                f"geom = {self._geometry_in()}",
+                *(f"{quote(n)} = {self._value_in(layer.fields[n])}" for n in names),
+            ]
+        )
+        conn.execute(
+            f"UPDATE {self.table(layer.id)} SET {assignments} WHERE id = {self.mark}",
+            [geometry, *(self.encode_value(layer.fields[n], props.get(n)) for n in names), edit.feature_id],
+        )
+
+    def replace(
+        self, layer_id: str, features: Sequence[NewFeature], actor: str | None = None, via: str = "import"
+    ) -> LayerState:
+        layer = self._layer(layer_id)
+        with self._errors(f"writing layer '{layer.id}'", wrote=True), self._write(layer) as conn:
+            before = self._all(conn, layer) if actor is not None else []
+            conn.execute(f"DELETE FROM {self.table(layer.id)}")
+            self._insert(conn, layer, features)
+            self._bump(conn, layer)
+            if actor is not None:
+                at = utc_now()
+                for action, fid, old, new in changes(before, self._all(conn, layer)):
+                    self._log(conn, at, layer, fid, action, actor, via, old, new)
+        return self.state(layer_id)
+
+    def edit(
+        self, layer_id: str, edit: Edit, actor: str, via: str = "api", check: Precondition | None = None
+    ) -> EditResult:
+        layer = self._layer(layer_id)
+        with self._errors(f"writing to layer '{layer.id}'", wrote=True), self._write(layer) as conn:
+            # Writers take turns, so the check sees exactly what the write replaces.
+            found = self._all(conn, layer, edit.feature_id)
+            before = found[0] if found else None
+            step = plan_edit(edit, layer.id, before, check)
+            if step == "insert":
+                self._insert(conn, layer, [(edit.properties or {}, edit.geometry)])
+            elif step == "delete":
+                conn.execute(f"DELETE FROM {self.table(layer.id)} WHERE id = {self.mark}", (edit.feature_id,))
+            else:
+                self._update(conn, layer, edit)
+            found = self._all(conn, layer, edit.feature_id)
+            after = found[0] if found else None
+            self._bump(conn, layer)
+            self._log(
+                conn, utc_now(), layer, edit.feature_id, LOGGED_ACTION[edit.action], actor, via, before, after
+            )
+        return EditResult(before, after, self.state(layer_id))
+
+    # -- the change log -------------------------------------------------------------------------
+
+    def _log(
+        self,
+        conn: Any,
+        at: dt.datetime,
+        layer: Layer,
+        feature_id: str,
+        action: str,
+        actor: str,
+        via: str,
+        before: StoredFeature | None,
+        after: StoredFeature | None,
+    ) -> None:
+        def text(feature: StoredFeature | None) -> str | None:
+            doc = feature_doc(feature)
+            return None if doc is None else json.dumps(doc, ensure_ascii=False)
+
+        m, j = self.mark, self.json_mark
+        conn.execute(
+            f"INSERT INTO {self.history_table} (at, layer, feature_id, action, actor, via, before, after) "
+            f"VALUES ({m}, {m}, {m}, {m}, {m}, {m}, {j}, {j})",
+            (
+                self._time_param(at, "milliseconds"),
+                layer.id,
+                feature_id,
+                action,
+                actor,
+                via,
+                text(before),
+                text(after),
+            ),
+        )
+
+    def history(self, layer_id: str, feature_id: str) -> list[HistoryEntry]:
+        layer = self._layer(layer_id)
+        if "\x00" in feature_id and not self.holds_nul:
+            return []
+        m = self.mark
+        with self._errors(f"reading the history of '{feature_id}'"), self._read() as conn:
+            rows = conn.execute(
+                f"SELECT seq, at, action, actor, via, before, after FROM {self.history_table} "
+                f"WHERE layer = {m} AND feature_id = {m} ORDER BY seq",
+                (layer.id, feature_id),
+            ).fetchall()
+        return [
+            HistoryEntry(
+                seq=int(r[0]),
+                layer=layer.id,
+                feature_id=feature_id,
+                action=r[2],
+                actor=r[3],
+                via=r[4],
+                at=_as_time(r[1]),
+                before=_as_json(r[5]),
+                after=_as_json(r[6]),
+            )
+            for r in rows
+        ]
+
+    # -- tokens ---------------------------------------------------------------------------------
+
+    _TOKEN_COLUMNS = "id, name, secret_hash, collections, created_at, revoked_at"  # noqa: S105
+
+    @staticmethod
+    def _token(row: Sequence[Any]) -> Token:
+        return Token(
+            id=row[0],
+            name=row[1],
+            secret_hash=row[2],
+            collections=tuple(_as_json(row[3])),
+            created_at=_as_time(row[4]),
+            revoked_at=None if row[5] is None else _as_time(row[5]),
+        )
+
+    def add_token(self, token: Token) -> None:
+        m = self.mark
+        with self._errors(f"storing token '{token.id}'", wrote=True), self._write() as conn:
+            conn.execute(
+                f"INSERT INTO {self.token_table} (id, name, secret_hash, collections, created_at) "
+                f"VALUES ({m}, {m}, {m}, {self.json_mark}, {m})",
+                (
+                    token.id,
+                    token.name,
+                    token.secret_hash,
+                    json.dumps(list(token.collections)),
+                    self._time_param(token.created_at),
+                ),
+            )
+
+    def tokens(self) -> list[Token]:
+        with self._errors("reading the tokens"), self._read() as conn:
+            rows = conn.execute(
+                f"SELECT {self._TOKEN_COLUMNS} FROM {self.token_table} ORDER BY created_at, id"
+            ).fetchall()
+        return [self._token(r) for r in rows]
+
+    def token(self, token_id: str) -> Token | None:
+        """One token by its id (the primary key): every authenticated request asks."""
+        if "\x00" in token_id and not self.holds_nul:
+            return None
+        with self._errors("reading the tokens"), self._read() as conn:
+            row = conn.execute(
+                f"SELECT {self._TOKEN_COLUMNS} FROM {self.token_table} WHERE id = {self.mark}", (token_id,)
+            ).fetchone()
+        return None if row is None else self._token(row)
+
+    def revoke_token(self, token_id: str) -> bool:
+        m = self.mark
+        with self._errors(f"revoking token '{token_id}'", wrote=True), self._write() as conn:
+            cur = conn.execute(
+                f"UPDATE {self.token_table} SET revoked_at = {m} WHERE id = {m} AND revoked_at IS NULL",
+                (self._time_param(utc_now()), token_id),
+            )
+            return bool(cur.rowcount == 1)
