@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -42,6 +43,25 @@ def _default_workers() -> int:
     return min(2 * (os.cpu_count() or 1) + 1, 8)
 
 
+def _count_option(
+    flag: str, default: int | None, most: int, text: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A whole-number option from 1 to ``most``; its default is shown where it has one."""
+    return click.option(
+        flag, default=default, show_default=default is not None, type=click.IntRange(1, most), help=text
+    )
+
+
+DATA_HELP = "Geodata folder to check [default: the configured one]."
+OUTPUT_HELP = "Write to this file (written whole or not at all) [default: standard output]."
+
+
+def _path_option(*decls: str, folder: bool, text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """An optional path option: a folder, or a file."""
+    kind = click.Path(file_okay=not folder, dir_okay=folder, path_type=Path)
+    return click.option(*decls, type=kind, default=None, help=text)
+
+
 @main.command()
 @click.option(
     "--host",
@@ -50,26 +70,9 @@ def _default_workers() -> int:
     help="Address to listen on (0.0.0.0 for every interface).",
 )
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option(
-    "--workers",
-    default=None,
-    type=click.IntRange(1, 64),
-    help="gunicorn worker processes [default: 2 × cores + 1, at most 8].",
-)
-@click.option(
-    "--threads",
-    default=4,
-    show_default=True,
-    type=click.IntRange(1, 64),
-    help="Threads per worker (gthread workers keep connections alive).",
-)
-@click.option(
-    "--timeout",
-    default=30,
-    show_default=True,
-    type=click.IntRange(1, 3600),
-    help="Seconds before a hung worker is restarted.",
-)
+@_count_option("--workers", None, 64, "gunicorn worker processes [default: 2 × cores + 1, at most 8].")
+@_count_option("--threads", 4, 64, "Threads per worker (gthread workers keep connections alive).")
+@_count_option("--timeout", 30, 3600, "Seconds before a hung worker is restarted.")
 def serve(host: str, port: int, workers: int | None, threads: int, timeout: int) -> None:
     """Start the service with gunicorn (the store is created on first start)."""
     from gunicorn.app.base import BaseApplication
@@ -110,12 +113,8 @@ def serve(host: str, port: int, workers: int | None, threads: int, timeout: int)
 
 
 @main.command()
-@click.option(
-    "--data",
-    "data_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Geodata folder to check [default: the configured one].",
+@_path_option(
+    "--data", "data_dir", folder=True, text="Geodata folder to check [default: the configured one]."
 )
 def check(data_dir: Path | None) -> None:
     """Validate settings, layer catalog and data; exit code 0 when all is well, else 1."""
@@ -154,12 +153,11 @@ def check(data_dir: Path | None) -> None:
     show_default=True,
     help="Language of the reasons in CSV.",
 )
-@click.option(
+@_path_option(
     "--output",
     "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Write to this file (written whole or not at all) [default: standard output].",
+    folder=False,
+    text="Write to this file (written whole or not at all) [default: standard output].",
 )
 def coverage(city: str | None, land: str | None, fmt: str, lang: str, output: Path | None) -> None:
     """Coverage metrics and gap ranking: per district of a city, or per municipality."""

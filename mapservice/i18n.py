@@ -367,3 +367,77 @@ PLANNER_TEXT: dict[str, dict[str, str]] = {
         "source": "source:",
     },
 }
+
+
+# The planner's reasons for a gap score (mapservice.planner.gaps), German and English. The
+# placeholders are filled per language: numbers in that language's format, ``{share}`` and
+# ``{target}`` as percentages, ``{body}`` with the body's own reason.
+FINDING_TEXT: dict[str, tuple[str, str]] = {
+    "officer_yes": ("Kontaktbereichsbeamte zuständig: {n}", "Responsible contact officers: {n}"),
+    "officer_no": (
+        "Kein zuständiger Kontaktbereichsbeamter erfasst",
+        "No responsible contact officer recorded",
+    ),
+    "officer_unknown": (
+        "Zuständiger Kontaktbereichsbeamter: unbekannt",
+        "Responsible contact officer: unknown",
+    ),
+    "load_unknown": (
+        "Einwohner bzw. Haushalte je Beamter: unbekannt",
+        "Residents or households per officer: unknown",
+    ),
+    "load_residents_over": (
+        "{value} Einwohner je Beamter – mehr als {limit}",
+        "{value} residents per officer – more than {limit}",
+    ),
+    "load_residents_within": (
+        "{value} Einwohner je Beamter – höchstens {limit}",
+        "{value} residents per officer – at most {limit}",
+    ),
+    "load_households_over": (
+        "{value} Haushalte je Beamter – mehr als {limit}",
+        "{value} households per officer – more than {limit}",
+    ),
+    "load_households_within": (
+        "{value} Haushalte je Beamter – höchstens {limit}",
+        "{value} households per officer – at most {limit}",
+    ),
+    "distance_unknown": (
+        "Entfernung zum nächsten Büro: unbekannt (keine Büros der Stadt erfasst)",
+        "Distance to the nearest office: unknown (no offices of the city recorded)",
+    ),
+    "distance_over": (
+        "Mittlere Entfernung zum nächsten Büro {mean} m – über der Gehentfernung von {walk} m",
+        "Mean distance to the nearest office {mean} m – above the walking distance of {walk} m",
+    ),
+    "distance_within": (
+        "Mittlere Entfernung zum nächsten Büro {mean} m – innerhalb der Gehentfernung von {walk} m",
+        "Mean distance to the nearest office {mean} m – within the walking distance of {walk} m",
+    ),
+    "walk_unknown": (
+        "Fläche in Gehentfernung eines Büros: unbekannt",
+        "Area within walking distance of an office: unknown",
+    ),
+    "walk_below": (
+        "{share} der Fläche höchstens {walk} m von einem Büro – unter dem Ziel von {target}",
+        "{share} of the area within {walk} m of an office – below the target of {target}",
+    ),
+    "walk_met": (
+        "{share} der Fläche höchstens {walk} m von einem Büro – mindestens dem Ziel von {target}",
+        "{share} of the area within {walk} m of an office – at least the target of {target}",
+    ),
+    "body_active": ("Aktives Präventionsgremium", "Active prevention body"),
+    "body_planned": ("Präventionsgremium nur geplant", "Prevention body only planned"),
+    "body_dormant": ("Präventionsgremium ruht", "Prevention body dormant"),
+    "body_dissolved": ("Präventionsgremium aufgelöst", "Prevention body dissolved"),
+    "body_none_known": ("Kein Präventionsgremium bekannt", "No prevention body known"),
+    "body_unclear": ("Präventionsgremium mit unklarem Status", "Prevention body of unclear status"),
+    "population_unknown": (
+        "Einwohnerzahl unbekannt: ob ein Gremium erwartet wird, bleibt offen",
+        "Population unknown: whether a body is expected stays open",
+    ),
+    "body_in_municipality": (
+        "{body} (Gemeinde mit {population} Einwohnern)",
+        "{body} (municipality of {population} inhabitants)",
+    ),
+}

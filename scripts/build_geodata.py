@@ -916,6 +916,9 @@ def run_build(src: Path, layers_dir: Path) -> Build:
     build.collections["graffiti-zones"] = []
     build.collections["video-surveillance"] = []
     copy_programme_figures(src, build)
+    # Layout of the files, before validation so that a problem's "#n" is the feature's place.
+    for features in build.collections.values():
+        features.sort(key=lambda f: str(f["id"]))
     problems = validation_problems(
         build.layers, {layer_id: build.collections[layer_id] for layer_id in COLLECTIONS}
     )
@@ -931,10 +934,9 @@ def run_build(src: Path, layers_dir: Path) -> Build:
 
 
 def render_collection(features: Sequence[Feature]) -> bytes:
-    """One feature per line, sorted by id, compact JSON, UTF-8: stable bytes and readable diffs."""
+    """One feature per line, compact JSON, UTF-8: stable bytes and readable diffs."""
     lines = ",\n".join(
-        json.dumps(f, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-        for f in sorted(features, key=lambda f: str(f["id"]))
+        json.dumps(f, ensure_ascii=False, separators=(",", ":"), allow_nan=False) for f in features
     )
     body = lines + "\n" if lines else ""
     return ('{"type":"FeatureCollection","features":[\n' + body + "]}\n").encode("utf-8")

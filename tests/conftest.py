@@ -34,6 +34,16 @@ from pg import Cluster, Unavailable, free_port, start_cluster
 from mapservice import create_app
 
 REPO = Path(__file__).resolve().parent.parent
+E2E = Path(__file__).resolve().parent / "e2e"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything in tests/e2e/ runs real processes (server, Chromium, GDAL, OWSLib): ``e2e``."""
+    for item in items:
+        if E2E in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
+
+
 GEODATA = REPO / "geodata"
 LAYERS = REPO / "layers"
 

@@ -5,7 +5,7 @@ fields with types, allowed values, licence and attribution). Everything else —
 queryables and OpenAPI document, the store's table columns, data validation — is derived from
 these definitions, so a new field is added in one place.
 
-Validation of feature data lives in :mod:`mapservice.validation`; this module only knows the
+Validation of feature data lives in :mod:`mapservice.catalog.validation`; this module only knows the
 shape of the catalog itself.
 """
 
@@ -29,11 +29,9 @@ LAYER_ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 FIELD_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 # Names the stores use for their own columns, and the query parameters of /items: a field
 # with one of these names would clash with them.
-RESERVED_FIELD_NAMES = frozenset(
+_STORE_COLUMNS = frozenset({"fid", "geom", "geometry"})
+_QUERY_PARAMETERS = frozenset(
     {
-        "fid",
-        "geom",
-        "geometry",
         "f",
         "bbox",
         "limit",
@@ -47,6 +45,7 @@ RESERVED_FIELD_NAMES = frozenset(
         "crs",
     }
 )
+RESERVED_FIELD_NAMES = _STORE_COLUMNS | _QUERY_PARAMETERS
 
 
 class CatalogError(Exception):

@@ -29,13 +29,13 @@ URL_RE = re.compile(r"^https?://[^\s<>\"]+$")
 DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 # Names GeoJSON producers use for lon/lat WGS84; anything else is rejected (RFC 7946 has no crs).
 LONLAT_CRS_NAMES = frozenset(
-    {
+    (
         "urn:ogc:def:crs:OGC:1.3:CRS84",
         "urn:ogc:def:crs:OGC::CRS84",
         "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
         "urn:ogc:def:crs:EPSG::4326",
         "EPSG:4326",
-    }
+    )
 )
 
 
@@ -112,10 +112,9 @@ def check_value(fdef: FieldDef, value: Any, path: str) -> list[tuple[str, str]]:
             return [(path, f"must be a text ({t}), got {json.dumps(value, ensure_ascii=False)}")]
         text = value.strip()
         # A stray blank makes a value differ from its twin in filters (``city=Jena`` does not
-        # find " Jena"), in references and in allowed values without anyone seeing why, so it
-        # is refused. Prose that nobody filters by (fields declared ``queryable = false``:
-        # notes, rules, a purpose) is only read, and white space at its ends does no harm.
-        if text != value and fdef.queryable:
+        # find " Jena"), in references and in allowed values without anyone seeing why, and
+        # in a phone number or a note it is a typo: refused in every text field.
+        if text != value:
             out.append((path, f"'{value}' has leading or trailing blanks"))
             # The other rules judge the text without its blanks: one stray blank is one
             # problem, not also a wrong date, pattern or allowed value.

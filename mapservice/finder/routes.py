@@ -7,14 +7,15 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, request
 from geopy.exc import GeopyError
 
 from ..http.context import args as request_args
 from ..http.context import services, store
 from ..http.errors import ApiError
+from ..http.pages import page
 from ..http.params import bad, check_known, parse_int, single
-from ..i18n import pick_lang, texts, value_label
+from ..i18n import pick_lang, value_label
 from ..store.base import Filter
 from .hours import BERLIN
 from .locate import locate
@@ -151,16 +152,9 @@ def finder_page() -> Response:
             result = answer(given)
         except ApiError as exc:
             error, status = exc, exc.status
-    html = render_template(
-        "finder/finder.html",
-        result=result,
-        error=error,
-        lang=lang,
-        t=texts(lang),
-        args=args,
-        value_label=value_label,
+    response = page(
+        "finder/finder.html", lang, status, result=result, error=error, args=args, value_label=value_label
     )
-    response = Response(html, status=status, mimetype="text/html")
     response.headers["Cache-Control"] = "private, max-age=60"
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "

@@ -1,7 +1,7 @@
 """``mapservice import``: a city's own register into one collection, all or nothing.
 
 The file is read (:mod:`.readers`), its cells are converted to the catalog's types
-(:mod:`.convert`), every feature is checked with :mod:`mapservice.validation` (all problems at
+(:mod:`.convert`), every feature is checked with :mod:`mapservice.catalog.validation` (all problems at
 once), and the result is compared with what is stored (added / changed / removed by feature
 id). :func:`apply` then swaps the layer's content with ``Store.replace`` in one transaction.
 """

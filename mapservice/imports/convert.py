@@ -1,7 +1,7 @@
 """Explicit conversion of cell values (CSV text, shapefile/GeoPackage columns) to catalog types.
 
 Every conversion either yields a value of the field's type or a problem message; nothing
-raises. The converted value is then checked by :mod:`mapservice.validation` like any GeoJSON
+raises. The converted value is then checked by :mod:`mapservice.catalog.validation` like any GeoJSON
 property (pattern, allowed values, minimum/maximum, ...).
 """
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, request, url_for
 
 from ..catalog.maps import MapDef
 from ..http.caching import Validators, conditional
+from ..http.context import args as request_args
 from ..http.context import services
 from ..http.errors import ApiError
-from ..i18n import pick_lang, texts
+from ..http.pages import page
+from ..http.params import bad, check_known, single
+from ..i18n import pick_lang
 from .render import EmbedOptions
 from .routes import _states, csp, get_map, layer_lists, map_catalog, render_parts
 
@@ -28,28 +31,24 @@ SWITCHES = {
 PARAMS = frozenset({*SWITCHES, "datalayers", "district", "lang"})
 
 
-def _switch(args: Mapping[str, str], name: str) -> bool:
-    raw = args.get(name)
+def _switch(args: Mapping[str, Sequence[str]], name: str) -> bool:
+    raw = single(args, name)
     if raw is None or raw == "":
         return SWITCHES[name]
     if raw.lower() in ("true", "1", "on", "yes"):
         return True
     if raw.lower() in ("false", "0", "off", "no"):
         return False
-    raise ApiError(400, "InvalidParameterValue", f"Parameter '{name}': '{raw}' is not true/false")
+    raise bad(name, f"'{raw}' is not true/false")
 
 
-def parse_embed(args: Mapping[str, str], mapdef: MapDef) -> tuple[EmbedOptions, str | None]:
-    unknown = sorted(set(args) - PARAMS)
-    if unknown:
-        raise ApiError(
-            400,
-            "InvalidParameter",
-            f"Unknown parameter(s): {', '.join(unknown)}. Allowed: {', '.join(sorted(PARAMS))}",
-        )
+def parse_embed(args: Mapping[str, Sequence[str]], mapdef: MapDef) -> tuple[EmbedOptions, str | None]:
+    """The embed's switches, layers and district; each parameter at most once."""
+    check_known(args, PARAMS)
     layers = None
-    if args.get("datalayers"):
-        layers = tuple(x.strip() for x in args["datalayers"].split(",") if x.strip())
+    datalayers = single(args, "datalayers")
+    if datalayers:
+        layers = tuple(x.strip() for x in datalayers.split(",") if x.strip())
         wrong = [x for x in layers if x not in mapdef.layers]
         if wrong:
             raise ApiError(
@@ -58,7 +57,7 @@ def parse_embed(args: Mapping[str, str], mapdef: MapDef) -> tuple[EmbedOptions, 
                 f"Parameter 'datalayers': {', '.join(wrong)} not in this map "
                 f"(layers: {', '.join(mapdef.layers)})",
             )
-    district = args.get("district") or None
+    district = single(args, "district") or None
     if district is not None:
         maps = map_catalog().maps
         if district not in maps or maps[district].district != district:
@@ -74,7 +73,7 @@ def parse_embed(args: Mapping[str, str], mapdef: MapDef) -> tuple[EmbedOptions, 
         locate_control=_switch(args, "locateControl"),
         fullscreen_control=_switch(args, "fullscreenControl"),
         caption_bar=_switch(args, "captionBar"),
-        lang=pick_lang(args.get("lang")),
+        lang=pick_lang(single(args, "lang")),
     )
     return options, district
 
@@ -87,24 +86,20 @@ def frame_ancestors() -> str:
 @bp.get("/<map_id>")
 def embed_map(map_id: str) -> Response:
     mapdef = get_map(map_id)
-    options, district = parse_embed(request.args, mapdef)
+    options, district = parse_embed(request_args(), mapdef)
 
     def build() -> Response:
         parts = render_parts(mapdef, options, district)
         lists = layer_lists(mapdef, parts.layers, options.lang)
-        return Response(
-            render_template(
-                "embed/map.html",
-                mapdef=mapdef,
-                parts=parts,
-                lists=lists,
-                lang=options.lang,
-                t=texts(options.lang),
-                embed=True,
-                caption=options.caption_bar,
-                page_url=url_for("pages.map_page", map_id=district or mapdef.id, _external=True),
-            ),
-            mimetype="text/html",
+        return page(
+            "embed/map.html",
+            options.lang,
+            mapdef=mapdef,
+            parts=parts,
+            lists=lists,
+            embed=True,
+            caption=options.caption_bar,
+            page_url=url_for("pages.map_page", map_id=district or mapdef.id, _external=True),
         )
 
     response = conditional(Validators(_states, "embed"), build)
@@ -134,7 +129,7 @@ def _size(value: str | None, default: str) -> str:
 @bp.get("/<map_id>/snippet")
 def snippet(map_id: str) -> Response:
     mapdef = get_map(map_id)
-    args = {k: v for k, v in request.args.items() if k not in ("width", "height")}
+    args = {k: v for k, v in request_args().items() if k not in ("width", "height")}
     # Unchecked checkboxes are not sent: a submitted form says "false" for every missing switch.
     submitted = request.args.get("submitted") == "1"
     args.pop("submitted", None)
@@ -142,8 +137,8 @@ def snippet(map_id: str) -> Response:
     args.pop("layer", None)
     if submitted:
         for name in SWITCHES:
-            args.setdefault(name, "false")
-        args["datalayers"] = ",".join(layers) if layers else ""
+            args.setdefault(name, ["false"])
+        args["datalayers"] = [",".join(layers)] if layers else [""]
     options, district = parse_embed(args, mapdef)
     width = _size(request.args.get("width"), "100%")
     height = _size(request.args.get("height"), "500")
@@ -168,20 +163,16 @@ def snippet(map_id: str) -> Response:
         key=lambda m: m.title,
     )
     html = iframe_html(src, title, width, height, options.locate_control)
-    return Response(
-        render_template(
-            "embed/snippet.html",
-            mapdef=mapdef,
-            options=options,
-            district=district,
-            districts=districts,
-            width=width,
-            height=height,
-            snippet=html,
-            src=src,
-            lang=options.lang,
-            t=texts(options.lang),
-            iframe_title=title,
-        ),
-        mimetype="text/html",
+    return page(
+        "embed/snippet.html",
+        options.lang,
+        mapdef=mapdef,
+        options=options,
+        district=district,
+        districts=districts,
+        width=width,
+        height=height,
+        snippet=html,
+        src=src,
+        iframe_title=title,
     )

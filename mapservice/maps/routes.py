@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, redirect, request, url_for
 
 from ..catalog.maps import MapCatalog, MapDef
 from ..http.caching import Validators, conditional
+from ..http.context import args as request_args
 from ..http.context import services
 from ..http.errors import ApiError
-from ..i18n import pick_lang, texts
+from ..http.pages import page
+from ..http.params import check_known
+from ..i18n import pick_lang
 from ..store.base import LayerState
 from . import views
 from .render import EmbedOptions, MapParts
@@ -64,12 +67,7 @@ def index() -> Response:
     def build() -> Response:
         states = {lid: store.state(lid) for lid in catalog.ids()}
         maps = map_catalog().maps
-        return Response(
-            render_template(
-                "pages/index.html", catalog=catalog, states=states, maps=maps, lang=lang, t=texts(lang)
-            ),
-            mimetype="text/html",
-        )
+        return page("pages/index.html", lang, catalog=catalog, states=states, maps=maps)
 
     return conditional(Validators(_states, "html", lang), build)
 
@@ -97,27 +95,15 @@ def choose() -> Response:
 @bp.get("/map/<map_id>")
 def map_page(map_id: str) -> Response:
     mapdef = get_map(map_id)
-    unknown = set(request.args) - {"lang"}
-    if unknown:
-        raise ApiError(400, "InvalidParameter", f"Unknown parameter(s): {', '.join(sorted(unknown))}")
+    check_known(request_args(), {"lang"})
     lang = _lang()
 
     def build() -> Response:
         options = EmbedOptions(lang=lang)
         parts = render_parts(mapdef, options, None)
         lists = layer_lists(mapdef, parts.layers, lang)
-        response = Response(
-            render_template(
-                "pages/map.html",
-                mapdef=mapdef,
-                parts=parts,
-                lists=lists,
-                lang=lang,
-                t=texts(lang),
-                embed=False,
-                caption=True,
-            ),
-            mimetype="text/html",
+        response = page(
+            "pages/map.html", lang, mapdef=mapdef, parts=parts, lists=lists, embed=False, caption=True
         )
         return response
 

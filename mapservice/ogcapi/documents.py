@@ -20,7 +20,7 @@ OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 SCHEMA = "application/schema+json"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
-# Only classes the implementation really meets (see tests/test_api_conformance.py).
+# Only classes the implementation really meets (tests/api/test_api.py checks each one).
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",

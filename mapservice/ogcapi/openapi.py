@@ -9,6 +9,13 @@ from ..catalog.layers import Catalog, Layer
 from .documents import SERVICE_DESCRIPTION, SERVICE_TITLE, _schema
 
 
+def _list_param(name: str, description: str) -> dict[str, Any]:
+    """A comma-separated list of strings (OpenAPI's form style without explode)."""
+    return _param(
+        name, description, {"type": "array", "items": {"type": "string"}}, style="form", explode=False
+    )
+
+
 def _param(
     name: str, description: str, schema: dict[str, Any], style: str | None = None, explode: bool | None = None
 ) -> dict[str, Any]:
@@ -62,20 +69,8 @@ def _common_parameters(max_limit: int, default_limit: int) -> dict[str, Any]:
             "without validity dates have no temporal geometry, so nothing matches.",
             {"type": "string"},
         ),
-        "sortby": _param(
-            "sortby",
-            "Comma-separated properties, '-' for descending.",
-            {"type": "array", "items": {"type": "string"}},
-            style="form",
-            explode=False,
-        ),
-        "properties": _param(
-            "properties",
-            "Only these properties (comma-separated).",
-            {"type": "array", "items": {"type": "string"}},
-            style="form",
-            explode=False,
-        ),
+        "sortby": _list_param("sortby", "Comma-separated properties, '-' for descending."),
+        "properties": _list_param("properties", "Only these properties (comma-separated)."),
         "skipGeometry": _param(
             "skipGeometry", "true: features without geometry.", {"type": "boolean", "default": False}
         ),
@@ -197,36 +192,30 @@ def _write_operations(layer: Layer, op: str) -> tuple[dict[str, Any], dict[str, 
             },
         }
     }
+    on_item = {"tags": [layer.id], "security": _SECURED, "parameters": [fid, match]}
+    changed = {**ok, **invalid, **denied, **_status(404, "No such feature"), **stale}
+    merge_patch = {"application/merge-patch+json": {"schema": {"type": "object"}}}
     item = {
         "put": {
-            "tags": [layer.id],
+            **on_item,
             "summary": "Objekt ersetzen / replace the item",
             "operationId": f"replaceItem_{op}",
-            "security": _SECURED,
-            "parameters": [fid, match],
             "requestBody": _FEATURE_BODY,
-            "responses": {**ok, **invalid, **denied, **_status(404, "No such feature"), **stale},
+            "responses": changed,
         },
         "patch": {
-            "tags": [layer.id],
+            **on_item,
             "summary": "Objekt ändern / update the item",
             "description": "RFC 7396 JSON Merge Patch, e.g. "
             '{"properties": {"status": "active"}}; null removes a value.',
             "operationId": f"updateItem_{op}",
-            "security": _SECURED,
-            "parameters": [fid, match],
-            "requestBody": {
-                "required": True,
-                "content": {"application/merge-patch+json": {"schema": {"type": "object"}}},
-            },
-            "responses": {**ok, **invalid, **denied, **_status(404, "No such feature"), **stale},
+            "requestBody": {"required": True, "content": merge_patch},
+            "responses": changed,
         },
         "delete": {
-            "tags": [layer.id],
+            **on_item,
             "summary": "Objekt löschen / delete the item",
             "operationId": f"deleteItem_{op}",
-            "security": _SECURED,
-            "parameters": [fid, match],
             "responses": {
                 "204": {"description": "Deleted"},
                 **denied,

@@ -146,10 +146,7 @@ def replace(collection_id: str, feature_id: str) -> Response:
     layer = _layer(collection_id)
     token = _writer(layer)
     _require_if_match()
-    doc = _body(*JSON_TYPES)
-    (props, geom), problems = editing.read_feature(layer, doc, feature_id)
-    _refuse(problems)
-    return _save(layer, token, Edit("replace", feature_id, props, geom))
+    return _save_replacement(layer, token, feature_id, _body(*JSON_TYPES))
 
 
 @bp.patch("/collections/<collection_id>/items/<feature_id>")
@@ -177,7 +174,12 @@ def patch(collection_id: str, feature_id: str) -> Response:
     merged = editing.merge_patch(base, patch_doc)
     if isinstance(merged.get("properties"), dict):
         merged["properties"] = {k: v for k, v in merged["properties"].items() if v is not None}
-    (props, geom), problems = editing.read_feature(layer, merged, feature_id)
+    return _save_replacement(layer, token, feature_id, merged)
+
+
+def _save_replacement(layer: Layer, token: Token, feature_id: str, doc: Any) -> Response:
+    """Check a whole new version of a feature (PUT's body, a patched copy) and store it."""
+    (props, geom), problems = editing.read_feature(layer, doc, feature_id)
     _refuse(problems)
     return _save(layer, token, Edit("replace", feature_id, props, geom))
 

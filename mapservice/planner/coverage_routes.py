@@ -1,7 +1,7 @@
 """``/api/coverage/…``: the planner's metrics and gap ranking as JSON, GeoJSON and CSV.
 
-Thin: parameters are checked here, the numbers come from :class:`mapservice.planning.Planning`
-(cached per data version) and the formats from :mod:`mapservice.coverage_export`.
+Thin: parameters are checked here, the numbers come from :class:`mapservice.planner.service.Planning`
+(cached per data version) and the formats from :mod:`mapservice.planner.export`.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..i18n import FINDING_TEXT
 from .metrics import NONE_KNOWN, Thresholds
 
 BODY_SHORTFALL = {
@@ -68,26 +69,31 @@ def _cap(value: float) -> float:
     return round(min(1.0, max(0.0, value)), 3)
 
 
+def _text(key: str, lang: str, values: Mapping[str, Any]) -> str:
+    """The reason ``key`` in ``lang``; numbers in the language's format, pairs by language."""
+    filled = {}
+    for name, value in values.items():
+        if isinstance(value, tuple):
+            filled[name] = value[0] if lang == "de" else value[1]
+        elif isinstance(value, int | float):
+            filled[name] = fmt_int(value, lang)
+        else:
+            filled[name] = value
+    de, en = FINDING_TEXT[key]
+    return (de if lang == "de" else en).format(**filled)
+
+
+def _finding(criterion: str, shortfall: float | None, key: str, **values: Any) -> Finding:
+    return Finding(criterion, shortfall, _text(key, "de", values), _text(key, "en", values))
+
+
 def _officer(row: Mapping[str, Any]) -> Finding:
     recorded = row.get("officer_recorded")
     if recorded == "yes":
-        n = row.get("officers") or 0
-        return Finding(
-            "officer", 0.0, f"Kontaktbereichsbeamte zuständig: {n}", f"Responsible contact officers: {n}"
-        )
+        return _finding("officer", 0.0, "officer_yes", n=str(row.get("officers") or 0))
     if recorded == "no":
-        return Finding(
-            "officer",
-            1.0,
-            "Kein zuständiger Kontaktbereichsbeamter erfasst",
-            "No responsible contact officer recorded",
-        )
-    return Finding(
-        "officer",
-        None,
-        "Zuständiger Kontaktbereichsbeamter: unbekannt",
-        "Responsible contact officer: unknown",
-    )
+        return _finding("officer", 1.0, "officer_no")
+    return _finding("officer", None, "officer_unknown")
 
 
 def _officer_load(row: Mapping[str, Any], th: Thresholds) -> Finding | None:
@@ -96,83 +102,39 @@ def _officer_load(row: Mapping[str, Any], th: Thresholds) -> Finding | None:
     residents = row.get("residents_per_officer")
     households = row.get("households_per_officer")
     if residents is not None:
-        value, limit, de_unit, en_unit = residents, th.residents_per_officer, "Einwohner", "residents"
+        value, limit, unit = residents, th.residents_per_officer, "residents"
     elif households is not None:
-        value, limit, de_unit, en_unit = households, th.households_per_officer, "Haushalte", "households"
+        value, limit, unit = households, th.households_per_officer, "households"
     else:
-        return Finding(
-            "officer_load",
-            None,
-            "Einwohner bzw. Haushalte je Beamter: unbekannt",
-            "Residents or households per officer: unknown",
-        )
+        return _finding("officer_load", None, "load_unknown")
     shortfall = _cap(value / limit - 1)
-    comparison_de = "mehr als" if shortfall > 0 else "höchstens"
-    comparison_en = "more than" if shortfall > 0 else "at most"
-    return Finding(
-        "officer_load",
-        shortfall,
-        f"{fmt_int(value, 'de')} {de_unit} je Beamter – {comparison_de} {fmt_int(limit, 'de')}",
-        f"{fmt_int(value, 'en')} {en_unit} per officer – {comparison_en} {fmt_int(limit, 'en')}",
-    )
+    key = f"load_{unit}_{'over' if shortfall > 0 else 'within'}"
+    return _finding("officer_load", shortfall, key, value=value, limit=limit)
 
 
 def _distance(row: Mapping[str, Any], th: Thresholds) -> Finding:
     mean = row.get("distance_mean_m")
     if mean is None:
-        return Finding(
-            "distance",
-            None,
-            "Entfernung zum nächsten Büro: unbekannt (keine Büros der Stadt erfasst)",
-            "Distance to the nearest office: unknown (no offices of the city recorded)",
-        )
+        return _finding("distance", None, "distance_unknown")
     shortfall = _cap(mean / th.walk_m - 1)
-    de_cmp, en_cmp = ("über", "above") if shortfall > 0 else ("innerhalb", "within")
-    return Finding(
-        "distance",
-        shortfall,
-        f"Mittlere Entfernung zum nächsten Büro {fmt_int(mean, 'de')} m – {de_cmp} der "
-        f"Gehentfernung von {fmt_int(th.walk_m, 'de')} m",
-        f"Mean distance to the nearest office {fmt_int(mean, 'en')} m – {en_cmp} the walking "
-        f"distance of {fmt_int(th.walk_m, 'en')} m",
-    )
+    key = "distance_over" if shortfall > 0 else "distance_within"
+    return _finding("distance", shortfall, key, mean=mean, walk=th.walk_m)
 
 
 def _walk_share(row: Mapping[str, Any], th: Thresholds) -> Finding:
     share = row.get("walk_share")
     if share is None:
-        return Finding(
-            "walk_share",
-            None,
-            "Fläche in Gehentfernung eines Büros: unbekannt",
-            "Area within walking distance of an office: unknown",
-        )
+        return _finding("walk_share", None, "walk_unknown")
     shortfall = _cap((th.walk_share_min - share) / th.walk_share_min) if th.walk_share_min else 0.0
-    de_cmp, en_cmp = ("unter", "below") if shortfall > 0 else ("mindestens", "at least")
-    return Finding(
-        "walk_share",
-        shortfall,
-        f"{fmt_pct(share)} der Fläche höchstens {fmt_int(th.walk_m, 'de')} m von einem Büro – "
-        f"{de_cmp} dem Ziel von {fmt_pct(th.walk_share_min)}",
-        f"{fmt_pct(share)} of the area within {fmt_int(th.walk_m, 'en')} m of an office – "
-        f"{en_cmp} the target of {fmt_pct(th.walk_share_min)}",
+    key = "walk_below" if shortfall > 0 else "walk_met"
+    return _finding(
+        "walk_share", shortfall, key, share=fmt_pct(share), walk=th.walk_m, target=fmt_pct(th.walk_share_min)
     )
-
-
-BODY_TEXT = {
-    "active": ("Aktives Präventionsgremium", "Active prevention body"),
-    "planned": ("Präventionsgremium nur geplant", "Prevention body only planned"),
-    "dormant": ("Präventionsgremium ruht", "Prevention body dormant"),
-    "dissolved": ("Präventionsgremium aufgelöst", "Prevention body dissolved"),
-    NONE_KNOWN: ("Kein Präventionsgremium bekannt", "No prevention body known"),
-    "unclear": ("Präventionsgremium mit unklarem Status", "Prevention body of unclear status"),
-}
 
 
 def _body(status: str | None) -> Finding:
     status = status or NONE_KNOWN
-    de, en = BODY_TEXT[status]
-    return Finding("prevention_body", BODY_SHORTFALL[status], de, en)
+    return _finding("prevention_body", BODY_SHORTFALL[status], f"body_{status}")
 
 
 def district_findings(row: Mapping[str, Any], th: Thresholds) -> list[Finding]:
@@ -189,20 +151,19 @@ def district_findings(row: Mapping[str, Any], th: Thresholds) -> list[Finding]:
 def municipality_findings(row: Mapping[str, Any], th: Thresholds) -> list[Finding]:
     population = row.get("population")
     if population is None:
-        return [
-            Finding(
-                "prevention_body",
-                None,
-                "Einwohnerzahl unbekannt: ob ein Gremium erwartet wird, bleibt offen",
-                "Population unknown: whether a body is expected stays open",
-            )
-        ]
+        return [_finding("prevention_body", None, "population_unknown")]
     if population < th.body_min_population:
         return []  # the threshold does not apply to small municipalities
     body = _body(row.get("prevention_status"))
-    de = f"{body.de} (Gemeinde mit {fmt_int(population, 'de')} Einwohnern)"
-    en = f"{body.en} (municipality of {fmt_int(population, 'en')} inhabitants)"
-    return [Finding(body.criterion, body.shortfall, de, en)]
+    return [
+        _finding(
+            body.criterion,
+            body.shortfall,
+            "body_in_municipality",
+            body=(body.de, body.en),
+            population=population,
+        )
+    ]
 
 
 def rank(

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, render_template, url_for
+from flask import Blueprint, Response, url_for
 
 from ..http.caching import Validators, conditional
 from ..http.context import args as _args
 from ..http.context import planning as _planning
 from ..http.context import settings
+from ..http.pages import page
 from ..http.params import bad, check_known, choice, single
 from ..i18n import PLANNER_TEXT, figure_text, texts
 from ..maps.render import build_choropleth
@@ -179,40 +180,36 @@ def planner() -> Response:
         asskomm_counts = (
             {c.value: c.count for c in pv.classes(pv.MUNICIPALITY_METRICS[4], rows)} if land == "14" else {}
         )
-        return Response(
-            render_template(
-                "planner/planner.html",
-                lang=lang,
-                t=t,
-                pt=PLANNER_TEXT[lang],
-                area=area,
-                areas=_areas(planning, lang),
-                metrics=metrics,
-                chosen=chosen,
-                legend=legend,
-                bars=bars,
-                left_out=left_out,
-                rows=ordered,
-                columns=[_column(metrics, c, lang) for c in columns],
-                sort=sort,
-                order=order,
-                parts=parts,
-                downloads=downloads,
-                title=title,
-                city=city,
-                land=land,
-                thresholds=planning.thresholds,
-                sources=planning.sources(inputs),
-                survey=survey,
-                asskomm=asskomm,
-                asskomm_counts=asskomm_counts,
-                fmt=pv.fmt_cell,
-                hatch=pv.HATCH,
-                id_field="id" if city else "ags",
-                figure=lambda text: figure_text(text, lang),
-                unknown_count=sum(1 for r in rows if r.get(chosen.id) is None),
-            ),
-            mimetype="text/html",
+        return page(
+            "planner/planner.html",
+            lang,
+            pt=PLANNER_TEXT[lang],
+            area=area,
+            areas=_areas(planning, lang),
+            metrics=metrics,
+            chosen=chosen,
+            legend=legend,
+            bars=bars,
+            left_out=left_out,
+            rows=ordered,
+            columns=[_column(metrics, c, lang) for c in columns],
+            sort=sort,
+            order=order,
+            parts=parts,
+            downloads=downloads,
+            title=title,
+            city=city,
+            land=land,
+            thresholds=planning.thresholds,
+            sources=planning.sources(inputs),
+            survey=survey,
+            asskomm=asskomm,
+            asskomm_counts=asskomm_counts,
+            fmt=pv.fmt_cell,
+            hatch=pv.HATCH,
+            id_field="id" if city else "ags",
+            figure=lambda text: figure_text(text, lang),
+            unknown_count=sum(1 for r in rows if r.get(chosen.id) is None),
         )
 
     response = conditional(

@@ -1,6 +1,6 @@
 """What the planner page, the coverage API and ``mapservice coverage`` compute from the store.
 
-The metrics are pure functions (:mod:`mapservice.geo.coverage`, :mod:`mapservice.geo.gaps`);
+The metrics are pure functions (:mod:`.metrics`, :mod:`.gaps`);
 this module feeds them the stored layers and keeps each result for as long as the data it was
 computed from is unchanged. The cache key is the version of every input layer, read from the
 store on each call, so a second worker or a second instance never serves numbers another one

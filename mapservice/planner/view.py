@@ -1,6 +1,6 @@
 """What the planner page shows of the coverage rows: metrics, classes, colours, bars, order.
 
-Pure functions over the rows :class:`mapservice.planning.Planning` returns, so the map, the
+Pure functions over the rows :class:`mapservice.planner.service.Planning` returns, so the map, the
 table and the bar chart cannot disagree: all three take their classes and colours from here.
 Unknown values never fall into a class: they are drawn hatched and labelled "unbekannt".
 """

@@ -7,29 +7,15 @@ sensitive when its catalog entry says ``publication = true``.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import replace
 
 import shapely
 
+from ..cache import VersionedCache
 from ..catalog.layers import PUBLICATION_FIELD, PUBLISHED, Catalog
-from .base import (
-    BBox,
-    Edit,
-    EditResult,
-    Filter,
-    HistoryEntry,
-    LayerState,
-    NewFeature,
-    Precondition,
-    Query,
-    QueryResult,
-    Store,
-    StoredFeature,
-    StoreError,
-    Token,
-)
+from . import base
+from .base import BBox, Filter, LayerState, Query, QueryResult, Store, StoredFeature, StoreError
 
 
 class PublishedView(Store):
@@ -39,8 +25,7 @@ class PublishedView(Store):
         self.inner = inner
         self.catalog = catalog
         # Count and extent of the published part, per layer version (a write bumps it).
-        self._summaries: dict[tuple[str, int], tuple[int, BBox | None]] = {}
-        self._lock = threading.Lock()
+        self._summaries = VersionedCache()
 
     def _sensitive(self, layer_id: str) -> bool:
         return layer_id in self.catalog and self.catalog[layer_id].publication
@@ -72,16 +57,10 @@ class PublishedView(Store):
         state = self.inner.state(layer_id)
         if not self._sensitive(layer_id):
             return state
-        key = (layer_id, state.version)
-        with self._lock:
-            summary = self._summaries.get(key)
-        if summary is None:
-            summary = self._summary(layer_id)
-            with self._lock:
-                self._summaries = {k: v for k, v in self._summaries.items() if k[0] != layer_id}
-                self._summaries[key] = summary
+        versions = (state.version, state.updated_at.isoformat())
+        count, extent = self._summaries.get(layer_id, versions, lambda: self._summary(layer_id))
         # The version stays the inner one: any write may change what is published.
-        return replace(state, count=summary[0], extent=summary[1])
+        return replace(state, count=count, extent=extent)
 
     def _summary(self, layer_id: str) -> tuple[int, BBox | None]:
         features = self.all_features(layer_id)
@@ -97,25 +76,34 @@ class PublishedView(Store):
         return StoreError("the public view of the store is read-only")
 
     def replace(
-        self, layer_id: str, features: Sequence[NewFeature], actor: str | None = None, via: str = "import"
+        self,
+        layer_id: str,
+        features: Sequence[base.NewFeature],
+        actor: str | None = None,
+        via: str = "import",
     ) -> LayerState:
         raise self._read_only()
 
     def edit(
-        self, layer_id: str, edit: Edit, actor: str, via: str = "api", check: Precondition | None = None
-    ) -> EditResult:
+        self,
+        layer_id: str,
+        edit: base.Edit,
+        actor: str,
+        via: str = "api",
+        check: base.Precondition | None = None,
+    ) -> base.EditResult:
         raise self._read_only()
 
-    def history(self, layer_id: str, feature_id: str) -> list[HistoryEntry]:
+    def history(self, layer_id: str, feature_id: str) -> list[base.HistoryEntry]:
         raise self._read_only()
 
-    def add_token(self, token: Token) -> None:
+    def add_token(self, token: base.Token) -> None:
         raise self._read_only()
 
-    def tokens(self) -> list[Token]:
+    def tokens(self) -> list[base.Token]:
         raise self._read_only()
 
-    def token(self, token_id: str) -> Token | None:
+    def token(self, token_id: str) -> base.Token | None:
         raise self._read_only()
 
     def revoke_token(self, token_id: str) -> bool:

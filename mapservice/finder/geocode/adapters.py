@@ -58,22 +58,15 @@ def _parsed_from_mapping(query: Mapping[str, str]) -> ParsedAddress:
     )
 
 
-class GazetteerGeocoder(Geocoder):  # type: ignore[misc]
-    """A geopy geocoder answering from a Gazetteer, without any network access.
+class _TypedGeocoder(Geocoder):  # type: ignore[misc]
+    """A geopy geocoder that opens no connection of its own, typed once for all three.
 
-    ``raw`` of each Location holds ``score``, ``precision``, ``source``, ``ref``, the address
-    parts, ``ambiguous`` (close candidates in different streets or places) and ``candidates``
-    (all hits above ``min_score``, best first) so a caller can offer a choice.
+    Subclasses answer in ``_answer``; ``geocode`` keeps geopy's signature (one location with
+    ``exactly_one``, else a list; None when nothing matches).
     """
 
-    def __init__(
-        self, gazetteer: Gazetteer, *, name: str = "gazetteer", min_score: float = 70.0, limit: int = 5
-    ) -> None:
+    def __init__(self) -> None:
         super().__init__(adapter_factory=_NoNetworkAdapter)
-        self.gazetteer = gazetteer
-        self.name = name
-        self.min_score = min_score
-        self.limit = limit
 
     @overload
     def geocode(
@@ -91,6 +84,34 @@ class GazetteerGeocoder(Geocoder):  # type: ignore[misc]
     ) -> Location | list[Location] | None: ...
 
     def geocode(
+        self, query: GeocodeQuery, exactly_one: bool = True, timeout: float | None = None
+    ) -> Location | list[Location] | None:
+        return self._answer(query, exactly_one, timeout)
+
+    def _answer(
+        self, query: GeocodeQuery, exactly_one: bool = True, timeout: float | None = None
+    ) -> Location | list[Location] | None:
+        raise NotImplementedError
+
+
+class GazetteerGeocoder(_TypedGeocoder):
+    """A geopy geocoder answering from a Gazetteer, without any network access.
+
+    ``raw`` of each Location holds ``score``, ``precision``, ``source``, ``ref``, the address
+    parts, ``ambiguous`` (close candidates in different streets or places) and ``candidates``
+    (all hits above ``min_score``, best first) so a caller can offer a choice.
+    """
+
+    def __init__(
+        self, gazetteer: Gazetteer, *, name: str = "gazetteer", min_score: float = 70.0, limit: int = 5
+    ) -> None:
+        super().__init__()
+        self.gazetteer = gazetteer
+        self.name = name
+        self.min_score = min_score
+        self.limit = limit
+
+    def _answer(
         self, query: GeocodeQuery, exactly_one: bool = True, timeout: float | None = None
     ) -> Location | list[Location] | None:
         """Best match (or all matches with ``exactly_one=False``); None when nothing matches,
@@ -148,7 +169,7 @@ def _tagged(location: Location, name: str) -> Location:
     return Location(location.address, location.point, raw)
 
 
-class GeocoderChain(Geocoder):  # type: ignore[misc]
+class GeocoderChain(_TypedGeocoder):
     """Asks geocoders in turn (put the offline one first) and returns the first answer, with
     the answering geocoder's name in ``raw["geocoder"]``.
 
@@ -158,26 +179,11 @@ class GeocoderChain(Geocoder):  # type: ignore[misc]
     """
 
     def __init__(self, geocoders: Sequence[Geocoder], *, name: str = "chain") -> None:
-        super().__init__(adapter_factory=_NoNetworkAdapter)
+        super().__init__()
         self.geocoders = list(geocoders)
         self.name = name
 
-    @overload
-    def geocode(
-        self, query: GeocodeQuery, exactly_one: Literal[True] = ..., timeout: float | None = ...
-    ) -> Location | None: ...
-
-    @overload
-    def geocode(
-        self, query: GeocodeQuery, exactly_one: Literal[False], timeout: float | None = ...
-    ) -> list[Location] | None: ...
-
-    @overload
-    def geocode(
-        self, query: GeocodeQuery, exactly_one: bool, timeout: float | None = ...
-    ) -> Location | list[Location] | None: ...
-
-    def geocode(
+    def _answer(
         self, query: GeocodeQuery, exactly_one: bool = True, timeout: float | None = None
     ) -> Location | list[Location] | None:
         last_error: GeopyError | None = None
@@ -207,7 +213,7 @@ def _cache_key(query: GeocodeQuery) -> str | tuple[tuple[str, str], ...]:
     return " ".join(query.split()) if isinstance(query, str) else tuple(sorted(query.items()))
 
 
-class RemoteGeocoder(Geocoder):  # type: ignore[misc]
+class RemoteGeocoder(_TypedGeocoder):
     """A remote geopy geocoder behind a rate limiter and an LRU cache.
 
     The rate limiter keeps to the provider's usage policy (public Nominatim: one request per
@@ -226,7 +232,7 @@ class RemoteGeocoder(Geocoder):  # type: ignore[misc]
         max_retries: int = 0,
         geocode_options: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__(adapter_factory=_NoNetworkAdapter)  # the wrapped geocoder does the I/O
+        super().__init__()  # the wrapped geocoder does the I/O
         self.geocoder = geocoder
         self.name = name
         self.geocode_options = dict(geocode_options or {})
@@ -255,22 +261,7 @@ class RemoteGeocoder(Geocoder):  # type: ignore[misc]
             return result
         return tuple(result)
 
-    @overload
-    def geocode(
-        self, query: GeocodeQuery, exactly_one: Literal[True] = ..., timeout: float | None = ...
-    ) -> Location | None: ...
-
-    @overload
-    def geocode(
-        self, query: GeocodeQuery, exactly_one: Literal[False], timeout: float | None = ...
-    ) -> list[Location] | None: ...
-
-    @overload
-    def geocode(
-        self, query: GeocodeQuery, exactly_one: bool, timeout: float | None = ...
-    ) -> Location | list[Location] | None: ...
-
-    def geocode(
+    def _answer(
         self, query: GeocodeQuery, exactly_one: bool = True, timeout: float | None = None
     ) -> Location | list[Location] | None:
         result = self._cached(_cache_key(query), exactly_one, timeout)

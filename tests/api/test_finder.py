@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 
 from conftest import get_json
 
-FIXTURE = Path(__file__).parent / "data" / "gazetteer" / "jena_hauskoordinaten.csv"
+FIXTURE = Path(__file__).parent.parent / "data" / "gazetteer" / "jena_hauskoordinaten.csv"
 
 
 def test_a_point_inside_each_jena_ortsteil_resolves_to_it(client: FlaskClient) -> None:

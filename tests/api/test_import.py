@@ -24,7 +24,7 @@ from mapservice.imports.convert import Invalid, from_text, from_value
 from mapservice.store.base import Query
 from mapservice.store.tokens import new_token
 
-DATA = Path(__file__).parent / "data" / "import"
+DATA = Path(__file__).parent.parent / "data" / "import"
 CAMERAS = DATA / "cameras.csv"
 CAMERAS_BAD = DATA / "cameras-bad.csv"
 CAMERA_LAYER = "video-surveillance"

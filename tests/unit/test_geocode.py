@@ -31,7 +31,7 @@ from mapservice.finder.geocode.gazetteer import AddressPoint, Gazetteer
 from mapservice.finder.geocode.normalise import ParsedAddress, normalize_street, parse_address
 from mapservice.finder.geocode.readers import GazetteerError, load_csv, points_from_offices
 
-DATA = Path(__file__).parent / "data" / "gazetteer"
+DATA = Path(__file__).parent.parent / "data" / "gazetteer"
 FIXTURE = DATA / "jena_hauskoordinaten.csv"
 BROKEN = DATA / "broken.csv"
 COLUMNS = {

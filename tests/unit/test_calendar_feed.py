@@ -17,7 +17,7 @@ from mapservice.finder.calendar import PRODID, office_calendar, weekly_schedule
 from mapservice.finder.hours import open_intervals
 
 BERLIN = ZoneInfo("Europe/Berlin")
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 WINZERLA = "kobb-jena-winzerla"
 ZWICKAU = "zwickau-stabsstelle-kommunale-praevention"
 KOPPE = "jena-buergersprechstunde-koppe"

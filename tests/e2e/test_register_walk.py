@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 from conftest import StoreConfig, start_server, stop_server
 from mapservice.cli import main
 
-DATA = Path(__file__).parent / "data" / "import"
+DATA = Path(__file__).parent.parent / "data" / "import"
 ITEMS = "/api/collections/video-surveillance/items"
 CAMERA = "jena-holzmarkt-sued"
 PLANNER = "Planungsamt Jena (Test)"

@@ -281,7 +281,7 @@ def test_patch_is_a_json_merge_patch(client: FlaskClient, token: str) -> None:
 
 
 def test_gzip_etag_works_for_if_match(client: FlaskClient, token: str) -> None:
-    post(client, token, camera(purpose="Schutz " * 400))  # big enough to be compressed
+    post(client, token, camera(purpose=" ".join(["Schutz"] * 400)))  # big enough to be compressed
     got = client.get(f"{CAMS}/test-cam-holzmarkt", headers=auth(token, **{"Accept-Encoding": "gzip"}))
     assert got.headers["Content-Encoding"] == "gzip"
     assert json.loads(gzip.decompress(got.data))["id"] == "test-cam-holzmarkt"
