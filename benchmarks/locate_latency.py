@@ -77,15 +77,16 @@ def in_process(n: int, instance: str) -> None:
     pts = iter(points(n + 1) * 2)
     addresses = iter(ADDRESSES * (n // len(ADDRESSES) + 2))
     with app.test_request_context():
-        answer({"lat": "50.9", "lon": "11.57"})  # builds the index and the gazetteer once
-        answer({"address": ADDRESSES[0]})
+        # Parameters as a request has them: every name with its list of values.
+        answer({"lat": ["50.9"], "lon": ["11.57"]})  # builds the index and the gazetteer once
+        answer({"address": [ADDRESSES[0]]})
 
         def by_point() -> object:
             lon, lat = next(pts)
-            return answer({"lat": str(lat), "lon": str(lon)})
+            return answer({"lat": [str(lat)], "lon": [str(lon)]})
 
         print("in-process, point:   ", percentiles(timed(by_point, n)))
-        print("in-process, address: ", percentiles(timed(lambda: answer({"address": next(addresses)}), n)))
+        print("in-process, address: ", percentiles(timed(lambda: answer({"address": [next(addresses)]}), n)))
 
 
 def over_http(n: int, instance: str) -> None:

@@ -6,6 +6,16 @@ LANGS = ("de", "en")
 
 TEXT: dict[str, dict[str, str]] = {
     "de": {
+        # The calendar feeds (finder/calendar.py); a feed is German, like the offices' pages.
+        "cal_phone": "Telefon",
+        "cal_mobile": "Mobil",
+        "cal_email": "E-Mail",
+        "cal_registration": "Anmeldung",
+        "cal_note": "Hinweis",
+        "cal_appointment": "Termin",
+        "cal_office_hours": "Sprechzeit",
+        "cal_regular_hours": "Regelmäßige Sprechzeiten",
+        "cal_city": "Sprechzeiten {city}",
         "no_officer_for_district": "Für diesen Ortsteil ist keine zuständige Kontaktperson erfasst.",
         "no_district_for_place": (
             "Für diesen Ort ist kein Ortsteil und keine zuständige Kontaktperson erfasst."
@@ -85,6 +95,15 @@ TEXT: dict[str, dict[str, str]] = {
         "open_in_page": "Karte in eigener Seite öffnen",
     },
     "en": {
+        "cal_phone": "Phone",
+        "cal_mobile": "Mobile",
+        "cal_email": "E-mail",
+        "cal_registration": "Registration",
+        "cal_note": "Note",
+        "cal_appointment": "Appointment",
+        "cal_office_hours": "Office hours",
+        "cal_regular_hours": "Regular office hours",
+        "cal_city": "Office hours {city}",
         "no_officer_for_district": "No responsible contact person is recorded for this district.",
         "no_district_for_place": (
             "No district and no responsible contact person are recorded for this place."
@@ -440,4 +459,106 @@ FINDING_TEXT: dict[str, tuple[str, str]] = {
         "{body} (Gemeinde mit {population} Einwohnern)",
         "{body} (municipality of {population} inhabitants)",
     ),
+}
+
+# The planner"s metrics (mapservice.planner.view): label, unit and column header ("" where the
+# label is short enough), German and English.
+METRIC_TEXT: dict[str, dict[str, tuple[str, str, str]]] = {
+    "gap_score": {
+        "de": ("Lückenwert (Summe der Unterschreitungen)", "Punkte", "Lückenwert"),
+        "en": ("Gap score (sum of shortfalls)", "points", "Gap score"),
+    },
+    "distance_mean_m": {
+        "de": ("Mittlere Entfernung zum nächsten Büro", "m", "Mittlere Entfernung"),
+        "en": ("Mean distance to the nearest office", "m", "Mean distance"),
+    },
+    "distance_max_m": {
+        "de": ("Größte Entfernung zum nächsten Büro", "m", "Größte Entfernung"),
+        "en": ("Longest distance to the nearest office", "m", "Longest distance"),
+    },
+    "walk_share": {
+        "de": ("Fläche in Gehentfernung eines Büros", "%", "In Gehentfernung"),
+        "en": ("Area within walking distance of an office", "%", "Within walking distance"),
+    },
+    "households_per_officer": {
+        "de": ("Haushalte je Kontaktbereichsbeamter", "Haushalte", "Haushalte je Beamter"),
+        "en": ("Households per contact officer", "households", "Households per officer"),
+    },
+    "officers": {
+        "de": ("Zuständige Kontaktbereichsbeamte", "Personen", "Beamte"),
+        "en": ("Responsible contact officers", "persons", "Officers"),
+    },
+    "officer_recorded": {
+        "de": ("Kontaktbereichsbeamter zuständig", "", "Beamter zuständig"),
+        "en": ("Contact officer responsible", "", "Officer responsible"),
+    },
+    "households": {
+        "de": ("Private Haushalte", "Haushalte", "Haushalte"),
+        "en": ("Private households", "households", "Households"),
+    },
+    "graffiti_zones": {
+        "de": ("Legale Graffitiflächen", "Flächen", "Graffitiflächen"),
+        "en": ("Legal graffiti zones", "zones", "Graffiti zones"),
+    },
+    "graffiti_area_m2": {
+        "de": ("Fläche legaler Graffitiflächen", "m²", "Graffiti-Fläche"),
+        "en": ("Area of legal graffiti zones", "m²", "Graffiti area"),
+    },
+    "cameras_active": {
+        "de": ("Aktive Kameras", "Kameras", "Kameras"),
+        "en": ("Active cameras", "cameras", "Cameras"),
+    },
+    "camera_fov_share": {
+        "de": ("Fläche im Sichtbereich von Kameras", "%", "Im Kamerablick"),
+        "en": ("Area inside camera fields of view", "%", "In camera view"),
+    },
+    "prevention_status": {
+        "de": ("Präventionsgremium", "", "Gremium"),
+        "en": ("Prevention body", "", "Body"),
+    },
+    "population": {
+        "de": ("Einwohner", "Einwohner", ""),
+        "en": ("Population", "inhabitants", ""),
+    },
+    "large_town": {
+        "de": ("Stadt ab 10.000 Einwohnern", "", "ab 10.000"),
+        "en": ("Town of 10,000 inhabitants or more", "", "10,000+"),
+    },
+    "asskomm_stage": {
+        "de": ("Stand bei ASSKomm (Sachsen)", "", "ASSKomm"),
+        "en": ("ASSKomm stage (Saxony)", "", "ASSKomm"),
+    },
+}
+# The legend entries of the planner"s category metrics, by metric and value.
+CATEGORY_TEXT: dict[str, dict[object, tuple[str, str]]] = {
+    "prevention_status": {
+        "active": ("aktiv", "active"),
+        "planned": ("geplant", "planned"),
+        "dormant": ("ruhend", "dormant"),
+        "unclear": ("unklar", "unclear"),
+        "dissolved": ("aufgelöst", "dissolved"),
+        "none_known": ("keins bekannt", "none known"),
+    },
+    "officer_recorded": {
+        "yes": ("ja", "yes"),
+        "no": ("nein", "no"),
+        "unknown": ("unbekannt", "unknown"),
+    },
+    "asskomm_stage": {
+        "agreement": ("Kooperationsvereinbarung", "cooperation agreement"),
+        "pre_agreement": ("Vorvereinbarung", "pre-agreement"),
+        "participant": ("Teilnahme", "participant"),
+        "contacted": ("Kontakt", "contacted"),
+        None: ("keine Teilnahme bekannt", "no participation known"),
+    },
+    "large_town": {
+        True: ("ab 10.000 Einwohner", "10,000 inhabitants or more"),
+        False: ("unter 10.000 Einwohner", "under 10,000 inhabitants"),
+        None: ("Einwohnerzahl unbekannt", "population unknown"),
+    },
+}
+# A numeric legend class: the first one, and every one after it.
+LEGEND_RANGE = {
+    "de": ("{low} bis {up}", "über {low} bis {up}"),
+    "en": ("{low} to {up}", "over {low} to {up}"),
 }

@@ -25,11 +25,14 @@ from typing import Any
 import opening_hours
 from icalendar import Calendar, Event, Timezone, vDuration
 
+from ..i18n import TEXT
 from .hours import BERLIN, holiday_name, land_of, local, openings
 
 __all__ = ["PRODID", "office_calendar", "weekly_schedule"]
 
 PRODID = "-//District Safety Map//mapservice//DE"
+# Feeds are German, like the pages they are linked from.
+CAL = TEXT["de"]
 TZID = "Europe/Berlin"
 UID_DOMAIN = "district-safety-map"
 # Holidays are looked up this far ahead for the EXDATEs of the weekly events; clients refresh
@@ -118,10 +121,10 @@ def _location(props: Mapping[str, Any]) -> str | None:
 
 def _contact_lines(props: Mapping[str, Any]) -> list[str]:
     labels = (
-        ("phone", "Telefon"),
-        ("phone_mobile", "Mobil"),
-        ("email", "E-Mail"),
-        ("registration", "Anmeldung"),
+        ("phone", CAL["cal_phone"]),
+        ("phone_mobile", CAL["cal_mobile"]),
+        ("email", CAL["cal_email"]),
+        ("registration", CAL["cal_registration"]),
     )
     return [f"{label}: {value}" for key, label in labels if (value := _text(props, key))]
 
@@ -236,10 +239,10 @@ def _appointment_events(
         key = f"{office_id}-appointment-{start:%Y%m%dT%H%M}"
         seen[key] = seen.get(key, 0) + 1
         uid = f"{key}{'' if seen[key] == 1 else f'-{seen[key]}'}@{UID_DOMAIN}"
-        description = ([f"Hinweis: {note}"] if note else []) + contact
+        description = ([f"{CAL['cal_note']}: {note}"] if note else []) + contact
         # Without an end the event has no DTEND and no DURATION: RFC 5545 then gives a
         # DATE-TIME event zero duration, which is honest; a made-up length would not be.
-        yield _event(uid, f"{name} – Termin", start, end, stamp, location, description)
+        yield _event(uid, f"{name} – {CAL['cal_appointment']}", start, end, stamp, location, description)
 
 
 def _properties(office: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -293,8 +296,8 @@ def office_calendar(offices: Sequence[Mapping[str, Any]], now: dt.datetime, cale
         contact = _contact_lines(props)
         expression = _text(props, "opening_hours")
         if expression is not None:
-            summary = f"{name} – Sprechzeit"
-            description = [*contact, f"Regelmäßige Sprechzeiten: {expression}"]
+            summary = f"{name} – {CAL['cal_office_hours']}"
+            description = [*contact, f"{CAL['cal_regular_hours']}: {expression}"]
             schedule = weekly_schedule(expression)
             if schedule is not None:
                 horizon = today + dt.timedelta(days=EXDATE_HORIZON_DAYS)

@@ -15,7 +15,7 @@ from ..http.context import services, store
 from ..http.errors import ApiError
 from ..http.pages import page
 from ..http.params import bad, check_known, parse_int, single
-from ..i18n import pick_lang, value_label
+from ..i18n import TEXT, pick_lang, value_label
 from ..store.base import Filter
 from .hours import BERLIN
 from .locate import locate
@@ -187,4 +187,8 @@ def city_ics(city: str) -> Response:
     features = store().all_features("contact-offices", (Filter("city", city),))
     if not features:
         raise ApiError(404, "NotFound", f"No offices are recorded for the city '{city}'.")
-    return _ics([f.properties for f in features], f"Sprechzeiten {city}", f"sprechzeiten-{city.lower()}.ics")
+    return _ics(
+        [f.properties for f in features],
+        TEXT["de"]["cal_city"].format(city=city),
+        f"sprechzeiten-{city.lower()}.ics",
+    )

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..i18n import CATEGORY_TEXT, LEGEND_RANGE, METRIC_TEXT
 from .gaps import fmt_int
 
 # ColorBrewer YlOrRd (5 classes, colour-blind safe): dark red is always "worse".
@@ -49,203 +50,85 @@ class Metric:
         return self.unit_de if lang == "de" else self.unit_en
 
 
-PREVENTION = (
-    ("active", "#1a9850", "aktiv", "active"),
-    ("planned", "#74add1", "geplant", "planned"),
-    ("dormant", "#fee08b", "ruhend", "dormant"),
-    ("unclear", "#fdae61", "unklar", "unclear"),
-    ("dissolved", "#d73027", "aufgelöst", "dissolved"),
-    ("none_known", "#969696", "keins bekannt", "none known"),
+def _categories(metric_id: str, colours: Sequence[tuple[Any, str]]) -> tuple[tuple[Any, str, str, str], ...]:
+    """(value, colour, German label, English label) of each value, the labels from i18n.py."""
+    text = CATEGORY_TEXT[metric_id]
+    return tuple((value, colour, *text[value]) for value, colour in colours)
+
+
+def _metric(
+    metric_id: str,
+    kind: str,
+    worse: str = "high",
+    categories: tuple[tuple[Any, str, str, str], ...] = (),
+    scale: float = 1.0,
+) -> Metric:
+    """A metric with its label, unit and column header in both languages from i18n.py."""
+    (de, unit_de, short_de), (en, unit_en, short_en) = (METRIC_TEXT[metric_id][lang] for lang in ("de", "en"))
+    return Metric(metric_id, de, en, unit_de, unit_en, kind, worse, categories, scale, short_de, short_en)
+
+
+PREVENTION = _categories(
+    "prevention_status",
+    (
+        ("active", "#1a9850"),
+        ("planned", "#74add1"),
+        ("dormant", "#fee08b"),
+        ("unclear", "#fdae61"),
+        ("dissolved", "#d73027"),
+        ("none_known", "#969696"),
+    ),
 )
-OFFICER = (
-    ("yes", "#1a9850", "ja", "yes"),
-    ("no", "#d73027", "nein", "no"),
-    ("unknown", HATCH, "unbekannt", "unknown"),
+OFFICER = _categories(
+    "officer_recorded",
+    (
+        ("yes", "#1a9850"),
+        ("no", "#d73027"),
+        ("unknown", "url(#dsm-hatch)"),
+    ),
 )
-STAGE = (
-    ("agreement", "#1a9850", "Kooperationsvereinbarung", "cooperation agreement"),
-    ("pre_agreement", "#91cf60", "Vorvereinbarung", "pre-agreement"),
-    ("participant", "#d9ef8b", "Teilnahme", "participant"),
-    ("contacted", "#fee08b", "Kontakt", "contacted"),
-    (None, "#969696", "keine Teilnahme bekannt", "no participation known"),
+STAGE = _categories(
+    "asskomm_stage",
+    (
+        ("agreement", "#1a9850"),
+        ("pre_agreement", "#91cf60"),
+        ("participant", "#d9ef8b"),
+        ("contacted", "#fee08b"),
+        (None, "#969696"),
+    ),
 )
-LARGE = (
-    (True, "#3182bd", "ab 10.000 Einwohner", "10,000 inhabitants or more"),
-    (False, "#eff3ff", "unter 10.000 Einwohner", "under 10,000 inhabitants"),
-    (None, HATCH, "Einwohnerzahl unbekannt", "population unknown"),
+LARGE = _categories(
+    "large_town",
+    (
+        (True, "#3182bd"),
+        (False, "#eff3ff"),
+        (None, "url(#dsm-hatch)"),
+    ),
 )
 
-GAP = Metric(
-    "gap_score",
-    "Lückenwert (Summe der Unterschreitungen)",
-    "Gap score (sum of shortfalls)",
-    "Punkte",
-    "points",
-    "number",
-    short_de="Lückenwert",
-    short_en="Gap score",
-)
-BODY = Metric(
-    "prevention_status",
-    "Präventionsgremium",
-    "Prevention body",
-    "",
-    "",
-    "category",
-    categories=PREVENTION,
-    short_de="Gremium",
-    short_en="Body",
-)
+GAP = _metric("gap_score", "number")
+BODY = _metric("prevention_status", "category", categories=PREVENTION)
 DISTRICT_METRICS = (
     GAP,
-    Metric(
-        "distance_mean_m",
-        "Mittlere Entfernung zum nächsten Büro",
-        "Mean distance to the nearest office",
-        "m",
-        "m",
-        "number",
-        short_de="Mittlere Entfernung",
-        short_en="Mean distance",
-    ),
-    Metric(
-        "distance_max_m",
-        "Größte Entfernung zum nächsten Büro",
-        "Longest distance to the nearest office",
-        "m",
-        "m",
-        "number",
-        short_de="Größte Entfernung",
-        short_en="Longest distance",
-    ),
-    Metric(
-        "walk_share",
-        "Fläche in Gehentfernung eines Büros",
-        "Area within walking distance of an office",
-        "%",
-        "%",
-        "share",
-        "low",
-        scale=100,
-        short_de="In Gehentfernung",
-        short_en="Within walking distance",
-    ),
-    Metric(
-        "households_per_officer",
-        "Haushalte je Kontaktbereichsbeamter",
-        "Households per contact officer",
-        "Haushalte",
-        "households",
-        "number",
-        short_de="Haushalte je Beamter",
-        short_en="Households per officer",
-    ),
-    Metric(
-        "officers",
-        "Zuständige Kontaktbereichsbeamte",
-        "Responsible contact officers",
-        "Personen",
-        "persons",
-        "number",
-        "low",
-        short_de="Beamte",
-        short_en="Officers",
-    ),
-    Metric(
-        "officer_recorded",
-        "Kontaktbereichsbeamter zuständig",
-        "Contact officer responsible",
-        "",
-        "",
-        "category",
-        categories=OFFICER,
-        short_de="Beamter zuständig",
-        short_en="Officer responsible",
-    ),
-    Metric(
-        "households",
-        "Private Haushalte",
-        "Private households",
-        "Haushalte",
-        "households",
-        "number",
-        "none",
-        short_de="Haushalte",
-        short_en="Households",
-    ),
-    Metric(
-        "graffiti_zones",
-        "Legale Graffitiflächen",
-        "Legal graffiti zones",
-        "Flächen",
-        "zones",
-        "number",
-        "low",
-        short_de="Graffitiflächen",
-        short_en="Graffiti zones",
-    ),
-    Metric(
-        "graffiti_area_m2",
-        "Fläche legaler Graffitiflächen",
-        "Area of legal graffiti zones",
-        "m²",
-        "m²",
-        "number",
-        "low",
-        short_de="Graffiti-Fläche",
-        short_en="Graffiti area",
-    ),
-    Metric(
-        "cameras_active",
-        "Aktive Kameras",
-        "Active cameras",
-        "Kameras",
-        "cameras",
-        "number",
-        "none",
-        short_de="Kameras",
-        short_en="Cameras",
-    ),
-    Metric(
-        "camera_fov_share",
-        "Fläche im Sichtbereich von Kameras",
-        "Area inside camera fields of view",
-        "%",
-        "%",
-        "share",
-        "none",
-        scale=100,
-        short_de="Im Kamerablick",
-        short_en="In camera view",
-    ),
+    _metric("distance_mean_m", "number"),
+    _metric("distance_max_m", "number"),
+    _metric("walk_share", "share", worse="low", scale=100),
+    _metric("households_per_officer", "number"),
+    _metric("officers", "number", worse="low"),
+    _metric("officer_recorded", "category", categories=OFFICER),
+    _metric("households", "number", worse="none"),
+    _metric("graffiti_zones", "number", worse="low"),
+    _metric("graffiti_area_m2", "number", worse="low"),
+    _metric("cameras_active", "number", worse="none"),
+    _metric("camera_fov_share", "share", worse="none", scale=100),
     BODY,
 )
 MUNICIPALITY_METRICS = (
     GAP,
     BODY,
-    Metric("population", "Einwohner", "Population", "Einwohner", "inhabitants", "number", "none"),
-    Metric(
-        "large_town",
-        "Stadt ab 10.000 Einwohnern",
-        "Town of 10,000 inhabitants or more",
-        "",
-        "",
-        "category",
-        categories=LARGE,
-        short_de="ab 10.000",
-        short_en="10,000+",
-    ),
-    Metric(
-        "asskomm_stage",
-        "Stand bei ASSKomm (Sachsen)",
-        "ASSKomm stage (Saxony)",
-        "",
-        "",
-        "category",
-        categories=STAGE,
-        short_de="ASSKomm",
-        short_en="ASSKomm",
-    ),
+    _metric("population", "number", worse="none"),
+    _metric("large_town", "category", categories=LARGE),
+    _metric("asskomm_stage", "category", categories=STAGE),
 )
 
 
@@ -345,10 +228,10 @@ def classes(m: Metric, rows: Sequence[Mapping[str, Any]]) -> list[Class]:
         low_en, up_en = fmt_value(m, lower, "en"), fmt_value(m, upper, "en")
         if lower == upper:
             de, en = str(up_de), str(up_en)
-        elif not out:
-            de, en = f"{low_de} bis {up_de}", f"{low_en} to {up_en}"
         else:
-            de, en = f"über {low_de} bis {up_de}", f"over {low_en} to {up_en}"
+            which = 0 if not out else 1
+            de = LEGEND_RANGE["de"][which].format(low=low_de, up=up_de)
+            en = LEGEND_RANGE["en"][which].format(low=low_en, up=up_en)
         out.append(Class(colour, de, en, upper=upper, count=count))
         lower = upper
     return out

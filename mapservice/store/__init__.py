@@ -1,4 +1,5 @@
-"""Storage backends behind one interface (:class:`~mapservice.store.base.Store`)."""
+"""Storage behind one interface (:class:`~mapservice.store.base.Store`): the shared SQL core,
+the GeoPackage and PostGIS dialects, the public view, write tokens, opening and upgrades."""
 
 from .base import (
     Filter,

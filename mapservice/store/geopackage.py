@@ -305,10 +305,12 @@ class GeoPackageStore(SqlStore):
     def _schema_transaction(self) -> Any:
         return self._write()
 
-    def _migrate(self, conn: sqlite3.Connection) -> None:
-        # A file from before the change log and the write tokens gains them.
+    def _migrate(self, conn: sqlite3.Connection) -> list[int]:
+        # A file from before the change log and the write tokens gains them. The statements
+        # are idempotent, so the file records no migration numbers.
         for statement in _ADMIN_SCHEMA:
             conn.execute(statement)
+        return []
 
     def _schema_gaps(self, conn: sqlite3.Connection) -> tuple[list[str], dict[str, list[str]]]:
         missing_tables = [lid for lid in self.catalog.ids() if not self._has_table(conn, lid)]

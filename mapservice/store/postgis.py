@@ -259,7 +259,8 @@ ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded
         finally:
             conn.close()
 
-    def _migrate(self, conn: psycopg.Connection[Any]) -> None:
+    @staticmethod
+    def _migrate(conn: psycopg.Connection[Any]) -> list[int]:
         """Apply the migrations not yet recorded; the caller holds the lock and a transaction."""
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {_SCHEMA}".encode())
         conn.execute(
@@ -267,6 +268,7 @@ ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded
             "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())".encode()
         )
         done = {row[0] for row in conn.execute(f"SELECT version FROM {_SCHEMA}.schema_migrations".encode())}
+        applied = []
         for number, name, script in MIGRATIONS:
             if number in done:
                 continue
@@ -275,6 +277,8 @@ ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded
                 f"INSERT INTO {_SCHEMA}.schema_migrations (version, name) VALUES (%s, %s)".encode(),
                 (number, name),
             )
+            applied.append(number)
+        return applied
 
     def _schema_gaps(self, conn: psycopg.Connection[Any]) -> tuple[list[str], dict[str, list[str]]]:
         rows = conn.execute(

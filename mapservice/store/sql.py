@@ -215,8 +215,9 @@ class SqlStore(Store):
         """The transaction of a schema change; store instances starting at once take turns."""
 
     @abc.abstractmethod
-    def _migrate(self, conn: Any) -> None:
-        """Create or update the fixed tables (state, change log, tokens) where needed."""
+    def _migrate(self, conn: Any) -> list[int]:
+        """Create or update the fixed tables (state, change log, tokens) where needed; the
+        numbers of the migrations applied."""
 
     @abc.abstractmethod
     def _schema_gaps(self, conn: Any) -> tuple[list[str], dict[str, list[str]]]:

@@ -87,6 +87,9 @@ def test_address_variants_find_the_winzerla_office(client: FlaskClient, query: s
         ("lat=50.9&lon=11.5&address=x", 400, "InvalidParameterValue"),
         ("nearest=99&lat=50.9&lon=11.58", 400, "InvalidParameterValue"),
         ("colour=red", 400, "InvalidParameter"),
+        # A repeated parameter is refused like on /items, not silently read as its first value.
+        ("lat=50.9&lat=51.0&lon=11.58", 400, "InvalidParameterValue"),
+        ("address=Am%20Anger%2028&address=Anna-Siemsen-Str.%2027", 400, "InvalidParameterValue"),
     ],
 )
 def test_bad_input_gets_a_clear_json_error(client: FlaskClient, query: str, status: int, code: str) -> None:
@@ -214,3 +217,8 @@ def test_remote_geocoder_is_asked_only_when_configured(
         assert len(asked) == 1
     finally:
         server.shutdown()
+
+
+def test_a_repeated_parameter_is_named_in_the_error(client: FlaskClient) -> None:
+    doc = get_json(client, "/api/locate?lat=50.9&lat=51.0&lon=11.58", status=400)
+    assert doc["description"] == "Parameter 'lat': given more than once"

@@ -257,3 +257,55 @@ def test_temporal_interval_filter(fresh_app: Flask) -> None:
     assert ids(("2022-12-31", "2023-03-31")) == ["open", "year"]
     # A layer without temporal fields matches no interval.
     assert store.query("districts", Query(interval=(None, None))).features == []
+
+
+def _break_the_districts_table(app: Flask, backend: str) -> None:
+    """What a lost or damaged store looks like to the service: a table it needs is gone."""
+    store = app.extensions["mapservice"].store
+    if backend == "gpkg":
+        with sqlite3.connect(gpkg_path(app)) as conn:
+            conn.execute('ALTER TABLE "districts" RENAME TO "districts_lost"')
+    else:
+        import psycopg
+
+        with psycopg.connect(store.url, autocommit=True) as conn:
+            conn.execute('ALTER TABLE mapservice."districts" RENAME TO "districts_lost"')
+
+
+def test_a_failing_store_read_is_a_json_503_on_both_stores(fresh_app: Flask, backend: str) -> None:
+    """Every database failure on a read is a StoreError (not sqlite3/psycopg errors), and the
+    client gets one JSON error with no internals in it, never a generic 500 page."""
+    client = fresh_app.test_client()
+    assert client.get("/api/collections/districts/items?limit=1").status_code == 200
+    _break_the_districts_table(fresh_app, backend)
+    store = fresh_app.extensions["mapservice"].store
+    with pytest.raises(StoreError, match="querying layer 'districts' failed"):
+        store.query("districts", Query(limit=1))
+    with pytest.raises(StoreError, match="reading layer 'districts' failed"):
+        store.get("districts", "jena-winzerla")
+    for url in (
+        "/api/collections/districts/items?limit=5&offset=1",
+        "/api/collections/districts/items/jena-nord",
+    ):
+        response = client.get(url)
+        assert response.status_code == 503, url
+        body = response.get_json()
+        assert body["code"] == "StoreUnavailable"
+        assert "districts_lost" not in body["description"] and "sqlite" not in body["description"].lower()
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_token_is_found_by_its_id_on_both_stores(fresh_app: Flask) -> None:
+    from mapservice.store.tokens import authenticate, new_token
+
+    services = fresh_app.extensions["mapservice"]
+    record, plain = new_token(services.store, services.catalog, "Planungsamt (Test)", ["graffiti-zones"])
+    new_token(services.store, services.catalog, "Ordnungsamt (Test)", ["video-surveillance"])
+    found = services.store.token(record.id)
+    assert found == record
+    assert services.store.token("00000000") is None
+    assert authenticate(services.store, plain) == record
+    assert services.store.revoke_token(record.id)
+    revoked = services.store.token(record.id)
+    assert revoked is not None and revoked.revoked_at is not None
+    assert authenticate(services.store, plain) is None

@@ -74,7 +74,7 @@ def test_concurrent_first_starts_create_one_schema_and_load_once(
         "d = pathlib.Path(sys.argv[2]); d.mkdir(); (d / 'ready').touch()\n"
         "while not (d.parent / 'go').exists(): time.sleep(0.005)\n"
         "app = create_app({'store': sys.argv[1], 'instance_path': sys.argv[2]}); "
-        "print(app.extensions['mapservice.store'].state('municipalities').count)"
+        "print(app.extensions['mapservice'].store.state('municipalities').count)"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     processes = [
