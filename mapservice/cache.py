@@ -73,7 +73,10 @@ class VersionedCache:
                 self._items.move_to_end(name)
                 while len(self._items) > self.max_entries:
                     evicted, _ = self._items.popitem(last=False)
-                    self._locks.pop(evicted, None)
+                    # A lock in use (its value being computed again) stays, or a second
+                    # computation of the same name could start beside it.
+                    if evicted in self._locks and not self._locks[evicted].locked():
+                        del self._locks[evicted]
             return computed
 
     def __len__(self) -> int:

@@ -113,9 +113,7 @@ def serve(host: str, port: int, workers: int | None, threads: int, timeout: int)
 
 
 @main.command()
-@_path_option(
-    "--data", "data_dir", folder=True, text="Geodata folder to check [default: the configured one]."
-)
+@_path_option("--data", "data_dir", folder=True, text=DATA_HELP)
 def check(data_dir: Path | None) -> None:
     """Validate settings, layer catalog and data; exit code 0 when all is well, else 1."""
     from .catalog.geodata import load_geodata
@@ -157,7 +155,7 @@ def check(data_dir: Path | None) -> None:
     "--output",
     "-o",
     folder=False,
-    text="Write to this file (written whole or not at all) [default: standard output].",
+    text=OUTPUT_HELP,
 )
 def coverage(city: str | None, land: str | None, fmt: str, lang: str, output: Path | None) -> None:
     """Coverage metrics and gap ranking: per district of a city, or per municipality."""

@@ -6,20 +6,6 @@ LANGS = ("de", "en")
 
 TEXT: dict[str, dict[str, str]] = {
     "de": {
-        # The calendar feeds (finder/calendar.py); a feed is German, like the offices' pages.
-        "cal_phone": "Telefon",
-        "cal_mobile": "Mobil",
-        "cal_email": "E-Mail",
-        "cal_registration": "Anmeldung",
-        "cal_note": "Hinweis",
-        "cal_appointment": "Termin",
-        "cal_office_hours": "Sprechzeit",
-        "cal_regular_hours": "Regelmäßige Sprechzeiten",
-        "cal_city": "Sprechzeiten {city}",
-        "no_officer_for_district": "Für diesen Ortsteil ist keine zuständige Kontaktperson erfasst.",
-        "no_district_for_place": (
-            "Für diesen Ort ist kein Ortsteil und keine zuständige Kontaktperson erfasst."
-        ),
         "districts": "Ortsteile",
         "statistical-districts": "Statistische Bezirke",
         "contact-offices": "Kontaktbereichsbeamte und Sprechstunden",
@@ -95,19 +81,6 @@ TEXT: dict[str, dict[str, str]] = {
         "open_in_page": "Karte in eigener Seite öffnen",
     },
     "en": {
-        "cal_phone": "Phone",
-        "cal_mobile": "Mobile",
-        "cal_email": "E-mail",
-        "cal_registration": "Registration",
-        "cal_note": "Note",
-        "cal_appointment": "Appointment",
-        "cal_office_hours": "Office hours",
-        "cal_regular_hours": "Regular office hours",
-        "cal_city": "Office hours {city}",
-        "no_officer_for_district": "No responsible contact person is recorded for this district.",
-        "no_district_for_place": (
-            "No district and no responsible contact person are recorded for this place."
-        ),
         "districts": "Districts",
         "statistical-districts": "Statistical districts",
         "contact-offices": "Contact officers and office hours",
@@ -461,7 +434,7 @@ FINDING_TEXT: dict[str, tuple[str, str]] = {
     ),
 }
 
-# The planner"s metrics (mapservice.planner.view): label, unit and column header ("" where the
+# The planner's metrics (mapservice.planner.view): label, unit and column header ("" where the
 # label is short enough), German and English.
 METRIC_TEXT: dict[str, dict[str, tuple[str, str, str]]] = {
     "gap_score": {
@@ -529,7 +502,7 @@ METRIC_TEXT: dict[str, dict[str, tuple[str, str, str]]] = {
         "en": ("ASSKomm stage (Saxony)", "", "ASSKomm"),
     },
 }
-# The legend entries of the planner"s category metrics, by metric and value.
+# The legend entries of the planner's category metrics, by metric and value.
 CATEGORY_TEXT: dict[str, dict[object, tuple[str, str]]] = {
     "prevention_status": {
         "active": ("aktiv", "active"),
@@ -561,4 +534,45 @@ CATEGORY_TEXT: dict[str, dict[object, tuple[str, str]]] = {
 LEGEND_RANGE = {
     "de": ("{low} bis {up}", "über {low} bis {up}"),
     "en": ("{low} to {up}", "over {low} to {up}"),
+}
+
+
+# The calendar feeds (mapservice.finder.calendar): a feed is German, like the pages linking it.
+CALENDAR_TEXT: dict[str, dict[str, str]] = {
+    "de": {
+        "cal_phone": "Telefon",
+        "cal_mobile": "Mobil",
+        "cal_email": "E-Mail",
+        "cal_registration": "Anmeldung",
+        "cal_note": "Hinweis",
+        "cal_appointment": "Termin",
+        "cal_office_hours": "Sprechzeit",
+        "cal_regular_hours": "Regelmäßige Sprechzeiten",
+        "cal_city": "Sprechzeiten {city}",
+    },
+    "en": {
+        "cal_phone": "Phone",
+        "cal_mobile": "Mobile",
+        "cal_email": "E-mail",
+        "cal_registration": "Registration",
+        "cal_note": "Note",
+        "cal_appointment": "Appointment",
+        "cal_office_hours": "Office hours",
+        "cal_regular_hours": "Regular office hours",
+        "cal_city": "Office hours {city}",
+    },
+}
+
+# The finder's note when no office is responsible for a point (mapservice.finder.locate).
+LOCATE_NOTES: dict[str, dict[str, str]] = {
+    "de": {
+        "no_officer_for_district": "Für diesen Ortsteil ist keine zuständige Kontaktperson erfasst.",
+        "no_district_for_place": (
+            "Für diesen Ort ist kein Ortsteil und keine zuständige Kontaktperson erfasst."
+        ),
+    },
+    "en": {
+        "no_officer_for_district": "No responsible contact person is recorded for this district.",
+        "no_district_for_place": "No district and no responsible contact person are recorded for this place.",
+    },
 }

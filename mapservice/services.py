@@ -35,6 +35,7 @@ T = TypeVar("T")
 # them revalidates with either).
 _LOCAL_SETTINGS = frozenset({"instance_path", "store", "response_cache_mb"})
 LOCATE_INPUTS = ("municipalities", "districts", "contact-offices")
+MAP_BOUNDS_ENTRIES = 4096
 
 
 @dataclass
@@ -50,12 +51,22 @@ class Services:
     fingerprint: str  # changes with the catalog files and the settings that shape answers
     catalog_mtime: dt.datetime
     derived: VersionedCache = field(default_factory=VersionedCache)
+    # One entry per map (a city with district maps has a hundred): kept apart, so that viewing
+    # many maps never evicts the expensive values above (the finder's index, the rankings).
+    map_bounds: VersionedCache = field(default_factory=lambda: VersionedCache(MAP_BOUNDS_ENTRIES))
     responses: ResponseCache = field(default_factory=lambda: ResponseCache(0))
 
-    def cached(self, name: Hashable, layers: Iterable[str], compute: Callable[[], T]) -> T:
+    def cached(
+        self,
+        name: Hashable,
+        layers: Iterable[str],
+        compute: Callable[[], T],
+        cache: VersionedCache | None = None,
+    ) -> T:
         """``compute()`` once per version of the public ``layers`` it reads."""
         present = [lid for lid in layers if lid in self.catalog]
-        return self.derived.get(name, data_versions(self.public_store, present), compute)
+        chosen = self.derived if cache is None else cache
+        return chosen.get(name, data_versions(self.public_store, present), compute)
 
     def locate_index(self) -> LocateIndex:
         """The finder's spatial index, rebuilt when a layer it reads changes."""

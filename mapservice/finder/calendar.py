@@ -25,14 +25,14 @@ from typing import Any
 import opening_hours
 from icalendar import Calendar, Event, Timezone, vDuration
 
-from ..i18n import TEXT
+from ..i18n import CALENDAR_TEXT
 from .hours import BERLIN, holiday_name, land_of, local, openings
 
 __all__ = ["PRODID", "office_calendar", "weekly_schedule"]
 
 PRODID = "-//District Safety Map//mapservice//DE"
 # Feeds are German, like the pages they are linked from.
-CAL = TEXT["de"]
+CAL = CALENDAR_TEXT["de"]
 TZID = "Europe/Berlin"
 UID_DOMAIN = "district-safety-map"
 # Holidays are looked up this far ahead for the EXDATEs of the weekly events; clients refresh

@@ -18,7 +18,7 @@ import shapely
 from pyproj import Geod
 from shapely import STRtree
 
-from ..i18n import TEXT
+from ..i18n import LOCATE_NOTES
 from ..store.base import Store
 from .hours import land_of, status
 
@@ -171,7 +171,7 @@ def locate(
         # The API speaks German first, like every page's default.
         "responsible_note": None
         if responsible
-        else TEXT["de"]["no_officer_for_district" if district else "no_district_for_place"],
+        else LOCATE_NOTES["de"]["no_officer_for_district" if district else "no_district_for_place"],
         "nearest": nearest,
         "walking_speed_kmh": WALKING_KMH,
     }

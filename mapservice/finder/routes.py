@@ -7,7 +7,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 from geopy.exc import GeopyError
 
 from ..http.context import args as request_args
@@ -15,7 +15,7 @@ from ..http.context import services, store
 from ..http.errors import ApiError
 from ..http.pages import page
 from ..http.params import bad, check_known, parse_int, single
-from ..i18n import TEXT, pick_lang, value_label
+from ..i18n import CALENDAR_TEXT, pick_lang, value_label
 from ..store.base import Filter
 from .hours import BERLIN
 from .locate import locate
@@ -63,6 +63,7 @@ def resolve(args: Mapping[str, Sequence[str]]) -> tuple[float, float, dict[str, 
 def answer(args: Mapping[str, Sequence[str]]) -> dict[str, Any]:
     """The finder's answer for the request's parameters (each given at most once)."""
     check_known(args, LOCATE_PARAMS)
+    single(args, "lang")  # accepted for links from the pages, but only once like every other
     nearest = parse_int("nearest", single(args, "nearest"), 3, 1, 10)
     lon, lat, found = resolve(args)
     index = services().locate_index()
@@ -141,7 +142,7 @@ def api_locate() -> Response:
 
 @bp.get("/finder")
 def finder_page() -> Response:
-    lang = pick_lang(request.args.get("lang"))
+    lang = pick_lang(single(request_args(), "lang"))
     given = {k: v for k, v in request_args().items() if k != "lang"}
     # The form is filled again with what was sent (the first value where one was repeated).
     args = {k: v[0] for k, v in given.items()}
@@ -189,6 +190,6 @@ def city_ics(city: str) -> Response:
         raise ApiError(404, "NotFound", f"No offices are recorded for the city '{city}'.")
     return _ics(
         [f.properties for f in features],
-        TEXT["de"]["cal_city"].format(city=city),
+        CALENDAR_TEXT["de"]["cal_city"].format(city=city),
         f"sprechzeiten-{city.lower()}.ics",
     )

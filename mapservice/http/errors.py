@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ..store.base import FeatureExists, FeatureNotFound, StoreError
@@ -72,10 +72,10 @@ def store_error(exc: StoreError) -> ApiError:
         return ApiError(404, "NotFound", str(exc))
     # The operator's log has the database's own words; the client gets no internals.
     log.error("store failed: %s", exc)
+    if request.method in ("GET", "HEAD"):
+        return ApiError(503, "StoreUnavailable", "The data could not be read right now; try again later")
     return ApiError(
-        503,
-        "StoreUnavailable",
-        "The data store could not be read or written; nothing was changed. Try again later.",
+        503, "StoreUnavailable", "The change could not be saved and nothing was changed; try again later"
     )
 
 

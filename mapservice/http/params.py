@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ ITEMS_PARAMS = frozenset(
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 # SQLite and PostgreSQL integers are signed 64-bit; larger numbers cannot match anything.
 INT64_MAX = 2**63 - 1
+WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 
 
 def bad(parameter: str, message: str) -> ApiError:
@@ -26,7 +28,10 @@ def bad(parameter: str, message: str) -> ApiError:
 
 
 def single(args: Mapping[str, Sequence[str]], name: str) -> str | None:
+    """The one value of a parameter, or None; given more than once is an error."""
     values = args.get(name)
+    if isinstance(values, str):
+        values = [values]  # a plain mapping of names to values: each is one value
     if not values:
         return None
     if len(values) > 1:
@@ -68,10 +73,10 @@ def parse_format(args: Mapping[str, Sequence[str]]) -> str | None:
 def parse_int(name: str, raw: str | None, default: int, low: int, high: int | None) -> int:
     if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise bad(name, f"'{raw}' is not a whole number") from None
+    # Digits only: int() would also take " 3", "+3" and "1_0".
+    if not WHOLE_NUMBER.fullmatch(raw):
+        raise bad(name, f"'{raw}' is not a whole number")
+    value = int(raw)
     upper_bound = high if high is not None else INT64_MAX
     if value < low or value > upper_bound:
         raise bad(name, f"{value} is out of range (allowed: {low}..{upper_bound})")

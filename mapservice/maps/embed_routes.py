@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint, Response, url_for
 
 from ..catalog.maps import MapDef
 from ..http.caching import Validators, conditional
@@ -129,19 +129,20 @@ def _size(value: str | None, default: str) -> str:
 @bp.get("/<map_id>/snippet")
 def snippet(map_id: str) -> Response:
     mapdef = get_map(map_id)
-    args = {k: v for k, v in request_args().items() if k not in ("width", "height")}
+    given = request_args()
+    args = {k: v for k, v in given.items() if k not in ("width", "height")}
     # Unchecked checkboxes are not sent: a submitted form says "false" for every missing switch.
-    submitted = request.args.get("submitted") == "1"
+    submitted = single(given, "submitted") == "1"
     args.pop("submitted", None)
-    layers = request.args.getlist("layer")
+    layers = given.get("layer", [])
     args.pop("layer", None)
     if submitted:
         for name in SWITCHES:
             args.setdefault(name, ["false"])
         args["datalayers"] = [",".join(layers)] if layers else [""]
     options, district = parse_embed(args, mapdef)
-    width = _size(request.args.get("width"), "100%")
-    height = _size(request.args.get("height"), "500")
+    width = _size(single(given, "width"), "100%")
+    height = _size(single(given, "height"), "500")
     params = {
         "zoomControl": str(options.zoom_control).lower(),
         "scrollWheelZoom": str(options.scroll_wheel_zoom).lower(),

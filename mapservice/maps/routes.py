@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, redirect, request, url_for
+from flask import Blueprint, Response, current_app, redirect, url_for
 
 from ..catalog.maps import MapCatalog, MapDef
 from ..http.caching import Validators, conditional
@@ -10,7 +10,7 @@ from ..http.context import args as request_args
 from ..http.context import services
 from ..http.errors import ApiError
 from ..http.pages import page
-from ..http.params import check_known
+from ..http.params import check_known, single
 from ..i18n import pick_lang
 from ..store.base import LayerState
 from . import views
@@ -20,7 +20,7 @@ bp = Blueprint("pages", __name__)
 
 
 def _lang() -> str:
-    return pick_lang(request.args.get("lang"))
+    return pick_lang(single(request_args(), "lang"))
 
 
 def _states() -> list[LayerState]:
@@ -81,9 +81,10 @@ def favicon() -> Response:
 @bp.get("/map")
 def choose() -> Response:
     """The map chooser's form target: works without JavaScript."""
-    map_id = request.args.get("id", "")
+    args = request_args()
+    map_id = single(args, "id") or ""
     get_map(map_id)  # 404 for an unknown one
-    lang = request.args.get("lang")
+    lang = single(args, "lang")
     target = (
         url_for("pages.map_page", map_id=map_id, lang=lang)
         if lang

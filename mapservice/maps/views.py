@@ -53,7 +53,7 @@ def focus_bounds(services: Services, mapdef: MapDef, district: str | None) -> Bo
         return _bounds(store.all_features(focus.collection, _filters(focus.filter)))
 
     name = ("focus", focus.collection, focus.id, tuple(sorted(focus.filter.items())))
-    return services.cached(name, (focus.collection,), compute)
+    return services.cached(name, (focus.collection,), compute, services.map_bounds)
 
 
 def tiles(settings: Settings) -> Tiles | None:

@@ -84,7 +84,7 @@ OFFICER = _categories(
     (
         ("yes", "#1a9850"),
         ("no", "#d73027"),
-        ("unknown", "url(#dsm-hatch)"),
+        ("unknown", HATCH),
     ),
 )
 STAGE = _categories(
@@ -102,7 +102,7 @@ LARGE = _categories(
     (
         (True, "#3182bd"),
         (False, "#eff3ff"),
-        (None, "url(#dsm-hatch)"),
+        (None, HATCH),
     ),
 )
 

@@ -330,6 +330,9 @@ class SqlStore(Store):
             clauses += bbox_clauses
             params += bbox_params
         for flt in query.filters:
+            if not self.holds_nul and isinstance(flt.value, str) and "\x00" in flt.value:
+                clauses.append("1 = 0")  # no stored text can hold NUL, so nothing matches
+                continue
             clause, param = self._filter(layer, flt)
             clauses.append(clause)
             params.append(param)

@@ -222,3 +222,21 @@ def test_remote_geocoder_is_asked_only_when_configured(
 def test_a_repeated_parameter_is_named_in_the_error(client: FlaskClient) -> None:
     doc = get_json(client, "/api/locate?lat=50.9&lat=51.0&lon=11.58", status=400)
     assert doc["description"] == "Parameter 'lat': given more than once"
+
+
+@pytest.mark.parametrize("query", ["lat=50.9&lon=11.58&lang=de&lang=en", "lat=50.9&lon=11.58&nearest=%2B3"])
+def test_lang_and_nearest_are_parsed_like_every_parameter(client: FlaskClient, query: str) -> None:
+    doc = get_json(client, f"/api/locate?{query}", status=400)
+    assert doc["code"] == "InvalidParameterValue"
+
+
+def test_viewing_many_maps_keeps_the_finders_index(app: Flask) -> None:
+    """Map bounds (one per map) have their own cache: a crawl over every district map does
+    not evict the finder's index or the planner's rankings, which are slow to rebuild."""
+    client = app.test_client()
+    get_json(client, "/api/locate?lat=50.9&lon=11.58")
+    services = app.extensions["mapservice"]
+    index = services.locate_index()
+    for n in range(200):
+        services.cached(("focus", "test map", n), ("districts",), lambda: None, services.map_bounds)
+    assert services.locate_index() is index

@@ -309,3 +309,14 @@ def test_a_token_is_found_by_its_id_on_both_stores(fresh_app: Flask) -> None:
     revoked = services.store.token(record.id)
     assert revoked is not None and revoked.revoked_at is not None
     assert authenticate(services.store, plain) is None
+
+
+def test_a_nul_in_a_filter_value_matches_nothing_on_both_stores(app: Flask) -> None:
+    """PostgreSQL text cannot hold NUL: such a filter finds nothing, as on the GeoPackage,
+    instead of failing like a lost database."""
+    client = app.test_client()
+    for url in ("/api/collections/contact-offices/items?city=Je%00na", "/api/office-hours?city=Je%00na"):
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.get_data(as_text=True))
+    assert client.get("/api/collections/contact-offices/items?city=Je%00na").get_json()["numberMatched"] == 0
+    assert client.get("/calendar/cities/Je%00na.ics").status_code == 404
