@@ -52,30 +52,15 @@ def test_settings_layers_and_their_errors(tmp_path: Path) -> None:
         load_settings({"default_limit": 20000}, environ={})
 
 
-def test_ruff_is_clean() -> None:
+@pytest.mark.parametrize(
+    "command",
+    [["ruff", "check"], ["ruff", "format", "--check"], ["mypy"]],
+    ids=["ruff", "ruff-format", "mypy"],
+)
+def test_lint_format_and_types_are_clean(command: list[str]) -> None:
+    """ruff, ``ruff format`` and mypy --strict (configured in pyproject.toml) on the tree."""
+    target = [] if command == ["mypy"] else [str(REPO)]
     result = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", str(REPO)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=REPO,
-    )
-    assert result.returncode == 0, result.stdout
-
-
-def test_ruff_format_is_applied() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "ruff", "format", "--check", str(REPO)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=REPO,
-    )
-    assert result.returncode == 0, result.stdout
-
-
-def test_mypy_is_clean() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "mypy"], capture_output=True, text=True, timeout=600, cwd=REPO
+        [sys.executable, "-m", *command, *target], capture_output=True, text=True, timeout=600, cwd=REPO
     )
     assert result.returncode == 0, result.stdout
