@@ -2,9 +2,10 @@
 
 :func:`build_services` is the composition root. ``create_app`` puts its result into
 ``app.extensions["mapservice"]``; the command line uses it without Flask. Every derived value
-that outlives a request (the finder's index, the geocoder chain, the planner's results, map
-bounds) is kept in the one :class:`~mapservice.cache.VersionedCache`, keyed by the versions of
-the layers it was computed from.
+that outlives a request (the finder's index, the geocoder chain, the planner's results) is kept
+in a :class:`~mapservice.cache.VersionedCache`, keyed by the versions of the layers it was
+computed from; the bounds of each map have an instance of their own, so that many maps
+cannot evict the expensive values.
 """
 
 from __future__ import annotations
