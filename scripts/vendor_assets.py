@@ -174,6 +174,44 @@ PACKAGES: tuple[Package, ...] = (
             "`L.control.locate`.",
         ),
     ),
+    Package(
+        name="protomaps-leaflet",
+        version="5.1.0",
+        integrity="sha512-N0YY1Gbw5nZ9n8VUOvwHKm/w3zhTTuaZEeMZl8doHemeM4ujGPp2otI6t4Sgqrz8iM4svx2rpG1Q17rHkOWSaA==",
+        dest="protomaps-leaflet",
+        files=(
+            ("dist/protomaps-leaflet.js", "protomaps-leaflet.js"),
+            ("LICENSE", "LICENSE"),
+        ),
+        licence_file="LICENSE",
+        known_urls={
+            "http://www.w3.org/2000/svg": SVG_NS,
+            "http://example.com": "only the base of `new URL(url, ...)`, which parses the archive URL "
+            "the page passes to tell a `.pmtiles` file from a z/x/y template; URL parsing makes no "
+            "request",
+            "https://protomaps.com": "href of the default attribution, used only when the page passes "
+            "no `attribution` (static/js/dsm-basemap.js always passes one); a link, followed only "
+            "on click",
+            "https://openstreetmap.org/copyright": "the same default attribution; a link, followed "
+            "only on click",
+        },
+        notes=(
+            "`dist/protomaps-leaflet.js` is the browser bundle (an IIFE defining the global "
+            "`protomapsL`). It bundles its npm dependencies, among them `pmtiles` (HTTP Range "
+            "reader), `@mapbox/vector-tile`, `pbf` and the colour themes of `@protomaps/basemaps` "
+            "(`namedFlavor`: `light`, `dark`, `white`, `grayscale`, `black`), so no separate theme "
+            "package is vendored: `leafletLayer({flavor, lang})` builds the paint and label rules "
+            "from the bundled theme.",
+            "No glyphs, sprites or fonts are fetched: labels are drawn on the canvas with CSS font "
+            "names (`sans-serif`), and the bundle's `Font()` / `Sheet` helpers (FontFace, SVG "
+            "sprites) run only when a page calls them, which this service never does.",
+            "The only requests are `fetch()`es of the URL the page passes (here the service's own "
+            "`/basemap/basemap.pmtiles`) with a `Range` header; with a z/x/y template instead of a "
+            "`.pmtiles` URL it would fetch that template. There is no default tile URL.",
+            "`maxDataZoom` defaults to 15: static/js/dsm-basemap.js passes the archive's own "
+            "maximum zoom from its header, so deeper zooms over-zoom the last level.",
+        ),
+    ),
 )
 
 TEXT_SUFFIXES = (".js", ".css", ".svg")
