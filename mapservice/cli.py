@@ -1,4 +1,4 @@
-"""The ``mapservice`` command: serve, check, coverage, import, settings."""
+"""The ``mapservice`` command: serve, check, coverage, import, gazetteer, token, settings."""
 
 from __future__ import annotations
 
@@ -411,6 +411,162 @@ def token_revoke(token_id: str) -> None:
     finally:
         store.close()
     click.echo(f"token {token_id} revoked")
+
+
+@main.group()
+def gazetteer() -> None:
+    """Address points of the offline geocoder: import, list, remove (stored in the store)."""
+
+
+@gazetteer.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["hauskoordinaten", "osm", "csv"]),
+    default=None,
+    help="Input format [default: from the extension and first line].",
+)
+@click.option(
+    "--source", default=None, help="Name of the source; a re-import replaces it [default: file name]."
+)
+@click.option(
+    "--columns",
+    default=None,
+    help="CSV only: role=column pairs, roles street, housenumber, housenumber_suffix, postcode, "
+    "place, x, y [default: the setting gazetteer_columns].",
+)
+@click.option(
+    "--crs",
+    default=None,
+    help="CRS of the coordinates, e.g. EPSG:25832 [CSV default: the setting gazetteer_crs; "
+    "house coordinates: the zone in the east value, else by Land].",
+)
+@click.option(
+    "--licence", default=None, help="Licence of the data [house coordinates: dl-de/by-2-0; OSM: ODbL 1.0]."
+)
+@click.option(
+    "--attribution",
+    default=None,
+    help="Attribution to show [house coordinates: 'Hauskoordinaten <Land>'; "
+    "OSM: © OpenStreetMap contributors].",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress bar on standard error [default: when it is a terminal].",
+)
+def gazetteer_import(
+    file: Path,
+    fmt: str | None,
+    source: str | None,
+    columns: str | None,
+    crs: str | None,
+    licence: str | None,
+    attribution: str | None,
+    progress: bool | None,
+) -> None:
+    """Import address points from FILE, replacing the source's points all or nothing.
+
+    A bad row stops the import: every problem is listed with file, row and field, and the
+    points stored before stay as they were (exit status 1).
+    """
+    from .finder.geocode.importer import ImportOptionError, detect_format, import_file, parse_columns
+    from .finder.geocode.readers import GazetteerError
+
+    services = _services()
+    store = services.store
+    try:
+        chosen = fmt or detect_format(file)
+        spec = (
+            columns
+            if columns is not None
+            else (services.settings.gazetteer_columns if chosen == "csv" else "")
+        )
+        if chosen == "csv" and crs is None:
+            crs = services.settings.gazetteer_crs
+        show = sys.stderr.isatty() if progress is None else progress
+        bar = _rows_bar(file, chosen) if show else None
+        try:
+            stored, job = import_file(
+                store,
+                file,
+                chosen,
+                source,
+                columns=parse_columns(spec),
+                crs=crs,
+                licence=licence,
+                attribution=attribution,
+                progress=bar.update if bar is not None else None,
+            )
+        except ImportOptionError as exc:
+            _fail(click.UsageError(str(exc)))
+        except GazetteerError as exc:
+            click.echo(f"error: {file}: nothing imported, the stored points are unchanged", err=True)
+            _fail(exc)
+        except USER_ERRORS as exc:
+            _fail(exc)
+        finally:
+            if bar is not None:
+                bar.close()
+    finally:
+        store.close()
+    skipped = f"; {job.skipped} elements without a usable location skipped" if job.skipped else ""
+    click.echo(
+        f"{stored.name}: {stored.row_count} address points ({stored.format}) in "
+        f"{len(stored.places)} places{skipped}; licence {stored.licence or 'not given'}"
+        f"{'; ' + stored.attribution if stored.attribution else ''}"
+    )
+
+
+def _rows_bar(file: Path, fmt: str) -> Any:
+    """A tqdm bar in rows (rows/s, and time left where the row count is known)."""
+    from tqdm import tqdm
+
+    from .finder.geocode.importer import count_lines
+
+    total = None if fmt == "osm" else max(count_lines(file) - 1, 0)
+    big = total is None or total >= 100_000  # "1.00M/1.00M" then, "812/812" below
+    return tqdm(total=total, unit=" rows", unit_scale=big, desc=file.name, file=sys.stderr, mininterval=0.5)
+
+
+@gazetteer.command("list")
+def gazetteer_list() -> None:
+    """List the address sources: name, format, points, places, date, licence, file."""
+    store, _ = _admin_store()
+    try:
+        sources = store.address_sources()
+    except StoreError as exc:
+        _fail(exc)
+    finally:
+        store.close()
+    if not sources:
+        click.echo("no address sources imported (see 'mapservice gazetteer import')")
+    for s in sources:
+        places = ", ".join(p for p, _ in s.places[:5]) + (
+            f" and {len(s.places) - 5} more" if len(s.places) > 5 else ""
+        )
+        click.echo(
+            f"{s.name}  {s.format}  {s.row_count} points  {s.imported_at:%Y-%m-%d %H:%M} UTC  "
+            f"licence {s.licence or 'not given'}{'  ' + s.attribution if s.attribution else ''}  "
+            f"file {s.file_name}  places: {places or '-'}"
+        )
+
+
+@gazetteer.command("remove")
+@click.argument("source")
+def gazetteer_remove(source: str) -> None:
+    """Remove an address source and all its points (on every instance sharing the store)."""
+    store, _ = _admin_store()
+    try:
+        if not store.remove_address_source(source):
+            known = ", ".join(s.name for s in store.address_sources()) or "none"
+            _fail(click.UsageError(f"no address source '{source}' (sources: {known})"))
+    except StoreError as exc:
+        _fail(exc)
+    finally:
+        store.close()
+    click.echo(f"address source {source} removed")
 
 
 @main.command("settings")

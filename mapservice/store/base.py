@@ -12,7 +12,7 @@ import abc
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -142,6 +142,79 @@ class Token:
     collections: tuple[str, ...]
     created_at: dt.datetime
     revoked_at: dt.datetime | None = None
+
+
+# -- address points of the offline gazetteer ---------------------------------------------------
+
+# The columns of one stored address point, in this order: what it says (street, house number,
+# postcode, place), where it is (lon/lat, EPSG:4326), how good that is (precision: "address" or
+# "street"), the precomputed lookup keys (compact street key, place key, house-number key) and a
+# reference to the record it came from (an official object id, an OSM element), if any.
+ADDRESS_COLUMNS = (
+    "street",
+    "housenumber",
+    "postcode",
+    "place",
+    "lon",
+    "lat",
+    "precision",
+    "street_key",
+    "place_key",
+    "housenumber_key",
+    "ref",
+)
+AddressRow = tuple[str, str | None, str | None, str | None, float, float, str, str, str, str, str | None]
+
+
+@dataclass(frozen=True)
+class AddressStreet:
+    """One street in one place of a source, for fuzzy matching without reading every point:
+    ``key`` is the compact street key, ``words`` the spaced one, ``count`` its points."""
+
+    key: str
+    words: str
+    place_key: str
+    street: str
+    place: str | None
+    count: int
+
+
+@dataclass(frozen=True)
+class AddressSource:
+    """One imported address source, as ``mapservice gazetteer list`` and the finder show it.
+
+    ``places`` are (place, number of points), most points first; ``bbox`` the points' extent.
+    """
+
+    name: str
+    format: str
+    file_name: str
+    row_count: int
+    imported_at: dt.datetime
+    licence: str | None
+    attribution: str | None
+    places: tuple[tuple[str, int], ...] = ()
+    bbox: BBox | None = None
+
+
+@dataclass(frozen=True)
+class AddressSummary:
+    """What an import learnt while its rows streamed in: counted once, stored with the source."""
+
+    row_count: int
+    streets: Sequence[AddressStreet]
+    places: tuple[tuple[str, int], ...]
+    bbox: BBox | None
+    attribution: str | None = None  # used where the source was given none
+
+
+@dataclass(frozen=True)
+class AddressState:
+    """Version of the address points as a whole: changes with every import or removal."""
+
+    version: int
+    updated_at: dt.datetime
+    count: int
 
 
 def feature_doc(feature: StoredFeature | None) -> dict[str, Any] | None:
@@ -279,6 +352,49 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def revoke_token(self, token_id: str) -> bool:
         """Mark a token revoked from now on; False when there is no such active token."""
+
+    # -- address points (the offline gazetteer) -----------------------------------------------
+
+    @abc.abstractmethod
+    def replace_addresses(
+        self,
+        source: AddressSource,
+        batches: Iterable[Sequence[AddressRow]],
+        summary: Callable[[], AddressSummary],
+    ) -> AddressSource:
+        """Replace every point of ``source.name`` with ``batches``, in ONE transaction.
+
+        The batches are written as they come; if iterating them raises (a bad row found
+        further down the file), the transaction is rolled back and the old points stay.
+        ``summary()`` is called after the last batch (row count, streets, places, extent).
+        """
+
+    @abc.abstractmethod
+    def remove_address_source(self, name: str) -> bool:
+        """Delete a source and its points in one transaction; False when there is none."""
+
+    @abc.abstractmethod
+    def address_sources(self) -> list[AddressSource]:
+        """The imported sources, by name."""
+
+    @abc.abstractmethod
+    def address_state(self) -> AddressState:
+        """Version of all address points (a re-import anywhere is seen by every worker)."""
+
+    @abc.abstractmethod
+    def address_places(self, street_key: str) -> list[str]:
+        """The place keys in which a street (compact key) has points, by the index."""
+
+    @abc.abstractmethod
+    def addresses_on(
+        self, street_key: str, place_keys: Sequence[str] | None = None, housenumber_key: str | None = None
+    ) -> list[tuple[str, AddressRow]]:
+        """(source, point) of a street (compact key), in the given places only if ``place_keys``,
+        with that house number only if ``housenumber_key``."""
+
+    @abc.abstractmethod
+    def address_streets(self) -> list[AddressStreet]:
+        """Every street of every source (the small table, not the points)."""
 
     def close(self) -> None:  # noqa: B027 - optional hook, most backends need nothing
         """Release connections."""

@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import os
 import sqlite3
+import struct
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -25,7 +26,7 @@ import shapely
 
 from ..catalog.layers import Catalog, FieldDef, Layer
 from . import gpkg_binary
-from .base import BBox, NewFeature, StoreError
+from .base import ADDRESS_COLUMNS, AddressRow, BBox, NewFeature, StoreError
 from .sql import SqlStore, declared_geometry_type, quote, table_name
 
 APPLICATION_ID = 0x47504B47  # "GPKG"
@@ -33,6 +34,14 @@ USER_VERSION = 10400  # GeoPackage 1.4.0
 STATE_TABLE = "mapservice_layer_state"
 HISTORY_TABLE = "mapservice_history"
 TOKEN_TABLE = "mapservice_tokens"  # noqa: S105 - a table name, not a secret
+ADDRESS_TABLE = "mapservice_addresses"
+ADDRESS_STREETS_TABLE = "mapservice_address_streets"
+ADDRESS_SOURCES_TABLE = "mapservice_address_sources"
+# The address points' version lives in the layer state table under a key no layer id can
+# take (layer ids are lower-case words and hyphens).
+ADDRESS_STATE_KEY = ":addresses"
+# A point blob is this header (little endian, no envelope, EPSG:4326) and then a WKB point.
+_POINT_BLOB_HEAD = gpkg_binary.MAGIC + struct.pack("<BBi", 0, 1, 4326) + struct.pack("<BI", 1, 1)
 
 # The change log and the write tokens (hashes only). The log is registered as an attributes
 # table, so a GIS user sees it in QGIS next to the layers; the tokens are not.
@@ -48,7 +57,36 @@ _ADMIN_SCHEMA = [
     f"""CREATE TABLE IF NOT EXISTS {TOKEN_TABLE} (
   id TEXT PRIMARY KEY, name TEXT NOT NULL, secret_hash TEXT NOT NULL,
   collections TEXT NOT NULL, created_at TEXT NOT NULL, revoked_at TEXT)""",
+    # The offline gazetteer's address points: a point layer QGIS shows like any other (no
+    # R-tree: the service looks points up by street key, and 1,000,000 index rows would
+    # double the import time; QGIS can build one), the streets per place and source for
+    # fuzzy matching, and the sources with their licence.
+    f"""CREATE TABLE IF NOT EXISTS {ADDRESS_TABLE} (
+  fid INTEGER PRIMARY KEY AUTOINCREMENT, geom POINT, source TEXT NOT NULL, street TEXT NOT NULL,
+  housenumber TEXT, postcode TEXT, place TEXT, lon REAL NOT NULL, lat REAL NOT NULL,
+  precision TEXT NOT NULL, street_key TEXT NOT NULL, place_key TEXT NOT NULL,
+  housenumber_key TEXT NOT NULL, ref TEXT)""",
+    f"CREATE INDEX IF NOT EXISTS {ADDRESS_TABLE}_street ON {ADDRESS_TABLE} (street_key, place_key)",
+    f"CREATE INDEX IF NOT EXISTS {ADDRESS_TABLE}_source ON {ADDRESS_TABLE} (source)",
+    f"""INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description, srs_id)
+  VALUES ('{ADDRESS_TABLE}', 'features', 'Adressen (Gazetteer)',
+  'Address points of the offline geocoder, imported with mapservice gazetteer import', 4326)""",
+    f"""INSERT OR IGNORE INTO gpkg_geometry_columns
+  VALUES ('{ADDRESS_TABLE}', 'geom', 'POINT', 4326, 0, 0)""",
+    f"""CREATE TABLE IF NOT EXISTS {ADDRESS_STREETS_TABLE} (
+  source TEXT NOT NULL, street_key TEXT NOT NULL, words TEXT NOT NULL, place_key TEXT NOT NULL,
+  street TEXT NOT NULL, place TEXT, count INTEGER NOT NULL)""",
+    f"CREATE INDEX IF NOT EXISTS {ADDRESS_STREETS_TABLE}_source ON {ADDRESS_STREETS_TABLE} (source)",
+    f"""CREATE TABLE IF NOT EXISTS {ADDRESS_SOURCES_TABLE} (
+  name TEXT PRIMARY KEY, format TEXT NOT NULL, file_name TEXT NOT NULL, row_count INTEGER NOT NULL,
+  imported_at TEXT NOT NULL, licence TEXT, attribution TEXT, places TEXT NOT NULL,
+  min_x REAL, min_y REAL, max_x REAL, max_y REAL)""",
+    f"""INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description)
+  VALUES ('{ADDRESS_SOURCES_TABLE}', 'attributes', 'Adressquellen',
+  'Imported address sources: format, file, number of points, date, licence, attribution')""",
 ]
+# The fixed tables an up-to-date file has (checked before taking the write lock).
+_ADMIN_TABLES = (HISTORY_TABLE, TOKEN_TABLE, ADDRESS_TABLE, ADDRESS_STREETS_TABLE, ADDRESS_SOURCES_TABLE)
 
 WGS84_WKT = (
     'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,'
@@ -192,6 +230,9 @@ class GeoPackageStore(SqlStore):
     holds_nul = True
     history_table = HISTORY_TABLE
     token_table = TOKEN_TABLE
+    address_table = ADDRESS_TABLE
+    address_streets_table = ADDRESS_STREETS_TABLE
+    address_sources_table = ADDRESS_SOURCES_TABLE
     db_errors = (sqlite3.Error,)
 
     def __init__(self, path: Path | str, catalog: Catalog) -> None:
@@ -313,6 +354,39 @@ class GeoPackageStore(SqlStore):
         count = conn.execute(f"SELECT count(*) FROM {quote(t)}").fetchone()[0]
         return (row[0], row[1], count, *(ext if ext is not None else (None,) * 4))
 
+    # -- address points -------------------------------------------------------------------------
+
+    def _insert_addresses(self, conn: sqlite3.Connection, source: str, rows: Sequence[AddressRow]) -> None:
+        head = _POINT_BLOB_HEAD
+        pack = struct.Struct("<2d").pack
+        conn.executemany(
+            f"INSERT INTO {ADDRESS_TABLE} (geom, source, {', '.join(ADDRESS_COLUMNS)}) "
+            f"VALUES (?, ?, {', '.join('?' * len(ADDRESS_COLUMNS))})",
+            [(head + pack(r[4], r[5]), source, *r) for r in rows],
+        )
+
+    def _lock_addresses(self, conn: sqlite3.Connection) -> None:
+        pass  # BEGIN IMMEDIATE has taken the file's write lock already
+
+    def _bump_addresses(self, conn: sqlite3.Connection, bbox: BBox | None) -> None:
+        now = _utc_now()
+        conn.execute(
+            f"INSERT INTO {STATE_TABLE} (layer, version, updated_at) VALUES (?, 1, ?) "
+            "ON CONFLICT(layer) DO UPDATE SET version = version + 1, updated_at = excluded.updated_at",
+            (ADDRESS_STATE_KEY, now.isoformat()),
+        )
+        conn.execute(
+            "UPDATE gpkg_contents SET last_change = ?, min_x = ?, min_y = ?, max_x = ?, max_y = ? "
+            "WHERE table_name = ?",
+            (now.strftime("%Y-%m-%dT%H:%M:%S.000Z"), *(bbox or (None,) * 4), ADDRESS_TABLE),
+        )
+
+    def _read_address_version(self, conn: sqlite3.Connection) -> tuple[Any, Any] | None:
+        row = conn.execute(
+            f"SELECT version, updated_at FROM {STATE_TABLE} WHERE layer = ?", (ADDRESS_STATE_KEY,)
+        ).fetchone()
+        return None if row is None else (row[0], row[1])
+
     # -- schema ---------------------------------------------------------------------------------
 
     def _schema_transaction(self) -> Any:
@@ -342,13 +416,14 @@ class GeoPackageStore(SqlStore):
         conn = _connect(self.path)  # short-lived: nothing may stay open across a fork
         try:
             admin = conn.execute(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)",
-                (HISTORY_TABLE, TOKEN_TABLE),
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+                f"AND name IN ({', '.join('?' * len(_ADMIN_TABLES))})",
+                _ADMIN_TABLES,
             ).fetchone()[0]
             missing_tables, missing_columns = self._schema_gaps(conn)
         finally:
             conn.close()
-        return admin == 2 and not missing_tables and not missing_columns
+        return admin == len(_ADMIN_TABLES) and not missing_tables and not missing_columns
 
     def _add_column(self, conn: sqlite3.Connection, layer: Layer, name: str) -> None:
         t = table_name(layer.id)

@@ -7,7 +7,7 @@ sensitive when its catalog entry says ``publication = true``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
 import shapely
@@ -108,6 +108,36 @@ class PublishedView(Store):
 
     def revoke_token(self, token_id: str) -> bool:
         raise self._read_only()
+
+    # Address points are public by nature (they are what a citizen types); only the CLI writes.
+
+    def replace_addresses(
+        self,
+        source: base.AddressSource,
+        batches: Iterable[Sequence[base.AddressRow]],
+        summary: Callable[[], base.AddressSummary],
+    ) -> base.AddressSource:
+        raise self._read_only()
+
+    def remove_address_source(self, name: str) -> bool:
+        raise self._read_only()
+
+    def address_sources(self) -> list[base.AddressSource]:
+        return self.inner.address_sources()
+
+    def address_state(self) -> base.AddressState:
+        return self.inner.address_state()
+
+    def address_places(self, street_key: str) -> list[str]:
+        return self.inner.address_places(street_key)
+
+    def addresses_on(
+        self, street_key: str, place_keys: Sequence[str] | None = None, housenumber_key: str | None = None
+    ) -> list[tuple[str, base.AddressRow]]:
+        return self.inner.addresses_on(street_key, place_keys, housenumber_key)
+
+    def address_streets(self) -> list[base.AddressStreet]:
+        return self.inner.address_streets()
 
     def close(self) -> None:
         self.inner.close()

@@ -14,11 +14,12 @@ nothing (it is one transaction).
 from __future__ import annotations
 
 import abc
+import dataclasses
 import datetime as dt
 import json
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -26,7 +27,13 @@ import shapely
 
 from ..catalog.layers import Catalog, FieldDef, Layer
 from .base import (
+    ADDRESS_COLUMNS,
     LOGGED_ACTION,
+    AddressRow,
+    AddressSource,
+    AddressState,
+    AddressStreet,
+    AddressSummary,
     BBox,
     Edit,
     EditResult,
@@ -135,6 +142,9 @@ class SqlStore(Store):
     json_mark = "?"  # the placeholder of a JSON value
     history_table = ""
     token_table = ""
+    address_table = ""  # the points
+    address_streets_table = ""  # one row per street, place and source (fuzzy matching)
+    address_sources_table = ""  # one row per source (name, format, licence, places)
     db_errors: tuple[type[Exception], ...] = ()
 
     def __init__(self, catalog: Catalog) -> None:
@@ -640,3 +650,169 @@ class SqlStore(Store):
                 (self._time_param(utc_now()), token_id),
             )
             return bool(cur.rowcount == 1)
+
+    # -- address points of the offline gazetteer ------------------------------------------------
+
+    _SOURCE_COLUMNS = (
+        "name, format, file_name, row_count, imported_at, licence, attribution, places, "
+        "min_x, min_y, max_x, max_y"
+    )
+
+    @abc.abstractmethod
+    def _insert_addresses(self, conn: Any, source: str, rows: Sequence[AddressRow]) -> None:
+        """Append points of ``source`` (the geometry is made from lon/lat by the dialect)."""
+
+    @abc.abstractmethod
+    def _lock_addresses(self, conn: Any) -> None:
+        """Inside a write transaction: address writers take turns from here to the commit."""
+
+    @abc.abstractmethod
+    def _bump_addresses(self, conn: Any, bbox: BBox | None) -> None:
+        """New version and change time of the address points (and the table's extent)."""
+
+    @abc.abstractmethod
+    def _read_address_version(self, conn: Any) -> tuple[Any, Any] | None:
+        """(version, updated_at) of the address points, or None before the first import."""
+
+    def replace_addresses(
+        self,
+        source: AddressSource,
+        batches: Iterable[Sequence[AddressRow]],
+        summary: Callable[[], AddressSummary],
+    ) -> AddressSource:
+        m = self.mark
+        with self._errors(f"importing address source '{source.name}'", wrote=True), self._write() as conn:
+            self._lock_addresses(conn)
+            conn.execute(f"DELETE FROM {self.address_table} WHERE source = {m}", (source.name,))
+            conn.execute(f"DELETE FROM {self.address_streets_table} WHERE source = {m}", (source.name,))
+            conn.execute(f"DELETE FROM {self.address_sources_table} WHERE name = {m}", (source.name,))
+            for batch in batches:  # raises on a bad row: the transaction is rolled back
+                if batch:
+                    self._insert_addresses(conn, source.name, batch)
+            done = summary()
+            stored = dataclasses.replace(
+                source,
+                row_count=done.row_count,
+                places=tuple(done.places),
+                bbox=done.bbox,
+                attribution=source.attribution or done.attribution,
+            )
+            if done.streets:
+                self._executemany(
+                    conn,
+                    f"INSERT INTO {self.address_streets_table} "
+                    "(source, street_key, words, place_key, street, place, count) "
+                    f"VALUES ({', '.join([m] * 7)})",
+                    [
+                        [source.name, s.key, s.words, s.place_key, s.street, s.place, s.count]
+                        for s in done.streets
+                    ],
+                )
+            bbox = list(stored.bbox) if stored.bbox is not None else [None] * 4
+            conn.execute(
+                f"INSERT INTO {self.address_sources_table} ({self._SOURCE_COLUMNS}) "
+                f"VALUES ({m}, {m}, {m}, {m}, {m}, {m}, {m}, {self.json_mark}, {m}, {m}, {m}, {m})",
+                (
+                    stored.name,
+                    stored.format,
+                    stored.file_name,
+                    stored.row_count,
+                    self._time_param(stored.imported_at),
+                    stored.licence,
+                    stored.attribution,
+                    json.dumps([list(p) for p in stored.places], ensure_ascii=False),
+                    *bbox,
+                ),
+            )
+            self._bump_addresses(conn, self._addresses_extent(conn))
+        return stored
+
+    def _addresses_extent(self, conn: Any) -> BBox | None:
+        row = conn.execute(
+            f"SELECT min(min_x), min(min_y), max(max_x), max(max_y) FROM {self.address_sources_table}"
+        ).fetchone()
+        return None if row is None or row[0] is None else (row[0], row[1], row[2], row[3])
+
+    def remove_address_source(self, name: str) -> bool:
+        if "\x00" in name and not self.holds_nul:
+            return False
+        m = self.mark
+        with self._errors(f"removing address source '{name}'", wrote=True), self._write() as conn:
+            self._lock_addresses(conn)
+            cur = conn.execute(f"DELETE FROM {self.address_sources_table} WHERE name = {m}", (name,))
+            if cur.rowcount != 1:
+                return False
+            conn.execute(f"DELETE FROM {self.address_table} WHERE source = {m}", (name,))
+            conn.execute(f"DELETE FROM {self.address_streets_table} WHERE source = {m}", (name,))
+            self._bump_addresses(conn, self._addresses_extent(conn))
+        return True
+
+    def address_sources(self) -> list[AddressSource]:
+        with self._errors("reading the address sources"), self._read() as conn:
+            rows = conn.execute(
+                f"SELECT {self._SOURCE_COLUMNS} FROM {self.address_sources_table} ORDER BY name"
+            ).fetchall()
+        out = []
+        for r in rows:
+            bbox = None if r[8] is None else (float(r[8]), float(r[9]), float(r[10]), float(r[11]))
+            out.append(
+                AddressSource(
+                    name=r[0],
+                    format=r[1],
+                    file_name=r[2],
+                    row_count=int(r[3]),
+                    imported_at=_as_time(r[4]),
+                    licence=r[5],
+                    attribution=r[6],
+                    places=tuple((str(p), int(n)) for p, n in (_as_json(r[7]) or [])),
+                    bbox=bbox,
+                )
+            )
+        return out
+
+    def address_state(self) -> AddressState:
+        with self._errors("reading the version of the address points"), self._read(snapshot=True) as conn:
+            version = self._read_address_version(conn)
+            count = conn.execute(
+                f"SELECT coalesce(sum(row_count), 0) FROM {self.address_sources_table}"
+            ).fetchone()[0]
+        if version is None:
+            return AddressState(0, dt.datetime(1970, 1, 1, tzinfo=dt.UTC), int(count))
+        return AddressState(int(version[0]), _as_time(version[1]), int(count))
+
+    def address_places(self, street_key: str) -> list[str]:
+        if "\x00" in street_key and not self.holds_nul:
+            return []
+        with self._errors("reading the address points"), self._read() as conn:
+            rows = conn.execute(
+                f"SELECT DISTINCT place_key FROM {self.address_table} WHERE street_key = {self.mark}",
+                (street_key,),
+            ).fetchall()
+        return sorted(str(r[0]) for r in rows)
+
+    def addresses_on(
+        self, street_key: str, place_keys: Sequence[str] | None = None, housenumber_key: str | None = None
+    ) -> list[tuple[str, AddressRow]]:
+        if not self.holds_nul and ("\x00" in street_key or any("\x00" in k for k in place_keys or ())):
+            return []
+        m = self.mark
+        sql = f"SELECT source, {', '.join(ADDRESS_COLUMNS)} FROM {self.address_table} WHERE street_key = {m}"
+        params: list[Any] = [street_key]
+        if place_keys is not None:
+            if not place_keys:
+                return []
+            sql += f" AND place_key IN ({', '.join([m] * len(place_keys))})"
+            params += list(place_keys)
+        if housenumber_key is not None:
+            sql += f" AND housenumber_key = {m}"
+            params.append(housenumber_key)
+        with self._errors("reading the address points"), self._read() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [(r[0], tuple(r[1:])) for r in rows]
+
+    def address_streets(self) -> list[AddressStreet]:
+        with self._errors("reading the address streets"), self._read() as conn:
+            rows = conn.execute(
+                f"SELECT street_key, words, place_key, street, place, count FROM {self.address_streets_table}"
+            ).fetchall()
+        return [AddressStreet(r[0], r[1], r[2], r[3], r[4], int(r[5])) for r in rows]

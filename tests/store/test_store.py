@@ -44,10 +44,13 @@ def test_gdal_reads_the_geopackage(gpkg_app: Flask) -> None:
         "prevention_bodies",
         "mapservice_layer_state",
         "mapservice_history",
+        "mapservice_addresses",
+        "mapservice_address_sources",
     }
     assert layers["mapservice_history"] is None  # the change log: a table for QGIS users
     assert layers["municipalities"] == "MultiPolygon"
     assert layers["mapservice_layer_state"] is None  # a plain table, not a map layer
+    assert layers["mapservice_addresses"] == "Point"  # the gazetteer's address points
     info = pyogrio.read_info(path, layer="contact_offices")
     assert info["crs"] == "EPSG:4326"
     assert info["features"] == 8

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal, overload
 from urllib.parse import urlsplit
 
@@ -97,9 +98,18 @@ class _TypedGeocoder(Geocoder):  # type: ignore[misc]
 class GazetteerGeocoder(_TypedGeocoder):
     """A geopy geocoder answering from a Gazetteer, without any network access.
 
+    It answers only what the address directory really holds: the street asked for (its
+    normalised name, not a similar one) in a place that agrees with the query. A merely similar
+    street gives None (not found), so a chain asks the next geocoder and a caller can offer the
+    candidates instead of silently moving the citizen to another street.
+
     ``raw`` of each Location holds ``score``, ``precision``, ``source``, ``ref``, the address
-    parts, ``ambiguous`` (close candidates in different streets or places) and ``candidates``
-    (all hits above ``min_score``, best first) so a caller can offer a choice.
+    parts, ``ambiguous`` with its ``reason`` and ``candidates`` (the hits on the street asked
+    for, one per address, best first) so a caller can offer a choice; a house-number hit below
+    ``min_score`` (its postcode and place both off) is not taken as the answer. Reasons:
+    ``places`` (the same address in several streets or places), ``no_housenumber`` (a street
+    of several houses and no number given), ``housenumber`` (the number is not on that street:
+    the candidates are its nearest houses).
     """
 
     def __init__(
@@ -116,19 +126,40 @@ class GazetteerGeocoder(_TypedGeocoder):
     ) -> Location | list[Location] | None:
         """Best match (or all matches with ``exactly_one=False``); None when nothing matches,
         as geopy's geocoders do. ``timeout`` is accepted for compatibility and unused."""
-        parsed = query if isinstance(query, str) else _parsed_from_mapping(query)
-        candidates = self.gazetteer.search(parsed, limit=self.limit, min_score=self.min_score)
-        if not candidates:
-            return None
-        summary = [self._candidate_dict(c) for c in candidates]
-        best = candidates[0]
-        ambiguous = any(
-            best.score - c.score <= AMBIGUITY_MARGIN
-            and (normalize_street(c.point.street), normalize_place(c.point.place or ""))
-            != (normalize_street(best.point.street), normalize_place(best.point.place or ""))
-            for c in candidates[1:]
+        parsed = parse_address(query) if isinstance(query, str) else _parsed_from_mapping(query)
+        # Every house of the street asked for counts, however far its number is from the one
+        # asked: it is what a "that number is not on this street" answer offers.
+        found = _distinct(
+            c
+            for c in self.gazetteer.search(parsed, limit=self.limit, min_score=0)
+            if c.exact_street and c.place_agrees
         )
-        locations = [self._location(c, summary, ambiguous) for c in candidates]
+        if not found:
+            return None
+        if parsed.place:
+            # A place agrees also when misspelt ("Jnea"); where the place is written as stored
+            # (or a part of it: "Jena-Lobeda"), the misspelt matches are other towns.
+            asked = normalize_place(parsed.place)
+            written = [c for c in found if _place_named(asked, c.point.place)]
+            found = written or found
+        reason: str | None = None
+        if parsed.housenumber is None:
+            if len(found) > 1:  # a street of one house is that house, at street precision
+                reason = "no_housenumber"
+        elif not any(c.number_match == "exact" for c in found):
+            reason = "housenumber"
+        else:
+            found = [c for c in found if c.number_match == "exact" and c.score >= self.min_score] or found
+            if found[0].number_match != "exact":
+                reason = "housenumber"
+        best = found[0]
+        if reason is None and any(
+            best.score - c.score <= AMBIGUITY_MARGIN and _street_place(c) != _street_place(best)
+            for c in found[1:]
+        ):
+            reason = "places"
+        summary = [self._candidate_dict(c) for c in found]
+        locations = [self._location(c, summary, reason) for c in found]
         return locations[0] if exactly_one else locations
 
     @staticmethod
@@ -143,7 +174,7 @@ class GazetteerGeocoder(_TypedGeocoder):
             "ref": c.point.ref,
         }
 
-    def _location(self, c: Candidate, summary: list[dict[str, Any]], ambiguous: bool) -> Location:
+    def _location(self, c: Candidate, summary: list[dict[str, Any]], reason: str | None) -> Location:
         p = c.point
         raw = {
             "geocoder": self.name,
@@ -157,10 +188,59 @@ class GazetteerGeocoder(_TypedGeocoder):
             "place": p.place,
             "lat": p.lat,
             "lon": p.lon,
-            "ambiguous": ambiguous,
+            "ambiguous": reason is not None,
+            "reason": reason,
             "candidates": summary,
         }
         return Location(c.matched, (p.lat, p.lon), raw)
+
+
+def _distinct(candidates: Iterable[Candidate]) -> list[Candidate]:
+    """One candidate per address text (the best): an office and the official house coordinate
+    of the same address are one choice to a reader."""
+    seen: set[str] = set()
+    out = []
+    for c in candidates:
+        if c.matched not in seen:
+            seen.add(c.matched)
+            out.append(c)
+    return out
+
+
+def _place_named(asked: str, place: str | None) -> bool:
+    key = normalize_place(place or "")
+    return key == asked or key.startswith(asked + " ") or asked.startswith(key + " ")
+
+
+def _street_place(c: Candidate) -> tuple[str, str]:
+    return normalize_street(c.point.street), normalize_place(c.point.place or "")
+
+
+@dataclass(frozen=True)
+class Miss:
+    """Why the directory has no answer for an address, and what to offer instead.
+
+    ``reason``: ``no_street`` (no street in the text), ``street_unknown`` (no street of that
+    name in the directory; ``candidates`` are similar streets), ``street_elsewhere`` (the
+    street exists, but not in the place asked for; ``candidates`` are its other places).
+    """
+
+    reason: str
+    street: str | None
+    place: str | None
+    candidates: list[Candidate]
+
+
+def explain_miss(gazetteer: Gazetteer, query: str, limit: int = 5) -> Miss:
+    """The reason for a "not found" and the candidates to offer ("Meinten Sie …")."""
+    parsed = parse_address(query)
+    if not parsed.street or not normalize_street(parsed.street):
+        return Miss("no_street", None, parsed.place or parsed.postcode, [])
+    candidates = _distinct(gazetteer.search(parsed, limit=limit))
+    place = parsed.place or parsed.postcode
+    if any(c.exact_street for c in candidates):
+        return Miss("street_elsewhere", parsed.street, place, [c for c in candidates if c.exact_street])
+    return Miss("street_unknown", parsed.street, place, candidates)
 
 
 def _tagged(location: Location, name: str) -> Location:

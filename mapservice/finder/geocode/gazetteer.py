@@ -12,17 +12,24 @@ People write the same street in many ways ("Anna-Siemsen-Straße", "anna siemsen
 "Anna Siemsen Str.27"), so streets are compared by a normalised key and, failing an exact hit,
 by fuzzy similarity over the distinct street keys only (a few thousand per city), never over
 all points: that keeps a lookup well below the time budget of an interactive request.
+
+Where the points live: a few (the offices' own addresses, a test's list) in memory; the
+imported ones (a Land's house coordinates: a million points) in the store, looked up by the
+indexed compact street key. Only the distinct street keys of the store are held in memory,
+and only once a fuzzy match needs them, so a worker starts at once and stays small.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from rapidfuzz import fuzz, process
 
+from ...store.base import AddressRow, AddressSource, AddressStreet
 from .normalise import ParsedAddress, normalize_housenumber, normalize_place, normalize_street, parse_address
 
 # --- scoring constants --------------------------------------------------------------------------
@@ -46,6 +53,10 @@ PLACE_PENALTY = 15.0  # the query names another place than the point's
 POSTCODE_PENALTY = 10.0  # smaller: postcodes are misremembered more often than town names
 # Better precision first when scores tie (e.g. official house coordinate before an office point).
 PRECISION_ORDER = ("address", "street", "district", "municipality", "unknown")
+# A street name found in more places than this (a Land has hundreds of "Hauptstraße") is read
+# from the store only in the places that agree with the query (or the first ones by name):
+# all of them would cost milliseconds and could only give an ambiguous answer anyway.
+MAX_PLACES = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +92,19 @@ class Candidate:
 
     ``matched`` is the point's address text. ``precision`` is what the hit is good for: the
     point's own precision when the house number matched, otherwise at best "street".
+    ``exact_street``: the street's normalised name is the one asked for (not merely similar);
+    ``place_agrees``: the place (or, without one, the postcode) asked for does not contradict
+    the point's; ``number_match``: "exact", "suffix" (27 asked, 27a found), "other" (another
+    house of the street) or "none" (no number asked).
     """
 
     point: AddressPoint
     score: float
     matched: str
     precision: str
+    exact_street: bool = False
+    place_agrees: bool = True
+    number_match: str = "exact"
 
 
 @dataclass(slots=True)
@@ -97,6 +115,12 @@ class _PlaceGroup:
     points: list[AddressPoint] = field(default_factory=list)
     by_number: dict[str, list[AddressPoint]] = field(default_factory=dict)
 
+    def add(self, point: AddressPoint, number_key: str | None = None) -> None:
+        self.points.append(point)
+        if point.housenumber:
+            key = number_key if number_key is not None else normalize_housenumber(point.housenumber)
+            self.by_number.setdefault(key, []).append(point)
+
 
 @dataclass(slots=True)
 class _Street:
@@ -104,9 +128,27 @@ class _Street:
     groups: dict[str, _PlaceGroup] = field(default_factory=dict)
 
 
-def _compact(key: str) -> str:
-    # "Siemsenstraße" and "Siemsen-Straße" are the same street to anyone typing an address.
+class AddressStore(Protocol):
+    """The part of a :class:`~mapservice.store.base.Store` the gazetteer reads."""
+
+    def address_places(self, street_key: str) -> list[str]: ...
+
+    def addresses_on(
+        self, street_key: str, place_keys: Sequence[str] | None = None, housenumber_key: str | None = None
+    ) -> list[tuple[str, AddressRow]]: ...
+
+    def address_streets(self) -> list[AddressStreet]: ...
+
+    def address_sources(self) -> list[AddressSource]: ...
+
+
+def compact_key(key: str) -> str:
+    """The stored street key: "Siemsenstraße" and "Siemsen-Straße" are the same street to
+    anyone typing an address, so spaces do not count."""
     return key.replace(" ", "")
+
+
+_compact = compact_key
 
 
 def _number_part(housenumber: str | None) -> int | None:
@@ -133,29 +175,39 @@ def _hn_sort_key(point: AddressPoint) -> tuple[int, str]:
     return (number if number is not None else 1 << 30, point.housenumber or "")
 
 
+def point_from_row(source: str, row: AddressRow) -> AddressPoint:
+    street, housenumber, postcode, place, lon, lat, precision, _, _, _, ref = row
+    return AddressPoint(street, housenumber, postcode, place, lon, lat, source, precision, ref)
+
+
 class Gazetteer:
     """Address points indexed by normalised street, for fast exact and fuzzy lookup.
 
-    Exact lookups are dictionary hits on the compact street key. Fuzzy matching runs rapidfuzz
-    over the distinct street keys only, then expands the few best streets into their points.
-    Build it once (``add`` at start-up); ``search`` only reads and is safe from several threads.
+    Points given to the constructor (or ``add``) are held in memory; with a ``store``, the
+    store's imported points are searched as well, exact streets by the store's index, fuzzy
+    ones over the store's distinct street keys (read on the first fuzzy search and kept: build
+    a new Gazetteer for a new version of the addresses). ``search`` only reads and is safe
+    from several threads.
     """
 
-    def __init__(self, points: Iterable[AddressPoint] = ()) -> None:
-        self._streets: dict[str, _Street] = {}  # compact key → street
-        self._keys: list[str] = []  # spaced keys, index-aligned with _compacts and _street_list
-        self._compacts: list[str] = []
-        self._street_list: list[_Street] = []
+    def __init__(self, points: Iterable[AddressPoint] = (), store: AddressStore | None = None) -> None:
+        self._streets: dict[str, _Street] = {}  # compact key → street (points in memory)
         self._places: set[str] = set()
         self._count = 0
+        self._store = store
+        self._choices: tuple[list[str], list[str]] | None = None  # spaced, compact keys
+        self._store_places: set[str] | None = None
+        self._lock = threading.Lock()
         self.add(points)
 
     def __len__(self) -> int:
-        return self._count
+        """Points in memory plus those in the store."""
+        stored = sum(s.row_count for s in self._store.address_sources()) if self._store else 0
+        return self._count + stored
 
     @property
     def street_count(self) -> int:
-        return len(self._street_list)
+        return len(self._fuzzy_choices()[1])
 
     def add(self, points: Iterable[AddressPoint]) -> int:
         """Index more points; returns how many were added. Points without a street are skipped."""
@@ -174,9 +226,6 @@ class Gazetteer:
             street = self._streets.get(compact)
             if street is None:
                 street = self._streets[compact] = _Street(key)
-                self._keys.append(key)
-                self._compacts.append(compact)
-                self._street_list.append(street)
             place_key = ""
             if point.place:
                 place_key = place_keys.get(point.place) or place_keys.setdefault(
@@ -185,9 +234,7 @@ class Gazetteer:
             group = street.groups.get(place_key)
             if group is None:
                 group = street.groups[place_key] = _PlaceGroup(place_key)
-            group.points.append(point)
-            if point.housenumber:
-                group.by_number.setdefault(normalize_housenumber(point.housenumber), []).append(point)
+            group.add(point)
             touched[id(group)] = group
             if place_key:
                 self._places.add(place_key)
@@ -195,15 +242,98 @@ class Gazetteer:
         for group in touched.values():
             group.points.sort(key=_hn_sort_key)
         self._count += added
+        self._choices = None
         return added
 
-    def _fuzzy_streets(self, key: str) -> list[tuple[_Street, float]]:
+    # -- what the store knows -------------------------------------------------------------------
+
+    def _fuzzy_choices(self) -> tuple[list[str], list[str]]:
+        """Spaced and compact keys of every distinct street, index-aligned."""
+        choices = self._choices
+        if choices is not None:
+            return choices
+        with self._lock:
+            if self._choices is None:
+                seen: dict[str, str] = {c: s.key for c, s in self._streets.items()}
+                if self._store is not None:
+                    for street in self._store.address_streets():
+                        seen.setdefault(street.key, street.words)
+                self._choices = (list(seen.values()), list(seen.keys()))
+            return self._choices
+
+    def places(self) -> set[str]:
+        """Every place key (memory and store): tells a place name at the end of a street."""
+        found = self._store_places
+        if found is None:
+            found = set()
+            if self._store is not None:
+                for source in self._store.address_sources():
+                    found.update(normalize_place(name) for name, _ in source.places)
+            self._store_places = found
+        return self._places | found
+
+    def _street_places(self, compact: str) -> tuple[list[str], list[str]]:
+        """(place keys in memory, place keys in the store) of a street; both empty: unknown."""
+        memory = self._streets.get(compact)
+        stored = self._store.address_places(compact) if self._store is not None else []
+        return (list(memory.groups) if memory else []), stored
+
+    def _groups(
+        self,
+        compact: str,
+        places: tuple[list[str], list[str]],
+        query_place: str | None,
+        number: str | None = None,
+    ) -> list[_PlaceGroup]:
+        """The street's points by place: those in memory, and those read from the store.
+
+        With a house ``number``, the store is asked for that number first: where it exists in
+        a place that agrees with the query, those houses are all a lookup needs (the street's
+        other houses would only score lower), so a street of hundreds of houses costs a few
+        rows. Otherwise every house of the street is read, for the nearest numbers.
+        """
+        stored_places = places[1]
+        memory = self._streets.get(compact)
+        groups: dict[str, _PlaceGroup] = dict(memory.groups) if memory else {}
+        if not stored_places or self._store is None:
+            return list(groups.values())
+        wanted: list[str] | None = None
+        if len(stored_places) > MAX_PLACES:
+            agreeing = [p for p in stored_places if not p or (query_place and _place_agrees(query_place, p))]
+            wanted = agreeing or stored_places[:MAX_PLACES]
+        rows: list[tuple[str, AddressRow]] = []
+        if number is not None:
+            rows = self._store.addresses_on(compact, wanted, number)
+            if not any(not query_place or not r[8] or _place_agrees(query_place, r[8]) for _, r in rows):
+                rows = []
+        if not rows:
+            rows = self._store.addresses_on(compact, wanted)
+        merged: dict[str, _PlaceGroup] = {}
+        for source, row in rows:
+            place_key = row[8]
+            group = merged.get(place_key)
+            if group is None:
+                group = merged[place_key] = _PlaceGroup(place_key)
+                held = groups.get(place_key)
+                if held is not None:  # the same street and place in memory (an office)
+                    for p in held.points:
+                        group.add(p)
+            group.add(point_from_row(source, row), row[9])
+        for group in merged.values():
+            group.points.sort(key=_hn_sort_key)
+        groups.update(merged)
+        return list(groups.values())
+
+    # -- searching ------------------------------------------------------------------------------
+
+    def _fuzzy_streets(self, key: str) -> list[tuple[str, float]]:
         """Similar streets: token order ignored ("siemsen anna str"), and spacing ignored
         ("siemsenstr" vs "anna siemsen str") — the better of the two similarities counts."""
+        keys, compacts = self._fuzzy_choices()
         best: dict[int, float] = {}
         searches: tuple[tuple[str, list[str], Callable[..., float]], ...] = (
-            (key, self._keys, fuzz.token_sort_ratio),
-            (_compact(key), self._compacts, fuzz.ratio),
+            (key, keys, fuzz.token_sort_ratio),
+            (_compact(key), compacts, fuzz.ratio),
         )
         for query, choices, scorer in searches:
             for _, score, index in process.extract(
@@ -211,21 +341,27 @@ class Gazetteer:
             ):
                 best[index] = max(best.get(index, 0.0), float(score))
         ranked = sorted(best.items(), key=lambda item: -item[1])[:FUZZY_STREETS]
-        return [(self._street_list[i], min(score, FUZZY_MAX)) for i, score in ranked]
+        return [(compacts[i], min(score, FUZZY_MAX)) for i, score in ranked]
 
-    def _resolve_streets(self, key: str, place: str | None) -> tuple[list[tuple[_Street, float]], str | None]:
-        street = self._streets.get(_compact(key))
-        if street is not None:
-            return [(street, 100.0)], place
+    def _resolve_streets(
+        self, key: str, place: str | None
+    ) -> tuple[list[tuple[str, float, tuple[list[str], list[str]] | None]], str | None]:
+        """(compact key, street score, its places if known yet) of the streets to expand."""
+        compact = _compact(key)
+        places = self._street_places(compact)
+        if places[0] or places[1]:
+            return [(compact, 100.0, places)], place
         if place is None:
             # "Anna-Siemsen-Straße Jena": no number or comma tells where the street ends.
             words = key.split()
+            known = self.places()
             for k in (1, 2):
-                if len(words) > k and " ".join(words[-k:]) in self._places:
-                    street = self._streets.get("".join(words[:-k]))
-                    if street is not None:
-                        return [(street, 100.0)], " ".join(words[-k:])
-        return self._fuzzy_streets(key), place
+                if len(words) > k and " ".join(words[-k:]) in known:
+                    head = "".join(words[:-k])
+                    places = self._street_places(head)
+                    if places[0] or places[1]:
+                        return [(head, 100.0, places)], " ".join(words[-k:])
+        return [(c, score, None) for c, score in self._fuzzy_streets(key)], place
 
     def search(
         self, query: str | ParsedAddress, limit: int = 5, min_score: float = DEFAULT_MIN_SCORE
@@ -248,16 +384,23 @@ class Gazetteer:
         number = normalize_housenumber(parsed.housenumber) if parsed.housenumber else None
 
         scored: list[tuple[tuple[Any, ...], Candidate]] = []
-        for street, street_score in streets:
-            for group in street.groups.values():
+        for compact, street_score, known_places in streets:
+            places = known_places if known_places is not None else self._street_places(compact)
+            exact = street_score >= 100.0
+            for group in self._groups(compact, places, query_place, number):
                 penalty = 0.0
+                agrees = True
                 if query_place and group.place_key and not _place_agrees(query_place, group.place_key):
                     penalty += PLACE_PENALTY
-                for rank, (point, score, precision) in enumerate(
+                    agrees = False
+                for rank, (point, score, precision, match) in enumerate(
                     self._group_hits(group, number, street_score - penalty, limit)
                 ):
+                    point_agrees = agrees
                     if parsed.postcode and point.postcode and point.postcode != parsed.postcode:
                         score -= POSTCODE_PENALTY
+                        if not query_place:  # a postcode alone names the place asked for
+                            point_agrees = False
                     score = round(max(0.0, min(100.0, score)), 1)
                     if score < min_score:
                         continue
@@ -266,10 +409,11 @@ class Gazetteer:
                         rank,
                         _precision_rank(precision),
                         group.place_key,
-                        street.key,
+                        compact,
                         _hn_sort_key(point),
                     )
-                    scored.append((order, Candidate(point, score, point.address, precision)))
+                    candidate = Candidate(point, score, point.address, precision, exact, point_agrees, match)
+                    scored.append((order, candidate))
         scored.sort(key=lambda item: item[0])
         out: list[Candidate] = []
         seen: set[tuple[Any, ...]] = set()
@@ -287,24 +431,24 @@ class Gazetteer:
     @staticmethod
     def _group_hits(
         group: _PlaceGroup, number: str | None, base: float, limit: int
-    ) -> list[tuple[AddressPoint, float, str]]:
-        """(point, score, precision) of one street-in-a-place, best first."""
+    ) -> list[tuple[AddressPoint, float, str, str]]:
+        """(point, score, precision, number match) of one street-in-a-place, best first."""
 
         def street_level(point: AddressPoint) -> str:
             return "street" if point.precision == "address" else point.precision
 
         if number is None:
-            return [(p, base - STREET_ONLY_PENALTY, street_level(p)) for p in group.points[:limit]]
+            return [(p, base - STREET_ONLY_PENALTY, street_level(p), "none") for p in group.points[:limit]]
         exact = group.by_number.get(number)
         if exact:
             ordered = sorted(exact, key=lambda p: _precision_rank(p.precision))
-            return [(p, base, p.precision) for p in ordered]
+            return [(p, base, p.precision, "exact") for p in ordered]
         wanted = _number_part(number)
-        hits: list[tuple[float, AddressPoint, float, str]] = []
+        hits: list[tuple[float, AddressPoint, float, str, str]] = []
         for p in group.points:
             have = _number_part(p.housenumber)
             if wanted is not None and have == wanted:
-                hits.append((0.0, p, base - SUFFIX_PENALTY, p.precision))
+                hits.append((0.0, p, base - SUFFIX_PENALTY, p.precision, "suffix"))
                 continue
             distance = (
                 float(abs(have - wanted))
@@ -312,6 +456,6 @@ class Gazetteer:
                 else WRONG_NUMBER_MAX_EXTRA
             )
             extra = min(WRONG_NUMBER_MAX_EXTRA, distance)
-            hits.append((distance, p, base - WRONG_NUMBER_PENALTY - extra, street_level(p)))
+            hits.append((distance, p, base - WRONG_NUMBER_PENALTY - extra, street_level(p), "other"))
         hits.sort(key=lambda h: (h[0], _hn_sort_key(h[1])))
-        return [(p, score, precision) for _, p, score, precision in hits[:limit]]
+        return [(p, score, precision, match) for _, p, score, precision, match in hits[:limit]]

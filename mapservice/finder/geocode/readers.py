@@ -25,17 +25,20 @@ MAX_LISTED_PROBLEMS = 200  # the message lists this many; GazetteerError.problem
 @dataclass(frozen=True, slots=True)
 class GazetteerProblem:
     """One thing wrong in a data file. ``row`` counts the header as row 1, like an editor's line
-    number (for rows without line breaks inside quotes); None when the whole file is affected."""
+    number (for rows without line breaks inside quotes), or names the element ("node 42" in
+    an OpenStreetMap file); None when the whole file is affected."""
 
     path: str
-    row: int | None
+    row: int | str | None
     column: str | None
     message: str
 
     def __str__(self) -> str:
         where = [self.path]
-        if self.row is not None:
+        if isinstance(self.row, int):
             where.append(f"row {self.row}")
+        elif self.row is not None:
+            where.append(self.row)
         if self.column is not None:
             where.append(f"column {self.column!r}")
         return f"{', '.join(where)}: {self.message}"
@@ -43,14 +46,15 @@ class GazetteerProblem:
 
 class GazetteerError(ValueError):
     """Address data that cannot be used. Lists every problem found, not just the first, so one
-    round of fixing the file is enough."""
+    round of fixing the file is enough. ``total`` counts problems beyond those kept."""
 
-    def __init__(self, problems: Sequence[GazetteerProblem]) -> None:
+    def __init__(self, problems: Sequence[GazetteerProblem], total: int | None = None) -> None:
         self.problems = list(problems)
+        self.total = max(total or 0, len(self.problems))
         lines = [str(p) for p in self.problems[:MAX_LISTED_PROBLEMS]]
-        if len(self.problems) > MAX_LISTED_PROBLEMS:
-            lines.append(f"... and {len(self.problems) - MAX_LISTED_PROBLEMS} more")
-        super().__init__(f"{len(self.problems)} problem(s) in address data:\n" + "\n".join(lines))
+        if self.total > len(lines):
+            lines.append(f"... and {self.total - len(lines)} more")
+        super().__init__(f"{self.total} problem(s) in address data:\n" + "\n".join(lines))
 
 
 @functools.lru_cache(maxsize=16)
