@@ -4,7 +4,9 @@
 
 In-process calls the same function the endpoint uses (after the index is built once, as in a
 warm worker); over HTTP, `mapservice serve` (gunicorn) answers sequential keep-alive requests.
-Target: p50 under 5 ms in-process for a point.
+Points are random points in Jena (district officers, whole-town offices, nearest within the
+radius) and in Zwickau (no district, the Stabsstelle for the whole town, nothing within the
+radius: the "nothing near" answer). Target: p50 under 5 ms in-process for a point.
 """
 
 from __future__ import annotations
@@ -50,15 +52,18 @@ def timed(call: Callable[[], object], n: int) -> list[float]:
     return out
 
 
-def points(n: int) -> list[tuple[float, float]]:
-    """Random points inside Jena's boundary (rejection sampling over its bounding box)."""
+JENA, ZWICKAU = "16053000", "14524330"
+
+
+def points(n: int, ags: str = JENA) -> list[tuple[float, float]]:
+    """Random points inside the municipality's boundary (rejection sampling over its bbox)."""
     import json
 
     import shapely
 
     with open(REPO / "geodata" / "municipalities.geojson", encoding="utf-8") as fh:
-        jena = next(f for f in json.load(fh)["features"] if f["id"] == "16053000")
-    shape = shapely.geometry.shape(jena["geometry"])
+        town = next(f for f in json.load(fh)["features"] if f["id"] == ags)
+    shape = shapely.geometry.shape(town["geometry"])
     minx, miny, maxx, maxy = shape.bounds
     rng = random.Random(7)
     out: list[tuple[float, float]] = []
@@ -75,6 +80,7 @@ def in_process(n: int, instance: str) -> None:
 
     app = create_app({"instance_path": instance})
     pts = iter(points(n + 1) * 2)
+    zwickau = iter(points(n + 1, ZWICKAU) * 2)
     addresses = iter(ADDRESSES * (n // len(ADDRESSES) + 2))
     with app.test_request_context():
         # Parameters as a request has them: every name with its list of values.
@@ -85,7 +91,12 @@ def in_process(n: int, instance: str) -> None:
             lon, lat = next(pts)
             return answer({"lat": [str(lat)], "lon": [str(lon)]})
 
+        def in_zwickau() -> object:
+            lon, lat = next(zwickau)
+            return answer({"lat": [str(lat)], "lon": [str(lon)]})
+
         print("in-process, point:   ", percentiles(timed(by_point, n)))
+        print("in-process, Zwickau: ", percentiles(timed(in_zwickau, n)))
         print("in-process, address: ", percentiles(timed(lambda: answer({"address": [next(addresses)]}), n)))
 
 
@@ -107,13 +118,19 @@ def over_http(n: int, instance: str) -> None:
             get("/api/locate?lat=50.9&lon=11.57")
             get("/api/locate?address=" + quote(ADDRESSES[0]))
         pts = iter(points(n + 1) * 2)
+        zwickau = iter(points(n + 1, ZWICKAU) * 2)
         addresses = iter(ADDRESSES * (n // len(ADDRESSES) + 2))
 
         def by_point() -> None:
             lon, lat = next(pts)
             get(f"/api/locate?lat={lat:.6f}&lon={lon:.6f}")
 
+        def in_zwickau() -> None:
+            lon, lat = next(zwickau)
+            get(f"/api/locate?lat={lat:.6f}&lon={lon:.6f}")
+
         print("HTTP, point:         ", percentiles(timed(by_point, n)))
+        print("HTTP, Zwickau:       ", percentiles(timed(in_zwickau, n)))
         print(
             "HTTP, address:       ",
             percentiles(timed(lambda: get("/api/locate?address=" + quote(next(addresses))), n)),

@@ -12,6 +12,12 @@ syntax (``Mo 10:00-12:00; Th 15:00-17:00``). Anything else is expanded by the op
 library into single events for a limited period, because a wrong recurrence rule would be
 worse than a short horizon. Offices are closed on the public holidays of their Land, so the
 weekly events carry ``EXDATE``s for those days.
+
+Dated appointments are included from the start of the current week on, like the weekly hours;
+older ones are left out, since a feed of past dates helps nobody. A feed without events is still
+a valid calendar (its VTIMEZONE only), so a subscription to an office whose dates have all
+passed keeps working and shows the next date once it is published; the pages link such a feed
+only when it has an event still to come.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import opening_hours
 from icalendar import Calendar, Event, Timezone, vDuration
 
 from ..i18n import CALENDAR_TEXT
-from .hours import BERLIN, holiday_name, land_of, local, openings
+from .hours import BERLIN, CALENDAR_WEEKS, holiday_name, land_of, local, openings
 
 __all__ = ["PRODID", "office_calendar", "weekly_schedule"]
 
@@ -39,8 +45,9 @@ UID_DOMAIN = "district-safety-map"
 # the feed long before the horizon is reached.
 EXDATE_HORIZON_DAYS = 400
 # Expressions outside the weekly subset cannot be written as a recurrence rule, so they are
-# expanded into single events for this many weeks.
-FALLBACK_WEEKS = 12
+# expanded into single events for this many weeks; the pages link a feed only when the office
+# opens within the same horizon (HoursStatus.calendar_events), so they share the constant.
+FALLBACK_WEEKS = CALENDAR_WEEKS
 # Subscribing clients may poll this often; the content changes at most daily.
 REFRESH_INTERVAL = dt.timedelta(days=1)
 

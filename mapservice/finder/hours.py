@@ -19,10 +19,16 @@ from zoneinfo import ZoneInfo
 import holidays
 import opening_hours
 
+from ..i18n import MONTHS_EN, TEXT, pick_lang
+
 BERLIN = ZoneInfo("Europe/Berlin")
 # Land key (first two digits of the AGS) → ISO 3166-2 subdivision used by the holiday calendar.
 LAND_SUBDIVISIONS = {"14": "SN", "16": "TH"}
 LOOKAHEAD_DAYS = 120
+# The calendar feed expands hours it cannot write as a weekly rule this far ahead
+# (mapservice.finder.calendar); an office counts as having calendar events when it opens within
+# this horizon, so a calendar link never leads to a feed without a coming event.
+CALENDAR_WEEKS = 12
 
 
 @dataclass(frozen=True)
@@ -42,11 +48,33 @@ class HoursStatus:
     next_opening_kind: str | None  # "hours" or "appointment"
     upcoming: list[Appointment] = field(default_factory=list)
     holiday_today: str | None = None
+    # The latest dated appointment that is already over (None when there was none).
+    last_appointment: Appointment | None = None
+    # The office's iCalendar feed has an event that is not over yet: regular hours that open
+    # within CALENDAR_WEEKS, or an upcoming dated appointment. A feed of past events only
+    # helps nobody, so calendar links are shown only when this is true.
+    calendar_events: bool = False
+
+    @property
+    def dates_ended(self) -> bool:
+        """No regular hours, and every dated appointment lies in the past.
+
+        Such an office is shown with its last known date and "no further dates published"
+        rather than "office hours unknown": what is known, and that nothing newer is.
+        """
+        return self.open_now is None and not self.upcoming and self.last_appointment is not None
+
+    def dates_ended_text(self, lang: str) -> str | None:
+        """The text for an office whose dates have all passed ("letzter bekannter Termin …")."""
+        if not self.dates_ended or self.last_appointment is None:
+            return None
+        return dates_ended_text(self.last_appointment.start.date(), lang)
 
     def as_json(self) -> dict[str, Any]:
         def iso(value: dt.datetime | None) -> str | None:
             return value.isoformat() if value else None
 
+        last = self.last_appointment
         return {
             "open_now": self.open_now,
             "closes_at": iso(self.closes_at),
@@ -56,7 +84,23 @@ class HoursStatus:
             "upcoming_appointments": [
                 {"start": iso(a.start), "end": iso(a.end), "note": a.note} for a in self.upcoming
             ],
+            "last_appointment": None
+            if last is None
+            else {"start": iso(last.start), "end": iso(last.end), "note": last.note},
+            "dates_ended": self.dates_ended,
+            "calendar_events": self.calendar_events,
         }
+
+
+def date_text(day: dt.date, lang: str) -> str:
+    """A date as people of the language write it: 30.01.2026 / 30 Jan 2026."""
+    if pick_lang(lang) == "en":
+        return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
+    return f"{day:%d.%m.%Y}"
+
+
+def dates_ended_text(day: dt.date, lang: str) -> str:
+    return TEXT[pick_lang(lang)]["dates_ended"].format(date=date_text(day, lang))
 
 
 @functools.lru_cache(maxsize=16)
@@ -161,7 +205,9 @@ def status(
 ) -> HoursStatus:
     """Open now, when it closes, the next opening (regular hours or a dated appointment)."""
     now = local(now)
-    upcoming = [a for a in _appointments(appointments) if (a.end or a.start) >= now]
+    dated = _appointments(appointments)
+    upcoming = [a for a in dated if (a.end or a.start) >= now]
+    past = [a for a in dated if (a.end or a.start) < now]
     open_now: bool | None = None
     closes_at = None
     next_hours = None
@@ -183,6 +229,9 @@ def status(
         (t, k) for t, k in ((next_hours, "hours"), (next_appointment, "appointment")) if t is not None
     ]
     next_opening, kind = min(candidates) if candidates else (None, None)
+    hours_ahead = closes_at is not None or (
+        next_hours is not None and next_hours < now + dt.timedelta(weeks=CALENDAR_WEEKS)
+    )
     return HoursStatus(
         open_now=open_now,
         closes_at=closes_at,
@@ -190,4 +239,6 @@ def status(
         next_opening_kind=kind,
         upcoming=upcoming,
         holiday_today=holiday_name(now.date(), land),
+        last_appointment=max(past, key=lambda a: a.start) if past else None,
+        calendar_events=hours_ahead or bool(upcoming),
     )

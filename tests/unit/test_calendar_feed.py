@@ -14,7 +14,7 @@ import pytest
 from icalendar import Calendar
 
 from mapservice.finder.calendar import PRODID, office_calendar, weekly_schedule
-from mapservice.finder.hours import open_intervals
+from mapservice.finder.hours import land_of, open_intervals, status
 
 BERLIN = ZoneInfo("Europe/Berlin")
 REPO = Path(__file__).resolve().parents[2]
@@ -486,3 +486,26 @@ def test_weekly_subset_agrees_with_the_opening_hours_library(expression: str) ->
         for a, b in schedule.get(day.weekday(), ())
     )
     assert ours == sorted(open_intervals(expression, start, end, "16"))
+
+
+# --- the calendar link ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "now", [berlin(2026, 1, 20, 8), berlin(2026, 1, 30, 15), berlin(2026, 12, 2, 10), berlin(2026, 12, 24, 9)]
+)
+def test_calendar_events_says_whether_the_feed_has_a_coming_event(
+    offices: list[dict[str, Any]], now: dt.datetime
+) -> None:
+    """Pages link a feed only when it has an event still to come; the flag and the feed agree."""
+    for props in offices:
+        land = land_of(props["city_ags"])
+        flag = status(props.get("opening_hours"), props.get("appointments"), now, land).calendar_events
+        coming = [
+            e
+            for e in events(build([props], now), props["id"])
+            if "RRULE" in e or (e.decoded("DTEND") if "DTEND" in e else e.decoded("DTSTART")) >= now
+        ]
+        assert flag == bool(coming), (props["id"], now)
+    koppe = office(offices, KOPPE)
+    assert not status(None, koppe["appointments"], berlin(2026, 12, 2, 10), "16").calendar_events
