@@ -61,6 +61,27 @@ class Settings:
     )
     tile_attribution: str = _setting("", "Attribution shown for the basemap (required when tile_url is set).")
     tile_max_zoom: int = _setting(19, "Highest zoom level of the basemap.")
+    basemap_pmtiles: str = _setting(
+        "",
+        "Path of a vector-tile archive (PMTiles v3, Protomaps basemap schema, e.g. an extract "
+        "of Thuringia) that the service serves itself at /basemap/basemap.pmtiles and draws "
+        "under every map; a relative path is taken from the working directory. Empty: no "
+        "own basemap. Not together with tile_url.",
+    )
+    basemap_attribution: str = _setting(
+        "",
+        "Attribution shown for the own basemap, as plain text. Empty: '© OpenStreetMap-"
+        "Mitwirkende (ODbL)' / '© OpenStreetMap contributors (ODbL)' in the page's language, "
+        "linked to https://www.openstreetmap.org/copyright.",
+    )
+    basemap_flavor: str = _setting(
+        "light", "Colour theme of the own basemap: light, dark, white, grayscale or black."
+    )
+    basemap_max_age: int = _setting(
+        86400,
+        "Seconds browsers and proxies may reuse the basemap archive's bytes (Cache-Control "
+        "max-age); a replaced file is noticed by its ETag.",
+    )
     embed_allowed_origins: str = _setting(
         "",
         "Space-separated origins (https://www.jena.de) whose pages may embed /embed/ maps "
@@ -90,6 +111,18 @@ class Settings:
         1000, "Least time between two requests to the remote geocoder (rate limit)."
     )
     geocoder_cache_size: int = _setting(1000, "Remote geocoder answers kept in memory.")
+    nearest_radius_km: int = _setting(
+        25,
+        "The finder lists as nearest only offices within this straight-line distance in km "
+        "(1-500); with none within it, it says so instead of naming far offices.",
+    )
+    nearest_scope: str = _setting(
+        "radius",
+        "Which offices the finder may list as nearest: radius (any office within "
+        "nearest_radius_km; prevention offices and citizens' consultations only of the "
+        "citizen's own municipality) or municipality (only offices of the citizen's own "
+        "municipality, within the radius too).",
+    )
     proxy_hops: int = _setting(
         0,
         "Number of trusted reverse proxies in front of the service whose X-Forwarded-* "
@@ -131,6 +164,10 @@ class Settings:
     def resolved_geodata_path(self) -> Path:
         return Path(self.geodata_path) if self.geodata_path else resource_dir("geodata")
 
+    def resolved_basemap_path(self) -> Path | None:
+        """The basemap archive as an absolute path (relative ones from the working directory)."""
+        return Path(self.basemap_pmtiles).resolve() if self.basemap_pmtiles else None
+
 
 def setting_help() -> list[tuple[str, Any, str]]:
     """(name, default, help) for every setting, in declaration order."""
@@ -155,6 +192,69 @@ def _coerce(name: str, value: Any, target: type | str, where: str) -> Any:
     return value
 
 
+BASEMAP_FLAVORS = ("light", "dark", "white", "grayscale", "black")  # protomaps-leaflet's themes
+
+
+def _pmtiles_problem(path: Path) -> str | None:
+    """Why the file cannot be the basemap, or None.
+
+    Only what the browser's reader needs is checked here (PMTiles spec v3: a 127-byte header,
+    magic at 0, version at 7, compressions at 97-98, tile type at 99); maps/basemap.py reads the
+    rest. Settings validation imports nothing above this module, hence the few offsets here.
+    """
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(127)
+    except FileNotFoundError:
+        return "no such file"
+    except IsADirectoryError:
+        return "a folder, not a file"
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror or exc}"
+    if head[:7] != b"PMTiles":
+        return "not a PMTiles archive (it does not start with 'PMTiles')"
+    if len(head) < 127:
+        return f"cut short: {len(head)} bytes, less than the 127-byte PMTiles header"
+    if head[7] != 3:
+        return f"PMTiles version {head[7]}; only version 3 is supported (see `pmtiles convert`)"
+    if head[99] != 1:
+        kinds = {
+            0: "tiles of unknown type",
+            2: "PNG tiles",
+            3: "JPEG tiles",
+            4: "WebP tiles",
+            5: "AVIF tiles",
+        }
+        kind = kinds.get(head[99], f"tiles of type {head[99]}")
+        return f"{kind}; the basemap must hold vector tiles (MVT)"
+    for offset, what in ((97, "directories"), (98, "tiles")):
+        if head[offset] not in (0, 1, 2):  # unknown/none/gzip: what browsers can unpack
+            return f"its {what} are compressed with a method browsers cannot unpack (only gzip or none)"
+    return None
+
+
+def _validate_basemap(settings: Settings) -> None:
+    if settings.basemap_flavor not in BASEMAP_FLAVORS:
+        raise ConfigError(
+            f"setting 'basemap_flavor' must be one of {', '.join(BASEMAP_FLAVORS)}, "
+            f"got {settings.basemap_flavor!r}"
+        )
+    if settings.basemap_max_age < 0:
+        raise ConfigError("setting 'basemap_max_age' must not be negative")
+    if not settings.basemap_pmtiles:
+        return
+    if settings.tile_url:
+        raise ConfigError(
+            "settings 'basemap_pmtiles' and 'tile_url' are both set: choose the own basemap "
+            "or an external tile server, not both"
+        )
+    path = settings.resolved_basemap_path()
+    assert path is not None
+    problem = _pmtiles_problem(path)
+    if problem:
+        raise ConfigError(f"setting 'basemap_pmtiles': {path}: {problem}")
+
+
 def _validate(settings: Settings) -> None:
     if not 1 <= settings.default_limit <= settings.max_limit:
         raise ConfigError(
@@ -165,6 +265,7 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("setting 'tile_attribution' is required when 'tile_url' is set")
     if settings.tile_url and not settings.tile_url.startswith(("https://", "http://", "/")):
         raise ConfigError(f"setting 'tile_url' must be an http(s) URL or a path, got {settings.tile_url!r}")
+    _validate_basemap(settings)
     for origin in settings.embed_allowed_origins.split():
         if not re.match(r"^https?://[A-Za-z0-9.-]+(:\d+)?$", origin):
             raise ConfigError(
@@ -192,6 +293,12 @@ def _validate(settings: Settings) -> None:
     ):
         if getattr(settings, name) < 1:
             raise ConfigError(f"setting '{name}' must be at least 1, got {getattr(settings, name)}")
+    if not 1 <= settings.nearest_radius_km <= 500:
+        raise ConfigError(f"setting 'nearest_radius_km' must be 1..500, got {settings.nearest_radius_km}")
+    if settings.nearest_scope not in ("radius", "municipality"):
+        raise ConfigError(
+            f"setting 'nearest_scope' must be radius or municipality, got {settings.nearest_scope!r}"
+        )
     if not settings.planner_office_kinds.split():
         raise ConfigError("setting 'planner_office_kinds' must name at least one kind")
     for name in ("cache_max_age", "gzip_min_size", "proxy_hops", "response_cache_mb"):

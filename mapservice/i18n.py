@@ -23,6 +23,11 @@ TEXT: dict[str, dict[str, str]] = {
         "closes_at": "schließt um",
         "appointments": "Termine",
         "no_upcoming": "keine bevorstehenden Termine bekannt",
+        "dates_ended": "letzter bekannter Termin {date}, weitere Termine nicht veröffentlicht",
+        "calendar": "Kalender",
+        "calendar_file": "Sprechzeiten als Kalenderdatei (.ics)",
+        # Month abbreviations, space-separated (dates in German are written 30.01.2026).
+        "months": "Jan. Feb. März Apr. Mai Juni Juli Aug. Sept. Okt. Nov. Dez.",
         "office_hours": "Sprechzeiten",
         "officers": "Ansprechpersonen",
         "address": "Adresse",
@@ -98,6 +103,11 @@ TEXT: dict[str, dict[str, str]] = {
         "closes_at": "closes at",
         "appointments": "Appointments",
         "no_upcoming": "no upcoming appointments known",
+        "dates_ended": "last known date {date}, no further dates published",
+        "calendar": "Calendar",
+        "calendar_file": "Office hours as a calendar file (.ics)",
+        # Month abbreviations, space-separated, for dates like "30 Jan 2026".
+        "months": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",
         "office_hours": "Office hours",
         "officers": "Contact persons",
         "address": "Address",
@@ -167,6 +177,16 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
             "citizens_consultation": "Bürgersprechstunde",
             "prevention_office": "Kommunale Präventionsstelle",
         },
+        # How the finder found the point, and what its coordinate stands for.
+        "locate_method": {"coordinates": "Koordinaten", "address": "Adresse"},
+        "precision": {
+            "point": "Punkt",
+            "address": "Hausnummer",
+            "street": "Straße",
+            "district": "Ortsteil",
+            "municipality": "Gemeinde",
+            "unknown": "unbekannt",
+        },
         "prevention_status": {
             "active": "aktiv",
             "planned": "geplant",
@@ -188,6 +208,12 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
         },
         "legal_status": {"legal": "frei", "permission_required": "mit Genehmigung", "tolerated": "geduldet"},
         "surveillance": {"public": "öffentlicher Raum", "outdoor": "außen", "indoor": "innen"},
+        "camera_type": {
+            "fixed": "feste Kamera",
+            "dome": "Kuppelkamera (Dome)",
+            "panning": "schwenk- und zoombare Kamera",
+            "panorama": "Rundumkamera (360°)",
+        },
         "programme_stage": {
             "contacted": "Kontakt",
             "participant": "Teilnahme",
@@ -202,6 +228,15 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
             "police_station": "Police station",
             "citizens_consultation": "Citizens' consultation",
             "prevention_office": "Municipal prevention office",
+        },
+        "locate_method": {"coordinates": "coordinates", "address": "address"},
+        "precision": {
+            "point": "point",
+            "address": "house number",
+            "street": "street",
+            "district": "district",
+            "municipality": "municipality",
+            "unknown": "unknown",
         },
         "prevention_status": {
             "active": "active",
@@ -228,12 +263,93 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
             "tolerated": "tolerated",
         },
         "surveillance": {"public": "public space", "outdoor": "outdoor", "indoor": "indoor"},
+        "camera_type": {
+            "fixed": "fixed camera",
+            "dome": "dome camera",
+            "panning": "pan-tilt-zoom camera",
+            "panorama": "all-round camera (360°)",
+        },
         "programme_stage": {
             "contacted": "contacted",
             "participant": "participant",
             "pre_agreement": "pre-agreement",
             "agreement": "cooperation agreement",
         },
+    },
+}
+
+
+# The legend of every map (maps/symbols.py) and the orientation outlines (dsm-context.js).
+LEGEND_TEXT: dict[str, dict[str, str]] = {
+    "de": {
+        "approximate": "Lage ungefähr (gestrichelter Rand und Kreis)",
+        "office_unknown_kind": "Art nicht erfasst",
+        "spread": (
+            "Dicht beieinander liegende Stellen sind auseinandergerückt; eine Linie führt zum genauen Ort"
+        ),
+        "camera_unknown_type": "Kameratyp nicht erfasst",
+        "colour": "Farbe",
+        "field_of_view": "Fläche: Sichtbereich der Kamera",
+        "cluster": "Zahl im Kreis: so viele Kameras an dieser Stelle (zum Vergrößern anklicken)",
+        "graffiti_point": "Fläche als Punkt",
+        "graffiti_outline": "Umriss",
+        "large_town": "Stadt ab 10.000 Einwohnern",
+        "district": "Ortsteil",
+        "district_focus": "gewählter Ortsteil",
+        "orientation": "Orientierung",
+        "municipality_outline": "Gemeindegrenze mit Namen",
+        "district_outline": "Ortsteilgrenze mit Namen",
+        "finder": "Suche",
+        "your_point": "Ihr Punkt",
+    },
+    "en": {
+        "approximate": "Approximate location (dashed border and circle)",
+        "office_unknown_kind": "Kind not recorded",
+        "spread": "Places close together are moved apart; a line leads to the exact spot",
+        "camera_unknown_type": "Camera type not recorded",
+        "colour": "Colour",
+        "field_of_view": "Area: the camera's field of view",
+        "cluster": "Number in a circle: that many cameras here (click to zoom in)",
+        "graffiti_point": "Zone as a point",
+        "graffiti_outline": "Outline",
+        "large_town": "Town with 10,000 inhabitants or more",
+        "district": "District",
+        "district_focus": "Chosen district",
+        "orientation": "Orientation",
+        "municipality_outline": "Municipal boundary with name",
+        "district_outline": "District boundary with name",
+        "finder": "Search",
+        "your_point": "Your point",
+    },
+}
+
+
+# The basemap (maps/basemap.py): its attribution, and the notice before an external tile
+# server gets the reader's IP address ({host} is that server's name).
+BASEMAP_TEXT: dict[str, dict[str, str]] = {
+    "de": {
+        "osm_attribution": "© OpenStreetMap-Mitwirkende (ODbL)",
+        "heading": "Hintergrundkarte eines anderen Anbieters",
+        "notice": (
+            "Die Hintergrundkarte kommt vom Server {host}. Wenn Sie sie laden, wird Ihre "
+            "IP-Adresse an diesen Server übermittelt. Die Karte mit ihren Einträgen und die "
+            "Liste funktionieren auch ohne Hintergrundkarte."
+        ),
+        "page_only": "Ihre Wahl gilt nur für diese Seite; es wird nichts gespeichert.",
+        "load": "Hintergrundkarte laden",
+        "close": "Ohne Hintergrundkarte weiter",
+    },
+    "en": {
+        "osm_attribution": "© OpenStreetMap contributors (ODbL)",
+        "heading": "Background map from another provider",
+        "notice": (
+            "The background map comes from the server {host}. If you load it, your IP address "
+            "is sent to that server. The map with its entries and the list work without the "
+            "background map too."
+        ),
+        "page_only": "Your choice applies to this page only; nothing is stored.",
+        "load": "Load background map",
+        "close": "Continue without background map",
     },
 }
 
@@ -563,16 +679,163 @@ CALENDAR_TEXT: dict[str, dict[str, str]] = {
     },
 }
 
-# The finder's note when no office is responsible for a point (mapservice.finder.locate).
+# The finder's notes and texts (mapservice.finder.locate, templates/finder/): the notes about
+# responsible and nearest offices, distances, and the page's headings for them.
 LOCATE_NOTES: dict[str, dict[str, str]] = {
     "de": {
         "no_officer_for_district": "Für diesen Ortsteil ist keine zuständige Kontaktperson erfasst.",
         "no_district_for_place": (
             "Für diesen Ort ist kein Ortsteil und keine zuständige Kontaktperson erfasst."
         ),
+        "no_officer_for_district_town": (
+            "Für diesen Ortsteil ist keine eigene Kontaktperson erfasst, nur Stellen für die ganze Stadt."
+        ),
+        "no_district_for_place_town": (
+            "Für diesen Ort ist kein Ortsteil erfasst, nur Stellen für die ganze Stadt."
+        ),
+        "nearest_none_radius": (
+            "Im Umkreis von {radius} km ist keine Dienststelle mit bekannter Lage erfasst."
+        ),
+        "nearest_none_municipality": (
+            "In {municipality} ist im Umkreis von {radius} km keine Dienststelle mit bekannter Lage erfasst."
+        ),
+        "nearest_rule_radius": (
+            "Im Umkreis von {radius} km (Luftlinie); Präventionsstellen und Bürgersprechstunden "
+            "nur der eigenen Gemeinde."
+        ),
+        "nearest_rule_municipality": "In {municipality}, im Umkreis von {radius} km (Luftlinie).",
+        "walking": "etwa {minutes} min zu Fuß",
+        "straight_line": "Luftlinie",
+        "under_10_m": "unter 10 m",
+        "distance_rule": (
+            "Entfernungen in Luftlinie; Gehzeit bis {max} geschätzt mit {speed} km/h, darüber keine Gehzeit."
+        ),
+        "responsible": "Zuständig",
+        "responsible_district": "Zuständig für den Ortsteil {district}",
+        "responsible_town": "Für die ganze Stadt {municipality} zuständig",
+        "nearest": "Nächste Dienststellen",
+        "distance": "Entfernung",
+        "route": "Route (OpenStreetMap)",
     },
     "en": {
         "no_officer_for_district": "No responsible contact person is recorded for this district.",
         "no_district_for_place": "No district and no responsible contact person are recorded for this place.",
+        "no_officer_for_district_town": (
+            "No contact person of its own is recorded for this district, only offices for the whole town."
+        ),
+        "no_district_for_place_town": (
+            "No district is recorded for this place, only offices for the whole town."
+        ),
+        "nearest_none_radius": "No office with a known location is recorded within {radius} km.",
+        "nearest_none_municipality": (
+            "No office with a known location is recorded in {municipality} within {radius} km."
+        ),
+        "nearest_rule_radius": (
+            "Within {radius} km (straight line); prevention offices and citizens' consultations "
+            "of the own municipality only."
+        ),
+        "nearest_rule_municipality": "In {municipality}, within {radius} km (straight line).",
+        "walking": "about {minutes} min on foot",
+        "straight_line": "straight line",
+        "under_10_m": "under 10 m",
+        "distance_rule": (
+            "Straight-line distances; walking time up to {max} estimated at {speed} km/h, none beyond."
+        ),
+        "responsible": "Responsible",
+        "responsible_district": "Responsible for the district {district}",
+        "responsible_town": "Responsible for the whole town of {municipality}",
+        "nearest": "Nearest offices",
+        "distance": "Distance",
+        "route": "Route (OpenStreetMap)",
+    },
+}
+
+# English month abbreviations for dates like "30 Jan 2026" (German dates are 30.01.2026).
+MONTHS_EN = tuple(TEXT["en"]["months"].split())
+
+# The finder's answers when the address directory has no (single) answer, and its coverage
+# listing (mapservice.finder.routes, templates/finder/finder.html). The English texts are
+# also the JSON descriptions of /api/locate.
+GEOCODE_TEXT: dict[str, dict[str, str]] = {
+    "de": {
+        "not_found": "Adresse nicht gefunden",
+        "street_unknown": "Die Straße „{street}“ steht nicht im Adressverzeichnis.",
+        "street_unknown_in": "Die Straße „{street}“ steht für {place} nicht im Adressverzeichnis.",
+        "street_elsewhere": "Die Straße „{street}“ steht im Adressverzeichnis, aber nicht für {place}.",
+        "no_street": "In „{address}“ ist keine Straße zu erkennen.",
+        "did_you_mean": "Meinten Sie:",
+        "elsewhere": "Diese Straße gibt es hier:",
+        "click_map": "Sie können stattdessen Ihren Standort auf der Karte unten anklicken.",
+        "no_js": (
+            "Ohne JavaScript können Sie die Koordinaten Ihres Standorts angeben "
+            "(WGS 84 in Dezimalgrad, z. B. aus einer Karten-App):"
+        ),
+        "lat": "Breite",
+        "lon": "Länge",
+        "search_point": "Koordinaten suchen",
+        "choose": "Bitte genauer angeben",
+        "places": "„{address}“ gibt es mehrfach. Bitte wählen Sie:",
+        "no_housenumber": (
+            "Die Straße „{street}“ hat mehrere Hausnummern. Bitte geben Sie die Hausnummer an "
+            "oder wählen Sie:"
+        ),
+        "housenumber": (
+            "Die Hausnummer {housenumber} steht für „{street}“ nicht im Adressverzeichnis. "
+            "Die nächsten Hausnummern dieser Straße:"
+        ),
+        "coverage": "Welche Adressen die Suche kennt",
+        "coverage_places": "Orte im Adressverzeichnis",
+        "coverage_more": "und {count} weitere Orte",
+        "coverage_none": (
+            "Es sind keine Adressdaten eingespielt: die Suche kennt nur die Anschriften der Dienststellen."
+        ),
+        "coverage_sources": "Quellen",
+        "coverage_offices": "Anschriften der Dienststellen: {count} ({places})",
+        "coverage_responsible": "Zuständigkeiten sind erfasst für",
+        "source_line": "{count} Adressen, Stand {date}",
+        "licence": "Lizenz",
+        "licence_unknown": "Lizenz nicht angegeben",
+        "format_hauskoordinaten": "amtliche Hauskoordinaten",
+        "format_osm": "OpenStreetMap",
+        "format_csv": "CSV-Datei",
+    },
+    "en": {
+        "not_found": "Address not found",
+        "street_unknown": "The street '{street}' is not in the address directory.",
+        "street_unknown_in": "The street '{street}' is not in the address directory for {place}.",
+        "street_elsewhere": "The street '{street}' is in the address directory, but not for {place}.",
+        "no_street": "No street can be made out in '{address}'.",
+        "did_you_mean": "Did you mean:",
+        "elsewhere": "This street exists here:",
+        "click_map": "You can click your location on the map below instead.",
+        "no_js": (
+            "Without JavaScript you can give the coordinates of your location "
+            "(WGS 84 in decimal degrees, e.g. from a map app):"
+        ),
+        "lat": "Latitude",
+        "lon": "Longitude",
+        "search_point": "Search coordinates",
+        "choose": "Please be more precise",
+        "places": "'{address}' exists more than once. Please choose:",
+        "no_housenumber": (
+            "The street '{street}' has several house numbers. Please give the number or choose:"
+        ),
+        "housenumber": (
+            "House number {housenumber} of '{street}' is not in the address directory. "
+            "The nearest numbers of this street:"
+        ),
+        "coverage": "Which addresses the search knows",
+        "coverage_places": "Places in the address directory",
+        "coverage_more": "and {count} more places",
+        "coverage_none": "No address data is imported: the search knows only the offices' own addresses.",
+        "coverage_sources": "Sources",
+        "coverage_offices": "Addresses of the offices: {count} ({places})",
+        "coverage_responsible": "Responsibilities are recorded for",
+        "source_line": "{count} addresses, as of {date}",
+        "licence": "licence",
+        "licence_unknown": "licence not given",
+        "format_hauskoordinaten": "official house coordinates",
+        "format_osm": "OpenStreetMap",
+        "format_csv": "CSV file",
     },
 }

@@ -21,8 +21,9 @@ from typing import TypeVar
 from .cache import ResponseCache, VersionedCache, data_versions
 from .catalog.layers import Catalog, load_catalog
 from .catalog.maps import MapCatalog, load_maps
-from .config import Settings
-from .finder.geocode.chain import GeocoderSetup, build_chain
+from .config import ConfigError, Settings
+from .finder.geocode.chain import Coverage, GeocoderSetup, build_chain, coverage, import_configured_files
+from .finder.geocode.readers import GazetteerError
 from .finder.locate import LocateIndex, index_from_store
 from .planner.service import Planning, read_figures, thresholds
 from .store.base import Store
@@ -74,10 +75,25 @@ class Services:
         return self.cached("locate", LOCATE_INPUTS, lambda: index_from_store(self.public_store))
 
     def geocoder(self) -> GeocoderSetup:
-        """The gazetteer and the geocoder chain; the offices' addresses are in the gazetteer."""
-        return self.cached(
-            "geocoder", ("contact-offices",), lambda: build_chain(self.settings, self.public_store)
+        """The gazetteer and the geocoder chain; the offices' addresses are in the gazetteer.
+
+        Rebuilt when the offices change or address points are imported or removed (the
+        address version is in the store, so every worker and instance sees a re-import).
+        Building it reads nothing but the offices: the imported points stay in the store.
+        """
+        versions = (
+            data_versions(self.public_store, ["contact-offices"]),
+            self.public_store.address_state(),
         )
+        return self.derived.get("geocoder", versions, lambda: build_chain(self.settings, self.public_store))
+
+    def address_coverage(self) -> Coverage:
+        """Which places and sources the address search covers (for the finder page)."""
+        versions = (
+            data_versions(self.public_store, ["contact-offices"]),
+            self.public_store.address_state(),
+        )
+        return self.derived.get("address-coverage", versions, lambda: coverage(self.public_store))
 
     def expanded_maps(self) -> MapCatalog:
         """The configured maps plus one per district of the cities named in [district_maps]."""
@@ -104,6 +120,12 @@ def build_services(settings: Settings, instance_path: Path) -> Services:
     # Every public surface reads through the published view, which hides unpublished
     # sensitive features; only the CLI, imports and token holders read the store itself.
     store = open_store(settings, catalog, instance_path)
+    try:
+        # Files of the older setting are imported into the store once, so that workers share
+        # them and start without reading them (see `mapservice gazetteer import`).
+        import_configured_files(settings, store)
+    except GazetteerError as exc:
+        raise ConfigError(f"setting 'gazetteer_files': {exc}") from exc
     public = PublishedView(store, catalog)
     derived = VersionedCache()
     planning = Planning(

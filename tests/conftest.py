@@ -289,6 +289,15 @@ def stop_server(server: Server, log: Any) -> None:
 
 
 @pytest.fixture(scope="session")
+def gpkg_live_server(shared_gpkg: StoreConfig) -> Iterator[Server]:
+    """`mapservice serve` over the shared GeoPackage, for browser tests of page behaviour that
+    does not depend on the store (they run once, not once per backend)."""
+    server, log = start_server(shared_gpkg.instance, shared_gpkg.env)
+    yield server
+    stop_server(server, log)
+
+
+@pytest.fixture(scope="session")
 def live_server(shared_store: StoreConfig) -> Iterator[Server]:
     """The real thing: `mapservice serve` (gunicorn, 2 workers) on 127.0.0.1 over the shared
     store of the current backend."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, url_for
 from geopy.exc import GeopyError
 
 from ..http.context import args as request_args
@@ -15,10 +17,14 @@ from ..http.context import services, store
 from ..http.errors import ApiError
 from ..http.pages import page
 from ..http.params import bad, check_known, parse_int, single
-from ..i18n import CALENDAR_TEXT, pick_lang, value_label
-from ..store.base import Filter
+from ..i18n import CALENDAR_TEXT, GEOCODE_TEXT, LOCATE_NOTES, pick_lang, value_label
+from ..maps.basemap import tile_host
+from ..maps.symbols import finder_legend
+from .geocode.adapters import explain_miss
+from .geocode.normalise import parse_address
 from .hours import BERLIN
 from .locate import locate
+from .mapview import finder_map
 
 bp = Blueprint("finder", __name__)
 MAX_ADDRESS = 200
@@ -60,14 +66,27 @@ def resolve(args: Mapping[str, Sequence[str]]) -> tuple[float, float, dict[str, 
     return geocode(address)
 
 
-def answer(args: Mapping[str, Sequence[str]]) -> dict[str, Any]:
-    """The finder's answer for the request's parameters (each given at most once)."""
+def answer(args: Mapping[str, Sequence[str]], lang: str | None = None) -> dict[str, Any]:
+    """The finder's answer for the request's parameters (each given at most once).
+
+    Texts in the answer are in ``lang``, else in the request's ``lang``, else German.
+    """
     check_known(args, LOCATE_PARAMS)
-    single(args, "lang")  # accepted for links from the pages, but only once like every other
+    asked_lang = single(args, "lang")  # each parameter at most once, like every other
     nearest = parse_int("nearest", single(args, "nearest"), 3, 1, 10)
     lon, lat, found = resolve(args)
     index = services().locate_index()
-    result = locate(index, lon, lat, dt.datetime.now(BERLIN), nearest)
+    settings = services().settings
+    result = locate(
+        index,
+        lon,
+        lat,
+        dt.datetime.now(BERLIN),
+        nearest,
+        settings.nearest_radius_km,
+        settings.nearest_scope,
+        pick_lang(lang or asked_lang),
+    )
     if result is None:
         names = ", ".join(sorted(str(m.properties.get("name")) for m in index.covered))
         raise ApiError(
@@ -75,6 +94,12 @@ def answer(args: Mapping[str, Sequence[str]]) -> dict[str, Any]:
             "OutsideCoverage",
             f"The point lon {lon:.5f} / lat {lat:.5f} lies outside the covered municipalities: {names}.",
         )
+    for group in ("responsible", "responsible_town", "nearest"):
+        for office in result[group]:
+            # Only a feed with a coming event is worth subscribing to (see HoursStatus).
+            office["calendar_url"] = (
+                url_for("finder.office_ics", office_id=office["id"]) if office["calendar_events"] else None
+            )
     return {"point": {"lon": round(lon, 6), "lat": round(lat, 6), **found}, **result}
 
 
@@ -88,8 +113,25 @@ def _candidate(c: Any) -> dict[str, Any]:
     }
 
 
+class AddressError(ApiError):
+    """A 404 or 300 of the address search, with its reason and the words of its text, so the
+    finder page can say it in the reader's language (the JSON description is English)."""
+
+    def __init__(
+        self, status: int, code: str, reason: str, params: dict[str, str], candidates: list[dict[str, Any]]
+    ) -> None:
+        self.reason = reason
+        self.params = params
+        super().__init__(status, code, self.text("en"), candidates=candidates)
+
+    def text(self, lang: str) -> str:
+        return GEOCODE_TEXT[pick_lang(lang)][self.reason].format(**self.params)
+
+
 def geocode(address: str) -> tuple[float, float, dict[str, Any]]:
-    """(lon, lat, how it was found), or ApiError 404 with the closest candidates / 300."""
+    """(lon, lat, how it was found), or AddressError 404 (the street is not in the address
+    directory, or not in the place asked for; candidates of similar streets) / 300 (several
+    addresses, a street without house number, a house number not on the street)."""
     gazetteer, geocoders = services().geocoder()
     try:
         found = geocoders.geocode(address, exactly_one=True)
@@ -98,20 +140,30 @@ def geocode(address: str) -> tuple[float, float, dict[str, Any]]:
             503, "GeocoderUnavailable", f"The address could not be looked up right now: {exc}"
         ) from exc
     if found is None:
-        closest = gazetteer.search(address, limit=5, min_score=0)
-        raise ApiError(
+        miss = explain_miss(gazetteer, address)
+        reason = miss.reason
+        if reason == "street_unknown" and miss.place:
+            reason = "street_unknown_in"
+        raise AddressError(
             404,
             "AddressNotFound",
-            f"No address matches '{address}'.",
-            candidates=[_candidate(c) for c in closest],
+            reason,
+            {"street": miss.street or "", "place": miss.place or "", "address": address},
+            [_candidate(c) for c in miss.candidates],
         )
     raw = found.raw
     if raw.get("ambiguous"):
-        raise ApiError(
+        reason = str(raw.get("reason") or "places")
+        raise AddressError(
             300,
             "Ambiguous",
-            f"'{address}' matches several addresses; choose one.",
-            candidates=[
+            reason if reason in ("places", "no_housenumber", "housenumber") else "places",
+            {
+                "street": str(raw.get("street") or ""),
+                "housenumber": parse_address(address).housenumber or "",
+                "address": address,
+            },
+            [
                 {k: c.get(k) for k in ("address", "score", "precision", "lon", "lat")}
                 if isinstance(c, dict)
                 else c
@@ -150,17 +202,31 @@ def finder_page() -> Response:
     status = 200
     if given:
         try:
-            result = answer(given)
+            result = answer(given, lang)
         except ApiError as exc:
             error, status = exc, exc.status
     response = page(
-        "finder/finder.html", lang, status, result=result, error=error, args=args, value_label=value_label
+        "finder/finder.html",
+        lang,
+        status,
+        result=result,
+        error=error,
+        args=args,
+        value_label=value_label,
+        lt=LOCATE_NOTES[lang],
+        finder_map=finder_map(services().locate_index(), url_for("api.landing").rstrip("/")),
+        finder_legend=finder_legend(lang),
+        gt=GEOCODE_TEXT[lang],
+        coverage=services().address_coverage(),
+        responsible_cities=sorted(str(m.properties.get("name")) for m in services().locate_index().covered),
     )
     response.headers["Cache-Control"] = "private, max-age=60"
+    # An external tile server is in img-src only when configured (asked only after consent).
+    tile_source = tile_host(services().settings.tile_url)
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-        "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-        "form-action 'self'; frame-ancestors 'self'"
+        f"img-src 'self' data:{' ' + tile_source if tile_source else ''}; connect-src 'self'; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
     )
     return response
 
@@ -185,11 +251,31 @@ def office_ics(office_id: str) -> Response:
 
 @bp.get("/calendar/cities/<city>.ics")
 def city_ics(city: str) -> Response:
-    features = store().all_features("contact-offices", (Filter("city", city),))
+    # People type city names in any case (jena.ics, JENA.ics), so they are matched without
+    # regard to case; the feed is named with the city's name as recorded.
+    wanted = city.casefold()
+    features = [
+        f
+        for f in store().all_features("contact-offices")
+        if str(f.properties.get("city") or "").casefold() == wanted
+    ]
     if not features:
         raise ApiError(404, "NotFound", f"No offices are recorded for the city '{city}'.")
+    name = str(features[0].properties.get("city"))
+    # A known city whose offices have no dated or regular hours gets a valid calendar without
+    # events rather than a 404: a subscription keeps working and shows dates once published.
     return _ics(
         [f.properties for f in features],
-        CALENDAR_TEXT["de"]["cal_city"].format(city=city),
-        f"sprechzeiten-{city.lower()}.ics",
+        CALENDAR_TEXT["de"]["cal_city"].format(city=name),
+        f"sprechzeiten-{_file_part(name)}.ics",
     )
+
+
+_UMLAUTS = {ord("ä"): "ae", ord("ö"): "oe", ord("ü"): "ue", ord("ß"): "ss"}
+
+
+def _file_part(name: str) -> str:
+    """A readable ASCII filename part: "Görlitz" → "goerlitz", no quotes or slashes."""
+    text = name.lower().translate(_UMLAUTS)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or "stadt"

@@ -1,4 +1,4 @@
-"""Derived layers under ``/api``: camera fields of view and office hours.
+"""Derived layers under ``/api``: camera fields of view, office hours and orientation outlines.
 
 Computed from the stored collections on request (and cached by ETag like everything else);
 never stored by hand.
@@ -17,12 +17,14 @@ from flask import Blueprint, Response
 from ..finder.hours import BERLIN, land_of, status
 from ..http.caching import Validators, conditional
 from ..http.context import args as _args
+from ..http.context import services as _services
 from ..http.context import store as _store
 from ..http.errors import ApiError
-from ..http.params import check_known, single
+from ..http.params import bad, check_known, choice, parse_bbox, parse_int, single
 from ..ogcapi import documents as ogc
 from ..store.base import Filter, LayerState, Store, StoredFeature
 from .fov import field_of_view
+from .outlines import OUTLINE_LAYERS, OutlineSet, build_outlines, clamp_zoom, outlines_json
 
 bp = Blueprint("derived", __name__, url_prefix="/api")
 
@@ -117,3 +119,27 @@ def office_hours() -> Response:
         json.dumps(office_hours_doc(_store(), city, now), ensure_ascii=False), mimetype="application/json"
     )
     return conditional(Validators(lambda: _states("contact-offices"), "hours", now.isoformat()), build)
+
+
+@bp.get("/derived/outlines")
+def outlines() -> Response:
+    """Outlines and names of ``layer`` (municipalities or districts) crossing ``bbox``,
+    simplified to about a pixel at ``zoom``: the orientation every map draws."""
+    args = _args()
+    check_known(args, {"layer", "bbox", "zoom"})
+    layer = choice(args, "layer", OUTLINE_LAYERS)
+    if layer is None:
+        raise bad("layer", "give 'layer': municipalities or districts")
+    bbox = parse_bbox(single(args, "bbox"), None)
+    if bbox is None:
+        raise bad("bbox", "give 'bbox' (minLon,minLat,maxLon,maxLat)")
+    zoom = clamp_zoom(parse_int("zoom", single(args, "zoom"), 12, 0, 30))
+
+    def outline_set() -> OutlineSet:
+        return build_outlines(_services().public_store.all_features(layer), zoom)
+
+    def build() -> Response:
+        chosen = _services().cached(("outlines", layer, zoom), (layer,), outline_set)
+        return Response(outlines_json(chosen.within(bbox)), mimetype=ogc.GEOJSON)
+
+    return conditional(Validators(lambda: _states(layer), "outlines", layer, zoom, bbox), build)

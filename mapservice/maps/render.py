@@ -12,7 +12,7 @@ every asset a map needs is mapped to its vendored copy under ``/static/vendor``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 import folium
@@ -23,6 +23,8 @@ from markupsafe import Markup
 from ..catalog.layers import Catalog
 from ..catalog.maps import MapDef
 from ..i18n import VALUES, pick_lang, texts
+from .basemap import Basemap, consent_notice, script_config, scripts
+from .symbols import LegendGroup, context_options, legend, symbols_config
 
 # Folium asset names → vendored files. An asset not listed here fails loudly instead of
 # silently pulling something from a CDN.
@@ -62,6 +64,9 @@ LOADER = Template("""
         hoursUrl: {{ this.config.hours_url|tojson }},
         statusId: {{ this.config.status_id|tojson }},
         attributions: {{ this.config.attributions|tojson }},
+        basemap: {{ this.config.basemap|tojson }},
+        symbols: {{ this.config.symbols|tojson }},
+        context: {{ this.config.context|tojson }},
         layers: [
         {%- for layer in this.layers %}
             {id: {{ layer.id|tojson }}, url: {{ layer.url|tojson }},
@@ -108,13 +113,15 @@ class MapParts:
     html: Markup
     script: Markup
     layers: list[str]
+    legend: list[LegendGroup]
+    # The consent notice of an external tile server (maps/basemap.py); empty otherwise.
+    basemap_notice: Markup = field(default_factory=Markup)
 
 
-@dataclass(frozen=True)
-class Tiles:
-    url: str
-    attribution: str
-    max_zoom: int
+# The basemap (own PMTiles archive, or tile server) under every map; see maps/basemap.py.
+Tiles = Basemap
+# Where a page's consent notice is (one map per page; dsm-basemap.js moves it into the map).
+NOTICE_ID = "dsm-basemap-notice"
 
 
 def layer_url(api_base: str, layer: str, filters: Mapping[str, str]) -> str:
@@ -167,7 +174,7 @@ def build_map(
         # Leaflet only learns maxZoom from a tile layer; the cluster plugin needs it on the map.
         maxZoom=tiles.max_zoom if tiles else 19,
     )
-    _basemap_and_bounds(fmap, tiles, bounds, lang)
+    _fit(fmap, bounds)
     loader_layers: list[dict[str, str]] = []
     attributions: list[str] = []
     for layer_id in shown:
@@ -221,18 +228,44 @@ def build_map(
         ),
         "status_id": "dsm-status",
         "attributions": list(dict.fromkeys(attributions)),
+        "basemap": script_config(tiles, lang, NOTICE_ID),
+        "symbols": symbols_config(),
+        "context": context_options(api_base, _context_show(mapdef, shown)),
     }
     DataLoader(fmap.get_name(), loader_layers, config).add_to(fmap)
-    return _parts(fmap, static, "js/dsm-map.js", shown)
+    return _parts(fmap, static, "js/dsm-map.js", shown, legend(shown, lang), tiles, lang)
 
 
-def _parts(fmap: folium.Map, static: Callable[[str], str], script: str, layers: list[str]) -> MapParts:
+def _context_show(mapdef: MapDef, shown: list[str]) -> dict[str, str]:
+    """Which orientation outlines a map needs besides its data (see ``DSM.context``)."""
+    show = {"municipalities": "all", "districts": "all"}
+    if "districts" in shown:
+        show["districts"] = "none"  # drawn and named by the districts layer itself
+    coverage = mapdef.filters.get("prevention-coverage", {})
+    if "prevention-coverage" in shown and "ags" not in coverage:
+        show["municipalities"] = "names"  # a whole Land's municipalities are the data
+    return show
+
+
+def _parts(
+    fmap: folium.Map,
+    static: Callable[[str], str],
+    script: str,
+    layers: list[str],
+    legend_groups: list[LegendGroup],
+    tiles: Tiles | None = None,
+    lang: str = "de",
+) -> MapParts:
     """Render a Folium map into the pieces a page places, with vendored assets only."""
     root = fmap.get_root()
     assert isinstance(root, folium.Figure)
     root.render()
     css, js = _assets(fmap, static)
     js.append(static("js/dsm-core.js"))
+    js += [static(path) for path in scripts(tiles)]
+    js.append(static("js/dsm-basemap.js"))
+    js.append(static("js/dsm-markers.js"))
+    js.append(static("js/dsm-context.js"))
     js.append(static(script))
     css.append(static("css/dsm-map.css"))
     # Folium's output is built from our configuration and escaped JSON, never from data.
@@ -242,20 +275,14 @@ def _parts(fmap: folium.Map, static: Callable[[str], str], script: str, layers: 
         html=Markup(root.html.render()),  # noqa: S704
         script=Markup(root.script.render()),  # noqa: S704
         layers=layers,
+        legend=legend_groups,
+        basemap_notice=consent_notice(tiles, lang, NOTICE_ID),
     )
 
 
-def _basemap_and_bounds(
-    fmap: folium.Map, tiles: Tiles | None, bounds: tuple[float, float, float, float] | None, lang: str
-) -> None:
-    if tiles is not None:
-        folium.TileLayer(
-            tiles=tiles.url,
-            attr=tiles.attribution,
-            max_zoom=tiles.max_zoom,
-            name=texts(lang)["map"],
-            control=False,
-        ).add_to(fmap)
+def _fit(fmap: folium.Map, bounds: tuple[float, float, float, float] | None) -> None:
+    # The basemap is not Folium's TileLayer: an external server may be asked only after the
+    # reader's consent, so static/js/dsm-basemap.js adds it (``config["basemap"]``).
     if bounds is not None:
         minx, miny, maxx, maxy = bounds
         fmap.fit_bounds([[miny, minx], [maxy, maxx]])
@@ -321,7 +348,8 @@ def build_choropleth(
         height="100%",
         maxZoom=tiles.max_zoom if tiles else 19,
     )
-    _basemap_and_bounds(fmap, tiles, bounds, lang)
+    _fit(fmap, bounds)
     _fullscreen(fmap, lang)
+    config = {**config, "basemap": script_config(tiles, lang, NOTICE_ID)}
     ChoroplethLoader(fmap.get_name(), config).add_to(fmap)
-    return _parts(fmap, static, "js/dsm-planner.js", [])
+    return _parts(fmap, static, "js/dsm-planner.js", [], [], tiles, lang)

@@ -47,6 +47,7 @@ def render_parts(mapdef: MapDef, options: EmbedOptions, district: str | None) ->
         district,
         url_for("api.landing").rstrip("/"),
         lambda path: url_for("static", filename=path),
+        url_for("basemap.archive"),
     )
 
 

@@ -18,7 +18,8 @@ from ..finder.hours import BERLIN, land_of, status
 from ..i18n import texts, value_label
 from ..planner.metrics import prevention_coverage
 from ..store.base import Filter, StoredFeature
-from .render import EmbedOptions, MapParts, Tiles, build_map
+from .basemap import Basemap, basemap_of, tile_host
+from .render import EmbedOptions, MapParts, build_map
 
 if TYPE_CHECKING:
     from ..services import Services
@@ -56,10 +57,12 @@ def focus_bounds(services: Services, mapdef: MapDef, district: str | None) -> Bo
     return services.cached(name, (focus.collection,), compute, services.map_bounds)
 
 
-def tiles(settings: Settings) -> Tiles | None:
-    if not settings.tile_url:
-        return None
-    return Tiles(settings.tile_url, settings.tile_attribution, settings.tile_max_zoom)
+ARCHIVE_PATH = "/basemap/basemap.pmtiles"  # maps/basemap_routes.py; routes pass url_for's
+
+
+def tiles(settings: Settings, archive_url: str = ARCHIVE_PATH) -> Basemap | None:
+    """The basemap of every map: the own archive (served at ``archive_url``), a tile server, or none."""
+    return basemap_of(settings, archive_url)
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,7 @@ def render_parts(
     district: str | None,
     api_base: str,
     static_url: Callable[[str], str],
+    archive_url: str = ARCHIVE_PATH,
 ) -> MapParts:
     """The map of ``mapdef`` (``district`` highlighted), reading its layers from ``api_base``."""
     highlight = district or mapdef.district
@@ -153,21 +157,23 @@ def render_parts(
         services.catalog,
         focus_bounds(services, mapdef, district),
         options,
-        tiles(services.settings),
+        tiles(services.settings, archive_url),
         api_base,
         static_url,
     )
 
 
 def csp(settings: Settings, frame_ancestors: str) -> str:
-    """No request may leave the service except to the configured tile server."""
-    img = "'self' data:"
-    if settings.tile_url.startswith(("https://", "http://")):
-        from urllib.parse import urlsplit
+    """No request may leave the service except to the configured external tile server.
 
-        parts = urlsplit(settings.tile_url.replace("{s}", "a"))
-        host = parts.netloc.replace("a.", "*.", 1) if "{s}" in settings.tile_url else parts.netloc
-        img += f" {parts.scheme}://{host}"
+    Its host is in ``img-src`` only when one is configured; the page asks it for tiles only
+    after the reader's consent (static/js/dsm-basemap.js). The own basemap needs nothing more
+    than ``connect-src 'self'`` (its Range requests are fetch()es of the same origin).
+    """
+    img = "'self' data:"
+    host = tile_host(settings.tile_url)
+    if host:
+        img += f" {host}"
     return (
         "default-src 'self'; script-src 'self' 'unsafe-inline'; "
         "style-src 'self' 'unsafe-inline'; "

@@ -19,6 +19,7 @@ from ..http.pages import page
 from ..http.params import bad, check_known, choice, single
 from ..i18n import PLANNER_TEXT, figure_text, texts
 from ..maps.render import build_choropleth
+from ..maps.symbols import context_group, context_options
 from ..maps.views import csp, tiles
 from . import view as pv
 from .coverage_routes import find_city
@@ -166,9 +167,21 @@ def planner() -> Response:
             else {},
             "t": {"unknown": t["unknown"], "load_error": t["load_error"], **PLANNER_TEXT[lang]},
             "attributions": [f"{s.attribution} ({s.licence})" for s in planning.sources(inputs)],
+            # The choropleth's polygons are the data: the orientation adds the names (and the
+            # other level's outlines) around them.
+            "context": context_options(
+                url_for("api.landing").rstrip("/"),
+                {"districts": "names", "municipalities": "all"}
+                if city
+                else {"districts": "all", "municipalities": "names"},
+            ),
         }
         parts = build_choropleth(
-            config, None, tiles(settings()), lambda path: url_for("static", filename=path), lang
+            config,
+            None,
+            tiles(settings(), url_for("basemap.archive")),
+            lambda path: url_for("static", filename=path),
+            lang,
         )
         ordered = pv.sort_rows(rows, sort, order == "desc")
         survey = planning.survey() if land == "16" else None
@@ -196,6 +209,7 @@ def planner() -> Response:
             sort=sort,
             order=order,
             parts=parts,
+            context_legend=[context_group(lang)],
             downloads=downloads,
             title=title,
             city=city,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -13,7 +13,8 @@ import shapely
 from flask import Flask
 from flask.testing import FlaskClient
 
-from conftest import get_json
+from conftest import StoreConfig, get_json
+from mapservice import create_app
 
 FIXTURE = Path(__file__).parent.parent / "data" / "gazetteer" / "jena_hauskoordinaten.csv"
 
@@ -49,11 +50,13 @@ def test_winzerla_resolves_to_mario_bergner_with_his_hours(client: FlaskClient) 
 
 
 def test_a_district_without_officer_says_so(client: FlaskClient) -> None:
-    # Leipzig has districts but no office recorded: an honest "none".
+    # Leipzig has districts but no office recorded: an honest "none", and no office 60 km away
+    # in Jena as its "nearest" (issue 12: nearest only within the radius).
     doc = get_json(client, "/api/locate?lat=51.3397&lon=12.3731&nearest=1")
     assert doc["district"]["city"] == "Leipzig"
     assert doc["responsible"] == [] and "keine zuständige" in doc["responsible_note"]
-    assert len(doc["nearest"]) == 1
+    assert doc["responsible_town"] == [] and doc["nearest"] == []
+    assert doc["nearest_note"] == "Im Umkreis von 25 km ist keine Dienststelle mit bekannter Lage erfasst."
 
 
 @pytest.mark.parametrize(
@@ -102,19 +105,27 @@ def test_bad_input_gets_a_clear_json_error(client: FlaskClient, query: str, stat
 
 
 @pytest.fixture
-def gazetteer_client(make_app: Callable[..., Flask]) -> FlaskClient:
-    app = make_app(
-        gazetteer_files=str(FIXTURE),
-        gazetteer_columns="street=strasse,housenumber=hausnummer,postcode=plz,place=ort,x=ostwert,y=nordwert",
-        gazetteer_crs="EPSG:25832",
+def gazetteer_client(fresh_store: StoreConfig) -> Iterator[FlaskClient]:
+    """The older setting: a file named in gazetteer_files is imported on the first start."""
+    app = create_app(
+        fresh_store.settings(
+            gazetteer_files=str(FIXTURE),
+            gazetteer_columns="street=strasse,housenumber=hausnummer,postcode=plz,place=ort,x=ostwert,y=nordwert",
+            gazetteer_crs="EPSG:25832",
+        )
     )
-    return app.test_client()
+    yield app.test_client()
+    app.extensions["mapservice"].store.close()
 
 
 def test_configured_address_file_in_utm_is_used(gazetteer_client: FlaskClient) -> None:
-    doc = get_json(gazetteer_client, "/api/locate?address=" + quote("Anna-Siemsn-Strasse 27"))
-    assert doc["point"]["score"] < 100  # a typo still finds it, with a lower score
+    doc = get_json(gazetteer_client, "/api/locate?address=" + quote("Anna-Siemsen-Str. 25, Jena"))
+    assert doc["point"]["score"] == 100 and doc["point"]["precision"] == "address"
     assert 11.4 < doc["point"]["lon"] < 11.8 and 50.8 < doc["point"]["lat"] < 51.0
+    # A typo is not silently taken for the street it resembles: 404 with that street offered.
+    typo = get_json(gazetteer_client, "/api/locate?address=" + quote("Anna-Siemsn-Strasse 27"), status=404)
+    assert "not in the address directory" in typo["description"]
+    assert typo["candidates"][0]["address"].startswith("Anna-Siemsen-Straße 27")
 
 
 def test_ambiguous_address_returns_candidates(gazetteer_client: FlaskClient) -> None:
@@ -138,7 +149,8 @@ def test_finder_page_works_without_javascript(client: FlaskClient) -> None:
     assert "/calendar/offices/kobb-jena-winzerla.ics" in text
     assert text.index("Zuständig") < text.index('id="finder-map"')  # list first, map second
     english = client.get("/finder?lang=en&lat=51.3397&lon=12.3731").get_data(as_text=True)
-    assert '<html lang="en">' in english and "No responsible officer recorded." in english
+    assert '<html lang="en">' in english
+    assert "No responsible contact person is recorded for this district." in english
     outside = client.get("/finder?lat=52.52&lon=13.40")
     assert outside.status_code == 422 and "Außerhalb" in outside.get_data(as_text=True)
     assert "Set-Cookie" not in result.headers
@@ -240,3 +252,94 @@ def test_viewing_many_maps_keeps_the_finders_index(app: Flask) -> None:
     for n in range(200):
         services.cached(("focus", "test map", n), ("districts",), lambda: None, services.map_bounds)
     assert services.locate_index() is index
+
+
+# --- issue 12: honest nearest offices, past dates, calendar links ------------------------------
+
+ZWICKAU_HAUPTMARKT = "lat=50.718&lon=12.496"
+JENA_WINZERLA = "lat=50.9007&lon=11.5763"
+PAST_DE = "letzter bekannter Termin 30.01.2026, weitere Termine nicht veröffentlicht"
+PAST_EN = "last known date 30 Jan 2026, no further dates published"
+KOPPE_ICS = "/calendar/offices/jena-buergersprechstunde-koppe.ics"
+
+
+def test_zwickau_gets_its_prevention_office_and_no_jena_office(client: FlaskClient) -> None:
+    doc = get_json(client, f"/api/locate?{ZWICKAU_HAUPTMARKT}")
+    assert doc["municipality"]["name"] == "Zwickau"
+    (office,) = doc["responsible_town"]
+    assert office["id"] == "zwickau-stabsstelle-kommunale-praevention"
+    assert office["calendar_url"] == "/calendar/offices/zwickau-stabsstelle-kommunale-praevention.ics"
+    assert doc["nearest"] == [] and doc["nearest_note"]
+    page = client.get(f"/finder?{ZWICKAU_HAUPTMARKT}").get_data(as_text=True)
+    assert "Für die ganze Stadt Zwickau zuständig" in page
+    assert (
+        "Stabsstelle Kommunale Prävention der Stadt Zwickau" in page and "Hauptmarkt 1, 08056 Zwickau" in page
+    )
+    assert "Ohne bekannte Lage" in page and "Tu 09:00-12:00,13:00-18:00" in page
+    assert 'href="/calendar/offices/zwickau-stabsstelle-kommunale-praevention.ics"' in page
+    assert "Im Umkreis von 25 km ist keine Dienststelle mit bekannter Lage erfasst." in page
+    assert "Jena" not in page.split('id="res-h"')[1].split('id="finder-map"')[0]
+
+
+def test_nearest_radius_is_a_setting(make_app: Callable[..., Flask]) -> None:
+    client = make_app(nearest_radius_km=2).test_client()
+    doc = get_json(client, f"/api/locate?{JENA_WINZERLA}&nearest=10")
+    assert [o["id"] for o in doc["nearest"]] == ["kobb-jena-winzerla"]  # the others lie 3.5+ km away
+    assert doc["nearest_radius_km"] == 2
+    english = client.get(f"/finder?{JENA_WINZERLA}&lang=en").get_data(as_text=True)
+    assert "Within 2 km (straight line)" in english and "under 10 m, about 1 min on foot" in english
+
+
+def test_jena_page_gives_km_past_dates_and_calendar_links_honestly(client: FlaskClient) -> None:
+    doc = get_json(client, f"/api/locate?{JENA_WINZERLA}&nearest=10&lang=en")
+    koppe = next(o for o in doc["responsible_town"] if o["id"] == "jena-buergersprechstunde-koppe")
+    assert koppe["dates_ended_text"] == PAST_EN and koppe["calendar_url"] is None
+    assert koppe["last_appointment"]["start"] == "2026-01-30T14:30:00+01:00"
+    stations = [o for o in doc["nearest"] if o["kind"] == "police_station"]
+    assert stations and all(o["calendar_url"] is None for o in stations)  # no hours, no dates
+    far = [o for o in doc["nearest"] if o["distance_m"] > 3000]
+    assert far and all(o["walking_minutes"] is None for o in far)
+    german = client.get(f"/finder?{JENA_WINZERLA}").get_data(as_text=True)
+    english = client.get(f"/finder?{JENA_WINZERLA}&lang=en").get_data(as_text=True)
+    for page, past, km, unit in (
+        (german, PAST_DE, "3,6 km (Luftlinie)", "4,5 km/h"),
+        (english, PAST_EN, "3.6 km (straight line)", "4.5 km/h"),
+    ):
+        # Each group lists the mayor's consultation (for the whole town, and nearest).
+        items = page.split("Bürgersprechstunde mit Bürgermeister Benjamin Koppe</h4>")[1:]
+        assert len(items) == 2
+        for item in (i.split("</li>")[0] for i in items):
+            assert past in item and "by e-mail to buergermeister@jena.de beforehand" in item
+            assert "Sprechzeiten unbekannt" not in item and "office hours unknown" not in item
+        assert km in page and unit in page
+        assert KOPPE_ICS not in page and "/calendar/offices/kobb-jena-winzerla.ics" in page
+        assert "jena-polizeiinspektion.ics" not in page
+        assert 'rel="nofollow noopener noreferrer">Route (OpenStreetMap)</a>' in page
+
+
+def test_map_list_and_popup_hours_show_the_last_known_date(client: FlaskClient) -> None:
+    for lang, past in (("de", PAST_DE), ("en", PAST_EN)):
+        page = client.get(f"/map/jena?lang={lang}").get_data(as_text=True)
+        item = page.split("Bürgersprechstunde mit Bürgermeister Benjamin Koppe</h4>")[1].split("</li>")[0]
+        assert past in item and "by e-mail to buergermeister@jena.de beforehand" in item
+        assert KOPPE_ICS not in page and "/calendar/offices/kobb-jena-winzerla.ics" in page
+    hours = get_json(client, "/api/office-hours?city=Jena")["offices"]
+    koppe = hours["jena-buergersprechstunde-koppe"]
+    assert koppe["dates_ended"] is True and koppe["calendar_events"] is False
+    assert koppe["last_appointment"]["start"] == "2026-01-30T14:30:00+01:00"
+    assert hours["kobb-jena-winzerla"]["calendar_events"] is True
+    assert hours["jena-polizeiinspektion"]["dates_ended"] is False
+
+
+def test_city_feed_names_are_not_case_sensitive(client: FlaskClient) -> None:
+    feeds = [client.get(f"/calendar/cities/{name}.ics") for name in ("jena", "JENA", "Jena")]
+    assert [r.status_code for r in feeds] == [200, 200, 200]
+    assert feeds[0].data == feeds[1].data == feeds[2].data
+    assert feeds[1].headers["Content-Disposition"] == 'attachment; filename="sprechzeiten-jena.ics"'
+    assert icalendar.Calendar.from_ical(feeds[1].data)["X-WR-CALNAME"] == "Sprechzeiten Jena"
+    # A known office whose dates have all passed: a valid calendar without events (kept
+    # subscriptions go on working), though no page links it.
+    past = client.get(KOPPE_ICS)
+    assert past.status_code == 200
+    calendar = icalendar.Calendar.from_ical(past.data)
+    assert calendar.walk("VEVENT") == [] and calendar.walk("VTIMEZONE")

@@ -54,7 +54,8 @@ def test_layers_load_from_the_api_not_inline(client: FlaskClient) -> None:
     assert "/api/collections/districts/items?city=Jena" in html
     assert "/api/coverage/municipalities?ags=16053000" in html
     assert "/api/office-hours?city=Jena" in html
-    assert '"type": "Feature"' not in html and '"coordinates"' not in html
+    # No geometry inline (the word alone is a label of the finder's values, serialized too).
+    assert '"type": "Feature"' not in html and not re.search(r'"coordinates": ?\[', html)
 
 
 def test_text_alternative_has_the_popup_facts(client: FlaskClient) -> None:
@@ -191,3 +192,64 @@ def test_tile_server_is_a_setting(client: FlaskClient, make_app: Callable[..., F
     assert "img-src 'self' data: https://tiles.example.org" in response.headers["Content-Security-Policy"]
     with pytest.raises(ConfigError, match="tile_attribution"):
         make_app(tile_url="https://tiles.example.org/{z}/{x}/{y}.png")
+
+
+def _coordinates(geometry: dict[str, object]) -> int:
+    def count(value: object) -> int:
+        if isinstance(value, list) and value and isinstance(value[0], (int, float)):
+            return 1
+        return sum(count(v) for v in value) if isinstance(value, list) else 0
+
+    return count(geometry["coordinates"])
+
+
+def test_orientation_outlines_of_the_view_simplified_for_its_zoom(client: FlaskClient) -> None:
+    jena = "11.50,50.85,11.70,50.98"
+    fine = client.get(f"/api/derived/outlines?layer=municipalities&zoom=14&bbox={jena}")
+    assert fine.status_code == 200 and fine.mimetype == "application/geo+json"
+    features = fine.get_json()["features"]
+    names = {f["properties"]["name"] for f in features}
+    assert {"Jena", "Bucha", "Großlöbichau"} <= names and "Zwickau" not in names
+    jena_feature = next(f for f in features if f["properties"]["name"] == "Jena")
+    lon, lat = jena_feature["properties"]["label"]  # where the name goes: inside the town
+    assert 11.5 < lon < 11.7 and 50.85 < lat < 51.0
+    coarse = client.get(f"/api/derived/outlines?layer=municipalities&zoom=8&bbox={jena}").get_json()
+    coarse_jena = next(f for f in coarse["features"] if f["id"] == jena_feature["id"])
+    assert _coordinates(coarse_jena["geometry"]) < _coordinates(jena_feature["geometry"]) / 3
+    districts = client.get(f"/api/derived/outlines?layer=districts&zoom=13&bbox={jena}").get_json()
+    assert "Winzerla" in {f["properties"]["name"] for f in districts["features"]}
+    again = client.get(
+        f"/api/derived/outlines?layer=municipalities&zoom=14&bbox={jena}",
+        headers={"If-None-Match": fine.headers["ETag"]},
+    )
+    assert again.status_code == 304
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("bbox=11,50,12,51", "layer"),
+        ("layer=streets&bbox=11,50,12,51", "layer"),
+        ("layer=districts", "bbox"),
+        ("layer=districts&bbox=12,50,11,51", "bbox"),
+        ("layer=districts&bbox=11,50,12,51&zoom=x", "zoom"),
+        ("layer=districts&bbox=11,50,12,51&colour=red", "colour"),
+    ],
+)
+def test_orientation_outlines_reject_bad_parameters(client: FlaskClient, query: str, field: str) -> None:
+    response = client.get(f"/api/derived/outlines?{query}")
+    assert response.status_code == 400
+    assert field in response.get_json()["description"]
+
+
+def test_map_legend_names_every_symbol_in_the_page_language(client: FlaskClient) -> None:
+    german = client.get("/map/jena").get_data(as_text=True)
+    legend = german[german.index('class="dsm-legend"') : german.index('class="dsm-lists"')]
+    for text in ("aufgelöst", "Rundumkamera", "Art nicht erfasst", "Gemeindegrenze", "Sichtbereich"):
+        assert text in legend
+    for letter in ("F", "D", "Z", "O", "V", "K", "P", "B", "S", "G", "?"):
+        assert f">{letter}</span>" in legend, letter
+    english = client.get("/map/zwickau?lang=en").get_data(as_text=True)
+    legend = english[english.index('class="dsm-legend"') : english.index('class="dsm-lists"')]
+    assert "all-round camera" in legend and "Municipal boundary" in legend
+    assert "Ortsteil" not in legend and "Kamera" not in legend

@@ -34,7 +34,7 @@ def test_click_on_the_map_finds_the_district(browser: Browser, live_server: Serv
     assert "Winzerla" in text and "Mario Bergner" in text
     assert browser.console_errors() == []
     assert browser.foreign_hosts(urlsplit(live_server.url).netloc) == set()
-    markers = browser.find_all("#finder-map .leaflet-marker-icon")
+    markers = browser.find_all("#finder-map .leaflet-marker-icon.dsm-marker")
     assert len(markers) == 3  # the three nearest offices
 
 
@@ -50,3 +50,20 @@ def test_real_map_click_submits_the_point(browser: Browser, live_server: Server)
     assert "lat=" in browser.driver.current_url and "lon=" in browser.driver.current_url
     text = browser.js("return document.body.innerText")
     assert ("Ergebnis" in text) or ("Außerhalb" in text)
+
+
+def test_popup_of_an_office_whose_dates_have_passed(browser: Browser, live_server: Server) -> None:
+    """The map popup says what the list says: the last known date, not "hours unknown"."""
+    browser.load(live_server.url + "/map/jena?lang=en", wait_for_js="window.mapReady === true", timeout=60)
+    text = browser.js("""
+        window.dsmGroups['contact-offices'].eachLayer(function (l) {
+            if (l.feature && l.feature.id === 'jena-buergersprechstunde-koppe') { l.openPopup(); }
+        });
+        var p = document.querySelector('.leaflet-popup-content');
+        return p ? p.innerText : null;
+    """)
+    assert text is not None and "Benjamin Koppe" in text
+    assert "last known date 30 Jan 2026, no further dates published" in text
+    assert "by e-mail to buergermeister@jena.de beforehand" in text
+    assert "office hours unknown" not in text and "next opening" not in text
+    assert browser.console_errors() == []

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from browser import Browser, browser_fixture, browser_output_fixture  # noqa: F401 - fixtures
+from browser import Browser, browser_fixture, browser_output_fixture, wait_until  # noqa: F401 - fixtures
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
@@ -62,7 +62,7 @@ def test_map_renders_its_layers_from_the_own_host_only(
     assert browser.foreign_hosts(_host(live_server)) == set(), browser.requested_urls()
     # Leaflet drew them: markers and paths are in the DOM.
     if EXPECTED[path].get("contact-offices"):
-        assert len(browser.find_all(".leaflet-marker-icon")) >= EXPECTED[path]["contact-offices"]
+        assert len(browser.find_all(".leaflet-marker-icon.dsm-marker")) >= EXPECTED[path]["contact-offices"]
     if "prevention-coverage" in EXPECTED[path]:
         assert len(browser.find_all("path.leaflet-interactive")) >= EXPECTED[path]["prevention-coverage"]
 
@@ -104,7 +104,7 @@ def test_office_popup_shows_hours_and_contact(browser: Browser, live_server: Ser
 
 def test_keyboard_reaches_markers_and_opens_popups(browser: Browser, live_server: Server) -> None:
     browser.load(live_server.url + "/map/jena", wait_for_js=READY, timeout=60)
-    markers = browser.find_all(".leaflet-marker-icon")
+    markers = browser.find_all(".leaflet-marker-icon.dsm-marker")
     assert markers and all(m.get_attribute("tabindex") == "0" for m in markers)
     browser.js("arguments[0].focus()", markers[0])
     ActionChains(browser.driver).send_keys(Keys.ENTER).perform()
@@ -115,6 +115,71 @@ def test_keyboard_reaches_markers_and_opens_popups(browser: Browser, live_server
     # The layer switcher is a list of real checkboxes.
     boxes = browser.find_all(".leaflet-control-layers-overlays input[type=checkbox]")
     assert len(boxes) == 6 and all(b.is_enabled() for b in boxes)  # 5 layers + camera views
+
+
+def test_overlapping_offices_are_spread_so_each_can_be_clicked(
+    browser: Browser, gpkg_live_server: Server
+) -> None:
+    """Jena's offices at Am Anger 28/30 and the two at Richard-Sorge-Straße 2 share a spot at
+    the opening zoom: each marker must be visible on its own and be what a click there hits."""
+    browser.load(gpkg_live_server.url + "/map/jena", wait_for_js=READY, timeout=60)
+    found = browser.js("""
+        var icons = Array.prototype.slice.call(document.querySelectorAll('.leaflet-marker-icon.dsm-marker'));
+        return icons.map(function (icon) {
+          var r = icon.getBoundingClientRect();
+          var hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+          return {title: icon.getAttribute('title'), left: r.left, top: r.top, right: r.right,
+                  bottom: r.bottom, hits: !!hit && (hit === icon || icon.contains(hit))};
+        });""")
+    assert len(found) == EXPECTED["/map/jena"]["contact-offices"]
+    assert all(f["hits"] for f in found), [f["title"] for f in found if not f["hits"]]
+    for i, a in enumerate(found):
+        for b in found[i + 1 :]:
+            overlap_x = min(a["right"], b["right"]) - max(a["left"], b["left"])
+            overlap_y = min(a["bottom"], b["bottom"]) - max(a["top"], b["top"])
+            assert overlap_x <= 1 or overlap_y <= 1, (a["title"], b["title"])
+    # Zoomed in far enough, the markers return to their true places (no leader lines left).
+    browser.js("Object.values(window.dsmGroups)[0]._map.setView([50.8817587, 11.6228965], 19)")
+    browser.settle()
+    lobeda = browser.js("""
+        var map = Object.values(window.dsmGroups)[0]._map, out = [];
+        map.eachLayer(function (l) { if (l.dsmHome) out.push(l.getLatLng().distanceTo(l.dsmHome)); });
+        return out;""")
+    assert len(lobeda) == 5 and min(lobeda) < 1  # identical addresses stay spread, a metre at most
+
+
+@pytest.mark.parametrize(
+    ("path", "names"),
+    [
+        ("/map/zwickau", {"Zwickau", "Lichtentanne", "Reinsdorf"}),
+        ("/finder?lang=en", {"Jena", "Zwickau", "Leipzig"}),
+        ("/planner?area=jena", {"Jena", "Bucha", "Großlöbichau"}),
+    ],
+)
+def test_every_map_shows_outlines_and_names_for_orientation(
+    browser: Browser, gpkg_live_server: Server, path: str, names: set[str]
+) -> None:
+    """Without any basemap a citizen still sees the towns and districts around the shown area."""
+    live_server = gpkg_live_server
+    browser.load(
+        live_server.url + path, wait_for_js="window.dsmContext && window.dsmContext.ready", timeout=60
+    )
+    # A map may move once its data is in (the planner fits it): the names follow the view.
+    shown: set[str] = set()
+
+    def all_named() -> bool:
+        shown.clear()
+        shown.update(browser.js("return window.dsmContext.ready ? window.dsmContext.names() : []"))
+        return names <= shown
+
+    assert wait_until(all_named, timeout=15), shown
+    assert browser.js("return window.dsmContext.outlines()") > 0
+    if "area=jena" in path:  # the planner's districts are named too, as many as fit
+        districts = requests.get(live_server.url + "/api/collections/districts/items?city=Jena", timeout=30)
+        district_names = {f["properties"]["name"] for f in districts.json()["features"]}
+        assert len(district_names & shown) >= 10, shown
+    assert browser.foreign_hosts(_host(live_server)) == set()
+    assert browser.console_errors() == []
 
 
 # -- XSS: a server whose data carries script in names and fields -------------------------------

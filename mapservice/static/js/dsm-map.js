@@ -12,21 +12,8 @@
   var el = DSM.el;
   var escapeText = DSM.escapeText;
 
-  var PREVENTION_COLOURS = {
-    active: "#1a9850", planned: "#74add1", dormant: "#fee08b", unclear: "#fdae61",
-    dissolved: "#d73027", none_known: "#bdbdbd"
-  };
-  var OFFICE_STYLE = {
-    contact_officer_office: { letter: "K", colour: "#0b4f9c" },
-    contact_officer: { letter: "K", colour: "#0b4f9c" },
-    police_station: { letter: "P", colour: "#1b5e20" },
-    citizens_consultation: { letter: "B", colour: "#6a1b9a" },
-    prevention_office: { letter: "S", colour: "#b35c00" }
-  };
-  var GRAFFITI_COLOURS = { active: "#1a9850", planned: "#4575b4", suspended: "#f46d43", closed: "#878787" };
-  var GRAFFITI_DASH = { legal: null, permission_required: "8 6", tolerated: "2 6" };
-  var CAMERA_COLOURS = { public: "#c62828", outdoor: "#ef6c00", indoor: "#6a1b9a" };
-  var CAMERA_LETTER = { fixed: "F", dome: "D", panning: "S", panorama: "P" };
+  // Colours and letters come from the server (cfg.symbols, maps/symbols.py): the legend is
+  // made from the same tables.
   var APPROXIMATE = { street: true, district: true, municipality: true };
   var DAYS = {
     de: { Mo: "Mo", Tu: "Di", We: "Mi", Th: "Do", Fr: "Fr", Sa: "Sa", Su: "So", PH: "Feiertag", off: "geschlossen" },
@@ -46,6 +33,17 @@
       timeZone: "Europe/Berlin", weekday: "short", day: "numeric", month: "numeric",
       year: "numeric", hour: "2-digit", minute: "2-digit"
     });
+  }
+
+  // A date as the Python side writes it (finder.hours.date_text): 30.01.2026 / 30 Jan 2026.
+  function formatDate(iso, cfg) {
+    var parts = {};
+    new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Berlin", day: "2-digit", month: "2-digit", year: "numeric" })
+      .formatToParts(new Date(iso)).forEach(function (x) { parts[x.type] = x.value; });
+    if (cfg.lang === "en") {
+      return Number(parts.day) + " " + cfg.t.months.split(" ")[Number(parts.month) - 1] + " " + parts.year;
+    }
+    return parts.day + "." + parts.month + "." + parts.year;
   }
 
   function row(dl, label, value, cfg) {
@@ -99,11 +97,14 @@
         state = cfg.t.open_now + (hours.closes_at ? ", " + cfg.t.closes_at + " " + formatTime(hours.closes_at, cfg.lang) : "");
       } else if (hours.open_now === false) {
         state = cfg.t.closed_now + (hours.holiday_today ? " (" + cfg.t.holiday + ": " + hours.holiday_today + ")" : "");
+      } else if (hours.dates_ended && hours.last_appointment) {
+        // What is known (the last date) and that nothing newer is, instead of "unknown".
+        state = cfg.t.dates_ended.replace("{date}", formatDate(hours.last_appointment.start, cfg));
       } else {
         state = cfg.t.hours_unknown;
       }
       row(b.dl, cfg.t.status, state, cfg);
-      row(b.dl, cfg.t.next_opening, formatTime(hours.next_opening, cfg.lang), cfg);
+      if (!hours.dates_ended) row(b.dl, cfg.t.next_opening, formatTime(hours.next_opening, cfg.lang), cfg);
       var appts = hours.upcoming_appointments || [];
       if (appts.length) {
         var list = el("ul");
@@ -111,7 +112,7 @@
           list.appendChild(el("li", formatTime(a.start, cfg.lang) + (a.note ? " – " + a.note : "")));
         });
         row(b.dl, cfg.t.appointments, list, cfg);
-      } else if (p.appointments && p.appointments.length) {
+      } else if (p.appointments && p.appointments.length && !hours.dates_ended) {
         row(b.dl, cfg.t.appointments, cfg.t.no_upcoming, cfg);
       }
     }
@@ -172,7 +173,7 @@
 
   function cameraPopup(p, cfg) {
     var b = popupBox(p.name || p.id, cfg.v.surveillance[p.surveillance] || p.surveillance);
-    row(b.dl, cfg.t.camera_type, p.camera_type, cfg);
+    row(b.dl, cfg.t.camera_type, p.camera_type ? (cfg.v.camera_type || {})[p.camera_type] || p.camera_type : null, cfg);
     row(b.dl, cfg.t.status, cfg.v.status[p.status] || p.status, cfg);
     row(b.dl, cfg.t.operator, p.operator, cfg);
     sourceRows(b.dl, p, cfg);
@@ -182,26 +183,17 @@
   // ---------------------------------------------------------------------------------------
   // Drawing
 
-  function divIcon(letter, colour, approximate, label) {
-    var span = el("span", letter, "dsm-icon" + (approximate ? " dsm-icon-approx" : ""));
-    span.style.background = colour;
-    span.setAttribute("aria-hidden", "true");
-    return L.divIcon({ html: span, className: "dsm-marker", iconSize: [26, 26], iconAnchor: [13, 13],
-                       popupAnchor: [0, -12], tooltipAnchor: [12, 0] });
-  }
-
-  function marker(latlng, icon, title) {
-    // keyboard: true makes the marker focusable; Enter opens its popup.
-    return L.marker(latlng, { icon: icon, keyboard: true, title: String(title || ""), alt: String(title || ""),
-                              riseOnHover: true });
-  }
+  var divIcon = function (letter, colour, approximate) {
+    return DSM.letterIcon(letter, colour, { approximate: approximate });
+  };
+  var marker = DSM.marker;
 
   function addOffices(layer, fc, cfg, hours) {
     var n = 0;
     L.geoJSON(fc, {
       pointToLayer: function (feature, latlng) {
         var p = feature.properties;
-        var style = OFFICE_STYLE[p.kind] || { letter: "?", colour: "#555" };
+        var style = cfg.symbols.office[p.kind] || cfg.symbols.officeUnknown;
         var approx = !!APPROXIMATE[p.location_precision];
         var m = marker(latlng, divIcon(style.letter, style.colour, approx), p.name + (approx ? " (" + cfg.t.approximate + ")" : ""));
         if (approx) {
@@ -212,6 +204,7 @@
       },
       onEachFeature: function (feature, lyr) {
         n += 1;
+        cfg.spreadable.push(lyr);
         lyr.bindPopup(officePopup(feature.properties, (hours || {})[feature.id], cfg), { maxWidth: 320 });
         lyr.bindTooltip(el("span", feature.properties.name));
       }
@@ -224,13 +217,15 @@
     L.geoJSON(fc, {
       style: function (feature) {
         var focus = cfg.highlight && feature.id === cfg.highlight;
-        return { color: focus ? "#0b4f9c" : "#37474f", weight: focus ? 4 : 1.5, fillColor: "#90a4ae",
+        return { color: focus ? cfg.symbols.district.focus : cfg.symbols.district.color, weight: focus ? 4 : 1.5, fillColor: "#90a4ae",
                  fillOpacity: focus ? 0.15 : 0.04 };
       },
       onEachFeature: function (feature, lyr) {
         n += 1;
         lyr.bindPopup(districtPopup(feature.properties, cfg));
-        lyr.bindTooltip(el("span", feature.properties.name), { permanent: true, direction: "center", className: "dsm-label" });
+        // In the orientation labels' pane, below the markers: a name never covers an office.
+        lyr.bindTooltip(el("span", feature.properties.name), { permanent: true, direction: "center", className: "dsm-label",
+                                                               pane: cfg.context ? "dsm-context-labels" : "tooltipPane" });
       }
     }).eachLayer(function (l) { l.addTo(layer.group); });
     return n;
@@ -242,7 +237,7 @@
       style: function (feature) {
         var p = feature.properties;
         return { color: p.large_town ? "#111" : "#666", weight: p.large_town ? 2 : 0.6,
-                 fillColor: PREVENTION_COLOURS[p.prevention_status] || "#bdbdbd",
+                 fillColor: cfg.symbols.prevention[p.prevention_status] || cfg.symbols.prevention.none_known,
                  fillOpacity: 0.55, dashArray: p.prevention_status === "none_known" ? "3 3" : null };
       },
       onEachFeature: function (feature, lyr) {
@@ -264,12 +259,14 @@
     L.geoJSON(fc, {
       style: function (feature) {
         var p = feature.properties;
-        return { color: GRAFFITI_COLOURS[p.status] || "#555", weight: 4, dashArray: GRAFFITI_DASH[p.legal_status] || null,
+        return { color: cfg.symbols.graffitiColour[p.status] || "#555", weight: 4, dashArray: cfg.symbols.graffitiDash[p.legal_status] || null,
                  fillOpacity: 0.3 };
       },
       pointToLayer: function (feature, latlng) {
         var p = feature.properties;
-        return marker(latlng, divIcon("G", GRAFFITI_COLOURS[p.status] || "#555", false), p.name);
+        var m = marker(latlng, divIcon(cfg.symbols.graffitiLetter, cfg.symbols.graffitiColour[p.status] || "#555", false), p.name);
+        cfg.spreadable.push(m);
+        return m;
       },
       onEachFeature: function (feature, lyr) {
         n += 1;
@@ -284,8 +281,10 @@
     L.geoJSON(fc, {
       pointToLayer: function (feature, latlng) {
         var p = feature.properties;
-        return marker(latlng, divIcon(CAMERA_LETTER[p.camera_type] || "C", CAMERA_COLOURS[p.surveillance] || "#555", false),
-                      p.name || p.id);
+        var sym = cfg.symbols;
+        var icon = DSM.letterIcon(sym.cameraLetter[p.camera_type] || sym.cameraUnknownLetter,
+                                  sym.cameraColour[p.surveillance] || "#555", { square: true });
+        return marker(latlng, icon, p.name || p.id);
       },
       onEachFeature: function (feature, lyr) {
         n += 1;
@@ -295,10 +294,10 @@
     return n;
   }
 
-  function addFov(layer, fc) {
+  function addFov(layer, fc, cfg) {
     L.geoJSON(fc, {
       style: function (feature) {
-        return { color: CAMERA_COLOURS[feature.properties.surveillance] || "#555", weight: 1, fillOpacity: 0.2 };
+        return { color: cfg.symbols.cameraColour[feature.properties.surveillance] || "#555", weight: 1, fillOpacity: 0.2 };
       },
       interactive: false
     }).eachLayer(function (l) { l.addTo(layer.fovGroup); });
@@ -326,6 +325,9 @@
     cfg.map.on("zoomend", toggleLabels);
     toggleLabels();
     var status = document.getElementById(cfg.statusId);
+    cfg.spreadable = [];
+    if (DSM.basemap) DSM.basemap(cfg.map, cfg.basemap);  // static/js/dsm-basemap.js
+    if (cfg.context) DSM.context(cfg.map, cfg.context);
     cfg.attributions.forEach(function (text) {
       cfg.map.attributionControl.addAttribution(escapeText(text));
     });
@@ -340,7 +342,7 @@
         }
         window.dsmCounts[layer.id] = DRAW[layer.id](layer, fc, cfg);
         if (layer.fovUrl) {
-          return getJSON(layer.fovUrl).then(function (fov) { addFov(layer, fov); });
+          return getJSON(layer.fovUrl).then(function (fov) { addFov(layer, fov, cfg); });
         }
         return null;
       });
@@ -349,6 +351,8 @@
     window.dsmGroups = {};
     cfg.layers.forEach(function (layer) { window.dsmGroups[layer.id] = layer.group; });
     Promise.all(jobs).then(function () {
+      // Markers covering each other at the opening zoom are moved apart, so each can be clicked.
+      DSM.spread(cfg.map, cfg.spreadable);
       if (status) status.textContent = "";
       window.mapReady = true;
     }).catch(function (err) {

@@ -65,6 +65,8 @@
     window.dsmCounts = {};
     window.dsmFills = {};
     var status = document.getElementById(cfg.statusId);
+    if (DSM.basemap) DSM.basemap(map, cfg.basemap);  // static/js/dsm-basemap.js
+    if (cfg.context) DSM.context(map, cfg.context);
     cfg.attributions.forEach(function (text) {
       map.attributionControl.addAttribution(escapeText(text));
     });

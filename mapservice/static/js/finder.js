@@ -30,10 +30,19 @@
 
   var box = document.getElementById("finder-map");
   if (!box || typeof L === "undefined") return;
+  var configNode = document.getElementById("finder-map-config");
+  var cfg = configNode ? JSON.parse(configNode.textContent) : {};
+  var en = document.documentElement.lang === "en";
   box.hidden = false;
   var map = L.map(box, { scrollWheelZoom: false, maxZoom: 19 });
+  // The basemap as configured (static/js/dsm-basemap.js; a data block, never run).
+  var basemapNode = document.getElementById("finder-basemap");
+  if (basemapNode && DSM.basemap) DSM.basemap(map, JSON.parse(basemapNode.textContent));
+  // Outlines and names of municipalities and districts: orientation with or without a basemap.
+  if (cfg.context) DSM.context(map, cfg.context);
   if (box.dataset.pick) {
-    map.setView([50.927, 11.589], 12);
+    if (cfg.bounds) map.fitBounds(cfg.bounds);
+    else map.setView([51.0, 11.5], 8);
     map.on("click", function (e) { submitPoint(e.latlng.lat, e.latlng.lng); });
     window.finderReady = true;
     return;
@@ -41,17 +50,23 @@
   var point = JSON.parse(box.dataset.point);
   var offices = JSON.parse(box.dataset.offices);
   var bounds = L.latLngBounds([[point.lat, point.lon]]);
-  L.circleMarker([point.lat, point.lon], { radius: 8, color: "#c62828", weight: 3 }).addTo(map)
-    .bindTooltip(document.createTextNode(document.documentElement.lang === "en" ? "Your point" : "Ihr Punkt"));
+  var colour = (cfg.symbols && cfg.symbols.finderPoint) || "#c62828";
+  L.circleMarker([point.lat, point.lon], { radius: 8, color: colour, weight: 3 }).addTo(map)
+    .bindTooltip(document.createTextNode(en ? "Your point" : "Ihr Punkt"));
+  var markers = [];
   offices.forEach(function (o) {
     if (!o.location) return;
     var ll = [o.location.lat, o.location.lon];
     bounds.extend(ll);
-    var label = document.createElement("span");
-    label.textContent = o.name;
-    L.marker(ll, { title: String(o.name), alt: String(o.name), keyboard: true }).addTo(map).bindTooltip(label);
+    var sym = (cfg.symbols && (cfg.symbols.office[o.kind] || cfg.symbols.officeUnknown)) || { letter: "?", colour: "#555" };
+    var approximate = ["street", "district", "municipality"].indexOf(o.location_precision) >= 0;
+    var m = DSM.marker(ll, DSM.letterIcon(sym.letter, sym.colour, { approximate: approximate }), o.name).addTo(map);
+    m.bindTooltip(DSM.el("span", o.name));
+    markers.push(m);
   });
-  map.fitBounds(bounds.pad(0.2));
+  map.fitBounds(bounds.pad(0.2), { maxZoom: 16 });
+  // Two offices in one building (Jena-Lobeda) must both stay visible and clickable.
+  DSM.spread(map, markers);
   map.on("click", function (e) { submitPoint(e.latlng.lat, e.latlng.lng); });
   window.finderReady = true;
 })();
