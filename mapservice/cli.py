@@ -85,8 +85,13 @@ def serve(host: str, port: int, workers: int | None, threads: int, timeout: int)
         app = create_app()
     except USER_ERRORS as exc:
         _fail(exc)
+    services = app.extensions["mapservice"]
+    try:
+        services.warm()
+    except USER_ERRORS as exc:
+        _fail(exc)
     # No database connection may be carried into the forked workers (SQLite forbids it).
-    app.extensions["mapservice"].close()
+    services.close()
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:

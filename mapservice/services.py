@@ -23,7 +23,9 @@ from .catalog.layers import Catalog, load_catalog
 from .catalog.maps import MapCatalog, load_maps
 from .config import ConfigError, Settings
 from .finder.geocode.chain import Coverage, GeocoderSetup, build_chain, coverage, import_configured_files
+from .finder.geocode.importer import ImportOptionError
 from .finder.geocode.readers import GazetteerError
+from .finder.hours import LAND_SUBDIVISIONS, LOOKAHEAD_DAYS, holiday_name
 from .finder.locate import LocateIndex, index_from_store
 from .planner.service import Planning, read_figures, thresholds
 from .store.base import Store
@@ -105,6 +107,19 @@ class Services:
             ),
         )
 
+    def warm(self) -> None:
+        """Build what the first finder request would build, before gunicorn forks: every
+        worker then starts with the index, the gazetteer and this year's public holidays, and
+        answers at once (they stay valid: each is keyed by the data versions it was built from)."""
+        self.locate_index()
+        self.geocoder()
+        self.address_coverage()
+        today = dt.date.today()
+        # The hours look LOOKAHEAD_DAYS ahead: in December that is next year's holidays too.
+        for land in (*LAND_SUBDIVISIONS, None):
+            for day in (today, today + dt.timedelta(days=LOOKAHEAD_DAYS)):
+                holiday_name(day, land)
+
     def close(self) -> None:
         self.store.close()
 
@@ -126,6 +141,10 @@ def build_services(settings: Settings, instance_path: Path) -> Services:
         import_configured_files(settings, store)
     except GazetteerError as exc:
         raise ConfigError(f"setting 'gazetteer_files': {exc}") from exc
+    except ImportOptionError as exc:
+        # The importer names its command-line options; here they came from the settings.
+        text = str(exc).replace("--columns", "setting 'gazetteer_columns'")
+        raise ConfigError(text.replace("--crs", "setting 'gazetteer_crs'")) from exc
     public = PublishedView(store, catalog)
     derived = VersionedCache()
     planning = Planning(

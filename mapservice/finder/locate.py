@@ -136,13 +136,11 @@ def index_from_store(store: Store) -> LocateIndex:
     """The index over the stored municipalities, districts and offices."""
 
     def areas(layer: str) -> list[Area]:
-        features = store.all_features(layer)
-        geoms = shapely.from_geojson([f.geometry for f in features])
-        return [Area(f.id, f.properties, g) for f, g in zip(features, geoms, strict=True)]
+        return [Area(s.id, s.properties, s.geometry) for s in store.shapes(layer) if s.geometry is not None]
 
     offices = []
-    for f in store.all_features("contact-offices"):
-        point = shapely.from_geojson(f.geometry) if f.geometry else None
+    for f in store.shapes("contact-offices"):
+        point = f.geometry
         offices.append(Office(f.id, f.properties, point.x if point else None, point.y if point else None))
     return LocateIndex(areas("municipalities"), areas("districts"), offices)
 

@@ -16,6 +16,7 @@ same basemap: ``basemap_config(lang, notice_id)``, ``basemap_notice(lang, notice
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from io import BufferedReader
 
@@ -63,10 +64,12 @@ def _span(header: str | None, size: int) -> tuple[int, int] | None:
     non-byte Range header is ignored, as RFC 9110 §14.2 allows.
     """
     parsed = parse_range_header(header)
-    if parsed is None or parsed.units != "bytes":
+    # Werkzeug drops "bytes=-0", a suffix of zero bytes: valid, but never satisfiable (§14.1.1).
+    zero_suffix = header is not None and re.fullmatch(r"\s*bytes\s*=\s*-0+\s*", header) is not None
+    if (parsed is None or parsed.units != "bytes") and not zero_suffix:
         return None
     spans = []
-    for start, stop in parsed.ranges:
+    for start, stop in parsed.ranges if parsed is not None else []:
         if start < 0:  # suffix range: the last -start bytes
             start, stop = max(size + start, 0), size
         else:

@@ -136,10 +136,13 @@ def outlines() -> Response:
     zoom = clamp_zoom(parse_int("zoom", single(args, "zoom"), 12, 0, 30))
 
     def outline_set() -> OutlineSet:
-        return build_outlines(_services().public_store.all_features(layer), zoom)
+        return build_outlines(_services().public_store.shapes(layer), zoom)
 
     def build() -> Response:
-        chosen = _services().cached(("outlines", layer, zoom), (layer,), outline_set)
+        services = _services()
+        # In the per-map cache: the outline sets (two layers, ten zooms) must never push the
+        # finder's index or the planner's rankings out of the shared one.
+        chosen = services.cached(("outlines", layer, zoom), (layer,), outline_set, services.map_bounds)
         return Response(outlines_json(chosen.within(bbox)), mimetype=ogc.GEOJSON)
 
     return conditional(Validators(lambda: _states(layer), "outlines", layer, zoom, bbox), build)

@@ -16,7 +16,7 @@ import numpy as np
 import shapely
 from shapely import STRtree
 
-from ..store.base import StoredFeature
+from ..store.base import Shape, StoredFeature
 
 OUTLINE_LAYERS = ("municipalities", "districts")
 # Zooms outside this range get the nearest one: below 6 a whole Land is a few pixels, above 15
@@ -63,10 +63,10 @@ def clamp_zoom(zoom: int) -> int:
     return max(MIN_ZOOM, min(MAX_ZOOM, zoom))
 
 
-def build_outlines(features: Sequence[StoredFeature], zoom: int) -> OutlineSet:
+def build_outlines(features: Sequence[Shape], zoom: int) -> OutlineSet:
     """Simplify each polygon's boundary to about a pixel of ``zoom``; label at a point inside."""
-    located = [f for f in features if f.geometry]
-    polygons = shapely.from_geojson([f.geometry for f in located]) if located else np.array([])
+    located = [f for f in features if f.geometry is not None]
+    polygons = np.array([f.geometry for f in located], dtype=object)
     tolerance = _DEGREES_PER_PIXEL_Z0 / 2**zoom
     # The boundary, not the polygon: the map draws lines, and a line simplifies without the
     # topology repairs a polygon would need.

@@ -216,6 +216,7 @@ def build_map(
             strings={"title": "Meinen Standort zeigen" if lang == "de" else "Show my location"},
         ).add_to(fmap)
     office_filters = mapdef.filters.get("contact-offices", {})
+    show = _context_show(mapdef, shown)
     config: dict[str, object] = {
         "lang": lang,
         "t": t,
@@ -230,10 +231,10 @@ def build_map(
         "attributions": list(dict.fromkeys(attributions)),
         "basemap": script_config(tiles, lang, NOTICE_ID),
         "symbols": symbols_config(),
-        "context": context_options(api_base, _context_show(mapdef, shown)),
+        "context": context_options(api_base, show),
     }
     DataLoader(fmap.get_name(), loader_layers, config).add_to(fmap)
-    return _parts(fmap, static, "js/dsm-map.js", shown, legend(shown, lang), tiles, lang)
+    return _parts(fmap, static, "js/dsm-map.js", shown, legend(shown, lang, show), tiles, lang)
 
 
 def _context_show(mapdef: MapDef, shown: list[str]) -> dict[str, str]:

@@ -170,17 +170,23 @@ def _districts(lang: str) -> LegendGroup:
     )
 
 
-def context_group(lang: str) -> LegendGroup:
-    """The orientation outlines every map draws, whatever its layers."""
+def context_group(lang: str, show: dict[str, str] | None = None) -> LegendGroup:
+    """The orientation outlines a map draws (``show`` as for :func:`context_options`): the
+    lines it draws itself; where its data are the outlines, their names only."""
     t = LEGEND_TEXT[lang]
-    m, d = CONTEXT_STYLE["municipality"], CONTEXT_STYLE["district"]
-    return LegendGroup(
-        t["orientation"],
-        (
-            LegendEntry("line", t["municipality_outline"], m.color, dash=m.dash, weight=m.weight),
-            LegendEntry("line", t["district_outline"], d.color, dash=d.dash, weight=d.weight),
-        ),
-    )
+    show = show or {}
+    entries = []
+    for layer, style_key, label in (
+        ("municipalities", "municipality", "municipality_outline"),
+        ("districts", "district", "district_outline"),
+    ):
+        mode = show.get(layer, "all")
+        style = CONTEXT_STYLE[style_key]
+        if mode == "all":
+            entries.append(LegendEntry("line", t[label], style.color, dash=style.dash, weight=style.weight))
+        elif mode == "names":
+            entries.append(LegendEntry("name", t[f"{style_key}_name"], style.color))
+    return LegendGroup(t["orientation"], tuple(entries))
 
 
 _GROUPS = {
@@ -192,9 +198,12 @@ _GROUPS = {
 }
 
 
-def legend(layers: list[str], lang: str) -> list[LegendGroup]:
-    """The legend of a map showing ``layers``: one group per layer, then the orientation lines."""
-    return [_GROUPS[layer](lang) for layer in layers if layer in _GROUPS] + [context_group(lang)]
+def legend(layers: list[str], lang: str, show: dict[str, str] | None = None) -> list[LegendGroup]:
+    """The legend of a map showing ``layers``: one group per layer, then the orientation
+    outlines it draws (``show``, see :func:`context_options`)."""
+    groups = [_GROUPS[layer](lang) for layer in layers if layer in _GROUPS]
+    context = context_group(lang, show)
+    return groups + ([context] if context.entries else [])
 
 
 def finder_legend(lang: str) -> list[LegendGroup]:

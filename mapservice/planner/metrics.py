@@ -12,16 +12,38 @@ never 0. Which register counts as "recorded" for a city is decided from the data
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 
 from ..maps.fov import field_of_view, utm_epsg
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+else:
+
+    class _OnFirstUse:
+        """A module imported when first used. geopandas and pandas take about a second to
+        import; only the planner's computations need them, not a map page or the finder, so
+        the service starts (and a worker answers) that much sooner."""
+
+        def __init__(self, name: str) -> None:
+            self._name = name
+            self._module: ModuleType | None = None
+
+        def __getattr__(self, attr: str) -> Any:
+            if self._module is None:
+                self._module = importlib.import_module(self._name)
+            return getattr(self._module, attr)
+
+    gpd = _OnFirstUse("geopandas")
+    pd = _OnFirstUse("pandas")
 
 LARGE_TOWN = 10_000  # the Thuringian survey asked the cities with at least 10,000 inhabitants
 # When several bodies cover an area, the most alive status describes it.

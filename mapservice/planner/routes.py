@@ -147,6 +147,13 @@ def planner() -> Response:
             }
             title = LANDS[str(land)]
         unit = chosen.unit(lang)
+        # The choropleth's polygons are the data: the orientation adds their names and the
+        # other level's outlines around them.
+        context_show = (
+            {"districts": "names", "municipalities": "all"}
+            if city
+            else {"districts": "all", "municipalities": "names"}
+        )
         config: dict[str, object] = {
             "url": data_url,
             "lang": lang,
@@ -167,14 +174,7 @@ def planner() -> Response:
             else {},
             "t": {"unknown": t["unknown"], "load_error": t["load_error"], **PLANNER_TEXT[lang]},
             "attributions": [f"{s.attribution} ({s.licence})" for s in planning.sources(inputs)],
-            # The choropleth's polygons are the data: the orientation adds the names (and the
-            # other level's outlines) around them.
-            "context": context_options(
-                url_for("api.landing").rstrip("/"),
-                {"districts": "names", "municipalities": "all"}
-                if city
-                else {"districts": "all", "municipalities": "names"},
-            ),
+            "context": context_options(url_for("api.landing").rstrip("/"), context_show),
         }
         parts = build_choropleth(
             config,
@@ -209,7 +209,7 @@ def planner() -> Response:
             sort=sort,
             order=order,
             parts=parts,
-            context_legend=[context_group(lang)],
+            context_legend=[context_group(lang, context_show)],
             downloads=downloads,
             title=title,
             city=city,

@@ -72,6 +72,15 @@ class StoredFeature:
 
 
 @dataclass(frozen=True)
+class Shape:
+    """A feature with its geometry as a shapely object (None: unknown location)."""
+
+    id: str
+    properties: dict[str, Any]
+    geometry: shapely.Geometry | None
+
+
+@dataclass(frozen=True)
 class QueryResult:
     features: list[StoredFeature]
     number_matched: int
@@ -300,6 +309,15 @@ class Store(abc.ABC):
     def all_features(self, layer_id: str, filters: Sequence[Filter] = ()) -> list[StoredFeature]:
         """Every feature of a layer (matching ``filters``), in stored order."""
         return self.query(layer_id, Query(filters=tuple(filters), limit=FETCH_ALL)).features
+
+    def shapes(self, layer_id: str, filters: Sequence[Filter] = ()) -> list[Shape]:
+        """Every feature (matching ``filters``) with a shapely geometry, for in-memory indexes.
+
+        The SQL stores decode their WKB straight into shapely: going through GeoJSON text would
+        cost the finder's start almost a second for the 1,275 municipalities."""
+        features = self.all_features(layer_id, filters)
+        geoms = shapely.from_geojson([f.geometry for f in features]) if features else []
+        return [Shape(f.id, f.properties, g) for f, g in zip(features, geoms, strict=True)]
 
     @abc.abstractmethod
     def get(self, layer_id: str, feature_id: str) -> StoredFeature | None:

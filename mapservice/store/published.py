@@ -15,7 +15,7 @@ import shapely
 from ..cache import VersionedCache
 from ..catalog.layers import PUBLICATION_FIELD, PUBLISHED, Catalog
 from . import base
-from .base import BBox, Filter, LayerState, Query, QueryResult, Store, StoredFeature, StoreError
+from .base import BBox, Filter, LayerState, Query, QueryResult, Shape, Store, StoredFeature, StoreError
 
 
 class PublishedView(Store):
@@ -37,6 +37,11 @@ class PublishedView(Store):
         if self._sensitive(layer_id):
             query = replace(query, filters=[*query.filters, Filter(PUBLICATION_FIELD, PUBLISHED)])
         return self.inner.query(layer_id, query)
+
+    def shapes(self, layer_id: str, filters: Sequence[Filter] = ()) -> list[Shape]:
+        if self._sensitive(layer_id):
+            filters = [*filters, Filter(PUBLICATION_FIELD, PUBLISHED)]
+        return self.inner.shapes(layer_id, filters)
 
     def feature_ids(self, layer_id: str) -> set[str]:
         if self._sensitive(layer_id):

@@ -28,6 +28,7 @@ import shapely
 from ..catalog.layers import Catalog, FieldDef, Layer
 from .base import (
     ADDRESS_COLUMNS,
+    FETCH_ALL,
     LOGGED_ACTION,
     AddressRow,
     AddressSource,
@@ -44,6 +45,7 @@ from .base import (
     Precondition,
     Query,
     QueryResult,
+    Shape,
     Store,
     StoredFeature,
     StoreError,
@@ -330,24 +332,41 @@ class SqlStore(Store):
         columns = ", ".join([self._geometry_out("t.geom"), *(f"t.{quote(n)}" for n in layer.fields)])
         return f"SELECT {columns} FROM {self.table(layer.id)} t"
 
-    def _rows_to_features(self, layer: Layer, rows: Sequence[Sequence[Any]]) -> list[StoredFeature]:
+    def _decode_rows(
+        self, layer: Layer, rows: Sequence[Sequence[Any]]
+    ) -> tuple[list[dict[str, Any]], list[shapely.Geometry | None]]:
+        """Properties and shapely geometries of selected rows (geometry first, as _select)."""
         names = list(layer.fields)
         decoders = [self._decoder(layer.fields[n]) for n in names]
         present = [i for i, row in enumerate(rows) if row[0] is not None]
+        geometries: list[shapely.Geometry | None] = [None] * len(rows)
+        if present:
+            decoded = shapely.from_wkb([self._wkb(rows[i][0]) for i in present])
+            for i, geom in zip(present, decoded, strict=True):
+                geometries[i] = geom
+        props = [
+            {n: (d(v) if d is not None else v) for n, d, v in zip(names, decoders, row[1:], strict=True)}
+            for row in rows
+        ]
+        return props, geometries
+
+    def _rows_to_features(self, layer: Layer, rows: Sequence[Sequence[Any]]) -> list[StoredFeature]:
+        props, geometries = self._decode_rows(layer, rows)
+        present = [i for i, g in enumerate(geometries) if g is not None]
         texts: list[str | None] = [None] * len(rows)
         if present:
             # One WKB → GeoJSON writer (shapely) for both databases, so the text is identical.
-            geoms = shapely.from_wkb([self._wkb(rows[i][0]) for i in present])
-            for i, text in zip(present, shapely.to_geojson(geoms), strict=True):
+            for i, text in zip(present, shapely.to_geojson([geometries[i] for i in present]), strict=True):
                 texts[i] = str(text)
-        out = []
-        for row, text in zip(rows, texts, strict=True):
-            props = {
-                n: (dec(v) if dec is not None else v)
-                for n, dec, v in zip(names, decoders, row[1:], strict=True)
-            }
-            out.append(StoredFeature(id=props["id"], properties=props, geometry=text))
-        return out
+        return [StoredFeature(p["id"], p, text) for p, text in zip(props, texts, strict=True)]
+
+    def shapes(self, layer_id: str, filters: Sequence[Filter] = ()) -> list[Shape]:
+        layer = self._layer(layer_id)
+        joins, where, params = self._where(layer, Query(filters=tuple(filters), limit=FETCH_ALL))
+        with self._errors(f"reading layer '{layer.id}'"), self._read(snapshot=True) as conn:
+            rows = conn.execute(f"{self._select(layer)}{joins}{where} ORDER BY t.fid", params).fetchall()
+        props, geometries = self._decode_rows(layer, rows)
+        return [Shape(p["id"], p, g) for p, g in zip(props, geometries, strict=True)]
 
     def _where(self, layer: Layer, query: Query) -> tuple[str, str, list[Any]]:
         joins = ""

@@ -157,6 +157,8 @@ def test_unsatisfiable_and_invalid_ranges(client: FlaskClient, own: Flask) -> No
     assert response.headers["Content-Range"] == f"bytes */{size}"
     assert json.loads(response.data)["code"] == "RangeNotSatisfiable"
     assert response.headers["Cache-Control"] == "no-store"
+    # The last zero bytes: a valid range that no file can satisfy.
+    assert client.get(ARCHIVE, headers={"Range": "bytes=-0"}).status_code == 416
     # Not a byte range at all: ignored (RFC 9110 §14.2), the whole file.
     for header in ("bytes=abc", "bytes=20-10", "lines=1-2"):
         response = client.get(ARCHIVE, headers={"Range": header})

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 
 from conftest import StoreConfig, get_json
 from mapservice import create_app
+from mapservice.config import ConfigError
 
 FIXTURE = Path(__file__).parent.parent / "data" / "gazetteer" / "jena_hauskoordinaten.csv"
 
@@ -343,3 +344,19 @@ def test_city_feed_names_are_not_case_sensitive(client: FlaskClient) -> None:
     assert past.status_code == 200
     calendar = icalendar.Calendar.from_ical(past.data)
     assert calendar.walk("VEVENT") == [] and calendar.walk("VTIMEZONE")
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "named"),
+    [
+        ("gazetteer_columns", "street", "setting 'gazetteer_columns'"),
+        ("gazetteer_crs", "EPSG:999999", "setting 'gazetteer_crs'"),
+    ],
+)
+def test_a_bad_address_file_setting_names_the_setting(
+    make_app: Callable[..., Flask], setting: str, value: str, named: str
+) -> None:
+    """The importer's options are settings here: the message names what the operator wrote."""
+    with pytest.raises(ConfigError) as raised:
+        make_app(gazetteer_files=str(FIXTURE), **{setting: value})
+    assert named in str(raised.value) and "--" not in str(raised.value)

@@ -247,6 +247,10 @@ def test_map_legend_names_every_symbol_in_the_page_language(client: FlaskClient)
     legend = german[german.index('class="dsm-legend"') : german.index('class="dsm-lists"')]
     for text in ("aufgelöst", "Rundumkamera", "Art nicht erfasst", "Gemeindegrenze", "Sichtbereich"):
         assert text in legend
+    # Jena's districts are a layer of this map, drawn and named by it: no second outline.
+    assert "Ortsteilgrenze" not in legend
+    zwickau = client.get("/map/zwickau").get_data(as_text=True)
+    assert "Ortsteilgrenze mit Namen" in zwickau[zwickau.index('class="dsm-legend"') :]
     for letter in ("F", "D", "Z", "O", "V", "K", "P", "B", "S", "G", "?"):
         assert f">{letter}</span>" in legend, letter
     english = client.get("/map/zwickau?lang=en").get_data(as_text=True)

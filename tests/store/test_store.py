@@ -323,3 +323,19 @@ def test_a_nul_in_a_filter_value_matches_nothing_on_both_stores(app: Flask) -> N
         assert response.status_code == 200, (url, response.get_data(as_text=True))
     assert client.get("/api/collections/contact-offices/items?city=Je%00na").get_json()["numberMatched"] == 0
     assert client.get("/calendar/cities/Je%00na.ics").status_code == 404
+
+
+def test_shapes_are_the_features_with_shapely_geometries(app: Flask) -> None:
+    services = app.extensions["mapservice"]
+    for layer in ("districts", "contact-offices"):
+        features = services.store.all_features(layer, [Filter("city", "Jena")])
+        shapes = services.store.shapes(layer, [Filter("city", "Jena")])
+        assert [s.id for s in shapes] == [f.id for f in features]
+        assert [s.properties for s in shapes] == [f.properties for f in features]
+        for shape, feature in zip(shapes, features, strict=True):
+            if feature.geometry is None:
+                assert shape.geometry is None  # an office without a known location stays unknown
+            else:
+                assert shape.geometry is not None
+                assert shape.geometry.equals_exact(shapely.from_geojson(feature.geometry), 1e-9)
+    assert any(s.geometry is None for s in services.store.shapes("contact-offices"))

@@ -68,3 +68,15 @@ def test_a_legend_lists_only_the_layers_shown_in_the_page_language() -> None:
     assert "Police station" in labels and "Polizei" not in labels
     german = " ".join(e.label for e in _entries(["video-surveillance"], "de"))
     assert "Kuppelkamera" in german and "camera" not in german.lower().replace("kamera", "")
+
+
+def test_the_orientation_legend_lists_what_the_map_draws() -> None:
+    def shapes(show: dict[str, str]) -> list[tuple[str, str]]:
+        return [(e.shape, e.label) for e in symbols.context_group("en", show).entries]
+
+    assert shapes({}) == [("line", "Municipal boundary with name"), ("line", "District boundary with name")]
+    assert shapes({"districts": "none"}) == [("line", "Municipal boundary with name")]
+    assert shapes({"municipalities": "names", "districts": "all"}) == [
+        ("name", "Name of the municipality"),
+        ("line", "District boundary with name"),
+    ]

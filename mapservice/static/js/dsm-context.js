@@ -82,8 +82,6 @@
         }
         var p = f.properties || {};
         if (!p.name || !p.label) return;
-        // The service's own vector basemap names the towns itself; the districts it does not.
-        if (s.level.style === "municipality" && map._dsmBasemap && map._dsmBasemap.state === "pmtiles") return;
         var label = DSM.el("span", p.name, "dsm-context-label dsm-context-" + s.level.style);
         var m = L.marker([p.label[1], p.label[0]], {
           pane: "dsm-context-labels", interactive: false, keyboard: false,
