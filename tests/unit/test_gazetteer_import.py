@@ -46,6 +46,20 @@ def test_hauskoordinaten_with_header_and_zone_prefix(tmp_path: Path) -> None:
     assert job.described().licence == "dl-de/by-2-0"
 
 
+def test_a_house_coordinate_of_lower_quality_is_marked_approximate(tmp_path: Path) -> None:
+    path = write_hauskoordinaten(tmp_path / "hk.csv")
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    holzmarkt = next(i for i, line in enumerate(lines) if ";Holzmarkt;" in line)
+    fields = lines[holzmarkt].split(";")
+    fields[2] = "R"  # QUA: not "surely inside the building"
+    lines[holzmarkt] = ";".join(fields)
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    rows, _ = read(path, "hauskoordinaten")
+    precision = {(r[0], r[1]): r[6] for r in rows}
+    assert precision[("Holzmarkt", "1")] == "street"  # shown as an approximate location
+    assert precision[("Am Anger", "28")] == "address"
+
+
 def test_hauskoordinaten_without_header_in_latin1_zone_from_the_land(tmp_path: Path) -> None:
     path = write_hauskoordinaten(tmp_path / "hk.txt", header=False, encoding="latin-1", zone_prefix=False)
     assert detect_format(path) == "hauskoordinaten"

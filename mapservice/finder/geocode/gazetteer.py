@@ -38,6 +38,8 @@ from .normalise import ParsedAddress, normalize_housenumber, normalize_place, no
 STREET_CUTOFF = 70.0
 # Candidates scoring below this are dropped by Gazetteer.search unless the caller asks otherwise.
 DEFAULT_MIN_SCORE = 60.0
+# Street keys whose similar streets are remembered (cleared when full).
+FUZZY_MEMO_SIZE = 1024
 # How many similar street keys fuzzy matching expands into points; more only costs time.
 FUZZY_STREETS = 8
 # A fuzzy street match never reaches 100: 100 means "this exact street and house".
@@ -198,6 +200,9 @@ class Gazetteer:
         self._choices: tuple[list[str], list[str]] | None = None  # spaced, compact keys
         self._store_places: set[str] | None = None
         self._lock = threading.Lock()
+        # Similar streets per street key: a miss asks twice (the answer, then the "did you
+        # mean" candidates), and the fuzzy pass over a city's street names is the slow part.
+        self._fuzzy_memo: dict[str, list[tuple[str, float]]] = {}
         self.add(points)
 
     def __len__(self) -> int:
@@ -243,6 +248,7 @@ class Gazetteer:
             group.points.sort(key=_hn_sort_key)
         self._count += added
         self._choices = None
+        self._fuzzy_memo = {}
         return added
 
     # -- what the store knows -------------------------------------------------------------------
@@ -329,6 +335,9 @@ class Gazetteer:
     def _fuzzy_streets(self, key: str) -> list[tuple[str, float]]:
         """Similar streets: token order ignored ("siemsen anna str"), and spacing ignored
         ("siemsenstr" vs "anna siemsen str") — the better of the two similarities counts."""
+        hit = self._fuzzy_memo.get(key)
+        if hit is not None:
+            return hit
         keys, compacts = self._fuzzy_choices()
         best: dict[int, float] = {}
         searches: tuple[tuple[str, list[str], Callable[..., float]], ...] = (
@@ -341,7 +350,11 @@ class Gazetteer:
             ):
                 best[index] = max(best.get(index, 0.0), float(score))
         ranked = sorted(best.items(), key=lambda item: -item[1])[:FUZZY_STREETS]
-        return [(compacts[i], min(score, FUZZY_MAX)) for i, score in ranked]
+        found = [(compacts[i], min(score, FUZZY_MAX)) for i, score in ranked]
+        if len(self._fuzzy_memo) >= FUZZY_MEMO_SIZE:
+            self._fuzzy_memo = {}  # a new dict, not clear(): another thread may be reading it
+        self._fuzzy_memo[key] = found
+        return found
 
     def _resolve_streets(
         self, key: str, place: str | None

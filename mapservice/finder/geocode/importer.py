@@ -239,8 +239,8 @@ def _hauskoordinaten(path: Path, crs: str | None, lands: Counter[str]) -> Reader
         names = {i: c for c, i in index.items()}
 
         # Column positions, looked up once: the loop below runs a million times.
-        i_nba, i_oi, i_lan, i_adz, i_plz, i_onm = (
-            index.get(c, -1) for c in ("NBA", "OI", "LAN", "ADZ", "PLZ", "ONM")
+        i_nba, i_oi, i_qua, i_lan, i_adz, i_plz, i_onm = (
+            index.get(c, -1) for c in ("NBA", "OI", "QUA", "LAN", "ADZ", "PLZ", "ONM")
         )
         i_hnr, i_east, i_north, i_stn = (index[c] for c in _HK_REQUIRED)
         needed = max(i_hnr, i_east, i_north, i_stn)
@@ -318,7 +318,18 @@ def _hauskoordinaten(path: Path, crs: str | None, lands: Counter[str]) -> Reader
                 ref=cell(row, i_oi) or None,
                 x_field="EAST",
                 y_field="NORTH",
+                precision=_hk_precision(cell(row, i_qua)),
             )
+
+
+# QUA, the quality of a house coordinate: "A" lies surely inside the building (LDBV Bayern's
+# product description), "B" on the address's parcel. Whatever else a delivery may carry is
+# taken as approximate, never as house-exact: the finder then says "ungefähre Lage".
+_HK_EXACT_QUALITIES = frozenset({"", "A", "B"})
+
+
+def _hk_precision(quality: str) -> str:
+    return "address" if quality.upper() in _HK_EXACT_QUALITIES else "street"
 
 
 def _chain_first(first: list[str], rest: Iterable[list[str]]) -> Iterator[list[str]]:
