@@ -103,6 +103,7 @@ def serve(host: str, port: int, workers: int | None, threads: int, timeout: int)
                 "timeout": timeout,
                 "accesslog": "-",
                 "preload_app": True,
+                "post_fork": _import_in_background,
                 # Heartbeat files in memory: a slow disk must not make workers look hung.
                 "worker_tmp_dir": "/dev/shm" if Path("/dev/shm").is_dir() else None,  # noqa: S108
             }
@@ -115,6 +116,20 @@ def serve(host: str, port: int, workers: int | None, threads: int, timeout: int)
 
     click.echo(f"District Safety Map on http://{host}:{port}/ (API: /api)", err=True)
     Server().run()
+
+
+def _import_in_background(server: Any, worker: Any) -> None:
+    """In a new worker: import what only map pages and the planner need (Folium, geopandas:
+    two seconds together) in a thread, so the worker answers at once (gunicorn's post_fork)."""
+    import threading
+
+    def load() -> None:
+        from .maps.render import preload
+
+        preload()
+        import geopandas  # noqa: F401
+
+    threading.Thread(target=load, name="mapservice-preload", daemon=True).start()
 
 
 @main.command()

@@ -11,12 +11,12 @@ every asset a map needs is mapped to its vendored copy under ``/static/vendor``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-import folium
-from folium.plugins import Fullscreen, LocateControl, MarkerCluster
 from jinja2 import Template
 from markupsafe import Markup
 
@@ -25,6 +25,9 @@ from ..catalog.maps import MapDef
 from ..i18n import VALUES, pick_lang, texts
 from .basemap import Basemap, consent_notice, script_config, scripts
 from .symbols import LegendGroup, context_options, legend, symbols_config
+
+if TYPE_CHECKING:
+    import folium
 
 # Folium asset names → vendored files. An asset not listed here fails loudly instead of
 # silently pulling something from a CDN.
@@ -80,17 +83,32 @@ LOADER = Template("""
 """)
 
 
-class DataLoader(folium.MacroElement):
-    """Emits the call that fetches and draws every layer once the map exists."""
+def preload() -> None:
+    """Import Folium now. It takes about a second (it compiles some eighty templates), so the
+    service imports it on first use, and each worker does so in a background thread right
+    after it starts (``mapservice serve``): the finder answers at once, a map page soon."""
+    _loader_class("DataLoader", LOADER)
+    _loader_class("ChoroplethLoader", CHOROPLETH)
+    import folium.plugins  # noqa: F401
 
-    _template = LOADER
 
-    def __init__(self, map_name: str, layers: list[dict[str, str]], config: dict[str, object]) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self._name = "DataLoader"
-        self.map_name = map_name
-        self.layers = layers
-        self.config = config
+@functools.cache
+def _loader_class(name: str, template: Template) -> Any:
+    """A Folium element that emits ``template`` (its ``this`` has the attributes given)."""
+    import folium
+
+    class Loader(folium.MacroElement):
+        _template = template
+
+        def __init__(self, map_name: str, **attributes: object) -> None:
+            super().__init__()  # type: ignore[no-untyped-call]
+            self._name = name
+            self.map_name = map_name
+            for key, value in attributes.items():
+                setattr(self, key, value)
+
+    Loader.__name__ = Loader.__qualname__ = name
+    return Loader
 
 
 @dataclass(frozen=True)
@@ -160,6 +178,9 @@ def build_map(
     static: Callable[[str], str],
 ) -> MapParts:
     """The Leaflet map of a named map, as the pieces a page template places."""
+    import folium
+    from folium.plugins import LocateControl, MarkerCluster
+
     lang = pick_lang(options.lang)
     t = texts(lang)
     shown = [lay for lay in mapdef.layers if options.layers is None or lay in options.layers]
@@ -233,7 +254,8 @@ def build_map(
         "symbols": symbols_config(),
         "context": context_options(api_base, show),
     }
-    DataLoader(fmap.get_name(), loader_layers, config).add_to(fmap)
+    # Emits the call that fetches and draws every layer once the map exists.
+    _loader_class("DataLoader", LOADER)(fmap.get_name(), layers=loader_layers, config=config).add_to(fmap)
     return _parts(fmap, static, "js/dsm-map.js", shown, legend(shown, lang, show), tiles, lang)
 
 
@@ -258,6 +280,8 @@ def _parts(
     lang: str = "de",
 ) -> MapParts:
     """Render a Folium map into the pieces a page places, with vendored assets only."""
+    import folium
+
     root = fmap.get_root()
     assert isinstance(root, folium.Figure)
     root.render()
@@ -290,6 +314,8 @@ def _fit(fmap: folium.Map, bounds: tuple[float, float, float, float] | None) -> 
 
 
 def _fullscreen(fmap: folium.Map, lang: str) -> None:
+    from folium.plugins import Fullscreen
+
     Fullscreen(  # type: ignore[no-untyped-call]
         position="topleft",
         title="Vollbild" if lang == "de" else "Full screen",
@@ -317,18 +343,6 @@ CHOROPLETH = Template("""
 """)
 
 
-class ChoroplethLoader(folium.MacroElement):
-    """Emits the call that fetches the coverage GeoJSON and colours it by the chosen metric."""
-
-    _template = CHOROPLETH
-
-    def __init__(self, map_name: str, config: dict[str, object]) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self._name = "ChoroplethLoader"
-        self.map_name = map_name
-        self.config = config
-
-
 def build_choropleth(
     config: dict[str, object],
     bounds: tuple[float, float, float, float] | None,
@@ -341,6 +355,8 @@ def build_choropleth(
     ``config`` carries the data URL, the metric, its classes and colours and the texts; the
     classes come from the server so that map, table and bar chart agree.
     """
+    import folium
+
     fmap = folium.Map(
         location=None,
         tiles=None,
@@ -352,5 +368,6 @@ def build_choropleth(
     _fit(fmap, bounds)
     _fullscreen(fmap, lang)
     config = {**config, "basemap": script_config(tiles, lang, NOTICE_ID)}
-    ChoroplethLoader(fmap.get_name(), config).add_to(fmap)
+    # Emits the call that fetches the coverage GeoJSON and colours it by the chosen metric.
+    _loader_class("ChoroplethLoader", CHOROPLETH)(fmap.get_name(), config=config).add_to(fmap)
     return _parts(fmap, static, "js/dsm-planner.js", [], [], tiles, lang)
