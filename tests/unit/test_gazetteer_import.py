@@ -96,6 +96,19 @@ def test_hauskoordinaten_bad_rows_name_file_row_and_field(tmp_path: Path) -> Non
     assert message.startswith("4 problem(s)")
 
 
+def test_a_control_character_is_a_problem_of_its_row_and_column(tmp_path: Path) -> None:
+    path = write_hauskoordinaten(tmp_path / "hk.csv")
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    fields = lines[2].split(";")
+    fields[13] = "Am\x00Anger"  # a NUL: PostgreSQL would refuse the whole import
+    lines[2] = ";".join(fields)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(GazetteerError) as info:
+        read(path, "hauskoordinaten")
+    assert [(p.row, p.column) for p in info.value.problems] == [(3, "STN")]
+    assert "control character" in str(info.value)
+
+
 def test_osm_nodes_and_building_ways(tmp_path: Path) -> None:
     path = write_osm(tmp_path / "jena.osm.pbf")
     assert detect_format(path) == "osm"

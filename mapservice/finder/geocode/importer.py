@@ -322,6 +322,19 @@ def _hauskoordinaten(path: Path, crs: str | None, lands: Counter[str]) -> Reader
             )
 
 
+_HK_COLUMN_OF_ROLE = {"street": "STN", "housenumber": "HNR", "postcode": "PLZ", "place": "ONM", "ref": "OI"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _control_character_field(raw: _Raw) -> str | None:
+    """The name of the first text field of ``raw`` holding a control character, if any."""
+    for name in ("street", "housenumber", "postcode", "place", "ref"):
+        value = getattr(raw, name)
+        if value and _CONTROL.search(value):
+            return name
+    return None
+
+
 # QUA, the quality of a house coordinate: "A" lies surely inside the building (LDBV Bayern's
 # product description), "B" on the address's parcel. Whatever else a delivery may carry is
 # taken as approximate, never as house-exact: the finder then says "ungefähre Lage".
@@ -589,8 +602,24 @@ class AddressImport:
                         )
                     )
                     continue
+                control = _control_character_field(raw)
+                if control is not None:
+                    # PostgreSQL refuses NUL in text, and no address has control characters.
+                    column = self._column_of(control)
+                    self._problem(
+                        GazetteerProblem(str(self.path), raw.row, column, "contains a control character")
+                    )
+                    continue
                 out.append(self._row(raw, lon, lat))
         return out
+
+    def _column_of(self, role: str) -> str:
+        """The file's own name of the field that holds ``role`` (for problem reports)."""
+        if self.format == "hauskoordinaten":
+            return _HK_COLUMN_OF_ROLE.get(role, role)
+        if self.format == "osm":
+            return "id" if role == "ref" else f"addr:{role}"
+        return self.columns.get(role, role)
 
     def _row(self, raw: _Raw, lon: float, lat: float) -> AddressRow:
         words = _normalised_street(raw.street)
