@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import math
 import re
 from collections import Counter
@@ -684,39 +685,10 @@ class AddressImport:
         return f"Hauskoordinaten {', '.join(names)}" if names else None
 
 
-_street_cache: dict[str, str] = {}
-_place_cache: dict[str, str] = {}
-
-
-def _normalised_street(street: str) -> str:
-    # A Land has some ten thousand street names and a million rows: normalise each name once.
-    key = _street_cache.get(street)
-    if key is None:
-        if len(_street_cache) > 500_000:
-            _street_cache.clear()
-        key = _street_cache[street] = normalize_street(street)
-    return key
-
-
-_number_cache: dict[str, str] = {}
-
-
-def _normalised_number(number: str) -> str:
-    key = _number_cache.get(number)
-    if key is None:
-        if len(_number_cache) > 100_000:
-            _number_cache.clear()
-        key = _number_cache[number] = normalize_housenumber(number)
-    return key
-
-
-def _normalised_place(place: str) -> str:
-    key = _place_cache.get(place)
-    if key is None:
-        if len(_place_cache) > 100_000:
-            _place_cache.clear()
-        key = _place_cache[place] = normalize_place(place)
-    return key
+# A Land has some ten thousand street names and a million rows: normalise each name once.
+_normalised_street = functools.lru_cache(maxsize=500_000)(normalize_street)
+_normalised_number = functools.lru_cache(maxsize=100_000)(normalize_housenumber)
+_normalised_place = functools.lru_cache(maxsize=100_000)(normalize_place)
 
 
 def import_file(
