@@ -83,6 +83,11 @@ class VersionedCache:
         return len(self._items)
 
 
+# Body, content type, content encoding and the page's Content-Security-Policy, which names
+# the hashes of the body's inline scripts (http/security.py) and so belongs to the body.
+CachedResponse = tuple[bytes, str, str | None, str | None]
+
+
 class ResponseCache:
     """Finished response bodies by ETag and encoding, least recently used out first.
 
@@ -93,25 +98,27 @@ class ResponseCache:
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.size = 0
-        self._items: OrderedDict[tuple[str, str], tuple[bytes, str, str | None]] = OrderedDict()
+        self._items: OrderedDict[tuple[str, str], CachedResponse] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, str]) -> tuple[bytes, str, str | None] | None:
+    def get(self, key: tuple[str, str]) -> CachedResponse | None:
         with self._lock:
             item = self._items.get(key)
             if item is not None:
                 self._items.move_to_end(key)
             return item
 
-    def put(self, key: tuple[str, str], body: bytes, mimetype: str, encoding: str | None) -> None:
+    def put(
+        self, key: tuple[str, str], body: bytes, mimetype: str, encoding: str | None, csp: str | None = None
+    ) -> None:
         if len(body) > self.max_bytes // 4:
             return  # one huge body must not evict everything else
         with self._lock:
             old = self._items.pop(key, None)
             if old is not None:
                 self.size -= len(old[0])
-            self._items[key] = (body, mimetype, encoding)
+            self._items[key] = (body, mimetype, encoding, csp)
             self.size += len(body)
             while self.size > self.max_bytes:
-                _, (evicted, _, _) = self._items.popitem(last=False)
+                _, (evicted, *_) = self._items.popitem(last=False)
                 self.size -= len(evicted)

@@ -169,10 +169,12 @@ def conditional(validators: Validators, build: Callable[[], Response]) -> Respon
     key = (validators.key, "gzip" if _accepts_gzip(request) else "identity")
     hit = cache.get(key)
     if hit is not None:
-        body, content_type, encoding = hit
+        body, content_type, encoding, csp = hit
         response = Response(body, content_type=content_type)
         if encoding:
             response.headers["Content-Encoding"] = encoding
+        if csp:
+            response.headers["Content-Security-Policy"] = csp
         if response.mimetype in COMPRESSIBLE:
             response.vary.add("Accept-Encoding")
         return validators.apply(response)
@@ -188,6 +190,7 @@ def conditional(validators: Validators, build: Callable[[], Response]) -> Respon
             response.get_data(),
             response.content_type or "application/octet-stream",
             response.headers.get("Content-Encoding"),
+            response.headers.get("Content-Security-Policy"),
         )
     return validators.apply(response)
 
@@ -203,8 +206,6 @@ def _after_request(response: Response) -> Response:
             "Accept, Accept-Language, If-None-Match, If-Modified-Since"
         )
         response.headers["Access-Control-Max-Age"] = "86400"
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
     return compress(response)
 
 

@@ -10,13 +10,13 @@ from flask import Blueprint, Response, url_for
 from ..catalog.maps import MapDef
 from ..http.caching import Validators, conditional
 from ..http.context import args as request_args
-from ..http.context import services
 from ..http.errors import ApiError
 from ..http.pages import page
 from ..http.params import bad, check_known, single
+from ..http.security import allow_scripts
 from ..i18n import pick_lang
 from .render import EmbedOptions
-from .routes import _states, csp, get_map, layer_lists, map_catalog, render_parts
+from .routes import _states, get_map, layer_lists, map_catalog, render_parts
 
 bp = Blueprint("embed", __name__, url_prefix="/embed")
 
@@ -78,11 +78,6 @@ def parse_embed(args: Mapping[str, Sequence[str]], mapdef: MapDef) -> tuple[Embe
     return options, district
 
 
-def frame_ancestors() -> str:
-    origins = services().settings.embed_allowed_origins.split()
-    return " ".join(["'self'", *origins])
-
-
 @bp.get("/<map_id>")
 def embed_map(map_id: str) -> Response:
     mapdef = get_map(map_id)
@@ -91,7 +86,7 @@ def embed_map(map_id: str) -> Response:
     def build() -> Response:
         parts = render_parts(mapdef, options, district)
         lists = layer_lists(mapdef, parts.layers, options.lang)
-        return page(
+        response = page(
             "embed/map.html",
             options.lang,
             mapdef=mapdef,
@@ -101,10 +96,9 @@ def embed_map(map_id: str) -> Response:
             caption=options.caption_bar,
             page_url=url_for("pages.map_page", map_id=district or mapdef.id, _external=True),
         )
+        return allow_scripts(response, parts.script)
 
-    response = conditional(Validators(_states, "embed"), build)
-    response.headers["Content-Security-Policy"] = csp(frame_ancestors())
-    return response
+    return conditional(Validators(_states, "embed"), build)
 
 
 def iframe_html(src: str, title: str, width: str, height: str, locate: bool) -> str:

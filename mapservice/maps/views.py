@@ -18,7 +18,7 @@ from ..finder.hours import BERLIN, land_of, status
 from ..i18n import texts, value_label
 from ..planner.metrics import prevention_coverage
 from ..store.base import Filter, StoredFeature
-from .basemap import Basemap, basemap_of, tile_host
+from .basemap import Basemap, basemap_of
 from .render import EmbedOptions, MapParts, build_map
 
 if TYPE_CHECKING:
@@ -160,23 +160,4 @@ def render_parts(
         tiles(services.settings, archive_url),
         api_base,
         static_url,
-    )
-
-
-def csp(settings: Settings, frame_ancestors: str) -> str:
-    """No request may leave the service except to the configured external tile server.
-
-    Its host is in ``img-src`` only when one is configured; the page asks it for tiles only
-    after the reader's consent (static/js/dsm-basemap.js). The own basemap needs nothing more
-    than ``connect-src 'self'`` (its Range requests are fetch()es of the same origin).
-    """
-    img = "'self' data:"
-    host = tile_host(settings.tile_url)
-    if host:
-        img += f" {host}"
-    return (
-        "default-src 'self'; script-src 'self' 'unsafe-inline'; "
-        "style-src 'self' 'unsafe-inline'; "
-        f"img-src {img}; connect-src 'self'; font-src 'self'; object-src 'none'; "
-        f"base-uri 'none'; form-action 'self'; frame-ancestors {frame_ancestors}"
     )
