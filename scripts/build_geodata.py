@@ -740,6 +740,50 @@ def _parse_officers(row: CsvRow) -> list[dict[str, str | None]] | None:
     return officers
 
 
+# The seed's prose notes are written in English. The pages are German first, so each gets its
+# German wording here: a translation of the same fact, nothing added. The English stays beside
+# it in ``*_en``; a text missing here has no German and the pages show the English, marked.
+PROSE_DE = {
+    "topics: fire service and hazard prevention, public safety and order, municipal budget, "
+    "statistics, family and citizens' services": (
+        "Themen: Feuerwehr und Gefahrenabwehr, öffentliche Sicherheit und Ordnung, städtischer "
+        "Haushalt, Statistik, Familie und Bürgerservice"
+    ),
+    "by e-mail to buergermeister@jena.de beforehand": "vorher per E-Mail an buergermeister@jena.de",
+    "first date; held regularly": "erster Termin; findet regelmäßig statt",
+    "OpenStreetMap state of 2014; the Thuringian police has been reorganised since": (
+        "Stand OpenStreetMap 2014; die Thüringer Polizei ist seitdem umorganisiert worden"
+    ),
+    "OpenStreetMap state of 2014": "Stand OpenStreetMap 2014",
+    "contact details on the website of the police in Jena": (
+        "Kontaktdaten auf der Website der Polizei in Jena"
+    ),
+    "contact details on the website of the police in Jena; 'Jena-Ost' is a police contact area, "
+    "not an official Ortsteil: which Ortsteile it covers is not stated in the source": (
+        "Kontaktdaten auf der Website der Polizei in Jena; „Jena-Ost“ ist ein Kontaktbereich der "
+        "Polizei, kein amtlicher Ortsteil: welche Ortsteile er umfasst, steht nicht in der Quelle"
+    ),
+}
+
+
+# Where the seed's English uses a German term, the English note says it in English (the
+# German note keeps the term).
+PROSE_EN = {
+    "contact details on the website of the police in Jena; 'Jena-Ost' is a police contact area, "
+    "not an official Ortsteil: which Ortsteile it covers is not stated in the source": (
+        "contact details on the website of the police in Jena; 'Jena-Ost' is a police contact area, "
+        "not an official district: which districts it covers is not stated in the source"
+    ),
+}
+
+
+def _prose(text: str | None) -> tuple[str | None, str | None]:
+    """An English seed note as (German, English): the German where it is known."""
+    if text is None:
+        return None, None
+    return PROSE_DE.get(text), PROSE_EN.get(text, text)
+
+
 def _parse_appointments(row: CsvRow) -> list[dict[str, str | None]] | None:
     """``2026-01-30T14:30 Europe/Berlin (note)`` → [{"start": "…+01:00", "end": None, …}]."""
     cell = row.get("appointments")
@@ -770,7 +814,10 @@ def _parse_appointments(row: CsvRow) -> list[dict[str, str | None]] | None:
             raise BuildError(
                 f"{row.where('appointments')}: {local} is ambiguous or does not exist in {zone_name}"
             )
-        appointments.append({"start": start.isoformat(timespec="seconds"), "end": None, "note": note})
+        note_de, note_en = _prose(note)
+        appointments.append(
+            {"start": start.isoformat(timespec="seconds"), "end": None, "note": note_de, "note_en": note_en}
+        )
     return appointments
 
 
@@ -838,12 +885,14 @@ def build_contact_offices(src: Path, build: Build) -> None:
             "room": row.get("room"),
             "opening_hours": row.get("opening_hours"),
             "appointments": _parse_appointments(row),
-            "registration": row.get("registration"),
+            "registration": _prose(row.get("registration"))[0],
+            "registration_en": _prose(row.get("registration"))[1],
             "phone": row.get("phone"),
             "phone_mobile": row.get("phone_mobile"),
             "fax": row.get("fax"),
             "email": row.get("email"),
-            "note": row.get("website_note"),
+            "note": _prose(row.get("website_note"))[0],
+            "note_en": _prose(row.get("website_note"))[1],
             "location_precision": precision,
             "location_source": row.get("location_source"),
             "source": source,
@@ -1113,7 +1162,9 @@ consultation, two Jena police stations and Zwickau's Stabsstelle Kommunale Präv
   not an Ortsteil, and the source does not say which Ortsteile it covers). `officers` —
   "Name (Role)" → {{name, role}}. `appointments` — "2026-01-30T14:30 Europe/Berlin (note)" →
   {{start: "2026-01-30T14:30:00+01:00", end: null, note}}, the offset computed for
-  Europe/Berlin; the end is not published. `note` = the seed's `website_note`. Postcodes and
+  Europe/Berlin; the end is not published. `note` = the seed's `website_note` in German
+  (translated in `PROSE_DE`), `note_en` = as the seed writes it; `registration` /
+  `registration_en` and the appointments' `note` / `note_en` likewise. Postcodes and
   house numbers are kept as text. Phone and fax numbers as printed in the source.
 - **Location:** {s["offices_with_point"]} offices have a point, the others none
   (`geometry: null`). `location_precision` says how exact it is: `address` — the house itself

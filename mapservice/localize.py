@@ -1,0 +1,131 @@
+"""Numbers, distances, dates and opening hours as people read them, per page language.
+
+Babel gives the separators and month names of each language ("64,2 km" / "64.2 km",
+"1.205" / "1,205"); the opening hours are the OpenStreetMap ``opening_hours`` value
+rewritten in words: "Mo 10–12 Uhr, Do 15–17 Uhr" / "Mon 10:00–12:00, Thu 15:00–17:00".
+A value the simple rule grammar below does not cover is shown as it is, with its day names
+translated, rather than guessed at.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+
+from .i18n import TEXT, pick_lang
+
+LOCALES = {"de": "de_DE", "en": "en"}
+DATE_PATTERN = {"de": "dd.MM.yyyy", "en": "d MMM yyyy"}
+OSM_DAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
+_DAY = r"(?:Mo|Tu|We|Th|Fr|Sa|Su|PH)"
+_DAYS = re.compile(rf"^{_DAY}(?:-{_DAY})?(?:,{_DAY}(?:-{_DAY})?)*$")
+_SPAN = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+
+
+def locale(lang: str) -> str:
+    return LOCALES[pick_lang(lang)]
+
+
+def number(value: float | int, lang: str, digits: int | None = None) -> str:
+    """``value`` with the language's separators; ``digits`` fixes the decimals."""
+    fmt = None if digits is None else "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=fmt, locale=locale(lang))
+
+
+def distance(metres: float, lang: str) -> str:
+    """Metres below a kilometre, else kilometres with one decimal: "850 m", "64,2 km"."""
+    if metres < 1000:
+        return f"{number(round(metres), lang)} m"
+    return f"{number(metres / 1000, lang, 1)} km"
+
+
+def date(value: dt.date | str, lang: str) -> str:
+    """30.01.2026 / 30 Jan 2026. An ISO string may be a month ("Jan. 2026") or a year; any
+    other string is shown as it is."""
+    lang = pick_lang(lang)
+    if isinstance(value, str):
+        if re.fullmatch(r"\d{4}-\d{2}", value):
+            month = dt.date.fromisoformat(value + "-01")
+            return format_date(month, "MMM yyyy", locale=locale(lang))
+        try:
+            day = dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    else:
+        day = value
+    return format_date(day, DATE_PATTERN[lang], locale=locale(lang))
+
+
+def datetime(value: dt.datetime | str, lang: str) -> str:
+    """30.01.2026, 10:00 / 30 Jan 2026, 10:00 (the wall time as given)."""
+    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    lang = pick_lang(lang)
+    return format_datetime(moment, DATE_PATTERN[lang] + ", HH:mm", locale=locale(lang))
+
+
+def _clock(hour: int, minute: int, lang: str) -> str:
+    # German writes full hours short ("10–12 Uhr"); English keeps the 24-hour clock.
+    if lang == "de":
+        return str(hour) if minute == 0 else f"{hour}:{minute:02d}"
+    return f"{hour:02d}:{minute:02d}"
+
+
+def _days(text: str, lang: str) -> str:
+    t = TEXT[lang]
+    names = {**dict(zip(OSM_DAYS, t["weekdays"].split(), strict=True)), "PH": t["holiday"]}
+    return re.sub(rf"\b({_DAY})\b", lambda m: names[m.group(1)], text).replace("-", "–")
+
+
+def _rule(rule: str, lang: str) -> str | None:
+    """One ``days times`` rule in words, or None where it is not in the simple grammar."""
+    parts = rule.split()
+    if len(parts) != 2 or not _DAYS.match(parts[0]):
+        return None
+    days, times = parts
+    t = TEXT[lang]
+    if times == "off":
+        return f"{_days(days, lang)} {t['hours_closed']}"
+    spans = []
+    for span in times.split(","):
+        m = _SPAN.match(span)
+        if m is None:
+            return None
+        h1, m1, h2, m2 = (int(x) for x in m.groups())
+        spans.append(f"{_clock(h1, m1, lang)}–{_clock(h2, m2, lang)}")
+    joined = f" {t['hours_and']} ".join(spans)
+    return f"{_days(days, lang)} {joined}{t['hours_suffix']}"
+
+
+def opening_hours(expression: str, lang: str) -> str:
+    """An OpenStreetMap ``opening_hours`` value in words of ``lang``."""
+    lang = pick_lang(lang)
+    rules = [r.strip() for r in expression.split(";") if r.strip()]
+    words = [_rule(r, lang) for r in rules]
+    if rules and all(w is not None for w in words):
+        return ", ".join(w for w in words if w is not None)
+    return _days(expression, lang)
+
+
+class Formats:
+    """The functions above bound to one page language, for templates (``fmt``)."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = pick_lang(lang)
+
+    def number(self, value: float | int, digits: int | None = None) -> str:
+        return number(value, self.lang, digits)
+
+    def distance(self, metres: float) -> str:
+        return distance(metres, self.lang)
+
+    def date(self, value: dt.date | str) -> str:
+        return date(value, self.lang)
+
+    def datetime(self, value: dt.datetime | str) -> str:
+        return datetime(value, self.lang)
+
+    def hours(self, expression: str) -> str:
+        return opening_hours(expression, self.lang)
