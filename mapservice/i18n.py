@@ -28,6 +28,11 @@ TEXT: dict[str, dict[str, str]] = {
         "calendar_file": "Sprechzeiten als Kalenderdatei (.ics)",
         # Month abbreviations, space-separated (dates in German are written 30.01.2026).
         "months": "Jan. Feb. März Apr. Mai Juni Juli Aug. Sept. Okt. Nov. Dez.",
+        # Opening hours in words (mapservice.localize, dsm-map.js): "Mo 10–12 Uhr, Do 15–17 Uhr".
+        "weekdays": "Mo Di Mi Do Fr Sa So",
+        "hours_closed": "geschlossen",
+        "hours_and": "und",
+        "hours_suffix": " Uhr",
         "office_hours": "Sprechzeiten",
         "officers": "Ansprechpersonen",
         "address": "Adresse",
@@ -56,6 +61,8 @@ TEXT: dict[str, dict[str, str]] = {
         "legend": "Legende",
         "list": "Liste der gezeigten Objekte",
         "map": "Karte",
+        # The name of a wide table's scroll box (templates/map_parts.html): "Tabelle: Ortsteile".
+        "table": "Tabelle",
         "maps": "Karten",
         "choose_map": "Karte wählen",
         "show": "Anzeigen",
@@ -108,6 +115,11 @@ TEXT: dict[str, dict[str, str]] = {
         "calendar_file": "Office hours as a calendar file (.ics)",
         # Month abbreviations, space-separated, for dates like "30 Jan 2026".
         "months": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",
+        # Opening hours in words: "Mon 10:00–12:00, Thu 15:00–17:00" (24-hour clock).
+        "weekdays": "Mon Tue Wed Thu Fri Sat Sun",
+        "hours_closed": "closed",
+        "hours_and": "and",
+        "hours_suffix": "",
         "office_hours": "Office hours",
         "officers": "Contact persons",
         "address": "Address",
@@ -136,6 +148,7 @@ TEXT: dict[str, dict[str, str]] = {
         "legend": "Legend",
         "list": "List of the features shown",
         "map": "Map",
+        "table": "Table",
         "maps": "Maps",
         "choose_map": "Choose a map",
         "show": "Show",
@@ -417,6 +430,7 @@ PLANNER_TEXT: dict[str, dict[str, str]] = {
         "reasons": "Gründe",
         "show_on_map": "auf der Karte zeigen",
         "chart": "Diagramm",
+        "chart_desc": "Ein Balken je Gebiet; dieselben Werte stehen in der Tabelle unten.",
         "table": "Tabelle",
         "legend": "Legende",
         "unknown_legend": "unbekannt (keine Daten, nicht null)",
@@ -455,6 +469,7 @@ PLANNER_TEXT: dict[str, dict[str, str]] = {
         "reasons": "Reasons",
         "show_on_map": "show on the map",
         "chart": "Chart",
+        "chart_desc": "One bar per area; the same values are in the table below.",
         "table": "Table",
         "legend": "Legend",
         "unknown_legend": "unknown (no data, not zero)",
@@ -841,5 +856,221 @@ GEOCODE_TEXT: dict[str, dict[str, str]] = {
         "format_hauskoordinaten": "official house coordinates",
         "format_osm": "OpenStreetMap",
         "format_csv": "CSV file",
+    },
+}
+
+# The page frame (templates/base.html), the home page and the API's HTML pages
+# (templates/pages/index.html, templates/api/): one language per page.
+PAGE_TEXT: dict[str, dict[str, str]] = {
+    "de": {
+        "skip_content": "Zum Inhalt springen",
+        "main_nav": "Hauptnavigation",
+        "nav_home": "Startseite",
+        "nav_finder": "Kontaktbeamte finden",
+        "nav_planner": "Planung",
+        "nav_collections": "Sammlungen",
+        "other_lang": "English",
+        "other_lang_code": "en",
+        "site_subtitle": "kommunale Kriminalprävention auf der Karte",
+        "site_intro": (
+            "Ortsteile, Kontaktbereichsbeamte und ihre Sprechzeiten, Präventionsgremien, legale "
+            "Graffitiflächen und Videoüberwachung im öffentlichen Raum – für Bürgerinnen und Bürger, "
+            "Planende und Städte."
+        ),
+        "data": "Daten",
+        "data_caption": "Sammlungen mit Anzahl, Stand, Lizenz und Quelle",
+        "collection": "Sammlung",
+        "features": "Objekte",
+        "updated": "Geändert",
+        "licence": "Lizenz",
+        "attribution": "Quelle",
+        "gis_hint": "OGC API – Features, z. B. in QGIS: Layer › Layer hinzufügen › WFS / OGC API – Features",
+        "links": "Links",
+        "api_intro": (
+            "Ortsteile, Kontaktbereichsbeamte, Sprechzeiten, Präventionsgremien, legale "
+            "Graffitiflächen und Videoüberwachung als OGC API – Features."
+        ),
+        "collections": "Sammlungen",
+        "all_collections": "Alle Sammlungen",
+        "title": "Titel",
+        "description": "Beschreibung",
+        "extent": "Ausdehnung (Länge/Breite)",
+        "items_count": "{matched} Objekte insgesamt, hier {shown} ab Nr. {first}",
+        "pages": "Seiten",
+        "location": "Lage",
+        "properties": "Eigenschaften",
+        "geometry": "Geometrie",
+        "conformance": "Konformitätsklassen",
+        "queryables": "Abfragbare Eigenschaften",
+        "queryables_caption": "Als Parameter name=wert nutzbar",
+        "type": "Typ",
+        "values": "Werte",
+        "api_doc": "API-Dokumentation",
+        "parameters": "Parameter",
+        "rel_self": "diese Seite",
+        "rel_alternate": "diese Seite als HTML",
+        "rel_service-desc": "API-Definition (OpenAPI 3.0)",
+        "rel_service-doc": "API-Dokumentation",
+        "rel_conformance": "Konformitätsklassen",
+        "rel_data": "Sammlungen",
+        "rel_collection": "Sammlung",
+        "rel_items": "Objekte",
+        "rel_items_html": "Objekte als HTML",
+        "rel_http://www.opengis.net/def/rel/ogc/1.0/queryables": "Abfragbare Eigenschaften",
+        "rel_next": "nächste Seite",
+        "rel_prev": "vorige Seite",
+        "yes": "ja",
+        "no": "nein",
+        "unknown": "unbekannt",
+        "opt_zoomControl": "Zoom-Knöpfe",
+        "opt_scrollWheelZoom": "Zoomen mit dem Mausrad",
+        "opt_locateControl": "Eigenen Standort zeigen",
+        "opt_fullscreenControl": "Vollbild",
+        "opt_captionBar": "Titelzeile",
+    },
+    "en": {
+        "skip_content": "Skip to content",
+        "main_nav": "Main navigation",
+        "nav_home": "Home",
+        "nav_finder": "Find contact officers",
+        "nav_planner": "Planner",
+        "nav_collections": "Collections",
+        "other_lang": "Deutsch",
+        "other_lang_code": "de",
+        "site_subtitle": "municipal crime prevention on the map",
+        "site_intro": (
+            "Districts, police contact officers and their office hours, prevention bodies, legal "
+            "graffiti zones and video surveillance of public space – for citizens, planners and towns."
+        ),
+        "data": "Data",
+        "data_caption": "Collections with count, date, licence and attribution",
+        "collection": "Collection",
+        "features": "Features",
+        "updated": "Updated",
+        "licence": "Licence",
+        "attribution": "Attribution",
+        "gis_hint": "OGC API – Features, e.g. in QGIS: Layer › Add Layer › WFS / OGC API – Features",
+        "links": "Links",
+        "api_intro": (
+            "Districts, contact officers, office hours, prevention bodies, legal graffiti zones "
+            "and video surveillance as OGC API – Features."
+        ),
+        "collections": "Collections",
+        "all_collections": "All collections",
+        "title": "Title",
+        "description": "Description",
+        "extent": "Extent (lon/lat)",
+        "items_count": "{matched} features in all, {shown} shown from no. {first}",
+        "pages": "Pages",
+        "location": "Location",
+        "properties": "Properties",
+        "geometry": "Geometry",
+        "conformance": "Conformance classes",
+        "queryables": "Queryable properties",
+        "queryables_caption": "Usable as parameters name=value",
+        "type": "Type",
+        "values": "Values",
+        "api_doc": "API documentation",
+        "parameters": "Parameters",
+        "rel_self": "this page",
+        "rel_alternate": "this page as HTML",
+        "rel_service-desc": "API definition (OpenAPI 3.0)",
+        "rel_service-doc": "API documentation",
+        "rel_conformance": "Conformance classes",
+        "rel_data": "Collections",
+        "rel_collection": "Collection",
+        "rel_items": "Features",
+        "rel_items_html": "Features as HTML",
+        "rel_http://www.opengis.net/def/rel/ogc/1.0/queryables": "Queryable properties",
+        "rel_next": "next page",
+        "rel_prev": "previous page",
+        "yes": "yes",
+        "no": "no",
+        "unknown": "unknown",
+        "opt_zoomControl": "Zoom buttons",
+        "opt_scrollWheelZoom": "Scroll-wheel zoom",
+        "opt_locateControl": "Show my location",
+        "opt_fullscreenControl": "Full screen",
+        "opt_captionBar": "Caption bar",
+    },
+}
+
+
+# Errors as a page shows them (the JSON API keeps its English ``description``): by the key an
+# ApiError carries, filled from its params; an error without a key gets the generic text.
+ERROR_TEXT: dict[str, dict[str, str]] = {
+    "de": {
+        "title_404": "Nicht gefunden",
+        "title_422": "Außerhalb des Gebiets",
+        "title_400": "Eingabe prüfen",
+        "generic": "Die Angabe „{parameter}“ ist ungültig.",
+        "generic_status": "Die Anfrage konnte nicht beantwortet werden (Fehler {status}).",
+        "both_coords": "Bitte geben Sie Breite und Länge an (WGS 84, Dezimalgrad).",
+        "not_numbers": "Breite und Länge müssen Zahlen sein, angegeben: „{lat}“, „{lon}“.",
+        "not_coords": (
+            "Breite {lat} / Länge {lon} sind keine Koordinaten (Breite −90 bis 90, Länge −180 bis 180)."
+        ),
+        "not_both": "Bitte geben Sie entweder Koordinaten oder eine Adresse an, nicht beides.",
+        "no_input": "Bitte geben Sie eine Adresse an (z. B. „Anna-Siemsen-Str. 27, Jena“) oder Koordinaten.",
+        "address_empty": "Bitte geben Sie eine Adresse ein.",
+        "address_long": "Die Adresse ist länger als {max} Zeichen.",
+        "outside": "Dieser Punkt liegt außerhalb der erfassten Gemeinden: {names}.",
+    },
+    "en": {
+        "title_404": "Not found",
+        "title_422": "Outside the covered area",
+        "title_400": "Please check your input",
+        "generic": "The value given for '{parameter}' is not valid.",
+        "generic_status": "The request could not be answered (error {status}).",
+        "both_coords": "Please give both latitude and longitude (WGS 84, decimal degrees).",
+        "not_numbers": "Latitude and longitude must be numbers, given: '{lat}', '{lon}'.",
+        "not_coords": (
+            "Latitude {lat} / longitude {lon} are not coordinates "
+            "(latitude −90 to 90, longitude −180 to 180)."
+        ),
+        "not_both": "Please give either coordinates or an address, not both.",
+        "no_input": "Please give an address (e.g. 'Anna-Siemsen-Str. 27, Jena') or coordinates.",
+        "address_empty": "Please enter an address.",
+        "address_long": "The address is longer than {max} characters.",
+        "outside": "This point lies outside the covered municipalities: {names}.",
+    },
+}
+
+
+def error_text(key: str | None, params: dict[str, object], status: int, lang: str) -> str:
+    """The page text of an error in ``lang``."""
+    words = ERROR_TEXT[pick_lang(lang)]
+    if key in words:
+        return words[str(key)].format(**params)
+    if "parameter" in params:
+        return words["generic"].format(**params)
+    return words["generic_status"].format(status=status)
+
+
+def error_title(status: int, lang: str) -> str:
+    words = ERROR_TEXT[pick_lang(lang)]
+    return words.get(f"title_{status}", words["title_400"])
+
+
+# Leaflet's own control texts (static/js/dsm-leaflet-text.js puts them in place of its
+# English defaults). The locate and full-screen buttons get theirs in maps/render.py.
+LEAFLET_TEXT: dict[str, dict[str, str]] = {
+    "de": {
+        "zoom_in": "Hineinzoomen",
+        "zoom_out": "Herauszoomen",
+        "close_popup": "Popup schließen",
+        "layers": "Ebenen",
+        "metres": "Meter",
+        "locate_popup": "Sie sind im Umkreis von {distance} {unit} um diesen Punkt",
+        "outside_map": "Ihr Standort scheint außerhalb der Karte zu liegen",
+    },
+    "en": {
+        "zoom_in": "Zoom in",
+        "zoom_out": "Zoom out",
+        "close_popup": "Close popup",
+        "layers": "Layers",
+        "metres": "metres",
+        "locate_popup": "You are within {distance} {unit} of this point",
+        "outside_map": "Your location seems to be outside the map",
     },
 }

@@ -76,6 +76,9 @@ class FieldDef:
     fields: Mapping[str, FieldDef] = field(default_factory=dict)
     # Value a new feature gets when it does not give one (e.g. "draft" for a publication state).
     default: Any = None
+    # The language of the field's prose values: German unless the layer file says "en" (notes
+    # kept as the source wrote them, ``note_en``); pages mark values of the other language.
+    lang: str = "de"
 
     @property
     def is_scalar(self) -> bool:
@@ -186,6 +189,7 @@ _FIELD_KEYS = frozenset(
         "items",
         "fields",
         "default",
+        "lang",
     }
 )
 
@@ -229,6 +233,9 @@ def _parse_field(name: str, table: Any, path: Path, prefix: str) -> FieldDef:
         subfields = {k: _parse_field(k, v, path, f"{prefix}fields.{k}.") for k, v in raw.items()}
     elif "fields" in table:
         raise CatalogError(path, f"{prefix}fields", "only objects have fields")
+    lang = _optional(table, "lang", str, "de", path, prefix)
+    if lang not in ("de", "en"):
+        raise CatalogError(path, f"{prefix}lang", f"'{lang}' is not de or en")
     default = table.get("default")
     if default is not None:
         if ftype not in SCALAR_TYPES:
@@ -249,6 +256,7 @@ def _parse_field(name: str, table: Any, path: Path, prefix: str) -> FieldDef:
         references=_optional(table, "references", str, None, path, prefix),
         items=items,
         fields=subfields,
+        lang=lang,
     )
 
 

@@ -199,10 +199,12 @@ def office_summary(office: Office, now: dt.datetime, lang: str = "de") -> dict[s
         **hours.as_json(),
         "dates_ended_text": hours.dates_ended_text(lang),
         "registration": p.get("registration"),
+        "registration_en": p.get("registration_en"),
         "phone": p.get("phone"),
         "phone_mobile": p.get("phone_mobile"),
         "email": p.get("email"),
         "note": p.get("note"),
+        "note_en": p.get("note_en"),
         "source": p.get("source"),
         "verified_on": p.get("verified_on"),
     }

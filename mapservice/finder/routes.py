@@ -18,7 +18,6 @@ from ..http.errors import ApiError
 from ..http.pages import page
 from ..http.params import bad, check_known, parse_int, single
 from ..i18n import CALENDAR_TEXT, GEOCODE_TEXT, LOCATE_NOTES, pick_lang, value_label
-from ..maps.basemap import tile_host
 from ..maps.symbols import finder_legend
 from .geocode.adapters import explain_miss
 from .geocode.normalise import parse_address
@@ -36,14 +35,26 @@ def parse_point(args: Mapping[str, Sequence[str]]) -> tuple[float, float] | None
     if lat_raw is None and lon_raw is None:
         return None
     if lat_raw is None or lon_raw is None:
-        raise bad("lat" if lat_raw is None else "lon", "give both 'lat' and 'lon' (WGS 84 degrees)")
+        raise bad(
+            "lat" if lat_raw is None else "lon", "give both 'lat' and 'lon' (WGS 84 degrees)", "both_coords"
+        )
     try:
         lat, lon = float(lat_raw), float(lon_raw)
     except ValueError:
-        raise bad("lat/lon", f"must be numbers, got '{lat_raw}', '{lon_raw}'") from None
+        raise bad(
+            "lat/lon",
+            f"must be numbers, got '{lat_raw}', '{lon_raw}'",
+            "not_numbers",
+            lat=lat_raw,
+            lon=lon_raw,
+        ) from None
     if not (math.isfinite(lat) and math.isfinite(lon)) or not -90 <= lat <= 90 or not -180 <= lon <= 180:
         raise bad(
-            "lat/lon", f"lat {lat_raw} / lon {lon_raw} are not coordinates (lat -90..90, lon -180..180)"
+            "lat/lon",
+            f"lat {lat_raw} / lon {lon_raw} are not coordinates (lat -90..90, lon -180..180)",
+            "not_coords",
+            lat=lat_raw,
+            lon=lon_raw,
         )
     return lon, lat
 
@@ -53,16 +64,18 @@ def resolve(args: Mapping[str, Sequence[str]]) -> tuple[float, float, dict[str, 
     point = parse_point(args)
     address = single(args, "address")
     if point is not None and address is not None:
-        raise bad("address", "give either 'lat'+'lon' or 'address', not both")
+        raise bad("address", "give either 'lat'+'lon' or 'address', not both", "not_both")
     if point is not None:
         return point[0], point[1], {"method": "coordinates", "precision": "point"}
     if address is None:
-        raise bad("address", "give 'lat' and 'lon', or 'address' (e.g. 'Anna-Siemsen-Str. 27, Jena')")
+        raise bad(
+            "address", "give 'lat' and 'lon', or 'address' (e.g. 'Anna-Siemsen-Str. 27, Jena')", "no_input"
+        )
     address = address.strip()
     if not address:
-        raise bad("address", "is empty")
+        raise bad("address", "is empty", "address_empty")
     if len(address) > MAX_ADDRESS:
-        raise bad("address", f"is longer than {MAX_ADDRESS} characters")
+        raise bad("address", f"is longer than {MAX_ADDRESS} characters", "address_long", max=MAX_ADDRESS)
     return geocode(address)
 
 
@@ -93,6 +106,8 @@ def answer(args: Mapping[str, Sequence[str]], lang: str | None = None) -> dict[s
             422,
             "OutsideCoverage",
             f"The point lon {lon:.5f} / lat {lat:.5f} lies outside the covered municipalities: {names}.",
+            key="outside",
+            params={"lat": lat, "lon": lon, "names": names},
         )
     for group in ("responsible", "responsible_town", "nearest"):
         for office in result[group]:
@@ -122,7 +137,7 @@ class AddressError(ApiError):
     ) -> None:
         self.reason = reason
         self.params = params
-        super().__init__(status, code, self.text("en"), candidates=candidates)
+        super().__init__(status, code, self.text("en"), candidates=candidates, params=params)
 
     def text(self, lang: str) -> str:
         return GEOCODE_TEXT[pick_lang(lang)][self.reason].format(**self.params)
@@ -221,13 +236,7 @@ def finder_page() -> Response:
         responsible_cities=sorted(str(m.properties.get("name")) for m in services().locate_index().covered),
     )
     response.headers["Cache-Control"] = "private, max-age=60"
-    # An external tile server is in img-src only when configured (asked only after consent).
-    tile_source = tile_host(services().settings.tile_url)
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-        f"img-src 'self' data:{' ' + tile_source if tile_source else ''}; connect-src 'self'; "
-        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
-    )
+    # Its CSP is every page's (http/security.py): the finder has no inline script.
     return response
 
 

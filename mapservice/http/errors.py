@@ -35,8 +35,14 @@ class ApiError(Exception):
         candidates: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
         problems: list[dict[str, Any]] | None = None,
+        key: str | None = None,
+        params: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(description)
+        # A page shows the error in its own language: ``key`` names the text in
+        # i18n.ERROR_TEXT and ``params`` fill it (the JSON keeps ``description``).
+        self.key = key
+        self.params = params or {}
         self.status = status
         self.code = code
         self.description = description

@@ -7,6 +7,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ..catalog.layers import FieldDef, Layer
 from ..store.base import BBox, Filter, Query, SortKey
@@ -14,8 +15,9 @@ from .errors import ApiError
 
 FORMATS = ("json", "html")
 # Parameters of /items besides the layer's own queryable fields.
+# ``lang`` chooses the language of the HTML representation; the JSON ignores it.
 ITEMS_PARAMS = frozenset(
-    {"f", "bbox", "bbox-crs", "limit", "offset", "sortby", "properties", "skipGeometry", "datetime"}
+    {"f", "lang", "bbox", "bbox-crs", "limit", "offset", "sortby", "properties", "skipGeometry", "datetime"}
 )
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 # SQLite and PostgreSQL integers are signed 64-bit; larger numbers cannot match anything.
@@ -23,8 +25,15 @@ INT64_MAX = 2**63 - 1
 WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 
 
-def bad(parameter: str, message: str) -> ApiError:
-    return ApiError(400, "InvalidParameterValue", f"Parameter '{parameter}': {message}")
+def bad(parameter: str, message: str, key: str | None = None, **params: Any) -> ApiError:
+    """A 400 naming the parameter; ``key`` (i18n.ERROR_TEXT) words it on pages."""
+    return ApiError(
+        400,
+        "InvalidParameterValue",
+        f"Parameter '{parameter}': {message}",
+        key=key,
+        params={"parameter": parameter, **params},
+    )
 
 
 def single(args: Mapping[str, Sequence[str]], name: str) -> str | None:

@@ -226,7 +226,8 @@ def build_map(
         for source in sources:
             layer = catalog[source]
             attributions.append(f"{layer.attribution} ({layer.licence})")
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    # Collapsed behind its button: open, it covered the zoom buttons and popups at 320 px.
+    folium.LayerControl(collapsed=True).add_to(fmap)
     if options.fullscreen_control:
         _fullscreen(fmap, lang)
     if options.locate_control:

@@ -11,6 +11,7 @@ from ..http.context import services
 from ..http.errors import ApiError
 from ..http.pages import page
 from ..http.params import check_known, single
+from ..http.security import allow_scripts
 from ..i18n import pick_lang
 from ..store.base import LayerState
 from . import views
@@ -53,10 +54,6 @@ def render_parts(mapdef: MapDef, options: EmbedOptions, district: str | None) ->
 
 def layer_lists(mapdef: MapDef, shown: list[str], lang: str) -> list[views.LayerList]:
     return views.layer_lists(services(), mapdef, shown, lang)
-
-
-def csp(frame_ancestors: str) -> str:
-    return views.csp(services().settings, frame_ancestors)
 
 
 @bp.get("/")
@@ -107,8 +104,6 @@ def map_page(map_id: str) -> Response:
         response = page(
             "pages/map.html", lang, mapdef=mapdef, parts=parts, lists=lists, embed=False, caption=True
         )
-        return response
+        return allow_scripts(response, parts.script)
 
-    response = conditional(Validators(_states, "map", lang), build)
-    response.headers["Content-Security-Policy"] = csp("'self'")
-    return response
+    return conditional(Validators(_states, "map", lang), build)

@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, request, url_for
 
 from ..http.auth import may_read_all
 from ..http.caching import Validators, conditional, feature_etag
@@ -17,7 +17,9 @@ from ..http.context import collection_layer as _layer
 from ..http.context import full_store, services
 from ..http.context import store as _store
 from ..http.errors import ApiError
-from ..http.params import check_known, parse_format, parse_items
+from ..http.pages import render
+from ..http.params import check_known, parse_format, parse_items, single
+from ..i18n import pick_lang
 from ..store.base import LayerState, Store
 from . import documents as ogc
 from .openapi import openapi_document
@@ -47,6 +49,11 @@ def _state_fn(layer_ids: Sequence[str]) -> Any:
     return lambda: list(_states(layer_ids).values())
 
 
+def _lang(args: Mapping[str, Sequence[str]]) -> str:
+    """The language of an HTML page: ``lang`` (de, en), German by default."""
+    return pick_lang(single(args, "lang"))
+
+
 def _json(doc: Any, mimetype: str = "application/json") -> Response:
     return Response(json.dumps(doc, ensure_ascii=False, separators=(",", ":")), mimetype=mimetype)
 
@@ -59,17 +66,18 @@ def _respond(
     mimetype: str = "application/json",
 ) -> Response:
     """JSON or HTML of a document, with validators and content negotiation."""
-    check_known(doc_args, {"f"})
+    check_known(doc_args, {"f", "lang"})
     fmt = parse_format(doc_args)
     html = _wants_html(fmt)
+    lang = _lang(doc_args)
 
     def build() -> Response:
         doc = build_doc()
         if html:
-            return Response(render_template(template, doc=doc, catalog=_catalog()), mimetype="text/html")
+            return Response(render(template, lang, doc=doc, catalog=_catalog()), mimetype="text/html")
         return _json(doc, mimetype)
 
-    response = conditional(Validators(states, "html" if html else "json"), build)
+    response = conditional(Validators(states, "html" if html else "json", lang), build)
     response.vary.add("Accept")
     return response
 
@@ -166,8 +174,9 @@ def items(collection_id: str) -> Response:
         )
         if html:
             return Response(
-                render_template(
+                render(
                     "api/items.html",
+                    _lang(args),
                     layer=layer,
                     features=result.features,
                     links=links,
@@ -182,7 +191,7 @@ def items(collection_id: str) -> Response:
         )
         return Response(body, mimetype=ogc.GEOJSON)
 
-    response = conditional(Validators(_state_fn([layer.id]), "html" if html else "json"), build)
+    response = conditional(Validators(_state_fn([layer.id]), "html" if html else "json", _lang(args)), build)
     response.vary.add("Accept")
     return response
 
@@ -191,8 +200,9 @@ def items(collection_id: str) -> Response:
 def item(collection_id: str, feature_id: str) -> Response:
     layer = _layer(collection_id)
     args = _args()
-    check_known(args, {"f"})
+    check_known(args, {"f", "lang"})
     html = _wants_html(parse_format(args))
+    lang = _lang(args)
     store = _reader_store(layer.id)
     url = url_for("api.item", collection_id=layer.id, feature_id=feature_id, _external=True)
     # Looked up before the preconditions: a missing feature is 404, never 304.
@@ -209,14 +219,17 @@ def item(collection_id: str, feature_id: str) -> Response:
         ]
         if html:
             return Response(
-                render_template("api/item.html", layer=layer, feature=feature, links=links),
+                render("api/item.html", lang, layer=layer, feature=feature, links=links),
                 mimetype="text/html",
             )
         return Response(ogc.feature_json(feature, None, False, links), mimetype=ogc.GEOJSON)
 
     # The GeoJSON has the feature's own strong ETag: a write sends it back in If-Match.
     validators = Validators(
-        _state_fn([layer.id]), "html" if html else "json", strong_etag=None if html else feature_etag(feature)
+        _state_fn([layer.id]),
+        "html" if html else "json",
+        lang,
+        strong_etag=None if html else feature_etag(feature),
     )
     response = conditional(validators, build)
     response.vary.add("Accept")

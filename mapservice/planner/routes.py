@@ -17,10 +17,11 @@ from ..http.context import planning as _planning
 from ..http.context import settings
 from ..http.pages import page
 from ..http.params import bad, check_known, choice, single
+from ..http.security import allow_scripts
 from ..i18n import PLANNER_TEXT, figure_text, texts
 from ..maps.render import build_choropleth
 from ..maps.symbols import context_group, context_options
-from ..maps.views import csp, tiles
+from ..maps.views import tiles
 from . import view as pv
 from .coverage_routes import find_city
 from .service import DISTRICT_INPUTS, LANDS, MUNICIPALITY_INPUTS, City, Planning
@@ -193,7 +194,7 @@ def planner() -> Response:
         asskomm_counts = (
             {c.value: c.count for c in pv.classes(pv.MUNICIPALITY_METRICS[4], rows)} if land == "14" else {}
         )
-        return page(
+        response = page(
             "planner/planner.html",
             lang,
             pt=PLANNER_TEXT[lang],
@@ -225,12 +226,11 @@ def planner() -> Response:
             figure=lambda text: figure_text(text, lang),
             unknown_count=sum(1 for r in rows if r.get(chosen.id) is None),
         )
+        return allow_scripts(response, parts.script)
 
-    response = conditional(
+    return conditional(
         Validators(
             lambda: [planning.store.state(layer) for layer in inputs if layer in planning.catalog], lang
         ),
         build,
     )
-    response.headers["Content-Security-Policy"] = csp(settings(), "'self'")
-    return response

@@ -181,6 +181,13 @@ def fmt_value(m: Metric, value: Any, lang: str) -> str | None:
     return f"{text} {m.unit(lang)}".strip()
 
 
+def _without_unit(m: Metric, text: str | None, lang: str) -> str | None:
+    unit = "%" if m.kind == "share" else m.unit(lang)
+    if text is not None and unit and text.endswith(f" {unit}"):
+        return text[: -len(unit) - 1]
+    return text
+
+
 def fmt_cell(m: Metric, value: Any, lang: str) -> str | None:
     """A value for a table cell: like :func:`fmt_value`, the unit left to the column header."""
     text = fmt_value(m, value, lang)
@@ -224,8 +231,9 @@ def classes(m: Metric, rows: Sequence[Mapping[str, Any]]) -> list[Class]:
     out: list[Class] = []
     lower = 0.0 if m.kind == "share" else values[0]
     for upper, colour, count in zip(uppers, colours, counts, strict=True):
-        low_de, up_de = fmt_value(m, lower, "de"), fmt_value(m, upper, "de")
-        low_en, up_en = fmt_value(m, lower, "en"), fmt_value(m, upper, "en")
+        # The unit once, after the upper bound: "1 bis 2,5 Punkte", "20 bis 40 %".
+        low_de, up_de = _without_unit(m, fmt_value(m, lower, "de"), "de"), fmt_value(m, upper, "de")
+        low_en, up_en = _without_unit(m, fmt_value(m, lower, "en"), "en"), fmt_value(m, upper, "en")
         if lower == upper:
             de, en = str(up_de), str(up_en)
         else:

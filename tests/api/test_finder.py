@@ -261,6 +261,9 @@ ZWICKAU_HAUPTMARKT = "lat=50.718&lon=12.496"
 JENA_WINZERLA = "lat=50.9007&lon=11.5763"
 PAST_DE = "letzter bekannter Termin 30.01.2026, weitere Termine nicht veröffentlicht"
 PAST_EN = "last known date 30 Jan 2026, no further dates published"
+# The registration note in each page's language (geodata: registration / registration_en).
+REGISTRATION_DE = "vorher per E-Mail an buergermeister@jena.de"
+REGISTRATION_EN = "by e-mail to buergermeister@jena.de beforehand"
 KOPPE_ICS = "/calendar/offices/jena-buergersprechstunde-koppe.ics"
 
 
@@ -302,15 +305,15 @@ def test_jena_page_gives_km_past_dates_and_calendar_links_honestly(client: Flask
     assert far and all(o["walking_minutes"] is None for o in far)
     german = client.get(f"/finder?{JENA_WINZERLA}").get_data(as_text=True)
     english = client.get(f"/finder?{JENA_WINZERLA}&lang=en").get_data(as_text=True)
-    for page, past, km, unit in (
-        (german, PAST_DE, "3,6 km (Luftlinie)", "4,5 km/h"),
-        (english, PAST_EN, "3.6 km (straight line)", "4.5 km/h"),
+    for page, past, km, unit, registration in (
+        (german, PAST_DE, "3,6 km (Luftlinie)", "4,5 km/h", REGISTRATION_DE),
+        (english, PAST_EN, "3.6 km (straight line)", "4.5 km/h", REGISTRATION_EN),
     ):
         # Each group lists the mayor's consultation (for the whole town, and nearest).
         items = page.split("Bürgersprechstunde mit Bürgermeister Benjamin Koppe</h4>")[1:]
         assert len(items) == 2
         for item in (i.split("</li>")[0] for i in items):
-            assert past in item and "by e-mail to buergermeister@jena.de beforehand" in item
+            assert past in item and registration in item
             assert "Sprechzeiten unbekannt" not in item and "office hours unknown" not in item
         assert km in page and unit in page
         assert KOPPE_ICS not in page and "/calendar/offices/kobb-jena-winzerla.ics" in page
@@ -319,10 +322,10 @@ def test_jena_page_gives_km_past_dates_and_calendar_links_honestly(client: Flask
 
 
 def test_map_list_and_popup_hours_show_the_last_known_date(client: FlaskClient) -> None:
-    for lang, past in (("de", PAST_DE), ("en", PAST_EN)):
+    for lang, past, registration in (("de", PAST_DE, REGISTRATION_DE), ("en", PAST_EN, REGISTRATION_EN)):
         page = client.get(f"/map/jena?lang={lang}").get_data(as_text=True)
         item = page.split("Bürgersprechstunde mit Bürgermeister Benjamin Koppe</h4>")[1].split("</li>")[0]
-        assert past in item and "by e-mail to buergermeister@jena.de beforehand" in item
+        assert past in item and registration in item
         assert KOPPE_ICS not in page and "/calendar/offices/kobb-jena-winzerla.ics" in page
     hours = get_json(client, "/api/office-hours?city=Jena")["offices"]
     koppe = hours["jena-buergersprechstunde-koppe"]

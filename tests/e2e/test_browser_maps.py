@@ -90,7 +90,9 @@ def test_office_popup_shows_hours_and_contact(browser: Browser, live_server: Ser
     """)
     assert text is not None
     assert "Mario Bergner" in text and "Anna-Siemsen-Straße 27" in text
-    assert "Mo 10:00-12:00; Do 15:00-17:00" in text  # weekdays in German
+    assert "Mo 10–12 Uhr, Do 15–17 Uhr" in text  # the hours in words, as on the page (localize.py)
+    zoom = browser.js("return document.querySelector('.leaflet-control-zoom-in').title")
+    assert zoom == "Hineinzoomen"  # Leaflet's own control texts in the page language
     assert "ungefähre Lage" in text  # the point is a neighbouring house
     assert ("jetzt geöffnet" in text) or ("jetzt geschlossen" in text)
     assert "nächste Öffnung" in text
@@ -349,7 +351,7 @@ def test_graffiti_and_cameras_with_fields_of_view_are_drawn(browser: Browser, ev
         map.eachLayer(function (l) { if (l.feature && l.feature.id === 'test-camera'
                                          && l.getLatLngs) { n += 1; } });
         return n;""")
-    assert fov_paths == 1
+    assert fov_paths == 1, (browser.console_errors(), browser.js("return window.mapError || null"))
     assert browser.console_errors() == []
 
 

@@ -15,15 +15,55 @@
   // Colours and letters come from the server (cfg.symbols, maps/symbols.py): the legend is
   // made from the same tables.
   var APPROXIMATE = { street: true, district: true, municipality: true };
-  var DAYS = {
-    de: { Mo: "Mo", Tu: "Di", We: "Mi", Th: "Do", Fr: "Fr", Sa: "Sa", Su: "So", PH: "Feiertag", off: "geschlossen" },
-    en: { Mo: "Mon", Tu: "Tue", We: "Wed", Th: "Thu", Fr: "Fri", Sa: "Sat", Su: "Sun", PH: "public holiday", off: "closed" }
-  };
+  // An OpenStreetMap opening_hours value in words, as mapservice/localize.py writes it on the
+  // pages ("Mo 10–12 Uhr, Do 15–17 Uhr" / "Mon 10:00–12:00, Thu 15:00–17:00"); a value beyond
+  // the simple "days times; days times" grammar keeps its form, with the day names translated.
+  var OSM_DAYS = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"];
+  var DAY_RE = "(?:Mo|Tu|We|Th|Fr|Sa|Su|PH)";
+  var DAYS_RE = new RegExp("^" + DAY_RE + "(?:-" + DAY_RE + ")?(?:," + DAY_RE + "(?:-" + DAY_RE + ")?)*$");
+  var SPAN_RE = /^([01]\d|2[0-4]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$/;
 
-  function humanHours(expr, lang) {
-    var days = DAYS[lang] || DAYS.de;
-    return String(expr).replace(/\b(Mo|Tu|We|Th|Fr|Sa|Su|PH|off)\b/g, function (m) { return days[m]; })
-      .replace(/;\s*/g, "; ");
+  function dayNames(text, t) {
+    var names = { PH: t.holiday };
+    t.weekdays.split(" ").forEach(function (name, i) { names[OSM_DAYS[i]] = name; });
+    return text.replace(/\b(Mo|Tu|We|Th|Fr|Sa|Su|PH)\b/g, function (m) { return names[m]; }).replace(/-/g, "\u2013");
+  }
+
+  function clock(h, m, lang) {
+    if (lang === "de") return String(h) + (m === 0 ? "" : ":" + (m < 10 ? "0" : "") + m);
+    return (h < 10 ? "0" : "") + h + ":" + (m < 10 ? "0" : "") + m;
+  }
+
+  function hoursRule(rule, t, lang) {
+    var parts = rule.split(/\s+/);
+    if (parts.length !== 2 || !DAYS_RE.test(parts[0])) return null;
+    if (parts[1] === "off") return dayNames(parts[0], t) + " " + t.hours_closed;
+    var spans = [];
+    var ranges = parts[1].split(",");
+    for (var i = 0; i < ranges.length; i++) {
+      var m = SPAN_RE.exec(ranges[i]);
+      if (!m) return null;
+      spans.push(clock(+m[1], +m[2], lang) + "\u2013" + clock(+m[3], +m[4], lang));
+    }
+    return dayNames(parts[0], t) + " " + spans.join(" " + t.hours_and + " ") + t.hours_suffix;
+  }
+
+  function humanHours(expr, cfg) {
+    var rules = String(expr).split(";").map(function (r) { return r.trim(); }).filter(Boolean);
+    var words = rules.map(function (r) { return hoursRule(r, cfg.t, cfg.lang); });
+    if (rules.length && words.every(function (w) { return w !== null; })) return words.join(", ");
+    return dayNames(String(expr), cfg.t);
+  }
+
+  // A prose field in the page language (note: German, note_en: English), else the other
+  // one in a span marked with its language.
+  function prose(p, field, cfg) {
+    var de = p[field], en = p[field + "_en"];
+    if (cfg.lang === "en" ? en : de) return cfg.lang === "en" ? en : de;
+    if (!de && !en) return null;
+    var span = el("span", de || en);
+    span.lang = de ? "de" : "en";
+    return span;
   }
 
   function formatTime(iso, lang) {
@@ -90,7 +130,7 @@
     var place = [p.postcode, p.place].filter(Boolean).join(" ");
     row(b.dl, cfg.t.address, [address, place].filter(Boolean).join(", ") || null, cfg);
     if (p.room) row(b.dl, cfg.t.room, p.room, cfg);
-    row(b.dl, cfg.t.office_hours, p.opening_hours ? humanHours(p.opening_hours, cfg.lang) : null, cfg);
+    row(b.dl, cfg.t.office_hours, p.opening_hours ? humanHours(p.opening_hours, cfg) : null, cfg);
     if (hours) {
       var state;
       if (hours.open_now === true) {
@@ -109,18 +149,22 @@
       if (appts.length) {
         var list = el("ul");
         appts.forEach(function (a) {
-          list.appendChild(el("li", formatTime(a.start, cfg.lang) + (a.note ? " – " + a.note : "")));
+          var item = el("li", formatTime(a.start, cfg.lang) + (a.note ? " – " : ""));
+          var note = a.note ? prose(a, "note", cfg) : null;
+          // prose() gives text in the page's language, or a node marked with the other one.
+          if (note) item.appendChild(typeof note === "string" ? document.createTextNode(note) : note);
+          list.appendChild(item);
         });
         row(b.dl, cfg.t.appointments, list, cfg);
       } else if (p.appointments && p.appointments.length && !hours.dates_ended) {
         row(b.dl, cfg.t.appointments, cfg.t.no_upcoming, cfg);
       }
     }
-    if (p.registration) row(b.dl, cfg.t.registration, p.registration, cfg);
+    if (p.registration || p.registration_en) row(b.dl, cfg.t.registration, prose(p, "registration", cfg), cfg);
     row(b.dl, cfg.t.phone, p.phone ? phoneLink(p.phone) : null, cfg);
     if (p.phone_mobile) row(b.dl, cfg.t.mobile, phoneLink(p.phone_mobile), cfg);
     row(b.dl, cfg.t.email, p.email ? mailLink(p.email) : null, cfg);
-    if (p.note) row(b.dl, cfg.t.note, p.note, cfg);
+    if (p.note || p.note_en) row(b.dl, cfg.t.note, prose(p, "note", cfg), cfg);
     sourceRows(b.dl, p, cfg);
     return b.box;
   }
@@ -326,6 +370,7 @@
     toggleLabels();
     var status = document.getElementById(cfg.statusId);
     cfg.spreadable = [];
+    if (DSM.a11y) DSM.a11y(cfg.map, { attributionLabel: cfg.t.licence });  // static/js/dsm-core.js
     if (DSM.basemap) DSM.basemap(cfg.map, cfg.basemap);  // static/js/dsm-basemap.js
     if (cfg.context) DSM.context(cfg.map, cfg.context);
     cfg.attributions.forEach(function (text) {

@@ -65,6 +65,7 @@
     window.dsmCounts = {};
     window.dsmFills = {};
     var status = document.getElementById(cfg.statusId);
+    if (DSM.a11y) DSM.a11y(map, { attributionLabel: cfg.t.sources });  // static/js/dsm-core.js
     if (DSM.basemap) DSM.basemap(map, cfg.basemap);  // static/js/dsm-basemap.js
     if (cfg.context) DSM.context(map, cfg.context);
     cfg.attributions.forEach(function (text) {

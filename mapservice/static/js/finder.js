@@ -35,6 +35,8 @@
   var en = document.documentElement.lang === "en";
   box.hidden = false;
   var map = L.map(box, { scrollWheelZoom: false, maxZoom: 19 });
+  // Role, name, popup focus and Escape as on every map (static/js/dsm-core.js).
+  if (DSM.a11y) DSM.a11y(map, {});
   // The basemap as configured (static/js/dsm-basemap.js; a data block, never run).
   var basemapNode = document.getElementById("finder-basemap");
   if (basemapNode && DSM.basemap) DSM.basemap(map, JSON.parse(basemapNode.textContent));
