@@ -66,7 +66,10 @@
     m.bindTooltip(DSM.el("span", o.name));
     markers.push(m);
   });
-  map.fitBounds(bounds.pad(0.2), { maxZoom: 16 });
+  // With offices: all of them in view. Without (nothing within the radius): the point at a
+  // zoom that shows the district and town around it, not a blank close-up of one street.
+  if (markers.length) map.fitBounds(bounds.pad(0.2), { maxZoom: 16 });
+  else map.setView([point.lat, point.lon], 13);
   // Two offices in one building (Jena-Lobeda) must both stay visible and clickable.
   DSM.spread(map, markers);
   map.on("click", function (e) { submitPoint(e.latlng.lat, e.latlng.lng); });
