@@ -183,6 +183,8 @@ TEXT: dict[str, dict[str, str]] = {
 # Values of closed lists, as people read them.
 VALUES: dict[str, dict[str, dict[str, str]]] = {
     "de": {
+        # A municipality's kind as VG250 stores it (BEZ): the stored value is German.
+        "municipality_kind": {"Stadt": "Stadt", "Gemeinde": "Gemeinde"},
         "kind": {
             "contact_officer_office": "Büro der Kontaktbereichsbeamten",
             "contact_officer": "Kontaktbereichsbeamter (ohne Büroadresse)",
@@ -235,6 +237,7 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
         },
     },
     "en": {
+        "municipality_kind": {"Stadt": "town", "Gemeinde": "municipality"},
         "kind": {
             "contact_officer_office": "Contact officers' office",
             "contact_officer": "Contact officer (no office address)",
@@ -417,6 +420,8 @@ def figure_text(text: str, lang: str) -> str:
 PLANNER_TEXT: dict[str, dict[str, str]] = {
     "de": {
         "title": "Planung: Abdeckung und Lücken",
+        "area_city": "{name} ({count} Ortsteile)",
+        "area_land": "{name}: Gemeinden",
         "intro": "Wo fehlen Kontaktbereichsbeamte, wie weit ist es zum nächsten Büro, wo gibt "
         "es kein Präventionsgremium? Gebiet und Kennzahl wählen; Karte, Diagramm und "
         "Tabelle zeigen dieselben Zahlen.",
@@ -456,6 +461,8 @@ PLANNER_TEXT: dict[str, dict[str, str]] = {
     },
     "en": {
         "title": "Planner: coverage and gaps",
+        "area_city": "{name} ({count} districts)",
+        "area_land": "{name}: municipalities",
         "intro": "Where are contact officers missing, how far is the nearest office, where is "
         "there no prevention body? Choose an area and a metric; map, chart and table "
         "show the same numbers.",
@@ -769,9 +776,6 @@ LOCATE_NOTES: dict[str, dict[str, str]] = {
     },
 }
 
-# English month abbreviations for dates like "30 Jan 2026" (German dates are 30.01.2026).
-MONTHS_EN = tuple(TEXT["en"]["months"].split())
-
 # The finder's answers when the address directory has no (single) answer, and its coverage
 # listing (mapservice.finder.routes, templates/finder/finder.html). The English texts are
 # also the JSON descriptions of /api/locate.
@@ -859,6 +863,228 @@ GEOCODE_TEXT: dict[str, dict[str, str]] = {
     },
 }
 
+# The planner's counts of bodies, the ASSKomm line and "how it is computed"
+# (templates/planner/planner.html). Numbers arrive formatted for the language.
+PLANNER_PROSE: dict[str, dict[str, str]] = {
+    "de": {
+        "survey_computed": (
+            "{large_towns} Thüringer Gemeinden haben laut Daten mindestens {threshold} Einwohner "
+            "(Gebietsstand 2016, Einwohner 2018; {unknown} Gemeinden ohne Einwohnerzahl). Die Umfrage "
+            "zählte Städte oder Verwaltungsgemeinschaften, daher weichen die Zahlen ab."
+        ),
+        "body_active": "Aktives Gremium erfasst",
+        "body_not_active": "Gremium erfasst, nicht aktiv",
+        "body_unknown": "Unbekannt: kein Gremium erfasst oder Status unklar",
+        "asskomm_counts": (
+            "In den Daten dieses Dienstes: {agreement} mit Kooperationsvereinbarung, {participant} mit "
+            "Teilnahme. Die übrigen Partner des Netzwerks sind nicht erfasst."
+        ),
+        "method_intro": (
+            "Der Lückenwert ist die Summe der Unterschreitungen, je Kriterium zwischen 0 (Schwelle "
+            "erreicht) und 1 (weit verfehlt). Unbekannte Kriterien zählen nicht mit und werden als "
+            "„unbekannt“ genannt; der Wert ist dann eine Untergrenze."
+        ),
+        "method_officer": "Kein zuständiger Kontaktbereichsbeamter erfasst: 1.",
+        "method_residents": (
+            "Einwohner je Beamter über {residents} (wo nur Haushalte bekannt sind: über {households} "
+            "Haushalte): Wert ÷ Schwelle − 1."
+        ),
+        "method_distance": (
+            "Mittlere Entfernung zum nächsten Büro über {walk}: Entfernung ÷ {walk} − 1. Gemessen über "
+            "ein Raster mit {grid} Abstand, gewichtet mit den Haushalten der statistischen Bezirke, wo "
+            "bekannt. Als Büro zählen: {kinds}."
+        ),
+        "method_share": (
+            "Weniger als {share} der Fläche höchstens {walk} von einem Büro: (Ziel − Anteil) ÷ Ziel."
+        ),
+        "method_body": (
+            "Präventionsgremium: keins bekannt oder aufgelöst 1, geplant oder ruhend 0,5, aktiv 0; für "
+            "Gemeinden nur ab {population} Einwohnern."
+        ),
+        "method_not_scored": (
+            "Videoüberwachung und Graffitiflächen werden gezeigt, aber nicht bewertet: mehr Kameras sind "
+            "kein Ziel, und legale Wände folgen dem örtlichen Bedarf. Jede Schwelle ist eine Einstellung "
+            "des Dienstes."
+        ),
+    },
+    "en": {
+        "survey_computed": (
+            "According to the data, {large_towns} Thuringian municipalities have at least {threshold} "
+            "inhabitants (boundaries 2016, population 2018; {unknown} municipalities without a "
+            "population figure). The survey counted cities or administrative communities, so the "
+            "numbers differ."
+        ),
+        "body_active": "Active body on record",
+        "body_not_active": "Body on record, not active",
+        "body_unknown": "Unknown: no body on record or status unclear",
+        "asskomm_counts": (
+            "In the data of this service: {agreement} with a cooperation agreement, {participant} "
+            "participating. The network’s other partners are not on record."
+        ),
+        "method_intro": (
+            "The gap score is the sum of shortfalls, each criterion between 0 (threshold met) and 1 "
+            '(far off). Unknown criteria add nothing and are listed as "unknown"; the score is then '
+            "a lower bound."
+        ),
+        "method_officer": "No responsible contact officer recorded: 1.",
+        "method_residents": (
+            "Residents per officer above {residents} (where only households are known: above "
+            "{households} households): value ÷ threshold − 1."
+        ),
+        "method_distance": (
+            "Mean distance to the nearest office above {walk}: distance ÷ {walk} − 1. Measured over a "
+            "grid of {grid}, weighted by the households of the statistical districts where known. "
+            "Offices are: {kinds}."
+        ),
+        "method_share": (
+            "Less than {share} of the area within {walk} of an office: (target − share) ÷ target."
+        ),
+        "method_body": (
+            "Prevention body: none known or dissolved 1, planned or dormant 0.5, active 0; for "
+            "municipalities only from {population} inhabitants."
+        ),
+        "method_not_scored": (
+            "Video surveillance and graffiti walls are shown but not scored: more cameras are not a "
+            "goal, and legal walls follow local demand. Every threshold is a setting of the service."
+        ),
+    },
+}
+
+# The API documentation page (templates/api/openapi.html): what each operation does, by the
+# start of its operationId, and what each common parameter means. The OpenAPI document
+# itself stays in English, the language of its readers' tools.
+OPENAPI_TEXT: dict[str, dict[str, str]] = {
+    "de": {
+        "op_getLandingPage": "Startseite der API",
+        "op_getConformanceDeclaration": "Konformitätsklassen",
+        "op_getOpenAPI": "Dieses Dokument",
+        "op_getCollections": "Sammlungen",
+        "op_describeCollection": "Beschreibung der Sammlung",
+        "op_getItems": "Objekte",
+        "op_getItem": "ein Objekt",
+        "op_createItem": "Objekt anlegen",
+        "op_replaceItem": "Objekt ersetzen",
+        "op_updateItem": "Objekt ändern",
+        "op_deleteItem": "Objekt löschen",
+        "op_getItemHistory": "Änderungen des Objekts",
+        "op_getQueryables": "Abfragbare Eigenschaften",
+        "p_f": "Format: json (Standard) oder html; ohne Angabe entscheidet der Accept-Header.",
+        "p_bbox": (
+            "Nur Objekte, deren Geometrie das Rechteck minLon,minLat,maxLon,maxLat schneidet "
+            "(WGS 84 Länge/Breite, CRS84)."
+        ),
+        "p_bbox-crs": "Koordinatensystem von bbox; nur CRS84 wird unterstützt.",
+        "p_limit": "Objekte je Seite (1 bis 10000).",
+        "p_offset": "Zahl der übersprungenen Objekte (zum Blättern: dem next-Link folgen).",
+        "p_datetime": (
+            "Zeitpunkt oder Zeitraum (RFC 3339, „..“ für offene Enden). Sammlungen ohne "
+            "Gültigkeitsdaten haben keine Zeitangabe, dann passt nichts."
+        ),
+        "p_sortby": "Eigenschaften durch Kommas getrennt, „-“ davor für absteigend.",
+        "p_properties": "Nur diese Eigenschaften (durch Kommas getrennt).",
+        "p_skipGeometry": "true: Objekte ohne Geometrie.",
+        "p_featureId": "Kennung des Objekts",
+        "p_If-Match": "Das ETag aus dem GET auf das Objekt",
+        "filter": "Filter nach Eigenschaft",
+        "filter_list": "Filter: die Liste enthält den Wert",
+    },
+    "en": {
+        "op_getLandingPage": "Landing page of the API",
+        "op_getConformanceDeclaration": "Conformance classes",
+        "op_getOpenAPI": "This document",
+        "op_getCollections": "Collections",
+        "op_describeCollection": "Description of the collection",
+        "op_getItems": "Items",
+        "op_getItem": "One item",
+        "op_createItem": "Create an item",
+        "op_replaceItem": "Replace the item",
+        "op_updateItem": "Update the item",
+        "op_deleteItem": "Delete the item",
+        "op_getItemHistory": "Change history of the item",
+        "op_getQueryables": "Queryable properties",
+        "p_f": "Format: json (default) or html; without it the Accept header decides.",
+        "p_bbox": (
+            "Only features whose geometry intersects the box minLon,minLat,maxLon,maxLat "
+            "(WGS 84 lon/lat, CRS84)."
+        ),
+        "p_bbox-crs": "CRS of bbox; only CRS84 is supported.",
+        "p_limit": "Features per page (1 to 10000).",
+        "p_offset": "Number of features to skip (for paging, follow the next link).",
+        "p_datetime": (
+            "Instant or interval (RFC 3339, '..' for open ends). Collections without validity "
+            "dates have no temporal geometry, so nothing matches."
+        ),
+        "p_sortby": "Comma-separated properties, '-' before one for descending.",
+        "p_properties": "Only these properties (comma-separated).",
+        "p_skipGeometry": "true: features without geometry.",
+        "p_featureId": "Identifier of the item",
+        "p_If-Match": "The ETag from GET on the item",
+        "filter": "Filter by property",
+        "filter_list": "Filter: the list contains the value",
+    },
+}
+
+# The names of the Länder the planner covers, by their code (AGS prefix).
+LAND_NAMES: dict[str, dict[str, str]] = {
+    "de": {"14": "Sachsen", "16": "Thüringen"},
+    "en": {"14": "Saxony", "16": "Thuringia"},
+}
+
+# The finder page's own words (templates/finder/finder.html); the ``js_`` texts are read by
+# static/js/finder.js from a JSON data block.
+FINDER_TEXT: dict[str, dict[str, str]] = {
+    "de": {
+        "title": "Kontaktbereichsbeamte finden",
+        "heading": "Wer ist für mich zuständig?",
+        "intro": (
+            "Adresse eingeben – oder Ihren Standort bzw. einen Punkt auf der Karte wählen. Wir zeigen "
+            "Ortsteil, zuständige Kontaktbereichsbeamte, die nächsten Dienststellen und ihre Sprechzeiten."
+        ),
+        "address": "Adresse",
+        "search": "Suchen",
+        "use_location": "Meinen Standort verwenden",
+        "result": "Ergebnis",
+        "place": "Ort",
+        "precision": "Genauigkeit",
+        "match": "Übereinstimmung",
+        "municipality": "Gemeinde",
+        "pick_map": "Karte: Punkt wählen",
+        "pick_hint": "Oder klicken Sie auf die Karte, um einen Punkt zu wählen.",
+        "js_locating": "Standort wird ermittelt …",
+        "js_no_location": "Kein Standort:",
+        # The reasons of the Geolocation API's error codes 1, 2 and 3 (the browser's own
+        # message is in the browser's language, not the page's).
+        "js_error_1": "Die Standortfreigabe wurde abgelehnt.",
+        "js_error_2": "Der Standort ist nicht verfügbar.",
+        "js_error_3": "Die Standortbestimmung hat zu lange gedauert.",
+        "js_your_point": "Ihr Punkt",
+    },
+    "en": {
+        "title": "Find your contact officer",
+        "heading": "Who is my contact officer?",
+        "intro": (
+            "Enter an address, or use your location or a point on the map. You get your district, "
+            "the responsible contact officers, the nearest offices and their office hours."
+        ),
+        "address": "Address",
+        "search": "Search",
+        "use_location": "Use my location",
+        "result": "Result",
+        "place": "Place",
+        "precision": "precision",
+        "match": "match",
+        "municipality": "Municipality",
+        "pick_map": "Map: choose a point",
+        "pick_hint": "Or click the map to choose a point.",
+        "js_locating": "Locating …",
+        "js_no_location": "No location:",
+        "js_error_1": "Permission to use your location was denied.",
+        "js_error_2": "Your location is not available.",
+        "js_error_3": "Finding your location took too long.",
+        "js_your_point": "Your point",
+    },
+}
+
 # The page frame (templates/base.html), the home page and the API's HTML pages
 # (templates/pages/index.html, templates/api/): one language per page.
 PAGE_TEXT: dict[str, dict[str, str]] = {
@@ -907,6 +1133,7 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
         "values": "Werte",
         "api_doc": "API-Dokumentation",
         "parameters": "Parameter",
+        "name": "Name",
         "rel_self": "diese Seite",
         "rel_alternate": "diese Seite als HTML",
         "rel_service-desc": "API-Definition (OpenAPI 3.0)",
@@ -972,6 +1199,7 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
         "values": "Values",
         "api_doc": "API documentation",
         "parameters": "Parameters",
+        "name": "Name",
         "rel_self": "this page",
         "rel_alternate": "this page as HTML",
         "rel_service-desc": "API definition (OpenAPI 3.0)",
@@ -1015,6 +1243,20 @@ ERROR_TEXT: dict[str, dict[str, str]] = {
         "address_empty": "Bitte geben Sie eine Adresse ein.",
         "address_long": "Die Adresse ist länger als {max} Zeichen.",
         "outside": "Dieser Punkt liegt außerhalb der erfassten Gemeinden: {names}.",
+        "title_405": "Nicht möglich",
+        "title_500": "Fehler im Dienst",
+        "title_503": "Vorübergehend nicht verfügbar",
+        "no_page": "Diese Seite gibt es nicht.",
+        "unknown_map": "Eine Karte „{map}“ gibt es nicht. Diese Karten gibt es:",
+        "unknown_area": "Für „{area}“ sind keine Daten gespeichert. Diese Gebiete gibt es:",
+        "unknown_collection": "Eine Sammlung „{collection}“ gibt es nicht. Diese Sammlungen gibt es:",
+        "unknown_params": "Diese Angabe kennt die Seite nicht: {names}. Möglich sind: {allowed}.",
+        "no_feature": "Dieses Objekt gibt es nicht oder nicht mehr.",
+        "unavailable": (
+            "Die Daten können gerade nicht gelesen werden. Bitte versuchen Sie es später noch einmal."
+        ),
+        "server_error": "Der Dienst konnte diese Anfrage nicht beantworten. Der Fehler ist protokolliert.",
+        "home": "Zur Startseite",
     },
     "en": {
         "title_404": "Not found",
@@ -1033,6 +1275,18 @@ ERROR_TEXT: dict[str, dict[str, str]] = {
         "address_empty": "Please enter an address.",
         "address_long": "The address is longer than {max} characters.",
         "outside": "This point lies outside the covered municipalities: {names}.",
+        "title_405": "Not possible",
+        "title_500": "Service error",
+        "title_503": "Temporarily unavailable",
+        "no_page": "This page does not exist.",
+        "unknown_map": "There is no map '{map}'. These maps exist:",
+        "unknown_area": "No data is stored for '{area}'. These areas exist:",
+        "unknown_collection": "There is no collection '{collection}'. These collections exist:",
+        "unknown_params": "This page does not know: {names}. Possible are: {allowed}.",
+        "no_feature": "This item does not exist, or no longer exists.",
+        "unavailable": "The data cannot be read right now. Please try again later.",
+        "server_error": "The service could not answer this request. The error has been logged.",
+        "home": "To the home page",
     },
 }
 

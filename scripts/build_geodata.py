@@ -553,8 +553,8 @@ def build_municipalities(src: Path, build: Build) -> None:
     build.stats["municipalities_area_mismatch"] = sorted(area_mismatch)
 
 
-def _jena_households(src: Path, ortsteile: set[str], build: Build) -> dict[str, tuple[int, str]]:
-    """Ortsteil name → (households, note), re-derived from the statistical districts."""
+def _jena_households(src: Path, ortsteile: set[str], build: Build) -> dict[str, tuple[int, str, str]]:
+    """Ortsteil name → (households, German note, English note), from the statistical districts."""
     parts: dict[str, list[tuple[int, str, float, int]]] = defaultdict(list)
     for raw in read_features(src / STATBEZ, JENA_STATBEZ_COUNT):
         p = raw["properties"]
@@ -577,7 +577,19 @@ def _jena_households(src: Path, ortsteile: set[str], build: Build) -> dict[str, 
             "sich flächenmäßig am stärksten überdeckt; die Bezirke liegen nicht exakt in den "
             "Ortsteilen."
         )
-        out[name] = (sum(hh for *_, hh in items), note)
+        # The same facts in English (the English pages call an Ortsteil a district).
+        listed_en = "; ".join(
+            f"{nr} “{bez}”" + (f" ({share * 100:.0f} % of its area in the district)" if share < 0.995 else "")
+            for nr, bez, share, _ in items
+        )
+        noun_en = "in statistical district" if len(items) == 1 else "in statistical districts"
+        note_en = (
+            f"Approximation: private households on 31 Dec 2016 {noun_en} {listed_en}. Each of the "
+            f"{JENA_STATBEZ_COUNT} statistical districts counts wholly towards the district it "
+            "overlaps most by area; the statistical districts do not lie exactly within the "
+            "districts."
+        )
+        out[name] = (sum(hh for *_, hh in items), note, note_en)
     build.inputs[STATBEZ] = file_sha256(src / STATBEZ)
     return out
 
@@ -598,7 +610,7 @@ def build_districts(src: Path, build: Build) -> None:
     for source in (JENA, *OSM_DISTRICTS):
         raws = read_features(src / source.file, source.expected)
         city_polygon = _check_city(build, source.city, source.city_ags, source.file)
-        households: dict[str, tuple[int, str]] = {}
+        households: dict[str, tuple[int, str, str]] = {}
         if source is JENA:
             names = {raw["properties"]["name"] for raw in raws}
             households = _jena_households(src, names, build)
@@ -619,7 +631,7 @@ def build_districts(src: Path, build: Build) -> None:
                 "verified_on": source.verified_on,
             }
             if source is JENA:
-                total, note = households[name]
+                total, note, note_en = households[name]
                 if total != p["hh_total_2016_approx"]:
                     raise BuildError(
                         f"{where}: hh_total_2016_approx {p['hh_total_2016_approx']} "
@@ -630,6 +642,7 @@ def build_districts(src: Path, build: Build) -> None:
                     households=total,
                     households_date=JENA_HOUSEHOLDS_DATE,
                     households_note=note,
+                    households_note_en=note_en,
                 )
             features.append(make_feature(layer, values, geometry, where))
         build.inputs[source.file] = file_sha256(src / source.file)
@@ -736,8 +749,29 @@ def _parse_officers(row: CsvRow) -> list[dict[str, str | None]] | None:
         match = re.fullmatch(r"\s*([^()]+?)\s*(?:\((.+)\))?\s*", item)
         if not match:
             raise BuildError(f"{row.where('officers')}: cannot read {item!r} as 'Name (Role)'")
-        officers.append({"name": match.group(1), "role": match.group(2)})
+        role = match.group(2)
+        role_de = ROLE_DE.get(role, role) if role else None
+        officer = {"name": match.group(1), "role": role_de}
+        if role_de in ROLE_EN:  # a title without an English one is shown in German, marked
+            officer["role_en"] = ROLE_EN[role_de]
+        officers.append(officer)
     return officers
+
+
+# Roles are job titles in German (the pages mark them as German on English pages); the seed
+# writes one of them in English.
+ROLE_DE = {"contact": "Ansprechperson"}
+# The English of each German job title, for English pages (a title missing here is shown in
+# German, marked as German).
+ROLE_EN = {
+    "Kontaktbereichsbeamter": "contact officer",
+    "Ansprechperson": "contact",
+    "Bürgermeister, Dezernent für Finanzen, Sicherheit und Bürgerservice": (
+        "mayor, head of the department for finance, security and citizens' services"
+    ),
+}
+# Rooms as the seed gives them (German) and in English.
+ROOM_EN = {"Dezernat 2, 2. Etage, Raum 01.02_39": "Department 2, 2nd floor, room 01.02_39"}
 
 
 # The seed's prose notes are written in English. The pages are German first, so each gets its
@@ -763,6 +797,66 @@ PROSE_DE = {
         "Kontaktdaten auf der Website der Polizei in Jena; „Jena-Ost“ ist ein Kontaktbereich der "
         "Polizei, kein amtlicher Ortsteil: welche Ortsteile er umfasst, steht nicht in der Quelle"
     ),
+    "postal address: PF 20 09 33, 08009 Zwickau (the source page prints 'PF 20 09 3308009 "
+    "Zwickau' and 'Hauptmarkt 108056 Zwickau' with the postcode run into the number); "
+    "coordinates the Stabsstelle of the Kommunaler Präventionsrat": (
+        "Postanschrift: PF 20 09 33, 08009 Zwickau (die Quellseite druckt „PF 20 09 3308009 "
+        "Zwickau“ und „Hauptmarkt 108056 Zwickau“, die Postleitzahl an die Nummer angehängt); "
+        "koordiniert die Stabsstelle des Kommunalen Präventionsrats"
+    ),
+    # contact offices: location_source
+    "OpenStreetMap node/654075320 (Polizeiwache Lobeda, Richard-Sorge-Straße 2), see "
+    "jena_police_stations_osm.geojson": (
+        "OpenStreetMap node/654075320 (Polizeiwache Lobeda, Richard-Sorge-Straße 2), siehe "
+        "jena_police_stations_osm.geojson"
+    ),
+    "OpenStreetMap way/50811809 (building, interior point)": (
+        "OpenStreetMap way/50811809 (Gebäude, Punkt im Inneren)"
+    ),
+    "coordinate of Am Anger 26 (neighbouring house) from the coordinate table in repository "
+    "file of a Jena event importer; verify": (
+        "Koordinate von Am Anger 26 (Nachbarhaus) aus der Koordinatentabelle in einer "
+        "Repository-Datei eines Importprogramms für Jenaer Veranstaltungen; zu prüfen"
+    ),
+    "coordinate of Anna-Siemsen-Straße 1 (same street, not house 27) from the coordinate table "
+    "in repository file of a Jena event importer; verify": (
+        "Koordinate von Anna-Siemsen-Straße 1 (dieselbe Straße, nicht Haus 27) aus der "
+        "Koordinatentabelle in einer Repository-Datei eines Importprogramms für Jenaer "
+        "Veranstaltungen; zu prüfen"
+    ),
+    "no coordinate source found for Hauptmarkt 1, Zwickau; verify": (
+        "keine Quelle für die Koordinate von Hauptmarkt 1, Zwickau, gefunden; zu prüfen"
+    ),
+    "no office address published in the source": "keine Büroadresse in der Quelle veröffentlicht",
+    # prevention bodies
+    "member municipalities of the Verwaltungsverband are not listed in the source": (
+        "die Mitgliedsgemeinden des Verwaltungsverbands sind in der Quelle nicht aufgeführt"
+    ),
+    "the article gives 25 April and refers to funding 'in 2023'; the year is inferred, verify": (
+        "der Artikel nennt den 25. April und spricht von Fördermitteln „im Jahr 2023“; das Jahr "
+        "ist erschlossen, zu prüfen"
+    ),
+    "Polizei, Stadtverwaltung, further partners": "Polizei, Stadtverwaltung, weitere Partner",
+    "ASSKomm coordinator Tia Köhler": "ASSKomm-Koordinatorin Tia Köhler",
+    "working groups on demand; graffiti concept with legal free walls (since 2022-03-24, more "
+    "walls added 2022-06-29)": (
+        "Arbeitsgruppen nach Bedarf; Graffiti-Konzept mit legalen Freiflächen (seit 24.03.2022, "
+        "weitere Flächen am 29.06.2022 aufgenommen)"
+    ),
+    "project working groups and a security analysis planned after signing": (
+        "Projektarbeitsgruppen und eine Sicherheitsanalyse nach der Unterzeichnung geplant"
+    ),
+    "2021-10-07 second session; 2022-03-28 results of the security analysis; yearly prevention report": (
+        "07.10.2021 zweite Sitzung; 28.03.2022 Ergebnisse der Sicherheitsanalyse; jährlicher "
+        "Präventionsbericht"
+    ),
+    "50th cooperation agreement of the ASSKomm network": "50. Kooperationsvereinbarung des Netzwerks ASSKomm",
+}
+
+# Seed texts that are only names or identifiers: the same in both languages.
+SAME_IN_BOTH = {
+    "OpenStreetMap node/654075320",
+    "Polizeidirektion Zwickau; Landespräventionsrat Sachsen; Landkreis Zwickau",
 }
 
 
@@ -774,6 +868,7 @@ PROSE_EN = {
         "contact details on the website of the police in Jena; 'Jena-Ost' is a police contact area, "
         "not an official district: which districts it covers is not stated in the source"
     ),
+    "Polizei, Stadtverwaltung, further partners": "police, city administration, further partners",
 }
 
 
@@ -781,7 +876,15 @@ def _prose(text: str | None) -> tuple[str | None, str | None]:
     """An English seed note as (German, English): the German where it is known."""
     if text is None:
         return None, None
+    if text in SAME_IN_BOTH:
+        return text, text
     return PROSE_DE.get(text), PROSE_EN.get(text, text)
+
+
+def _prose_pair(name: str, text: str | None) -> dict[str, str | None]:
+    """``{name: German, name_en: English}`` of an English seed text."""
+    de, en = _prose(text)
+    return {name: de, f"{name}_en": en}
 
 
 def _parse_appointments(row: CsvRow) -> list[dict[str, str | None]] | None:
@@ -883,6 +986,7 @@ def build_contact_offices(src: Path, build: Build) -> None:
             "postcode": row.get("postcode"),
             "place": row.get("place"),
             "room": row.get("room"),
+            "room_en": ROOM_EN.get(row.get("room") or ""),
             "opening_hours": row.get("opening_hours"),
             "appointments": _parse_appointments(row),
             "registration": _prose(row.get("registration"))[0],
@@ -894,7 +998,8 @@ def build_contact_offices(src: Path, build: Build) -> None:
             "note": _prose(row.get("website_note"))[0],
             "note_en": _prose(row.get("website_note"))[1],
             "location_precision": precision,
-            "location_source": row.get("location_source"),
+            "location_source": _prose(row.get("location_source"))[0],
+            "location_source_en": _prose(row.get("location_source"))[1],
             "source": source,
             "verified_on": verified_on,
         }
@@ -928,16 +1033,16 @@ def build_prevention_bodies(src: Path, build: Build) -> None:
             "level": row.get("level"),
             "covers_ags": covers,
             "covers_districts": None,  # no source names districts for any body
-            "covers_note": row.get("covers_note"),
+            **_prose_pair("covers_note", row.get("covers_note")),
             "programme": row.get("programme"),
             "programme_stage": row.get("programme_stage"),
             "agreement_date": row.get("agreement_date"),
-            "agreement_date_note": row.get("agreement_date_note"),
-            "partners": row.get("partners"),
+            **_prose_pair("agreement_date_note", row.get("agreement_date_note")),
+            **_prose_pair("partners", row.get("partners")),
             "office": office_contact if is_office else None,
-            "contact": None if is_office else office_contact,
-            "working_groups": row.get("working_groups"),
-            "events": row.get("events"),
+            **_prose_pair("contact", None if is_office else office_contact),
+            **_prose_pair("working_groups", row.get("working_groups")),
+            **_prose_pair("events", row.get("events")),
             "source": source,
             "verified_on": verified_on,
         }
@@ -1103,9 +1208,10 @@ and Chemnitz ({s["districts_Chemnitz"]}).
   (`households_date` 2016-12-31). **Approximate:** each of the 41 statistical districts was
   counted wholly to the Ortsteil it overlaps most by area, and the 41 districts do not nest
   exactly in the 30 Ortsteile; `households_note` names the statistical districts summed for each
-  Ortsteil and how much of each lies inside it. The build re-derives every sum from the raw
-  `jena_statistische_bezirke.geojson` (served as `statistical-districts`, see below) and fails
-  if it differs from the raw value; the total, 61,012, is the city total.
+  Ortsteil and how much of each lies inside it (`households_note_en`: the same in English).
+  The build re-derives every sum from the raw `jena_statistische_bezirke.geojson` (served as
+  `statistical-districts`, see below) and fails if it differs from the raw value; the total,
+  61,012, is the city total.
 - **area_km2:** computed by this script from the polygon in ETRS89 / UTM — EPSG:25832 for Jena
   (Thuringia), EPSG:25833 for Leipzig and Chemnitz (Saxony) — rounded to 2 decimals;
   approximate. The `area_km2` attribute of the raw Jena file was *not* used: it is
@@ -1160,11 +1266,13 @@ consultation, two Jena police stations and Zwickau's Stabsstelle Kommunale Präv
 - **Processing:** `serves_districts` — district names → ids of `districts` (the build fails on
   an unknown name); null where the source names none (the police contact area "Jena-Ost" is
   not an Ortsteil, and the source does not say which Ortsteile it covers). `officers` —
-  "Name (Role)" → {{name, role}}. `appointments` — "2026-01-30T14:30 Europe/Berlin (note)" →
-  {{start: "2026-01-30T14:30:00+01:00", end: null, note}}, the offset computed for
-  Europe/Berlin; the end is not published. `note` = the seed's `website_note` in German
+  "Name (Role)" → {{name, role}} (the seed's English role "contact" as "Ansprechperson").
+  `appointments` — "2026-01-30T14:30 Europe/Berlin (note)" → {{start:
+  "2026-01-30T14:30:00+01:00", end: null, note}}, the offset computed for Europe/Berlin; the
+  end is not published. `note` = the seed's `website_note` in German
   (translated in `PROSE_DE`), `note_en` = as the seed writes it; `registration` /
-  `registration_en` and the appointments' `note` / `note_en` likewise. Postcodes and
+  `registration_en`, `location_source` / `location_source_en` and the appointments' `note` /
+  `note_en` likewise (identifiers such as "OpenStreetMap node/…" read the same in both). Postcodes and
   house numbers are kept as text. Phone and fax numbers as printed in the source.
 - **Location:** {s["offices_with_point"]} offices have a point, the others none
   (`geometry: null`). `location_precision` says how exact it is: `address` — the house itself
@@ -1190,7 +1298,11 @@ ASSKomm participants the Meerane article names.
   (Zwickau's Stabsstelle); otherwise the text goes to `contact` (Meerane: the ASSKomm
   coordinator). No body has a published location: `geometry` is null for all.
   `agreement_date` of Meerane (2023-04-25): the article gives "25. April" and refers to 2023;
-  the year is inferred (see `agreement_date_note`).
+  the year is inferred (see `agreement_date_note`). The prose of the seed is English:
+  `covers_note`, `agreement_date_note`, `partners`, `contact`, `working_groups` and `events`
+  hold it in German (translated in `PROSE_DE`; dates as DD.MM.YYYY; names as in the source),
+  the same fields with `_en` in English as the seed writes it (`partners_en` of Zwickau has
+  "Polizei, Stadtverwaltung" in English too; Meerane's partners are names, the same in both).
 - **Licence / attribution:** facts from public statements; cite the document in `source`.
 
 ## `graffiti-zones.geojson`, `video-surveillance.geojson` — 0 features

@@ -119,9 +119,32 @@ class Layer:
     # Sensitive layer: each feature has a ``publication`` state and anonymous readers see only
     # the published ones (in the API, on every map and in the planner).
     publication: bool = False
+    # Licence and attribution in English, for English pages. Optional: a layer file without
+    # them shows the German ones there, marked as German.
+    licence_en: str = ""
+    attribution_en: str = ""
 
     def field(self, name: str) -> FieldDef | None:
         return self.fields.get(name)
+
+    def credit(self, lang: str) -> Credit:
+        """Licence and attribution as an English or German page shows them."""
+        if lang == "en" and self.licence_en and self.attribution_en:
+            return Credit(self.licence_en, self.attribution_en, "en")
+        return Credit(self.licence, self.attribution, "de")
+
+
+@dataclass(frozen=True)
+class Credit:
+    """A layer's licence and attribution in one language (``lang``: the language they are in)."""
+
+    licence: str
+    attribution: str
+    lang: str
+
+    def for_map(self) -> dict[str, str]:
+        """The map's attribution entry: its text, and its language for the ``lang`` mark."""
+        return {"text": f"{self.attribution} ({self.licence})", "lang": self.lang}
 
 
 @dataclass(frozen=True)
@@ -271,6 +294,8 @@ _LAYER_KEYS = frozenset(
         "geometry_required",
         "licence",
         "attribution",
+        "licence_en",
+        "attribution_en",
         "default_sortby",
         "temporal",
         "fields",
@@ -340,6 +365,8 @@ def parse_layer(raw: Mapping[str, Any], path: Path) -> Layer:
         geometry_required=_optional(raw, "geometry_required", bool, True, path),
         licence=_require(raw, "licence", str, path),
         attribution=_require(raw, "attribution", str, path),
+        licence_en=_optional(raw, "licence_en", str, "", path),
+        attribution_en=_optional(raw, "attribution_en", str, "", path),
         fields=fields,
         default_sortby=sortby,
         path=str(path),

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 import holidays
 import opening_hours
 
-from ..i18n import MONTHS_EN, TEXT, pick_lang
+from .. import localize
+from ..i18n import TEXT, pick_lang
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # Land key (first two digits of the AGS) → ISO 3166-2 subdivision used by the holiday calendar.
@@ -36,6 +37,8 @@ class Appointment:
     start: dt.datetime
     end: dt.datetime | None
     note: str | None
+    # The seed's English note (``note`` is the German one); pages pick by their language.
+    note_en: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,21 +85,20 @@ class HoursStatus:
             "next_opening_kind": self.next_opening_kind,
             "holiday_today": self.holiday_today,
             "upcoming_appointments": [
-                {"start": iso(a.start), "end": iso(a.end), "note": a.note} for a in self.upcoming
+                {"start": iso(a.start), "end": iso(a.end), "note": a.note, "note_en": a.note_en}
+                for a in self.upcoming
             ],
             "last_appointment": None
             if last is None
-            else {"start": iso(last.start), "end": iso(last.end), "note": last.note},
+            else {"start": iso(last.start), "end": iso(last.end), "note": last.note, "note_en": last.note_en},
             "dates_ended": self.dates_ended,
             "calendar_events": self.calendar_events,
         }
 
 
 def date_text(day: dt.date, lang: str) -> str:
-    """A date as people of the language write it: 30.01.2026 / 30 Jan 2026."""
-    if pick_lang(lang) == "en":
-        return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
-    return f"{day:%d.%m.%Y}"
+    """A date as people of the language write it: 30.01.2026 / 30 Jan 2026 (Babel's)."""
+    return localize.date(day, lang)
 
 
 def dates_ended_text(day: dt.date, lang: str) -> str:
@@ -192,6 +194,7 @@ def _appointments(raw: Sequence[Mapping[str, Any]] | None) -> list[Appointment]:
                 local(dt.datetime.fromisoformat(start)),
                 local(dt.datetime.fromisoformat(end)) if end else None,
                 item.get("note"),
+                item.get("note_en"),
             )
         )
     return sorted(out, key=lambda a: a.start)

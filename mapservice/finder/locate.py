@@ -192,7 +192,7 @@ def office_summary(office: Office, now: dt.datetime, lang: str = "de") -> dict[s
         "name": p.get("name"),
         "kind": p.get("kind"),
         "officers": p.get("officers"),
-        "address": {k: p.get(k) for k in ("street", "housenumber", "postcode", "place", "room")},
+        "address": {k: p.get(k) for k in ("street", "housenumber", "postcode", "place", "room", "room_en")},
         "location": None if office.lon is None else {"lon": office.lon, "lat": office.lat},
         "location_precision": p.get("location_precision"),
         "opening_hours": p.get("opening_hours"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, request, url_for
 
 from ..catalog.layers import Catalog, Layer
 from ..config import Settings
@@ -47,6 +47,16 @@ def collection_layer(collection_id: str) -> Layer:
             404,
             "NotFound",
             f"Collection '{collection_id}' does not exist. Collections: {', '.join(found.ids())}",
+            key="unknown_collection",
+            params={"collection": collection_id},
+            links=[
+                {
+                    "de": found[i].title,
+                    "en": found[i].title_en,
+                    "href": url_for("api.items", collection_id=i, f="html"),
+                }
+                for i in found.ids()
+            ],
         )
     return found[collection_id]
 

@@ -67,6 +67,8 @@ def check_known(args: Mapping[str, Sequence[str]], allowed: set[str] | frozenset
             400,
             "InvalidParameter",
             f"Unknown query parameter(s): {', '.join(unknown)}. Allowed here: {', '.join(sorted(allowed))}",
+            key="unknown_params",
+            params={"names": ", ".join(unknown), "allowed": ", ".join(sorted(allowed))},
         )
 
 

@@ -197,7 +197,7 @@ def build_map(
     )
     _fit(fmap, bounds)
     loader_layers: list[dict[str, str]] = []
-    attributions: list[str] = []
+    attributions: list[dict[str, str]] = []
     for layer_id in shown:
         filters = mapdef.filters.get(layer_id, {})
         group: folium.Element
@@ -225,7 +225,9 @@ def build_map(
         sources = ["municipalities", "prevention-bodies"] if layer_id == "prevention-coverage" else [layer_id]
         for source in sources:
             layer = catalog[source]
-            attributions.append(f"{layer.attribution} ({layer.licence})")
+            credit = layer.credit(lang).for_map()
+            if credit not in attributions:
+                attributions.append(credit)
     # Collapsed behind its button: open, it covered the zoom buttons and popups at 320 px.
     folium.LayerControl(collapsed=True).add_to(fmap)
     if options.fullscreen_control:
@@ -250,7 +252,7 @@ def build_map(
             else (f"{api_base}/office-hours" if "contact-offices" in shown else None)
         ),
         "status_id": "dsm-status",
-        "attributions": list(dict.fromkeys(attributions)),
+        "attributions": attributions,
         "basemap": script_config(tiles, lang, NOTICE_ID),
         "symbols": symbols_config(),
         "context": context_options(api_base, show),

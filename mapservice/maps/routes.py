@@ -36,7 +36,17 @@ def map_catalog() -> MapCatalog:
 def get_map(map_id: str) -> MapDef:
     maps = map_catalog().maps
     if map_id not in maps:
-        raise ApiError(404, "NotFound", f"There is no map '{map_id}'.")
+        raise ApiError(
+            404,
+            "NotFound",
+            f"There is no map '{map_id}'.",
+            key="unknown_map",
+            params={"map": map_id},
+            links=[
+                {"de": m.title, "en": m.title_en, "href": url_for("pages.map_page", map_id=m.id)}
+                for m in maps.values()
+            ],
+        )
     return maps[map_id]
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import shapely
 
+from ..catalog.layers import Credit
 from ..catalog.maps import MapDef
 from ..config import Settings
 from ..finder.hours import BERLIN, land_of, status
@@ -73,8 +74,7 @@ class LayerList:
     title: str
     rows: list[dict[str, Any]]
     located: int
-    licence: str
-    attribution: str
+    credit: Credit  # licence and attribution in the page's language where the layer has it
 
 
 def _office_row(props: Mapping[str, Any], located: bool, now: dt.datetime, lang: str) -> dict[str, Any]:
@@ -108,15 +108,21 @@ def layer_lists(services: Services, mapdef: MapDef, shown: list[str], lang: str)
             for row in rows:
                 row["status_label"] = value_label(lang, "prevention_status", row["prevention_status"])
             rows.sort(key=lambda r: (r["prevention_status"] == "none_known", -(r["population"] or 0)))
-            source = catalog["municipalities"]
+            own, bodies_credit = (
+                catalog["municipalities"].credit(lang),
+                catalog["prevention-bodies"].credit(lang),
+            )
             out.append(
                 LayerList(
                     layer_id,
                     t[layer_id],
                     rows,
                     len(rows),
-                    source.licence,
-                    source.attribution + "; " + catalog["prevention-bodies"].attribution,
+                    Credit(
+                        own.licence,
+                        own.attribution + "; " + bodies_credit.attribution,
+                        own.lang if own.lang == bodies_credit.lang else "de",
+                    ),
                 )
             )
             continue
@@ -132,8 +138,7 @@ def layer_lists(services: Services, mapdef: MapDef, shown: list[str], lang: str)
                 t[layer_id],
                 rows,
                 sum(1 for f in features if f.geometry is not None),
-                layer.licence,
-                layer.attribution,
+                layer.credit(lang),
             )
         )
     return out

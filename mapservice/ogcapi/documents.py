@@ -101,6 +101,12 @@ def collection(base: str, layer: Layer, state: LayerState) -> dict[str, Any]:
         "extent": {},
         "license": layer.licence,
         "attribution": layer.attribution,
+        # The same in English where the layer file gives it (the keys above stay German).
+        **(
+            {"license_en": layer.licence_en, "attribution_en": layer.attribution_en}
+            if layer.licence_en
+            else {}
+        ),
         "numberOfFeatures": state.count,
         "title_en": layer.title_en,
         "description_en": layer.description_en,

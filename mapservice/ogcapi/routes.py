@@ -19,7 +19,7 @@ from ..http.context import store as _store
 from ..http.errors import ApiError
 from ..http.pages import render
 from ..http.params import check_known, parse_format, parse_items, single
-from ..i18n import pick_lang
+from ..i18n import OPENAPI_TEXT, pick_lang
 from ..store.base import LayerState, Store
 from . import documents as ogc
 from .openapi import openapi_document
@@ -74,7 +74,8 @@ def _respond(
     def build() -> Response:
         doc = build_doc()
         if html:
-            return Response(render(template, lang, doc=doc, catalog=_catalog()), mimetype="text/html")
+            body = render(template, lang, doc=doc, catalog=_catalog(), oa=OPENAPI_TEXT[pick_lang(lang)])
+            return Response(body, mimetype="text/html")
         return _json(doc, mimetype)
 
     response = conditional(Validators(states, "html" if html else "json", lang), build)
@@ -208,7 +209,12 @@ def item(collection_id: str, feature_id: str) -> Response:
     # Looked up before the preconditions: a missing feature is 404, never 304.
     feature = store.get(layer.id, feature_id)
     if feature is None:
-        raise ApiError(404, "NotFound", f"Collection '{layer.id}' has no feature with id '{feature_id}'")
+        raise ApiError(
+            404,
+            "NotFound",
+            f"Collection '{layer.id}' has no feature with id '{feature_id}'",
+            key="no_feature",
+        )
 
     def build() -> Response:
         coll = url_for("api.collection", collection_id=layer.id, _external=True)

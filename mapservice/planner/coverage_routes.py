@@ -57,8 +57,11 @@ def _sources(planning: Planning, layers: tuple[str, ...]) -> list[dict[str, Any]
         {
             "layer": s.layer,
             "title": s.title,
-            "licence": s.licence,
-            "attribution": s.attribution,
+            "licence": s.credit("de").licence,
+            "attribution": s.credit("de").attribution,
+            # English where the layer file gives it, else the German again.
+            "licence_en": s.credit("en").licence,
+            "attribution_en": s.credit("en").attribution,
             "dates": list(s.dates),
         }
         for s in planning.sources(layers)

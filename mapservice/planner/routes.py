@@ -15,10 +15,12 @@ from ..http.caching import Validators, conditional
 from ..http.context import args as _args
 from ..http.context import planning as _planning
 from ..http.context import settings
+from ..http.errors import ApiError
 from ..http.pages import page
 from ..http.params import bad, check_known, choice, single
 from ..http.security import allow_scripts
-from ..i18n import PLANNER_TEXT, figure_text, texts
+from ..i18n import LAND_NAMES, PLANNER_PROSE, PLANNER_TEXT, figure_text, texts, value_label
+from ..localize import number
 from ..maps.render import build_choropleth
 from ..maps.symbols import context_group, context_options
 from ..maps.views import tiles
@@ -67,12 +69,30 @@ def _default_area(planning: Planning) -> str:
 
 
 def _areas(planning: Planning, lang: str) -> list[tuple[str, str]]:
-    noun = "Ortsteile" if lang == "de" else "districts"
-    out = [(c.key, f"{c.name} ({c.districts} {noun})") for c in planning.cities()]
-    for code, name in LANDS.items():
-        label = f"{name}: Gemeinden" if lang == "de" else f"{name}: municipalities"
-        out.append((f"land-{code}", label))
+    words = PLANNER_TEXT[lang]
+    out = [
+        (c.key, words["area_city"].format(name=c.name, count=number(c.districts, lang)))
+        for c in planning.cities()
+    ]
+    for code in LANDS:
+        out.append((f"land-{code}", words["area_land"].format(name=LAND_NAMES[lang][code])))
     return sorted(out, key=lambda a: (a[0].startswith("land-"), a[1]))
+
+
+def _unknown_area(planning: Planning, area: str, description: str) -> ApiError:
+    """A 404 for an area the planner has no data for; its page links to the areas it has."""
+    labels = {lang: dict(_areas(planning, lang)) for lang in ("de", "en")}
+    return ApiError(
+        404,
+        "NotFound",
+        description,
+        key="unknown_area",
+        params={"area": area},
+        links=[
+            {"de": label, "en": labels["en"][key], "href": url_for("planner.planner", area=key)}
+            for key, label in labels["de"].items()
+        ],
+    )
 
 
 def _column(metrics: tuple[pv.Metric, ...], column: str, lang: str) -> dict[str, Any]:
@@ -108,13 +128,18 @@ def planner() -> Response:
     if area.startswith("land-"):
         land = area.removeprefix("land-")
         if land not in LANDS:
-            raise bad(
-                "area",
-                f"'{area}' is not one of {', '.join('land-' + k for k in LANDS)} or a city with districts",
+            raise _unknown_area(
+                planning,
+                area,
+                f"Parameter 'area': '{area}' is not one of {', '.join('land-' + k for k in LANDS)} "
+                "or a city with districts",
             )
         metrics, table, inputs = pv.MUNICIPALITY_METRICS, MUNICIPALITY_TABLE, MUNICIPALITY_INPUTS
     else:
-        city = find_city(planning, area, "area")
+        try:
+            city = find_city(planning, area, "area")
+        except ApiError as exc:
+            raise _unknown_area(planning, area, exc.description) from exc
         metrics, table, inputs = pv.DISTRICT_METRICS, DISTRICT_TABLE, DISTRICT_INPUTS
     chosen = pv.metric(metrics, single(args, "metric"))
     if chosen is None:
@@ -146,7 +171,7 @@ def planner() -> Response:
                 f: url_for("coverage.municipalities", land=land, f=f, lang=lang)
                 for f in ("csv", "geojson", "json")
             }
-            title = LANDS[str(land)]
+            title = LAND_NAMES[lang][str(land)]
         unit = chosen.unit(lang)
         # The choropleth's polygons are the data: the orientation adds their names and the
         # other level's outlines around them.
@@ -174,7 +199,7 @@ def planner() -> Response:
             if chosen.kind == "category"
             else {},
             "t": {"unknown": t["unknown"], "load_error": t["load_error"], **PLANNER_TEXT[lang]},
-            "attributions": [f"{s.attribution} ({s.licence})" for s in planning.sources(inputs)],
+            "attributions": [s.credit(lang).for_map() for s in planning.sources(inputs)],
             "context": context_options(url_for("api.landing").rstrip("/"), context_show),
         }
         parts = build_choropleth(
@@ -216,6 +241,8 @@ def planner() -> Response:
             city=city,
             land=land,
             thresholds=planning.thresholds,
+            office_kinds=[value_label(lang, "kind", k) or k for k in planning.thresholds.office_kinds],
+            pp=PLANNER_PROSE[lang],
             sources=planning.sources(inputs),
             survey=survey,
             asskomm=asskomm,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from typing import Any
 import shapely
 
 from ..cache import VersionedCache, data_versions
-from ..catalog.layers import Catalog
+from ..catalog.layers import Catalog, Credit
 from ..config import ConfigError, Settings
 from ..store.base import Filter, Store
 from . import gaps
@@ -61,9 +61,11 @@ class Source:
     layer: str
     title: str
     title_en: str
-    licence: str
-    attribution: str
+    credits: Mapping[str, Credit]  # by page language: what a German and an English page show
     dates: tuple[str, ...]
+
+    def credit(self, lang: str) -> Credit:
+        return self.credits["en" if lang == "en" else "de"]
 
 
 def thresholds(settings: Settings, catalog: Catalog) -> coverage.Thresholds:
@@ -212,8 +214,7 @@ class Planning:
                         layer_id,
                         layer.title,
                         layer.title_en,
-                        layer.licence,
-                        layer.attribution,
+                        {lang: layer.credit(lang) for lang in ("de", "en")},
                         tuple(sorted(dates)),
                     )
                 )

@@ -234,7 +234,7 @@ def test_planner_page_answers_and_is_cacheable(client: FlaskClient) -> None:
 
 def test_planner_page_errors(client: FlaskClient) -> None:
     assert client.get("/planner?area=atlantis").status_code == 404
-    assert client.get("/planner?area=land-99").status_code == 400
+    assert client.get("/planner?area=land-99").status_code == 404
     assert client.get("/planner?metric=population").status_code == 400  # not a district metric
     assert client.get("/planner?area=jena&sort=secret").status_code == 400
     assert client.get("/planner?x=1").status_code == 400

@@ -48,12 +48,21 @@ PAGES = (
         "/finder?lat=52.5&lon=13.4",
         "/finder?address=",
         "/planner?area=jena",
+        "/planner?area=land-16",
+        "/planner?area=land-14",
+        # Error pages: a page's error is a page in its language.
+        "/planner?area=16",
+        "/planner?area=jena&metric=nonsense",
+        "/map/nowhere",
+        "/no-such-page",
+        "/api/collections/nowhere?f=html",
         "/api",
         "/api/collections",
         "/api/collections/districts",
         "/api/collections/districts/items",
         "/api/collections/districts/items/jena-winzerla",
         "/api/collections/contact-offices/items",
+        "/api/collections/prevention-bodies/items/zwickau-kpr",
         "/api/conformance",
         "/api/collections/districts/queryables",
         "/api/openapi?f=html",
@@ -105,7 +114,9 @@ def _pieces(text: str) -> list[str]:
 
 def _codes() -> set[str]:
     """Values of closed lists as stored (``outdoor``, ``street``): machine values, no language."""
-    return {str(code) for lang in LANGS for field in i18n.VALUES[lang].values() for code in field}
+    codes = {str(code) for lang in LANGS for field in i18n.VALUES[lang].values() for code in field}
+    # Collection ids ("districts", "municipalities") are names in URLs, in every language.
+    return codes | {path.stem for path in (REPO / "layers").glob("*.toml")}
 
 
 def _own_strings() -> dict[str, set[str]]:
@@ -237,3 +248,53 @@ def test_internal_links_keep_the_language(lang_client: FlaskClient, path: str) -
         has_en = "lang=en" in link
         # The one link without lang=en is the one that switches to German.
         assert has_en or 'hreflang="de"' in nav[nav.index(f'href="{link}"') :][:200], link
+
+
+# Shipped prose in both languages (German field, English ``<field>_en``): one sample of each.
+PROSE_SAMPLES = [
+    (
+        "prevention-bodies",
+        "zwickau-kpr",
+        "events",
+        "jährlicher Präventionsbericht",
+        "yearly prevention report",
+    ),
+    (
+        "prevention-bodies",
+        "meerane-asskomm",
+        "contact",
+        "ASSKomm-Koordinatorin Tia Köhler",
+        "ASSKomm coordinator",
+    ),
+    (
+        "contact-offices",
+        "kobb-jena-nord",
+        "location_source",
+        "keine Büroadresse",
+        "no office address published",
+    ),
+    (
+        "districts",
+        "jena-winzerla",
+        "households_note",
+        "Näherung: private Haushalte",
+        "Approximation: private",
+    ),
+]
+
+
+@pytest.mark.parametrize(("collection", "item", "field", "german", "english"), PROSE_SAMPLES)
+def test_item_page_marks_the_prose_of_the_other_language(
+    lang_client: FlaskClient, collection: str, item: str, field: str, german: str, english: str
+) -> None:
+    """Both versions are listed; the one not in the page's language carries its ``lang``."""
+    for lang, own, other in (("de", german, english), ("en", english, german)):
+        url = f"/api/collections/{collection}/items/{item}?f=html&lang={lang}"
+        html = lang_client.get(url).get_data(as_text=True)
+        own_row = re.search(rf"<code>{field}{'' if lang == 'de' else '_en'}</code>.*?</tr>", html, re.S)
+        other_row = re.search(rf"<code>{field}{'_en' if lang == 'de' else ''}</code>.*?</tr>", html, re.S)
+        assert own_row and other_row, url
+        own_value = own_row.group(0).split("<td>", 1)[1]
+        other_value = other_row.group(0).split("<td>", 1)[1]
+        assert own in own_value and "lang=" not in own_value, url
+        assert other in other_value and f'<span lang="{"en" if lang == "de" else "de"}">' in other_value, url

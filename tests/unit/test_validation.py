@@ -376,7 +376,70 @@ def test_the_build_writes_keys_in_catalog_order_whatever_order_they_come_in(buil
     feature = build_script.make_feature(layer, values, None, "test")
     assert list(feature) == ["type", "id", "properties", "geometry"]
     assert list(feature["properties"]) == list(layer.fields)
-    assert feature["properties"]["officers"] == [{"name": "A", "role": "KOBB"}]
-    assert list(feature["properties"]["officers"][0]) == ["name", "role"]
+    assert feature["properties"]["officers"] == [{"name": "A", "role": "KOBB", "role_en": None}]
+    assert list(feature["properties"]["officers"][0]) == ["name", "role", "role_en"]
     assert feature["properties"]["note"] is None  # unknown is written as null, not as empty text
     assert build_script.validation_problems(CATALOG.layers, {"contact-offices": [feature]}) == []
+
+
+# Prose of the shipped data that each page shows in its own language: field → its English twin.
+PROSE_PAIRS = {
+    "prevention-bodies": [
+        "covers_note",
+        "agreement_date_note",
+        "partners",
+        "contact",
+        "working_groups",
+        "events",
+    ],
+    "contact-offices": [
+        "note",
+        "registration",
+        "location_source",
+        "appointments.note",
+        "room",
+        "officers.role",
+    ],
+    "districts": ["households_note"],
+}
+
+
+def _english_fields(fields: Any, prefix: str = "") -> Iterator[str]:
+    """Dotted names of every field (nested ones too) whose values the layer file calls English."""
+    for name, fdef in fields.items():
+        if fdef.lang == "en":
+            yield prefix + name
+        if fdef.items is not None and fdef.items.fields:
+            yield from _english_fields(fdef.items.fields, f"{prefix}{name}.")
+
+
+def _values(properties: Feature, dotted: str) -> list[Any]:
+    """The value of ``field`` or, for ``list.field``, that field of every list item."""
+    head, _, rest = dotted.partition(".")
+    if not rest:
+        return [properties.get(head)]
+    return [item.get(rest) for item in properties.get(head) or []]
+
+
+def test_every_english_field_is_the_twin_of_a_german_one() -> None:
+    """A field of English values alone would put English on German pages: each has a German twin."""
+    for layer in CATALOG:
+        english = set(_english_fields(layer.fields))
+        assert english == {f"{name}_en" for name in PROSE_PAIRS.get(layer.id, [])}, layer.id
+
+
+@pytest.mark.parametrize("layer_id", sorted(PROSE_PAIRS))
+def test_shipped_prose_is_there_in_german_and_in_english(layer_id: str) -> None:
+    doc = json.loads((GEODATA / f"{layer_id}.geojson").read_text(encoding="utf-8"))
+    checked = 0
+    for feature in doc["features"]:
+        for name in PROSE_PAIRS[layer_id]:
+            pairs = zip(
+                _values(feature["properties"], name),
+                _values(feature["properties"], f"{name}_en"),
+                strict=True,
+            )
+            for de, en in pairs:
+                assert (de is None) == (en is None), f"{layer_id} {feature['id']} {name}: {de!r} / {en!r}"
+                checked += de is not None
+    assert checked  # the layer really has such prose

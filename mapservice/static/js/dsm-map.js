@@ -122,14 +122,21 @@
     if (p.officers && p.officers.length) {
       var ul = el("ul");
       p.officers.forEach(function (o) {
-        ul.appendChild(el("li", o.role ? o.name + " (" + o.role + ")" : o.name));
+        var li = el("li", o.name);
+        var role = prose(o, "role", cfg);
+        if (role) {
+          li.appendChild(document.createTextNode(" ("));
+          li.appendChild(typeof role === "string" ? document.createTextNode(role) : role);
+          li.appendChild(document.createTextNode(")"));
+        }
+        ul.appendChild(li);
       });
       row(b.dl, cfg.t.officers, ul, cfg);
     }
     var address = [p.street, p.housenumber].filter(Boolean).join(" ");
     var place = [p.postcode, p.place].filter(Boolean).join(" ");
     row(b.dl, cfg.t.address, [address, place].filter(Boolean).join(", ") || null, cfg);
-    if (p.room) row(b.dl, cfg.t.room, p.room, cfg);
+    if (p.room || p.room_en) row(b.dl, cfg.t.room, prose(p, "room", cfg), cfg);
     row(b.dl, cfg.t.office_hours, p.opening_hours ? humanHours(p.opening_hours, cfg) : null, cfg);
     if (hours) {
       var state;
@@ -175,7 +182,7 @@
       p.households.toLocaleString(cfg.lang === "en" ? "en-GB" : "de-DE") +
       (p.households_date ? " (" + p.households_date + ")" : "");
     row(b.dl, cfg.t.households, hh, cfg);
-    if (p.households_note) row(b.dl, cfg.t.note, p.households_note, cfg);
+    if (p.households_note || p.households_note_en) row(b.dl, cfg.t.note, prose(p, "households_note", cfg), cfg);
     row(b.dl, cfg.t.population, p.population, cfg);
     row(b.dl, cfg.t.area, p.area_km2 === null ? null : p.area_km2 + " km²", cfg);
     sourceRows(b.dl, p, cfg);
@@ -183,7 +190,8 @@
   }
 
   function coveragePopup(p, cfg) {
-    var b = popupBox(p.name, [p.kind, p.kreis].filter(Boolean).join(", "));
+    var kind = (cfg.v.municipality_kind || {})[p.kind] || p.kind;
+    var b = popupBox(p.name, [kind, p.kreis].filter(Boolean).join(", "));
     row(b.dl, cfg.t.population, p.population === null ? null :
       p.population.toLocaleString(cfg.lang === "en" ? "en-GB" : "de-DE") + (p.population_date ? " (" + p.population_date + ")" : ""), cfg);
     row(b.dl, cfg.t.large_town, p.large_town === null ? null : (p.large_town ? cfg.t.yes : cfg.t.no), cfg);
@@ -373,8 +381,11 @@
     if (DSM.a11y) DSM.a11y(cfg.map, { attributionLabel: cfg.t.licence });  // static/js/dsm-core.js
     if (DSM.basemap) DSM.basemap(cfg.map, cfg.basemap);  // static/js/dsm-basemap.js
     if (cfg.context) DSM.context(cfg.map, cfg.context);
-    cfg.attributions.forEach(function (text) {
-      cfg.map.attributionControl.addAttribution(escapeText(text));
+    // Each source's credit; one in another language than the page's is marked (WCAG 3.1.2).
+    cfg.attributions.forEach(function (credit) {
+      var html = escapeText(credit.text);
+      if (credit.lang !== cfg.lang) html = '<span lang="' + escapeText(credit.lang) + '">' + html + "</span>";
+      cfg.map.attributionControl.addAttribution(html);
     });
     var hoursPromise = cfg.hoursUrl ? getJSON(cfg.hoursUrl).then(function (d) { return d.offices; })
       .catch(function () { return null; }) : Promise.resolve(null);

@@ -68,8 +68,11 @@
     if (DSM.a11y) DSM.a11y(map, { attributionLabel: cfg.t.sources });  // static/js/dsm-core.js
     if (DSM.basemap) DSM.basemap(map, cfg.basemap);  // static/js/dsm-basemap.js
     if (cfg.context) DSM.context(map, cfg.context);
-    cfg.attributions.forEach(function (text) {
-      map.attributionControl.addAttribution(escapeText(text));
+    // Each source's credit; one in another language than the page's is marked (WCAG 3.1.2).
+    cfg.attributions.forEach(function (credit) {
+      var html = escapeText(credit.text);
+      if (credit.lang !== cfg.lang) html = '<span lang="' + escapeText(credit.lang) + '">' + html + "</span>";
+      map.attributionControl.addAttribution(html);
     });
     var byId = {};
     fetch(cfg.url, { headers: { Accept: "application/geo+json" }, credentials: "omit" })

@@ -4,6 +4,9 @@
 (function () {
   "use strict";
   document.querySelectorAll(".js-only").forEach(function (el) { el.hidden = false; });
+  // The page's words for what this file writes (i18n.FINDER_TEXT, a data block, never run).
+  var textsNode = document.getElementById("finder-texts");
+  var words = textsNode ? JSON.parse(textsNode.textContent) : {};
 
   function submitPoint(lat, lon) {
     document.getElementById("lat").value = lat.toFixed(6);
@@ -18,11 +21,11 @@
     } else {
       locate.addEventListener("click", function () {
         var status = document.getElementById("location-status");
-        status.textContent = document.documentElement.lang === "en" ? "Locating …" : "Standort wird ermittelt …";
+        status.textContent = words.locating || "";
         navigator.geolocation.getCurrentPosition(function (pos) {
           submitPoint(pos.coords.latitude, pos.coords.longitude);
         }, function (err) {
-          status.textContent = (document.documentElement.lang === "en" ? "No location: " : "Kein Standort: ") + err.message;
+          status.textContent = (words.no_location || "") + " " + (words["error_" + err.code] || "");
         }, { enableHighAccuracy: true, timeout: 15000 });
       });
     }
@@ -32,7 +35,6 @@
   if (!box || typeof L === "undefined") return;
   var configNode = document.getElementById("finder-map-config");
   var cfg = configNode ? JSON.parse(configNode.textContent) : {};
-  var en = document.documentElement.lang === "en";
   box.hidden = false;
   var map = L.map(box, { scrollWheelZoom: false, maxZoom: 19 });
   // Role, name, popup focus and Escape as on every map (static/js/dsm-core.js).
@@ -54,7 +56,7 @@
   var bounds = L.latLngBounds([[point.lat, point.lon]]);
   var colour = (cfg.symbols && cfg.symbols.finderPoint) || "#c62828";
   L.circleMarker([point.lat, point.lon], { radius: 8, color: colour, weight: 3 }).addTo(map)
-    .bindTooltip(document.createTextNode(en ? "Your point" : "Ihr Punkt"));
+    .bindTooltip(document.createTextNode(words.your_point || ""));
   var markers = [];
   offices.forEach(function (o) {
     if (!o.location) return;
