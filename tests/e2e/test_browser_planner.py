@@ -51,6 +51,15 @@ def test_planner_walk_distance_ranking_csv_and_thuringia(
     painted = browser.js("""return Array.from(document.querySelectorAll('path.leaflet-interactive'))
                             .map(function (p) { return p.getAttribute('fill'); });""")
     assert len(painted) == 30 and set(painted) == set(fills.values())
+    # The legend's swatches look as the fills are drawn: the same colour at the same opacity.
+    drawn = browser.js("""var p = document.querySelector('path.leaflet-interactive');
+                          return [p.getAttribute('fill'), p.getAttribute('fill-opacity')];""")
+    swatches = browser.js("""
+        var legend = document.querySelectorAll('.dsm-legend > ul:first-of-type .sw:not(.sw-unknown)');
+        return Array.from(legend).map(function (s) { return getComputedStyle(s).backgroundColor; });""")
+    assert drawn[1] == "0.75" and swatches
+    alphas = [float(s.rstrip(")").split(",")[3]) for s in swatches if s.startswith("rgba(")]
+    assert len(alphas) == len(swatches) and all(abs(a - 0.75) < 0.01 for a in alphas), swatches
     # The table: ranked, with reasons in words.
     rows = browser.find_all(".pl-table tbody tr")
     assert len(rows) == 30

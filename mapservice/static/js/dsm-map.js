@@ -106,9 +106,28 @@
     return a;
   }
 
+  // A stored date as the page writes it: a day as formatDate, a month "Aug. 2025" /
+  // "Aug 2025", a year as it is (localize.date on the Python side does the same).
+  function dataDate(value, cfg) {
+    if (!value) return null;
+    var s = String(value);
+    if (/^\d{4}-\d{2}-\d{2}/.test(s)) return formatDate(s.slice(0, 10) + "T12:00:00Z", cfg);
+    var month = /^(\d{4})-(\d{2})$/.exec(s);
+    if (month) return cfg.t.months.split(" ")[Number(month[2]) - 1] + " " + month[1];
+    return s;
+  }
+
+  // Source citations are German as the data cites them: marked as such on other pages.
+  function german(text, cfg) {
+    if (!text || cfg.lang === "de") return text || null;
+    var span = el("span", text);
+    span.lang = "de";
+    return span;
+  }
+
   function sourceRows(dl, p, cfg) {
-    row(dl, cfg.t.source, p.source, cfg);
-    row(dl, cfg.t.verified_on, p.verified_on, cfg);
+    row(dl, cfg.t.source, german(p.source, cfg), cfg);
+    row(dl, cfg.t.verified_on, dataDate(p.verified_on, cfg), cfg);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -180,7 +199,7 @@
     var b = popupBox(p.name, p.city);
     var hh = p.households === null ? null :
       p.households.toLocaleString(cfg.lang === "en" ? "en-GB" : "de-DE") +
-      (p.households_date ? " (" + p.households_date + ")" : "");
+      (p.households_date ? " (" + dataDate(p.households_date, cfg) + ")" : "");
     row(b.dl, cfg.t.households, hh, cfg);
     if (p.households_note || p.households_note_en) row(b.dl, cfg.t.note, prose(p, "households_note", cfg), cfg);
     row(b.dl, cfg.t.population, p.population, cfg);
@@ -193,7 +212,7 @@
     var kind = (cfg.v.municipality_kind || {})[p.kind] || p.kind;
     var b = popupBox(p.name, [kind, p.kreis].filter(Boolean).join(", "));
     row(b.dl, cfg.t.population, p.population === null ? null :
-      p.population.toLocaleString(cfg.lang === "en" ? "en-GB" : "de-DE") + (p.population_date ? " (" + p.population_date + ")" : ""), cfg);
+      p.population.toLocaleString(cfg.lang === "en" ? "en-GB" : "de-DE") + (p.population_date ? " (" + dataDate(p.population_date, cfg) + ")" : ""), cfg);
     row(b.dl, cfg.t.large_town, p.large_town === null ? null : (p.large_town ? cfg.t.yes : cfg.t.no), cfg);
     row(b.dl, cfg.t.status, cfg.v.prevention_status[p.prevention_status] || p.prevention_status, cfg);
     if (p.bodies && p.bodies.length) {
