@@ -17,7 +17,7 @@ from ..http.context import services, store
 from ..http.errors import ApiError
 from ..http.pages import page
 from ..http.params import bad, check_known, parse_int, single
-from ..i18n import CALENDAR_TEXT, FINDER_TEXT, GEOCODE_TEXT, LOCATE_NOTES, pick_lang, value_label
+from ..i18n import CALENDAR_TEXT, FINDER_TEXT, GEOCODE_TEXT, LAND_NAMES, LOCATE_NOTES, pick_lang, value_label
 from ..maps.symbols import finder_legend
 from .geocode.adapters import explain_miss
 from .geocode.normalise import parse_address
@@ -233,6 +233,7 @@ def finder_page() -> Response:
         finder_legend=finder_legend(lang),
         gt=GEOCODE_TEXT[lang],
         ft=FINDER_TEXT[lang],
+        land_names=LAND_NAMES[lang],
         finder_js_texts={k[3:]: v for k, v in FINDER_TEXT[lang].items() if k.startswith("js_")},
         coverage=services().address_coverage(),
         responsible_cities=sorted(str(m.properties.get("name")) for m in services().locate_index().covered),

@@ -41,6 +41,7 @@ PAGES: dict[str, str | None] = {
     "/planner?area=jena": MAP,
     "/planner?area=land-16": MAP,
     "/planner?area=land-14": MAP,
+    "/planner?area=16": None,  # an error page: the planner has no area "16"
     "/api": None,
     "/api/collections": None,
     "/api/collections/districts": None,
