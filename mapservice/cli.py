@@ -171,13 +171,23 @@ def check(data_dir: Path | None) -> None:
     show_default=True,
     help="Language of the reasons in CSV.",
 )
+@click.option(
+    "--dialect",
+    type=click.Choice(["rfc4180", "excel-de"]),
+    default="rfc4180",
+    show_default=True,
+    help="CSV variant: rfc4180 (comma, codes: for programs) or excel-de (semicolon, decimal comma, "
+    "labels in --lang: for German Excel).",
+)
 @_path_option(
     "--output",
     "-o",
     folder=False,
     text=OUTPUT_HELP,
 )
-def coverage(city: str | None, land: str | None, fmt: str, lang: str, output: Path | None) -> None:
+def coverage(
+    city: str | None, land: str | None, fmt: str, lang: str, dialect: str, output: Path | None
+) -> None:
     """Coverage metrics and gap ranking: per district of a city, or per municipality."""
     from .planner import export
 
@@ -204,7 +214,7 @@ def coverage(city: str | None, land: str | None, fmt: str, lang: str, output: Pa
         extra = {"land": land}
     extra["thresholds"] = export.thresholds_json(planning.thresholds)
     if fmt == "csv":
-        text = export.csv_text(rows, columns, lang)
+        text = export.csv_text(rows, columns, lang, dialect)
     elif fmt == "geojson":
         text = export.geojson_text(rows, id_field, extra) + "\n"
     else:
@@ -601,6 +611,64 @@ def show_settings() -> None:
             f"{name} = {getattr(current, name)!r}   (default {default!r}; "
             f"env MAPSERVICE_{name.upper()})\n    {text}"
         )
+
+
+@main.command()
+@click.option("--area", required=True, help="A city (jena, leipzig, …) or a Land (land-16, land-14).")
+@click.option(
+    "--since", default=None, help="List the changes since this date, YYYY-MM-DD [default: 90 days ago]."
+)
+@click.option("--lang", type=click.Choice(["de", "en"]), default="de", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["pdf", "html"]), default="pdf", show_default=True)
+@_path_option("--output", "-o", folder=False, text=OUTPUT_HELP)
+def report(area: str, since: str | None, lang: str, fmt: str, output: Path | None) -> None:
+    """The printable situation report (Lagebild) of a city or a Land, as the planner has it."""
+    import datetime as dt
+
+    from . import create_app
+    from .planner import report as rp
+
+    today = dt.date.today()
+    try:
+        since_day = dt.date.fromisoformat(since) if since else rp.default_since(today)
+    except ValueError:
+        _fail(click.UsageError(f"--since: '{since}' is not a date (YYYY-MM-DD)"))
+    try:
+        app = create_app()
+    except USER_ERRORS as exc:
+        _fail(exc)
+    services: Services = app.extensions["mapservice"]
+    try:
+        found = rp.resolve(services.planning, area)
+    except rp.UnknownArea as exc:
+        _fail(click.UsageError(str(exc).replace("Parameter 'area'", "--area")))
+    # The report is the page /planner/report renders; its links are relative to the service.
+    with app.test_request_context("/planner/report", query_string={"area": found.key, "lang": lang}):
+        html = rp.render(services.planning, found, lang, since_day, today)
+        static = Path(str(app.static_folder))
+        body = (
+            html.encode("utf-8")
+            if fmt == "html"
+            else rp.pdf(html, "http://localhost/", static, flask_url_for("static", filename=""))
+        )
+    services.close()
+    if output is None:
+        sys.stdout.buffer.write(body)
+        return
+    tmp = output.with_name(f".{output.name}.tmp")
+    try:
+        tmp.write_bytes(body)
+        tmp.replace(output)  # a reader never sees half a file
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        _fail(exc)
+    click.echo(f"{output}: {fmt.upper()}, {len(body):,} bytes", err=True)
+
+
+def flask_url_for(endpoint: str, **values: Any) -> str:
+    from flask import url_for
+
+    return url_for(endpoint, **values)
 
 
 if __name__ == "__main__":

@@ -208,6 +208,7 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
             "dormant": "ruhend",
             "unclear": "unklar",
             "dissolved": "aufgelöst",
+            "none": "laut Quelle keins",
             "none_known": "keins bekannt",
         },
         "status": {
@@ -260,6 +261,7 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
             "dormant": "dormant",
             "unclear": "unclear",
             "dissolved": "dissolved",
+            "none": "none, according to the source",
             "none_known": "none known",
         },
         "status": {
@@ -421,6 +423,43 @@ PLANNER_TEXT: dict[str, dict[str, str]] = {
     "de": {
         "title": "Planung: Abdeckung und Lücken",
         "area_city": "{name} ({count} Ortsteile)",
+        "col_name": "Name",
+        "col_kreis": "Kreis",
+        "col_gap_rank": "Rang",
+        "col_gap_weighted": "Lückenwert × Betroffene",
+        "unranked": "ohne Rang",
+        "criterion_officer": "zuständiger Kontaktbereichsbeamter",
+        "criterion_officer_load": "Einwohner bzw. Haushalte je Beamter",
+        "criterion_distance": "Entfernung zum nächsten Büro",
+        "criterion_walk_share": "Fläche in Gehentfernung",
+        "criterion_prevention_body": "Präventionsgremium",
+        "criterion_body_recorded": "Präventionsgremium erfasst",
+        "ranking_rule": (
+            "Die Rangfolge: zuerst die Gebiete, deren Angaben vollständig sind, dann die mit Lücken in "
+            "den Daten (ihr Lückenwert ist eine Untergrenze). Innerhalb davon zählt {basis}. Gleiche "
+            "Werte teilen sich den Rang, z. B. „3.–20.“."
+        ),
+        "basis_people": (
+            "der Lückenwert gewichtet mit den betroffenen Menschen: Einwohnern, wo sie bekannt sind, "
+            "sonst Haushalten"
+        ),
+        "basis_none": "der ungewichtete Lückenwert",
+        "show_unweighted": "Ungewichtet anzeigen",
+        "show_weighted": "Gewichtet mit den Betroffenen anzeigen",
+        "data_gaps": "Was die Daten sagen und was nicht",
+        "gaps_counts": (
+            "Von {rows} Gebieten: {complete} mit vollständigen Angaben bewertet, {incomplete} nur zum "
+            "Teil (Untergrenze), {unranked} ohne Rang, weil keine ihrer Angaben bekannt ist."
+        ),
+        "gaps_not_applicable": (
+            "{count} weitere ohne Rang, weil kein Kriterium für sie gilt (unter {population} Einwohnern)."
+        ),
+        "gaps_biggest": (
+            "Die größte Lücke sind die Daten selbst: für {unknown} von {applicable} bewertbaren Gebieten "
+            "fehlt mindestens eine Angabe."
+        ),
+        "gaps_unknown_by": "Unbekannt ist",
+        "gaps_unknown_item": "{criterion}: bei {count}",
         "area_land": "{name}: Gemeinden",
         "intro": "Wo fehlen Kontaktbereichsbeamte, wie weit ist es zum nächsten Büro, wo gibt "
         "es kein Präventionsgremium? Gebiet und Kennzahl wählen; Karte, Diagramm und "
@@ -462,6 +501,42 @@ PLANNER_TEXT: dict[str, dict[str, str]] = {
     "en": {
         "title": "Planner: coverage and gaps",
         "area_city": "{name} ({count} districts)",
+        "col_name": "Name",
+        "col_kreis": "District (Kreis)",
+        "col_gap_rank": "Rank",
+        "col_gap_weighted": "Gap score × people affected",
+        "unranked": "unranked",
+        "criterion_officer": "responsible contact officer",
+        "criterion_officer_load": "residents or households per officer",
+        "criterion_distance": "distance to the nearest office",
+        "criterion_walk_share": "area within walking distance",
+        "criterion_prevention_body": "prevention body",
+        "criterion_body_recorded": "prevention body on record",
+        "ranking_rule": (
+            "The order: first the areas whose data is complete, then those with gaps in the data "
+            "(their gap score is a lower bound). Within each, what counts is {basis}. Equal values "
+            'share their rank, e.g. "3.–20.".'
+        ),
+        "basis_people": (
+            "the gap score weighted by the people affected: residents where known, else households"
+        ),
+        "basis_none": "the unweighted gap score",
+        "show_unweighted": "Show unweighted",
+        "show_weighted": "Show weighted by the people affected",
+        "data_gaps": "What the data says and what it does not",
+        "gaps_counts": (
+            "Of {rows} areas: {complete} scored on complete data, {incomplete} only in part (lower "
+            "bound), {unranked} unranked because none of their data is known."
+        ),
+        "gaps_not_applicable": (
+            "{count} more unranked because no criterion applies to them (below {population} inhabitants)."
+        ),
+        "gaps_biggest": (
+            "The biggest gap is the data itself: for {unknown} of {applicable} areas that can be "
+            "scored, at least one item is missing."
+        ),
+        "gaps_unknown_by": "Unknown is",
+        "gaps_unknown_item": "{criterion}: for {count}",
         "area_land": "{name}: municipalities",
         "intro": "Where are contact officers missing, how far is the nearest office, where is "
         "there no prevention body? Choose an area and a metric; map, chart and table "
@@ -564,8 +639,16 @@ FINDING_TEXT: dict[str, tuple[str, str]] = {
     "body_planned": ("Präventionsgremium nur geplant", "Prevention body only planned"),
     "body_dormant": ("Präventionsgremium ruht", "Prevention body dormant"),
     "body_dissolved": ("Präventionsgremium aufgelöst", "Prevention body dissolved"),
-    "body_none_known": ("Kein Präventionsgremium bekannt", "No prevention body known"),
-    "body_unclear": ("Präventionsgremium mit unklarem Status", "Prevention body of unclear status"),
+    "body_none_known": (
+        "Präventionsgremium: unbekannt (keins erfasst, das heißt nicht, dass es keins gibt)",
+        "Prevention body: unknown (none on record, which does not mean there is none)",
+    ),
+    "body_none": ("Laut Quelle kein Präventionsgremium", "No prevention body, according to the source"),
+    "body_recorded": ("Präventionsgremium erfasst", "Prevention body on record"),
+    "body_unclear": (
+        "Präventionsgremium: ob es arbeitet, ist unbekannt (Status unklar)",
+        "Prevention body: whether it works is unknown (status unclear)",
+    ),
     "population_unknown": (
         "Einwohnerzahl unbekannt: ob ein Gremium erwartet wird, bleibt offen",
         "Population unknown: whether a body is expected stays open",
@@ -652,7 +735,8 @@ CATEGORY_TEXT: dict[str, dict[object, tuple[str, str]]] = {
         "dormant": ("ruhend", "dormant"),
         "unclear": ("unklar", "unclear"),
         "dissolved": ("aufgelöst", "dissolved"),
-        "none_known": ("keins bekannt", "none known"),
+        "none": ("laut Quelle keins", "none, according to the source"),
+        "none_known": ("keins bekannt (unbekannt)", "none known (unknown)"),
     },
     "officer_recorded": {
         "yes": ("ja", "yes"),
@@ -898,8 +982,8 @@ PLANNER_PROSE: dict[str, dict[str, str]] = {
             "Weniger als {share} der Fläche höchstens {walk} von einem Büro: (Ziel − Anteil) ÷ Ziel."
         ),
         "method_body": (
-            "Präventionsgremium: keins bekannt oder aufgelöst 1, geplant oder ruhend 0,5, aktiv 0; für "
-            "Gemeinden nur ab {population} Einwohnern."
+            "Präventionsgremium: laut Quelle keins oder aufgelöst 1, geplant oder ruhend 0,5, aktiv 0; "
+            "keins bekannt oder Status unklar: unbekannt. Für Gemeinden nur ab {population} Einwohnern."
         ),
         "method_not_scored": (
             "Videoüberwachung und Graffitiflächen werden gezeigt, aber nicht bewertet: mehr Kameras sind "
@@ -940,8 +1024,9 @@ PLANNER_PROSE: dict[str, dict[str, str]] = {
             "Less than {share} of the area within {walk} of an office: (target − share) ÷ target."
         ),
         "method_body": (
-            "Prevention body: none known or dissolved 1, planned or dormant 0.5, active 0; for "
-            "municipalities only from {population} inhabitants."
+            "Prevention body: none according to the source, or dissolved 1, planned or dormant 0.5, "
+            "active 0; none known or status unclear: unknown. For municipalities only from "
+            "{population} inhabitants."
         ),
         "method_not_scored": (
             "Video surveillance and graffiti walls are shown but not scored: more cameras are not a "
@@ -1022,6 +1107,18 @@ OPENAPI_TEXT: dict[str, dict[str, str]] = {
         "filter": "Filter by property",
         "filter_list": "Filter: the list contains the value",
     },
+}
+
+# A metric's unit after the number 1, by metric: "1 Punkt", not "1 Punkte"
+# (mapservice.planner.view.fmt_value).
+UNIT_SINGULAR: dict[str, tuple[str, str]] = {
+    "gap_score": ("Punkt", "point"),
+    "households": ("Haushalt", "household"),
+    "households_per_officer": ("Haushalt", "household"),
+    "officers": ("Person", "person"),
+    "graffiti_zones": ("Fläche", "zone"),
+    "cameras_active": ("Kamera", "camera"),
+    "population": ("Einwohner", "inhabitant"),
 }
 
 # The names of the Länder the planner covers, by their code (AGS prefix).
@@ -1327,4 +1424,237 @@ LEAFLET_TEXT: dict[str, dict[str, str]] = {
         "locate_popup": "You are within {distance} {unit} of this point",
         "outside_map": "Your location seems to be outside the map",
     },
+}
+
+
+# The printable situation report (mapservice/planner/report.py, templates/planner/report.html).
+# Numbers and dates arrive formatted for the language.
+REPORT_TEXT: dict[str, dict[str, str]] = {
+    "de": {
+        "kind": "Lagebild und Präventionsbericht",
+        "title": "Lagebild Prävention: {area}",
+        "created": "Erstellt am {date}",
+        "intro": (
+            "Abdeckung durch Kontaktbereichsbeamte, Büros und Präventionsgremien, die Lücken in "
+            "der Rangfolge der Planung, die fehlenden Daten und was sich seit dem {since} "
+            "geändert hat. Alle Zahlen aus den Daten dieses Dienstes zum Zeitpunkt der Erstellung."
+        ),
+        "sources": "Daten und Quellen",
+        "dataset": "Datensatz",
+        "data_dates": "Stand der Daten",
+        "licence": "Lizenz",
+        "attribution": "Namensnennung",
+        "contents": "Inhalt",
+        "maps": "Karten",
+        "map_of": "Karte: {metric}",
+        "map_note": (
+            "Kartengrundlage: die Umrisse der Gebiete aus den Daten dieses Dienstes, ohne "
+            "Hintergrundkarte. Schraffiert: unbekannt (keine Daten, nicht null)."
+        ),
+        "legend": "Legende",
+        "unknown_legend": "unbekannt (keine Daten, nicht null)",
+        "ranking": "Rangfolge der Lücken",
+        "rank": "Rang",
+        "name": "Name",
+        "kreis": "Kreis",
+        "score": "Lückenwert",
+        "reasons": "Gründe",
+        "unranked": "ohne Rang",
+        "complete_no": "unvollständig",
+        "unknowns": "Fehlende Daten: als Nächstes zu erheben",
+        "unknowns_intro": (
+            "Diese Angaben fehlen; solange sie fehlen, zählen sie im Lückenwert nicht mit. "
+            "Je Angabe die Gebiete, für die sie fehlt."
+        ),
+        "unknowns_count": "{count} Gebiete",
+        "unknowns_none": "Keine: für jedes Gebiet ist jedes Kriterium bekannt.",
+        "survey": "Umfrage des Landespräventionsrats Thüringen",
+        "survey_own": "Angaben der Umfrage",
+        "survey_data": "Aus den Daten dieses Dienstes",
+        "asskomm": "ASSKomm-Netzwerk in Sachsen",
+        "changes": "Was sich seit dem {since} geändert hat",
+        "changes_intro": (
+            "Aus dem Änderungsprotokoll dieses Dienstes: Büros, Kameras, Graffitiflächen und "
+            "Gremien, die seit dem {since} hinzugekommen, geändert oder entfernt worden sind."
+        ),
+        "changes_none": "Keine Änderungen.",
+        "change_create": "hinzugefügt",
+        "change_update": "geändert",
+        "change_delete": "entfernt",
+        "when": "Datum",
+        "what": "Objekt",
+        "change": "Änderung",
+        "via_api": "Schnittstelle",
+        "via_import": "Datenimport",
+        "layer_contact-offices": "Büros und Sprechstunden",
+        "layer_video-surveillance": "Videoüberwachung",
+        "layer_graffiti-zones": "Graffitiflächen",
+        "layer_prevention-bodies": "Präventionsgremien",
+        "source": "Quelle:",
+        "none": "keine",
+        "page": "Seite",
+        "unnamed": "ohne Namen",
+    },
+    "en": {
+        "kind": "Situation and prevention report",
+        "title": "Prevention situation report: {area}",
+        "created": "Created on {date}",
+        "intro": (
+            "Coverage by contact officers, offices and prevention bodies, the gaps in the "
+            "planner's ranking, the missing data and what has changed since {since}. All "
+            "figures from the data of this service at the time of writing."
+        ),
+        "sources": "Data and sources",
+        "dataset": "Dataset",
+        "data_dates": "Data as of",
+        "licence": "Licence",
+        "attribution": "Attribution",
+        "contents": "Contents",
+        "maps": "Maps",
+        "map_of": "Map: {metric}",
+        "map_note": (
+            "Map base: the outlines of the areas from the data of this service, with no "
+            "background map. Hatched: unknown (no data, not zero)."
+        ),
+        "legend": "Legend",
+        "unknown_legend": "unknown (no data, not zero)",
+        "ranking": "Ranking of the gaps",
+        "rank": "Rank",
+        "name": "Name",
+        "kreis": "District (Kreis)",
+        "score": "Gap score",
+        "reasons": "Reasons",
+        "unranked": "no rank",
+        "complete_no": "incomplete",
+        "unknowns": "Missing data: what to collect next",
+        "unknowns_intro": (
+            "These facts are missing; while they are, they do not count in the gap score. "
+            "For each fact, the areas it is missing for."
+        ),
+        "unknowns_count": "{count} areas",
+        "unknowns_none": "None: every criterion is known for every area.",
+        "survey": "Survey of the Thuringian prevention council",
+        "survey_own": "Figures of the survey",
+        "survey_data": "From the data of this service",
+        "asskomm": "ASSKomm network in Saxony",
+        "changes": "What has changed since {since}",
+        "changes_intro": (
+            "From the change log of this service: offices, cameras, graffiti walls and bodies "
+            "added, changed or removed since {since}."
+        ),
+        "changes_none": "No changes.",
+        "change_create": "added",
+        "change_update": "changed",
+        "change_delete": "removed",
+        "when": "Date",
+        "what": "Item",
+        "change": "Change",
+        "via_api": "interface",
+        "via_import": "import",
+        "layer_contact-offices": "Offices and consultation hours",
+        "layer_video-surveillance": "Video surveillance",
+        "layer_graffiti-zones": "Graffiti walls",
+        "layer_prevention-bodies": "Prevention bodies",
+        "source": "source:",
+        "none": "none",
+        "page": "Page",
+        "unnamed": "unnamed",
+    },
+}
+
+
+# The source catalog (geodata/sources.csv) on the planner, figures in words, the German CSV.
+SOURCE_TEXT: dict[str, dict[str, str]] = {
+    "de": {
+        "about": "etwa",
+        "refs": "Quellen der Angaben",
+        "refs_intro": (
+            "Woher die Angaben zu Büros, Gremien und Kennzahlen dieser Ansicht stammen. Die Adressen "
+            "sind Verweise; der Dienst ruft sie nicht ab."
+        ),
+        "ref_title": "Titel",
+        "ref_publisher": "Herausgeber",
+        "ref_date": "Datum",
+        "ref_url": "Adresse",
+        "ref_note": "Hinweis",
+        "no_source": "nicht im Quellenverzeichnis",
+        "yes": "ja",
+        "no": "nein",
+        "weighting_households": "Haushalte",
+        "weighting_area": "Fläche",
+        "weighting_population": "Einwohner",
+    },
+    "en": {
+        "about": "about",
+        "refs": "Sources of the entries",
+        "refs_intro": (
+            "Where this view's entries on offices, bodies and figures come from. The addresses are "
+            "references; the service does not fetch them."
+        ),
+        "ref_title": "Title",
+        "ref_publisher": "Publisher",
+        "ref_date": "Date",
+        "ref_url": "Address",
+        "ref_note": "Note",
+        "no_source": "not in the source catalog",
+        "yes": "yes",
+        "no": "no",
+        "weighting_households": "households",
+        "weighting_area": "area",
+        "weighting_population": "residents",
+    },
+}
+
+# Column headers of the German CSV variant (planner/export.py, dialect excel-de), German and
+# English; a column not listed keeps its field name.
+CSV_COLUMN_TEXT: dict[str, tuple[str, str]] = {
+    "gap_rank": ("Rang", "Rank"),
+    "gap_rank_to": ("Rang bis", "Rank to"),
+    "gap_score": ("Lückenwert (Punkte)", "Gap score (points)"),
+    "gap_weighted": ("Lückenwert × Betroffene", "Gap score × people affected"),
+    "gap_weight_basis": ("Gewichtet mit", "Weighted by"),
+    "gap_complete": ("Angaben vollständig", "Data complete"),
+    "id": ("Kennung", "Id"),
+    "ags": ("Gemeindeschlüssel", "Municipality key"),
+    "name": ("Name", "Name"),
+    "city": ("Stadt", "City"),
+    "city_ags": ("Gemeindeschlüssel der Stadt", "Municipality key of the city"),
+    "kind": ("Art", "Kind"),
+    "land": ("Land", "Land"),
+    "kreis": ("Kreis", "District (Kreis)"),
+    "area_km2": ("Fläche (km²)", "Area (km²)"),
+    "households": ("Haushalte", "Households"),
+    "households_date": ("Stand der Haushalte", "Households as of"),
+    "population": ("Einwohner", "Residents"),
+    "population_date": ("Stand der Einwohner", "Residents as of"),
+    "large_town": ("Ab 10.000 Einwohner", "10,000 inhabitants or more"),
+    "officer_recorded": ("Kontaktbereichsbeamter erfasst", "Contact officer recorded"),
+    "officers": ("Kontaktbereichsbeamte", "Contact officers"),
+    "responsible_offices": ("Zuständige Büros", "Responsible offices"),
+    "households_per_officer": ("Haushalte je Beamter", "Households per officer"),
+    "residents_per_officer": ("Einwohner je Beamter", "Residents per officer"),
+    "distance_mean_m": (
+        "Mittlere Entfernung zum nächsten Büro (m)",
+        "Mean distance to the nearest office (m)",
+    ),
+    "distance_max_m": (
+        "Größte Entfernung zum nächsten Büro (m)",
+        "Largest distance to the nearest office (m)",
+    ),
+    "distance_weighting": ("Entfernung gewichtet nach", "Distance weighted by"),
+    "walk_share": (
+        "Anteil der Fläche in Gehentfernung (0–1)",
+        "Share of the area within walking distance (0–1)",
+    ),
+    "offices_considered": ("Berücksichtigte Büros", "Offices considered"),
+    "graffiti_zones": ("Graffiti-Flächen", "Graffiti walls"),
+    "graffiti_area_m2": ("Graffiti-Fläche (m²)", "Graffiti area (m²)"),
+    "cameras_active": ("Aktive Kameras", "Active cameras"),
+    "camera_fov_share": ("Anteil im Kamerablick (0–1)", "Share in camera view (0–1)"),
+    "prevention_status": ("Präventionsgremium", "Prevention body"),
+    "prevention_bodies": ("Präventionsgremien", "Prevention bodies"),
+    "asskomm_stage": ("Stand bei ASSKomm", "ASSKomm stage"),
+    "bodies": ("Präventionsgremien", "Prevention bodies"),
+    "gap_misses": ("Verfehlte Schwellen", "Thresholds missed"),
+    "gap_unknown": ("Unbekannt", "Unknown"),
 }

@@ -13,9 +13,15 @@ import datetime as dt
 import re
 
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal
+from babel.numbers import (
+    format_compact_currency,
+    format_compact_decimal,
+    format_currency,
+    format_decimal,
+    get_currency_symbol,
+)
 
-from .i18n import TEXT, pick_lang
+from .i18n import SOURCE_TEXT, TEXT, figure_text, pick_lang
 
 LOCALES = {"de": "de_DE", "en": "en"}
 DATE_PATTERN = {"de": "dd.MM.yyyy", "en": "d MMM yyyy"}
@@ -33,6 +39,46 @@ def number(value: float | int, lang: str, digits: int | None = None) -> str:
     """``value`` with the language's separators; ``digits`` fixes the decimals."""
     fmt = None if digits is None else "#,##0" + ("." + "0" * digits if digits else "")
     return format_decimal(value, format=fmt, locale=locale(lang))
+
+
+def amount(value: float | int, lang: str, currency: str = "EUR") -> str:
+    """A sum of money as a council reads it: "1,1 Mio. €" / "€1.1 million"; below a million
+    in full units: "950 €" / "€950"."""
+    lang = pick_lang(lang)
+    if abs(value) < 1_000_000:
+        pattern = "¤#,##0" if lang == "en" else "#,##0\u00a0¤"
+        return format_currency(value, currency, format=pattern, currency_digits=False, locale=locale(lang))
+    if lang == "en":  # CLDR's short English form is "€1.1M"; a report spells it out
+        words = format_compact_decimal(value, format_type="long", locale=locale(lang), fraction_digits=1)
+        return f"{get_currency_symbol(currency, locale=locale(lang))}{words}"
+    return format_compact_currency(value, currency, locale=locale(lang), fraction_digits=1)
+
+
+# A programme figure measured in money names its currency at the end: "… in 2023 (EUR)".
+_CURRENCY_SUFFIX = re.compile(r"\s*\((EUR)\)$")
+_ABOUT = re.compile(r"^about (\d+)$")
+
+
+def figure_label(figure: str, lang: str) -> str:
+    """The name of a programme figure in ``lang``, without its currency (the value shows it)."""
+    return _CURRENCY_SUFFIX.sub("", figure_text(figure, lang))
+
+
+def figure_value(figure: str, value: str, lang: str) -> str:
+    """A programme figure's value as written in the figures file, per language: whole numbers
+    with the language's separators, sums of money as amounts ("1,1 Mio. €"), "about 150" as
+    "etwa 150", and words ("about one third") translated."""
+    lang = pick_lang(lang)
+    text = value.strip()
+    if re.fullmatch(r"-?\d+", text):
+        currency = _CURRENCY_SUFFIX.search(figure)
+        if currency:
+            return amount(int(text), lang, currency.group(1))
+        return number(int(text), lang)
+    about = _ABOUT.match(text)
+    if about:
+        return f"{SOURCE_TEXT[lang]['about']} {number(int(about.group(1)), lang)}"
+    return figure_text(text, lang)
 
 
 def distance(metres: float, lang: str) -> str:
@@ -120,6 +166,15 @@ class Formats:
 
     def distance(self, metres: float) -> str:
         return distance(metres, self.lang)
+
+    def amount(self, value: float | int, currency: str = "EUR") -> str:
+        return amount(value, self.lang, currency)
+
+    def figure(self, figure: str) -> str:
+        return figure_label(figure, self.lang)
+
+    def figure_value(self, figure: str, value: str) -> str:
+        return figure_value(figure, value, self.lang)
 
     def date(self, value: dt.date | str) -> str:
         return date(value, self.lang)

@@ -27,7 +27,7 @@ from .finder.geocode.importer import ImportOptionError
 from .finder.geocode.readers import GazetteerError
 from .finder.hours import LAND_SUBDIVISIONS, LOOKAHEAD_DAYS, holiday_name
 from .finder.locate import LocateIndex, index_from_store
-from .planner.service import Planning, read_figures, thresholds
+from .planner.service import Planning, read_figures, read_sources, thresholds
 from .store.base import Store
 from .store.open import open_store
 from .store.published import PublishedView
@@ -153,6 +153,7 @@ def build_services(settings: Settings, instance_path: Path) -> Services:
         thresholds(settings, catalog),
         read_figures(settings.resolved_geodata_path() / "programme_figures.csv"),
         derived,
+        read_sources(settings.resolved_geodata_path() / "sources.csv"),
     )
     return Services(
         settings=settings,

@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import io
 import itertools
 import json
 import re
@@ -403,21 +404,111 @@ MUNICIPALITIES_SOURCE = (
 )
 UTM_BY_LAND = {"16": 25832, "14": 25833}
 
-# The documents behind the seed rows: a short, factual description of each (title as printed).
-SEED_DOCUMENTS = {
-    "000_fc6447cf91c6c812.txt": (
-        "JenaMedia, „Gemeinsame Verantwortung für mehr Sicherheit in Jena“, Info: Stadt Jena"
-    ),
-    "001_d90d3ad1ec775d6e.txt": ("„Bürgermeister Benjamin Koppe bietet Sprechstunde an“, Info: Stadt Jena"),
-    "002_e315d543649307c2.txt": "Stadt Zwickau, zwickau.de: Stabsstelle Kommunale Prävention",
-    "003_db714efee3e56c37.txt": "Landespräventionsrat Thüringen: AG „Urbane Sicherheit“",
-    "004_4d369de8db51ec2e.txt": (
-        "Meerane: „Startschuss für erfolgversprechende Zusammenarbeit im Netzwerk der ASSKomm“"
-    ),
-    "jena_police_stations_osm.geojson": (
-        "OpenStreetMap amenity=police, © OpenStreetMap-Mitwirkende, ODbL 1.0, via OffenesJena/OffeneGeodaten"
-    ),
-}
+# The source catalog (geodata/sources.csv): every document or dataset the seed rows cite, as a
+# reader cites it: title, publisher, date and address. Only what the document itself says: its
+# title as printed, its publisher as it names itself, a date only where it states one, an
+# address only where it prints one. What it leaves open is None (shown as unknown), and `note`
+# says what the document does give. `document` is the archived copy in shared/seeds/ (or the raw
+# file) the seed rows name in `source_doc`: it ties the rows to the entry and is never shown.
+SOURCE_COLUMNS = (
+    "id",
+    "title",
+    "publisher",
+    "date",
+    "url",
+    "document",
+    "cited_by",
+    "ags",
+    "note",
+    "note_en",
+)
+SOURCE_CATALOG: tuple[dict[str, str | None], ...] = (
+    {
+        "id": "jena-sicherheit-praevention",
+        "title": "Gemeinsame Verantwortung für mehr Sicherheit in Jena. Stadt und Polizei stärken "
+        "Präventionsarbeit in Winzerla und allen Ortsteilen",
+        "publisher": "JenaMedia (Info: Stadt Jena)",
+        "date": None,
+        "url": None,
+        "document": "000_fc6447cf91c6c812.txt",
+        "note": "Das Dokument nennt kein Datum und keine Adresse; es empfiehlt eine Veranstaltung am "
+        "30.08.2025 und ist daher wohl vom August 2025 (als Stand der Angaben verwendet).",
+        "note_en": "The document gives no date and no address; it recommends an event on 30 Aug "
+        "2025 and so probably dates from August 2025 (used as the state of its facts).",
+    },
+    {
+        "id": "jena-buergersprechstunde",
+        "title": "Bürgermeister Benjamin Koppe bietet Sprechstunde an",
+        "publisher": "Stadt Jena",
+        "date": None,
+        "url": None,
+        "document": "001_d90d3ad1ec775d6e.txt",
+        "note": "Das Dokument nennt „Info, Stadt Jena“, aber weder die Website noch ein Datum; es "
+        "kündigt den ersten Termin für den 30.01.2026 an (als Stand Januar 2026 verwendet).",
+        "note_en": "The document credits “Info, Stadt Jena” but names neither the website nor a "
+        "date; it announces the first date for 30 Jan 2026 (used as the state January 2026).",
+    },
+    {
+        "id": "zwickau-stabsstelle-praevention",
+        "title": "Stabsstelle Kommunale Prävention",
+        "publisher": "Stadt Zwickau",
+        "date": None,
+        "url": "https://www.zwickau.de",
+        "document": "002_e315d543649307c2.txt",
+        "note": "Webseite ohne Datum; die jüngste Meldung darauf ist vom 15.10.2022 (als Stand "
+        "Oktober 2022 verwendet). Das Dokument nennt nur die Website www.zwickau.de, nicht die "
+        "Adresse der Seite.",
+        "note_en": "Web page without a date; its newest news item is of 15 Oct 2022 (used as the "
+        "state October 2022). The document names only the website www.zwickau.de, not the "
+        "page's address.",
+    },
+    {
+        "id": "lpr-thueringen-befragung-2020",
+        "title": "AG „Urbane Sicherheit“, Ergebnisse der Befragung zu kommunalen Strukturen",
+        "publisher": "Landespräventionsrat Thüringen",
+        "date": "2020-06",
+        "url": None,
+        "document": "003_db714efee3e56c37.txt",
+        "note": "Das Datum ist das der Befragung (Juni 2020); die Webseite selbst trägt kein Datum "
+        "und nennt die Adresse des Abschlussberichts nicht.",
+        "note_en": "The date is that of the survey (June 2020); the web page itself has no date "
+        "and does not give the address of the final report.",
+    },
+    {
+        "id": "meerane-asskomm-2023",
+        "title": "Startschuss für erfolgversprechende Zusammenarbeit im Netzwerk der ASSKomm",
+        "publisher": "Stadt Meerane",
+        "date": None,
+        "url": None,
+        "document": "004_4d369de8db51ec2e.txt",
+        "note": "Der Text berichtet aus dem Rathaus Meerane, nennt seinen Herausgeber aber nicht "
+        "ausdrücklich. Er nennt den 25. April ohne Jahr und Fördermittel „auch im Jahr 2023“ "
+        "(daraus: April 2023, als Stand verwendet). Weitere Informationen laut Text unter "
+        "www.asskomm.sachsen.de.",
+        "note_en": "The text reports from Meerane's town hall but does not name its publisher "
+        "explicitly. It gives 25 April without a year and funding “also in 2023” (hence April "
+        "2023, used as the state). For more information it points to www.asskomm.sachsen.de.",
+    },
+    {
+        "id": "osm-jena-polizei",
+        # A dataset, not a printed document: title and publisher in words of no one language.
+        "title": "Jena, amenity=police",
+        "publisher": "OpenStreetMap (ODbL 1.0), OffenesJena/OffeneGeodaten",
+        "date": "2014-12",
+        "url": "https://github.com/OffenesJena/OffeneGeodaten",
+        "document": "jena_police_stations_osm.geojson",
+        "note": "Stand OpenStreetMap Dezember 2014; die Thüringer Polizei ist seitdem umorganisiert worden.",
+        "note_en": "OpenStreetMap state of December 2014; the Thuringian police has been reorganised since.",
+    },
+)
+SEED_DOCUMENTS = {str(entry["document"]): entry for entry in SOURCE_CATALOG}
+SOURCES_FILE = "sources.csv"
+
+
+def citation(entry: Mapping[str, str | None]) -> str:
+    """How a feature's ``source`` names a catalog entry: publisher and title, never a file."""
+    return f"{entry['publisher']}: {entry['title']}"
+
 
 OFFICE_COLUMNS = (
     "id",
@@ -481,14 +572,18 @@ PRECISION_HAS_POINT = {
 }
 
 
-def seed_source(row: CsvRow) -> tuple[str, str]:
-    """(source, verified_on) of a seed row: the document and its date."""
+def seed_source(row: CsvRow, cited_by: str, build: Build) -> tuple[str, str]:
+    """(source, verified_on) of a seed row: the catalog entry's citation and the row's date."""
     doc = row.need("source_doc")
     when = row.need("source_date")
     if doc not in SEED_DOCUMENTS:
         raise BuildError(f"{row.where('source_doc')}: unknown source document {doc!r}")
-    kind = "Quelldokument" if doc.endswith(".txt") else "Datensatz"
-    return f"{kind} {doc} ({SEED_DOCUMENTS[doc]}, {when})", when
+    build.cited[doc].add(cited_by)
+    # The municipalities the row is about, so that a city's or a Land's page lists only the
+    # sources of its own rows.
+    keys = " ".join(row.cells.get(c, "") for c in ("city_ags", "covers_ags"))
+    build.areas[doc].update(re.findall(r"\d{8}", keys))
+    return citation(SEED_DOCUMENTS[doc]), when
 
 
 # --------------------------------------------------------------------------------------------
@@ -504,6 +599,9 @@ class Build:
     copies: dict[str, bytes] = field(default_factory=dict)
     inputs: dict[str, str] = field(default_factory=dict)  # file name → sha256
     stats: dict[str, Any] = field(default_factory=dict)
+    # source document → the shipped files whose rows cite it (the `cited_by` of sources.csv)
+    cited: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    areas: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # doc → AGS
 
 
 def build_municipalities(src: Path, build: Build) -> None:
@@ -962,7 +1060,7 @@ def build_contact_offices(src: Path, build: Build) -> None:
     }
     features = []
     for row in read_csv(src / OFFICES_FILE, OFFICE_COLUMNS):
-        source, verified_on = seed_source(row)
+        source, verified_on = seed_source(row, "contact-offices", build)
         geometry = _point(row)
         precision = row.need("location_precision")
         if PRECISION_HAS_POINT.get(precision, geometry is not None) != (geometry is not None):
@@ -1015,7 +1113,7 @@ def build_prevention_bodies(src: Path, build: Build) -> None:
     offices = {str(f["id"]) for f in build.collections["contact-offices"]}
     features = []
     for row in read_csv(src / BODIES_FILE, BODY_COLUMNS):
-        source, verified_on = seed_source(row)
+        source, verified_on = seed_source(row, "prevention-bodies", build)
         covers_cell = row.get("covers_ags")
         covers = re.split(r"[|\s]+", covers_cell) if covers_cell else None
         for ags in covers or ():
@@ -1053,13 +1151,39 @@ def build_prevention_bodies(src: Path, build: Build) -> None:
 
 def copy_programme_figures(src: Path, build: Build) -> None:
     rows = read_csv(src / FIGURES_FILE, FIGURE_COLUMNS)  # checks the header and the cell counts
+    for row in rows:  # every figure must be citable by title: its document must be in the catalog
+        doc = row.need("source_doc")
+        if doc not in SEED_DOCUMENTS:
+            raise BuildError(f"{row.where('source_doc')}: unknown source document {doc!r}")
+        build.cited[doc].add("programme_figures")
     build.copies[PROGRAMME_FIGURES] = (src / FIGURES_FILE).read_bytes()
     build.inputs[FIGURES_FILE] = file_sha256(src / FIGURES_FILE)
     build.stats["programme_figures"] = len(rows)
 
 
+def check_source_catalog() -> None:
+    """Every entry citable: unique id, a title and a publisher, an ISO date or none, a web address
+    or none. A reader sees these fields where the data is cited, so a gap here is a build error."""
+    seen: set[str] = set()
+    for n, entry in enumerate(SOURCE_CATALOG, 1):
+        where = f"SOURCE_CATALOG entry {n} ({entry.get('id')!r})"
+        if not entry.get("id") or entry["id"] in seen:
+            raise BuildError(f"{where}: missing or duplicate id")
+        seen.add(str(entry["id"]))
+        for column in ("title", "publisher", "document", "note", "note_en"):
+            if not entry.get(column):
+                raise BuildError(f"{where}: '{column}' is required")
+        date = entry.get("date")
+        if date is not None and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", date):
+            raise BuildError(f"{where}: 'date' {date!r} is not YYYY, YYYY-MM or YYYY-MM-DD")
+        url = entry.get("url")
+        if url is not None and not url.startswith("https://"):
+            raise BuildError(f"{where}: 'url' {url!r} is not an https address")
+
+
 def run_build(src: Path, layers_dir: Path) -> Build:
     """Build and validate everything in memory; raise BuildError with all problems found."""
+    check_source_catalog()
     build = Build(layers=read_catalog(layers_dir).layers)
     build_municipalities(src, build)
     build_districts(src, build)
@@ -1130,7 +1254,9 @@ geometries, unique ids, and the cross-references (district ids, municipality key
 
 ## `source` and `verified_on`
 
-`source` names, per feature, the dataset or document its facts come from. `verified_on` is the
+`source` names, per feature, the dataset or document its facts come from: for the seed rows
+(contact offices, prevention bodies) its publisher and title from the source catalog
+`sources.csv` (below), never a file name. `verified_on` is the
 date of **the state of that source**, at the precision the source gives (YYYY-MM-DD, YYYY-MM or
 YYYY) — not the date of a download, a copy or this build:
 
@@ -1172,7 +1298,8 @@ Attribution to show with the data:
 - "© GeoBasis-DE / BKG 2016 (Daten verändert)" for the municipality boundaries;
 - "Statistisches Bundesamt (Destatis), Gemeindeverzeichnis-Informationssystem GV-ISys, Stand
   31.12.2018" for population and area of the municipalities;
-- the source document named in `source` for contact offices and prevention bodies.
+- the source named in `source` (publisher and title, see `sources.csv`) for contact offices and
+  prevention bodies.
 
 ODbL: `districts.geojson` holds OSM-derived features (Leipzig, Chemnitz) next to the city of
 Jena's data, and `contact-offices.geojson` holds three OSM coordinates. Whoever redistributes
@@ -1281,7 +1408,7 @@ consultation, two Jena police stations and Zwickau's Stabsstelle Kommunale Präv
   1 for the Winzerla office at no. 27; Am Anger 26 for the consultation at Am Anger 28), taken
   from the place-coordinate table of a public Jena events-calendar importer, to be verified;
   `municipality` / `unknown` — no coordinate. `location_source` says where each comes from.
-- **Licence / attribution:** facts from public statements (cite the document in `source`);
+- **Licence / attribution:** facts from public statements (cite the source named in `source`);
   OSM coordinates "© OpenStreetMap-Mitwirkende" (ODbL 1.0).
 
 ## `prevention-bodies.geojson` — {len(c["prevention-bodies"])} features
@@ -1303,7 +1430,7 @@ ASSKomm participants the Meerane article names.
   hold it in German (translated in `PROSE_DE`; dates as DD.MM.YYYY; names as in the source),
   the same fields with `_en` in English as the seed writes it (`partners_en` of Zwickau has
   "Polizei, Stadtverwaltung" in English too; Meerane's partners are names, the same in both).
-- **Licence / attribution:** facts from public statements; cite the document in `source`.
+- **Licence / attribution:** facts from public statements; cite the source named in `source`.
 
 ## `graffiti-zones.geojson`, `video-surveillance.geojson` — 0 features
 
@@ -1316,8 +1443,33 @@ its own register.
 
 Copy of the raw `seed_programme_figures.csv`, unchanged: network-level figures (ASSKomm Saxony
 2023, Landespräventionsrat Thüringen survey 2020, a Jena fraud-prevention figure 2025), each
-with its reference date (`as_of`) and source document (`source_doc`, in `shared/seeds/`).
-Licence: facts from public statements; cite the document.
+with its reference date (`as_of`) and source document (`source_doc`: the archived copy in
+`shared/seeds/`, which `sources.csv` maps to the source's title). Licence: facts from public
+statements; cite the source by its title from `sources.csv`, not by `source_doc`.
+
+## `sources.csv` — {len(SOURCE_CATALOG)} sources
+
+The source catalog: every document or dataset the seed rows cite, as a reader cites it. Written
+from `SOURCE_CATALOG` in this script (UTF-8, comma-separated, one row per source; an empty
+cell means "not stated in the source"). Columns:
+
+- `id`: stable key of the source (e.g. `lpr-thueringen-befragung-2020`);
+- `title`: the title as the document prints it (for the survey: the section of the page);
+- `publisher`: who published it, as the document names itself;
+- `date`: only a date the document states (YYYY, YYYY-MM or YYYY-MM-DD), else empty: the pages
+  show it as unknown; `note` says what the document does give (e.g. the newest news item), and
+  the seed rows' `source_date` / the features' `verified_on` is that estimate;
+- `url`: only an address the document prints (https), else empty; links are shown, never fetched;
+- `document`: the archived copy in `shared/seeds/` (or the raw data file) that the seed rows
+  name in `source_doc` — for tracing only, never shown to readers;
+- `cited_by`: the shipped files whose rows cite the source (computed by the build);
+- `ags`: the municipality keys of the contact offices and prevention bodies citing it, separated
+  by spaces (computed by the build; the figures are network-wide and not counted): a city's or a
+  Land's page lists the sources of its own rows;
+- `note`, `note_en`: what the document leaves open and why the date or address is missing.
+
+The build fails if an entry lacks a title, publisher or note, has a malformed date or address,
+or if a seed row or figure cites a document that is not in the catalog.
 
 ## `statistical-districts.geojson` — {len(c["statistical-districts"])} features
 
@@ -1361,9 +1513,26 @@ planner).
     return text.encode("utf-8")
 
 
+def render_source_catalog(build: Build) -> bytes:
+    """geodata/sources.csv: the catalog in its declared order, empty cells for unknown."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(SOURCE_COLUMNS)
+    for entry in SOURCE_CATALOG:
+        doc = str(entry["document"])
+        row = {
+            **entry,
+            "cited_by": " ".join(sorted(build.cited.get(doc, ()))),
+            "ags": " ".join(sorted(build.areas.get(doc, ()))),
+        }
+        writer.writerow(["" if row.get(c) is None else row[c] for c in SOURCE_COLUMNS])
+    return out.getvalue().encode("utf-8")
+
+
 def outputs(build: Build) -> dict[str, bytes]:
     files = {f"{cid}.geojson": render_collection(build.collections[cid]) for cid in COLLECTIONS}
     files.update(build.copies)
+    files[SOURCES_FILE] = render_source_catalog(build)
     files["SOURCES.md"] = render_sources(build)
     return files
 
@@ -1374,6 +1543,8 @@ def summary(build: Build, name: str) -> str:
         return f"{name}: {len(build.collections[stem])} features"
     if name == PROGRAMME_FIGURES:
         return f"{name}: {build.stats['programme_figures']} rows (copied unchanged)"
+    if name == SOURCES_FILE:
+        return f"{name}: {len(SOURCE_CATALOG)} sources"
     return f"{name}: written"
 
 

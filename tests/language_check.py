@@ -142,7 +142,8 @@ def visible_text(html: str, other: str) -> str:
     text = re.sub(r"\s+", " ", " ".join(parser.out))
     for value in (*NAMES, *DATA_VALUES):
         text = text.replace(value, " ")
-    return text
+    # OpenStreetMap keys ("camera:type") are identifiers, the same in every language.
+    return re.sub(r"\b[a-z_]+:[a-z_]+\b", " ", text)
 
 
 def _finder(strings: set[str]) -> re.Pattern[str]:

@@ -49,6 +49,7 @@ PREVENTION_COLOURS: dict[str, str] = {
     "dormant": "#fee08b",
     "unclear": "#fdae61",
     "dissolved": "#d73027",
+    "none": "#a50026",
     "none_known": "#bdbdbd",
 }
 

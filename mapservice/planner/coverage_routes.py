@@ -17,12 +17,14 @@ from ..http.context import planning as _planning
 from ..http.context import store as _store
 from ..http.errors import ApiError
 from ..http.params import bad, check_known, choice, single
-from . import export
+from . import export, gaps
 from .service import DISTRICT_INPUTS, MUNICIPALITY_INPUTS, City, Planning
 
 bp = Blueprint("coverage", __name__, url_prefix="/api/coverage")
 FORMATS = ("geojson", "json", "csv")
 GEOJSON = "application/geo+json"
+# The programme figures a Land's answer cites (their ``programme`` starts with these).
+FIGURES = {"16": "Landespräventionsrat Thüringen", "14": "ASSKomm"}
 
 
 def _states(layers: tuple[str, ...]) -> list[Any]:
@@ -68,11 +70,29 @@ def _sources(planning: Planning, layers: tuple[str, ...]) -> list[dict[str, Any]
     ]
 
 
+def csv_dialect(args: Any, fmt: str | None) -> str:
+    """The CSV variant: ``dialect=excel-de|rfc4180`` when given, else ``excel-de`` for an explicit
+    ``lang=de`` (what the German planner page links), else the comma CSV programs expect."""
+    dialect = choice(args, "dialect", export.CSV_DIALECTS)
+    if dialect is not None and fmt != "csv":
+        raise bad("dialect", "applies only to f=csv")
+    if dialect is None:
+        dialect = "excel-de" if single(args, "lang") == "de" else "rfc4180"
+    return dialect
+
+
+def _references(
+    planning: Planning, layers: tuple[str, ...], area: str | None, figures: Any = ()
+) -> list[dict[str, Any]]:
+    return [r.as_json() for r in planning.references_for(layers, list(figures), area)]
+
+
 @bp.get("/districts")
 def districts() -> Response:
     """Metrics and gap ranking per district of one city: ``city=jena``, ``f=``, ``lang=``."""
     args = _args()
-    check_known(args, {"city", "f", "lang"})
+    check_known(args, {"city", "f", "lang", "weighting", "dialect"})
+    weighting = choice(args, "weighting", gaps.WEIGHTINGS, "people") or "people"
     wanted = single(args, "city")
     if not wanted:
         raise bad("city", "required: the city whose districts to rank, e.g. city=jena")
@@ -80,24 +100,30 @@ def districts() -> Response:
     lang = choice(args, "lang", ("de", "en"), "de") or "de"
     planning = _planning()
     city = find_city(planning, wanted)
+    dialect = csv_dialect(args, fmt)
 
     def build() -> Response:
-        rows = planning.districts(city)
+        rows = planning.districts(city, weighting)
         if fmt == "csv":
             return _attachment(
-                export.csv_text(rows, export.DISTRICT_COLUMNS, lang), "text/csv", f"abdeckung-{city.key}.csv"
+                export.csv_text(rows, export.DISTRICT_COLUMNS, lang, dialect),
+                "text/csv",
+                f"abdeckung-{city.key}.csv",
             )
         extra = {
             "city": {"key": city.key, "name": city.name, "ags": city.ags},
             "thresholds": export.thresholds_json(planning.thresholds),
             "sources": _sources(planning, DISTRICT_INPUTS),
+            "references": _references(planning, DISTRICT_INPUTS, city.ags),
             "timeStamp": _now(),
         }
         if fmt == "json":
             return Response(export.json_text("districts", rows, extra), mimetype="application/json")
         return Response(export.geojson_text(rows, "id", extra), mimetype=GEOJSON)
 
-    return conditional(Validators(lambda: _states(DISTRICT_INPUTS), fmt or "", lang, city.ags), build)
+    return conditional(
+        Validators(lambda: _states(DISTRICT_INPUTS), fmt or "", lang, city.ags, weighting, dialect), build
+    )
 
 
 @bp.get("/municipalities")
@@ -105,7 +131,8 @@ def municipalities() -> Response:
     """Prevention coverage and gap ranking per municipality: ``land=14|16``, ``ags=…``,
     ``large_towns=true``, ``f=``, ``lang=``."""
     args = _args()
-    check_known(args, {"land", "ags", "f", "large_towns", "lang"})
+    check_known(args, {"land", "ags", "f", "large_towns", "lang", "weighting", "dialect"})
+    weighting = choice(args, "weighting", gaps.WEIGHTINGS, "people") or "people"
     land = choice(args, "land", ("14", "16"))
     fmt = choice(args, "f", FORMATS, "geojson")
     lang = choice(args, "lang", ("de", "en"), "de") or "de"
@@ -114,16 +141,18 @@ def municipalities() -> Response:
         raise bad("ags", f"'{ags}' is not an 8-digit municipality key")
     large_only = choice(args, "large_towns", ("true", "false"), "false") == "true"
     planning = _planning()
+    dialect = csv_dialect(args, fmt)
 
     def build() -> Response:
-        rows = planning.municipalities(land)
+        rows = planning.municipalities(land, weighting)
         if ags:
             rows = [r for r in rows if r["ags"] == ags]
         if large_only:
             rows = [r for r in rows if r["large_town"]]
         if fmt == "csv":
             name = f"praevention-gemeinden{'-' + land if land else ''}.csv"
-            return _attachment(export.csv_text(rows, export.MUNICIPALITY_COLUMNS, lang), "text/csv", name)
+            text = export.csv_text(rows, export.MUNICIPALITY_COLUMNS, lang, dialect)
+            return _attachment(text, "text/csv", name)
         extra: dict[str, Any] = {
             "thresholds": export.thresholds_json(planning.thresholds),
             "sources": _sources(planning, MUNICIPALITY_INPUTS),
@@ -131,8 +160,14 @@ def municipalities() -> Response:
         }
         if land in (None, "16"):
             extra["survey"] = planning.survey()
+        shown = [
+            f for f in planning.figures if land is None or f.get("programme", "").startswith(FIGURES[land])
+        ]
+        extra["references"] = _references(planning, MUNICIPALITY_INPUTS, land, shown)
         if fmt == "json":
             return Response(export.json_text("municipalities", rows, extra), mimetype="application/json")
         return Response(export.geojson_text(rows, "ags", extra), mimetype=GEOJSON)
 
-    return conditional(Validators(lambda: _states(MUNICIPALITY_INPUTS), fmt or "", lang), build)
+    return conditional(
+        Validators(lambda: _states(MUNICIPALITY_INPUTS), fmt or "", lang, weighting, dialect), build
+    )

@@ -12,11 +12,15 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..i18n import CATEGORY_TEXT, CSV_COLUMN_TEXT, SOURCE_TEXT, value_label
 from .metrics import Thresholds
 
 DISTRICT_COLUMNS = (
     "gap_rank",
+    "gap_rank_to",
     "gap_score",
+    "gap_weighted",
+    "gap_weight_basis",
     "gap_complete",
     "id",
     "name",
@@ -47,7 +51,10 @@ DISTRICT_COLUMNS = (
 )
 MUNICIPALITY_COLUMNS = (
     "gap_rank",
+    "gap_rank_to",
     "gap_score",
+    "gap_weighted",
+    "gap_weight_basis",
     "gap_complete",
     "ags",
     "name",
@@ -92,8 +99,16 @@ def _flat(column: str, value: Any, lang: str) -> Any:
     return value
 
 
-def csv_text(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], lang: str = "de") -> str:
-    """CSV with a header row and CRLF line ends, starting with a BOM so Excel reads UTF-8."""
+def csv_text(
+    rows: Sequence[Mapping[str, Any]], columns: Sequence[str], lang: str = "de", dialect: str = "rfc4180"
+) -> str:
+    """CSV with a header row and CRLF line ends, starting with a BOM so Excel reads UTF-8.
+
+    ``rfc4180`` (the default, for programs): comma-separated, field names as headers, codes and
+    decimal points as in the JSON. ``excel-de``: what German Excel opens as columns (see
+    :func:`csv_excel_de`)."""
+    if dialect == "excel-de":
+        return csv_excel_de(rows, columns, lang)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
@@ -145,3 +160,74 @@ def thresholds_json(th: Thresholds) -> dict[str, Any]:
 def json_text(key: str, rows: Sequence[Mapping[str, Any]], extra: Mapping[str, Any]) -> str:
     body = {**extra, key: [{k: v for k, v in row.items() if k != "geometry"} for row in rows]}
     return json.dumps(body, ensure_ascii=False, allow_nan=False)
+
+
+# -- the German spreadsheet variant ------------------------------------------------------------
+
+CSV_DIALECTS = ("excel-de", "rfc4180")
+# Coded columns and the label table of each (i18n CATEGORY_TEXT by metric, else VALUES).
+_CATEGORY_COLUMNS = ("officer_recorded", "prevention_status", "asskomm_stage", "large_town")
+_VALUE_COLUMNS = {"kind": "municipality_kind"}
+
+
+def _label(column: str, value: Any, lang: str) -> Any:
+    """The label of a code as the page shows it; a code without a label stays as it is."""
+    which = 1 if lang == "en" else 0
+    if column in _CATEGORY_COLUMNS:
+        text = CATEGORY_TEXT[column].get(value)
+        if column == "large_town" and value is None:
+            return None  # unknown stays an empty cell
+        if text is not None:
+            return text[which]
+        return value_label(lang, column, value) if isinstance(value, str) else value
+    if column in _VALUE_COLUMNS:
+        return value_label(lang, _VALUE_COLUMNS[column], value)
+    if column == "distance_weighting" or column == "gap_weight_basis":
+        if value is None:
+            return None
+        words = SOURCE_TEXT["en" if lang == "en" else "de"]
+        return words.get(f"weighting_{value}", str(value))
+    return value
+
+
+def _decimal_comma(value: float | int) -> str:
+    """A number as German Excel reads it: decimal comma, no thousands separator."""
+    if isinstance(value, int):
+        return str(value)
+    text = repr(float(value))
+    if "e" in text or "E" in text:
+        text = f"{value:.12f}".rstrip("0").rstrip(".")
+    text = text.removesuffix(".0")
+    return text.replace(".", ",")
+
+
+def _excel_cell(column: str, value: Any, lang: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool) and column not in _CATEGORY_COLUMNS:
+        return SOURCE_TEXT["en" if lang == "en" else "de"]["yes" if value else "no"]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _decimal_comma(value)
+    if column in _BODIES:
+        return csv_cell(
+            "; ".join(
+                f"{b.get('name')} ({_label('prevention_status', b.get('status'), lang)})" for b in value or ()
+            )
+        )
+    labelled = _label(column, value, lang)
+    if labelled is None:
+        return ""
+    return csv_cell(_flat(column, labelled, lang))
+
+
+def csv_excel_de(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], lang: str = "de") -> str:
+    """The German spreadsheet CSV: ``;``-separated, decimal comma, headers and codes as labels in
+    ``lang``, CRLF, UTF-8 with BOM. Numbers carry no thousands separator, so that they stay
+    numbers; unknown stays an empty cell. pandas reads it with ``sep=";", decimal=","``."""
+    which = 1 if lang == "en" else 0
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([CSV_COLUMN_TEXT[c][which] if c in CSV_COLUMN_TEXT else c for c in columns])
+    for row in rows:
+        writer.writerow([_excel_cell(c, row.get(c), lang) for c in columns])
+    return "\ufeff" + out.getvalue()

@@ -10,14 +10,28 @@ officer                   1 when no responsible contact officer is recorded     
 officer_load              residents (else households) per officer ÷ threshold − 1     district
 distance                  mean distance to the nearest office ÷ walking distance − 1  district
 walk_share                (target share − share within walking distance) ÷ target     district
-prevention_body           none known or dissolved 1, planned or dormant 0.5, active 0  both
+prevention_body           recorded "no body" or dissolved 1, planned or dormant 0.5,  both
+                          active 0; no record at all or status unclear: unknown
+body_recorded             0 when a body of unclear status is on record (it exists)    both
 ========================  ==========================================================  ========
 
-Each shortfall is capped at 1 so that no single criterion drowns the others. A criterion whose
-data is unknown adds nothing to the score and is listed under ``gap_unknown``: the score is
-then a lower bound (``gap_complete`` false), never a reason to rank a row as well covered. A row
-with every criterion unknown gets no score and no rank. Ties are broken by the number of
-people affected (population, else households), then by name.
+Known against unknown: only what the data says counts. No record of a body is not a record
+that there is none: "none known" is unknown, adds nothing, and makes the row incomplete. Only
+a recorded statement that there is no body (status ``none``, e.g. a survey answer) or a
+recorded dissolution scores as a gap. The same holds for every criterion: a district whose
+officer is not recorded is unknown, not covered and not uncovered.
+
+Each shortfall is capped at 1 so that no single criterion drowns the others. The score of a
+row is the sum of its known shortfalls (``gap_score``); a row with unknown criteria has a lower
+bound (``gap_complete`` false). ``gap_weighted`` multiplies the score by the people affected,
+the residents, else the households (``gap_weight_basis``): a shortfall in a district of 1,300
+households weighs more than the same one in a district of 45.
+
+The ranking puts complete rows before incomplete ones, then the worse before the better: by
+the weighted score (unweighted when asked, or when the people are unknown), then the
+unweighted score. Rows with equal values share their ranks ("3.–20.", ``gap_rank`` and
+``gap_rank_to``), listed by name. A row with every criterion unknown, or to which no criterion
+applies (a municipality below the population threshold), gets no rank.
 
 Video surveillance and graffiti walls are reported but not scored: more cameras are not a
 coverage goal (each camera needs its own legal justification), and a legal wall answers a
@@ -26,10 +40,12 @@ local demand rather than a per-resident norm.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .. import localize
 from ..i18n import FINDING_TEXT
 from .metrics import NONE_KNOWN, Thresholds
 
@@ -38,9 +54,11 @@ BODY_SHORTFALL = {
     "planned": 0.5,
     "dormant": 0.5,
     "dissolved": 1.0,
-    NONE_KNOWN: 1.0,
+    "none": 1.0,  # a recorded statement that there is no body
+    NONE_KNOWN: None,  # no record: unknown, not a gap
     "unclear": None,
 }
+WEIGHTINGS = ("people", "none")
 
 
 @dataclass(frozen=True)
@@ -57,8 +75,12 @@ class Finding:
 
 
 def fmt_int(value: float, lang: str) -> str:
-    text = f"{round(value):,}"
-    return text.replace(",", ".") if lang == "de" else text
+    return localize.number(round(value), lang)
+
+
+def fmt_points(value: float, lang: str) -> str:
+    """A shortfall as a number of points: "+0,43" / "+0.43"."""
+    return "+" + localize.number(value, lang, 2)
 
 
 def fmt_pct(share: float) -> str:
@@ -132,9 +154,12 @@ def _walk_share(row: Mapping[str, Any], th: Thresholds) -> Finding:
     )
 
 
-def _body(status: str | None) -> Finding:
+def _body(status: str | None) -> list[Finding]:
     status = status or NONE_KNOWN
-    return _finding("prevention_body", BODY_SHORTFALL[status], f"body_{status}")
+    found = [_finding("prevention_body", BODY_SHORTFALL[status], f"body_{status}")]
+    if status == "unclear":  # what is known: a body exists; whether it works is not
+        found.append(_finding("body_recorded", 0.0, "body_recorded"))
+    return found
 
 
 def district_findings(row: Mapping[str, Any], th: Thresholds) -> list[Finding]:
@@ -143,7 +168,7 @@ def district_findings(row: Mapping[str, Any], th: Thresholds) -> list[Finding]:
         _officer_load(row, th),
         _distance(row, th),
         _walk_share(row, th),
-        _body(row.get("prevention_status")),
+        *_body(row.get("prevention_status")),
     ]
     return [f for f in found if f is not None]
 
@@ -154,7 +179,6 @@ def municipality_findings(row: Mapping[str, Any], th: Thresholds) -> list[Findin
         return [_finding("prevention_body", None, "population_unknown")]
     if population < th.body_min_population:
         return []  # the threshold does not apply to small municipalities
-    body = _body(row.get("prevention_status"))
     return [
         _finding(
             body.criterion,
@@ -163,49 +187,93 @@ def municipality_findings(row: Mapping[str, Any], th: Thresholds) -> list[Findin
             body=(body.de, body.en),
             population=population,
         )
+        for body in _body(row.get("prevention_status"))
     ]
+
+
+def people_affected(row: Mapping[str, Any]) -> tuple[float | None, str | None]:
+    """The residents of a row, else its households, with which of the two it is."""
+    for basis in ("population", "households"):
+        value = row.get(basis)
+        if value is not None:
+            return float(value), basis
+    return None, None
+
+
+def _miss(f: Finding) -> dict[str, Any]:
+    """A shortfall in words, with its number of points."""
+    points = f.shortfall or 0.0
+    return {
+        "criterion": f.criterion,
+        "shortfall": points,
+        "de": f"{f.de} ({fmt_points(points, 'de')})",
+        "en": f"{f.en} ({fmt_points(points, 'en')})",
+    }
 
 
 def rank(
     rows: Sequence[dict[str, Any]],
     findings: Callable[[Mapping[str, Any]], list[Finding]],
+    weighting: str = "people",
 ) -> list[dict[str, Any]]:
-    """Rows with ``gap_score``, ``gap_rank``, ``gap_complete``, ``gap_misses``, ``gap_unknown``
-    and ``gap_findings`` added; sorted worst first, unscorable rows last."""
+    """Rows with ``gap_score``, ``gap_weighted``, ``gap_rank`` (``gap_rank_to`` for a shared
+    rank), ``gap_complete``, ``gap_misses``, ``gap_unknown`` and ``gap_findings`` added;
+    sorted worst first as the module docstring says, unranked rows last."""
     scored = []
     for row in rows:
         found = findings(row)
         known = [f for f in found if f.shortfall is not None]
         misses = [f for f in known if f.shortfall and f.shortfall > 0]
         unknown = [f for f in found if f.shortfall is None]
+        # No criterion applies (a small municipality): nothing is missing, score 0, no rank.
+        score = round(sum(f.shortfall or 0.0 for f in known), 3) if known or not found else None
+        weight, basis = people_affected(row)
         scored.append(
             {
                 **row,
-                # No criterion applies (a small municipality): nothing is missing, score 0.
-                "gap_score": (
-                    round(sum(f.shortfall or 0.0 for f in known), 3) if known or not unknown else None
-                ),
+                "gap_score": score,
+                "gap_weighted": None if score is None or weight is None else round(score * weight, 1),
+                "gap_weight_basis": basis,
                 "gap_complete": not unknown,
-                "gap_misses": [{"criterion": f.criterion, "de": f.de, "en": f.en} for f in misses],
+                "gap_applies": bool(found),
+                "gap_misses": [_miss(f) for f in misses],
                 "gap_unknown": [{"criterion": f.criterion, "de": f.de, "en": f.en} for f in unknown],
                 "gap_findings": [f.as_json() for f in found],
             }
         )
 
-    def people(row: Mapping[str, Any]) -> float:
-        value = row.get("population")
-        if value is None:
-            value = row.get("households")
-        return -float(value) if value is not None else 0.0
+    weighted = weighting == "people"
 
-    scored.sort(
-        key=lambda r: (
-            r["gap_score"] is None,
+    def standing(r: Mapping[str, Any]) -> tuple[Any, ...]:
+        """What decides the place; rows with the same standing share their rank."""
+        value = r["gap_weighted"] if weighted else None
+        # Ranked rows first; then those with only unknown criteria (the data to collect);
+        # then those to which no criterion applies.
+        unranked = 2 if not r["gap_applies"] else 1 if r["gap_score"] is None else 0
+        return (
+            unranked,
+            not r["gap_complete"],
+            weighted and value is None,
+            -(value or 0.0),
             -(r["gap_score"] or 0.0),
-            people(r),
-            str(r.get("name") or "").casefold(),
         )
-    )
-    for position, row in enumerate(scored, start=1):
-        row["gap_rank"] = position if row["gap_score"] is not None else None
+
+    scored.sort(key=lambda r: (standing(r), str(r.get("name") or "").casefold()))
+    position = 1
+    for _, group in itertools.groupby(scored, key=standing):
+        same = list(group)
+        for row in same:
+            ranked = row["gap_score"] is not None and row["gap_applies"]
+            row["gap_rank"] = position if ranked else None
+            row["gap_rank_to"] = position + len(same) - 1 if ranked and len(same) > 1 else None
+        position += len(same)
     return scored
+
+
+def rank_text(row: Mapping[str, Any]) -> str | None:
+    """ "3." or, for a shared rank, "3.–20." (the same in German and English)."""
+    if row.get("gap_rank") is None:
+        return None
+    if row.get("gap_rank_to"):
+        return f"{row['gap_rank']}.–{row['gap_rank_to']}."
+    return f"{row['gap_rank']}."

@@ -47,7 +47,8 @@ else:
 
 LARGE_TOWN = 10_000  # the Thuringian survey asked the cities with at least 10,000 inhabitants
 # When several bodies cover an area, the most alive status describes it.
-STATUS_ORDER = ("active", "planned", "dormant", "unclear", "dissolved")
+# "none" is a recorded statement that there is no body (e.g. a survey answer): the least alive.
+STATUS_ORDER = ("active", "planned", "dormant", "unclear", "dissolved", "none")
 NONE_KNOWN = "none_known"
 STAGE_ORDER = ("agreement", "pre_agreement", "participant", "contacted")
 OFFICER_KINDS = ("contact_officer_office", "contact_officer")

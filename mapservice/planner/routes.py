@@ -7,6 +7,8 @@ here; only the choropleth needs the browser.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import Blueprint, Response, url_for
@@ -19,11 +21,12 @@ from ..http.errors import ApiError
 from ..http.pages import page
 from ..http.params import bad, check_known, choice, single
 from ..http.security import allow_scripts
-from ..i18n import LAND_NAMES, PLANNER_PROSE, PLANNER_TEXT, figure_text, texts, value_label
+from ..i18n import LAND_NAMES, PLANNER_PROSE, PLANNER_TEXT, SOURCE_TEXT, figure_text, texts, value_label
 from ..localize import number
 from ..maps.render import build_choropleth
 from ..maps.symbols import context_group, context_options
 from ..maps.views import tiles
+from . import gaps
 from . import view as pv
 from .coverage_routes import find_city
 from .service import DISTRICT_INPUTS, LANDS, MUNICIPALITY_INPUTS, City, Planning
@@ -52,11 +55,8 @@ MUNICIPALITY_TABLE = (
     "prevention_status",
     "asskomm_stage",
 )
-NAME_COLUMNS = {
-    "name": ("Name", "Name"),
-    "kreis": ("Kreis", "District (Kreis)"),
-    "gap_rank": ("Rang", "Rank"),
-}
+# Columns that are not metrics; their headers are PLANNER_TEXT["col_<id>"].
+NAME_COLUMNS = ("name", "kreis", "gap_rank", "gap_weighted")
 
 
 def _default_area(planning: Planning) -> str:
@@ -108,16 +108,36 @@ def _column(metrics: tuple[pv.Metric, ...], column: str, lang: str) -> dict[str,
             "full": found.label(lang) + suffix,
             "metric": found,
         }
-    de, en = NAME_COLUMNS[column]
-    label = de if lang == "de" else en
+    label = PLANNER_TEXT[lang][f"col_{column}"]
     return {"id": column, "label": label, "full": label, "metric": None}
+
+
+def data_gaps(rows: Sequence[Mapping[str, Any]], lang: str) -> dict[str, Any]:
+    """How much of the ranking the data carries: rows ranked on complete data, on part of it,
+    not at all for lack of data, and not at all because no criterion applies; and how often
+    each criterion is unknown. The planner page and the report say it in words."""
+    applies = [r for r in rows if r.get("gap_applies", True)]
+    unknown: Counter[str] = Counter(u["criterion"] for r in applies for u in r.get("gap_unknown") or ())
+    words = PLANNER_TEXT[lang]
+    return {
+        "rows": len(rows),
+        "complete": sum(1 for r in applies if r["gap_rank"] is not None and r["gap_complete"]),
+        "incomplete": sum(1 for r in applies if r["gap_rank"] is not None and not r["gap_complete"]),
+        "unranked": sum(1 for r in applies if r["gap_rank"] is None),
+        "not_applicable": len(rows) - len(applies),
+        "applicable": len(applies),
+        "criteria": [
+            (words.get(f"criterion_{c}", c), n) for c, n in sorted(unknown.items(), key=lambda x: -x[1])
+        ],
+    }
 
 
 @bp.get("/planner")
 def planner() -> Response:
     args = _args()
-    check_known(args, {"area", "metric", "sort", "order", "lang"})
+    check_known(args, {"area", "metric", "sort", "order", "lang", "weighting"})
     lang = choice(args, "lang", ("de", "en"), "de") or "de"
+    weighting = choice(args, "weighting", gaps.WEIGHTINGS, "people") or "people"
     planning = _planning()
     area = single(args, "area") or _default_area(planning)
     land: str | None = None
@@ -146,6 +166,8 @@ def planner() -> Response:
         raise bad("metric", f"'{single(args, 'metric')}' is not one of {', '.join(m.id for m in metrics)}")
     # ASSKomm is Saxony's network: its column would be empty for any other Land.
     columns = [c for c in table if c != "asskomm_stage" or land == "14"]
+    if weighting == "people":  # the value the ranking follows, beside the rank
+        columns.insert(1, "gap_weighted")
     if chosen.id not in columns:
         columns.insert(2, chosen.id)
     sort = single(args, "sort") or "gap_rank"
@@ -154,21 +176,22 @@ def planner() -> Response:
     order = choice(args, "order", ("asc", "desc"), "asc") or "asc"
 
     def build() -> Response:
-        rows = planning.districts(city) if city else planning.municipalities(land)
+        rows = planning.districts(city, weighting) if city else planning.municipalities(land, weighting)
         legend = pv.classes(chosen, rows)
         t = texts(lang)
+        other_weighting = None if weighting == "people" else weighting  # the default stays out
         bars, left_out = pv.bars(chosen, rows, legend, lang, t["unknown"])
         if city:
             data_url = url_for("coverage.districts", city=city.key)
             downloads = {
-                f: url_for("coverage.districts", city=city.key, f=f, lang=lang)
+                f: url_for("coverage.districts", city=city.key, f=f, lang=lang, weighting=other_weighting)
                 for f in ("csv", "geojson", "json")
             }
             title = city.name
         else:
             data_url = url_for("coverage.municipalities", land=land)
             downloads = {
-                f: url_for("coverage.municipalities", land=land, f=f, lang=lang)
+                f: url_for("coverage.municipalities", land=land, f=f, lang=lang, weighting=other_weighting)
                 for f in ("csv", "geojson", "json")
             }
             title = LAND_NAMES[lang][str(land)]
@@ -244,10 +267,18 @@ def planner() -> Response:
             office_kinds=[value_label(lang, "kind", k) or k for k in planning.thresholds.office_kinds],
             pp=PLANNER_PROSE[lang],
             sources=planning.sources(inputs),
+            references=planning.references_for(
+                inputs, [*(survey or {}).get("survey", ()), *asskomm], city.ags if city else land
+            ),
+            reference=planning.reference,
+            st=SOURCE_TEXT[lang],
             survey=survey,
             asskomm=asskomm,
             asskomm_counts=asskomm_counts,
             fmt=pv.fmt_cell,
+            weighting=weighting,
+            rank_text=gaps.rank_text,
+            gaps_summary=data_gaps(rows, lang),
             hatch=pv.HATCH,
             id_field="id" if city else "ags",
             figure=lambda text: figure_text(text, lang),
@@ -257,7 +288,68 @@ def planner() -> Response:
 
     return conditional(
         Validators(
-            lambda: [planning.store.state(layer) for layer in inputs if layer in planning.catalog], lang
+            lambda: [planning.store.state(layer) for layer in inputs if layer in planning.catalog],
+            lang,
+            weighting,
+        ),
+        build,
+    )
+
+
+# -- the printable situation report (planner/report.py) ------------------------------------------
+
+
+@bp.get("/planner/report")
+def report() -> Response:
+    """The situation report of a city or a Land: HTML (``f=html``, default) or PDF (``f=pdf``)."""
+    import datetime as dt
+    from pathlib import Path
+
+    from flask import current_app, request
+
+    from . import report as rp
+
+    args = _args()
+    check_known(args, {"area", "since", "f", "lang"})
+    lang = choice(args, "lang", ("de", "en"), "de") or "de"
+    fmt = choice(args, "f", ("html", "pdf"), "html") or "html"
+    planning = _planning()
+    wanted = single(args, "area") or _default_area(planning)
+    try:
+        area = rp.resolve(planning, wanted)
+    except rp.UnknownArea as exc:
+        raise _unknown_area(planning, wanted, str(exc)) from exc
+    today = dt.date.today()
+    since_text = single(args, "since")
+    try:
+        since = dt.date.fromisoformat(since_text) if since_text else rp.default_since(today)
+    except ValueError as exc:
+        raise bad("since", f"'{since_text}' is not a date (YYYY-MM-DD)") from exc
+    if since > today:
+        raise bad("since", f"'{since_text}' is in the future")
+
+    def build() -> Response:
+        html = rp.render(planning, area, lang, since, today)
+        if fmt == "html":
+            return Response(html, mimetype="text/html")
+        body = rp.pdf(
+            html, request.url_root, Path(str(current_app.static_folder)), url_for("static", filename="")
+        )
+        response = Response(body, mimetype="application/pdf")
+        response.headers["Content-Disposition"] = f'inline; filename="{rp.filename(area, today, lang)}"'
+        return response
+
+    return conditional(
+        Validators(
+            lambda: [
+                planning.store.state(layer)
+                for layer in rp.CHANGE_LAYERS + area.inputs
+                if layer in planning.catalog
+            ],
+            lang,
+            fmt,
+            since.isoformat(),
+            today.isoformat(),
         ),
         build,
     )

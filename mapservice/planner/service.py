@@ -98,6 +98,112 @@ def read_figures(path: Path) -> list[dict[str, str]]:
         return [dict(row) for row in csv.DictReader(fh)]
 
 
+@dataclass(frozen=True)
+class Reference:
+    """One entry of the source catalog (``sources.csv``): a document as a reader cites it.
+
+    ``date`` and ``url`` are None where the document states none (shown as unknown); ``note``
+    says what it does give. ``document`` is the archived copy the data rows name in
+    ``source_doc``: it links rows to the entry and is never shown to readers.
+    """
+
+    id: str
+    title: str
+    publisher: str
+    date: str | None
+    url: str | None
+    document: str
+    cited_by: tuple[str, ...]
+    ags: tuple[str, ...]  # municipality keys of the offices and bodies citing it (not figures)
+    note_de: str
+    note_en: str
+
+    def note(self, lang: str) -> str:
+        return self.note_en if lang == "en" else self.note_de
+
+    def citation(self) -> str:
+        """How a figure or a feature names it: "Landespräventionsrat Thüringen: AG „Urbane
+        Sicherheit“, …" (publisher and title; the date is the entry's own field)."""
+        return f"{self.publisher}: {self.title}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "publisher": self.publisher,
+            "date": self.date,
+            "url": self.url,
+            "note": self.note_de,
+            "note_en": self.note_en,
+        }
+
+
+SOURCE_CATALOG_COLUMNS = (
+    "id",
+    "title",
+    "publisher",
+    "date",
+    "url",
+    "document",
+    "cited_by",
+    "ags",
+    "note",
+    "note_en",
+)
+
+
+def read_sources(path: Path) -> list[Reference]:
+    """The source catalog shipped beside the data (``sources.csv``), or none.
+
+    A file without the catalog's columns, or a row without id, title or publisher, is a
+    configuration error naming the file and row: a page must never cite a half entry.
+    """
+    if not path.is_file():
+        return []
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in SOURCE_CATALOG_COLUMNS if c not in (reader.fieldnames or ())]
+        if missing:
+            raise ConfigError(f"{path}: source catalog without column(s) {', '.join(missing)}")
+        out = []
+        for n, row in enumerate(reader, 2):
+            for column in ("id", "title", "publisher", "document"):
+                if not (row.get(column) or "").strip():
+                    raise ConfigError(f"{path}, row {n}: '{column}' is empty")
+            out.append(
+                Reference(
+                    id=row["id"],
+                    title=row["title"],
+                    publisher=row["publisher"],
+                    date=row["date"] or None,
+                    url=row["url"] or None,
+                    document=row["document"],
+                    cited_by=tuple(row["cited_by"].split()),
+                    ags=tuple(row["ags"].split()),
+                    note_de=row["note"],
+                    note_en=row["note_en"] or row["note"],
+                )
+            )
+        return out
+
+
+def cited_figures(
+    figures: Sequence[Mapping[str, str]], references: Sequence[Reference]
+) -> list[dict[str, str]]:
+    """The figures with ``source`` (the catalog id) and ``source_title`` (its citation) in place
+    of ``source_doc``, so that no page or download names an archive file. A figure whose
+    document is not in the catalog keeps ``source`` empty and is shown as of unknown source."""
+    by_doc = {r.document: r for r in references}
+    out = []
+    for figure in figures:
+        row = {k: v for k, v in figure.items() if k != "source_doc"}
+        ref = by_doc.get(figure.get("source_doc") or "")
+        row["source"] = ref.id if ref else ""
+        row["source_title"] = ref.citation() if ref else ""
+        out.append(row)
+    return out
+
+
 class Planning:
     """Coverage metrics over one store, cached per version of their input layers."""
 
@@ -108,11 +214,13 @@ class Planning:
         th: coverage.Thresholds,
         figures: Sequence[dict[str, str]],
         cache: VersionedCache | None = None,
+        references: Sequence[Reference] = (),
     ) -> None:
         self.store = store
         self.catalog = catalog
         self.thresholds = th
-        self.figures = list(figures)
+        self.references = list(references)
+        self.figures = cited_figures(figures, self.references)
         self.cache = cache if cache is not None else VersionedCache()
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -153,8 +261,9 @@ class Planning:
         wanted_key = city_key(wanted)
         return next((c for c in self.cities() if wanted_key in (c.key, c.ags)), None)
 
-    def districts(self, city: City) -> list[dict[str, Any]]:
-        """Metrics and gap ranking of every district of a city, worst first."""
+    def districts(self, city: City, weighting: str = "people") -> list[dict[str, Any]]:
+        """Metrics and gap ranking of every district of a city, worst first (``weighting``:
+        "people" weighs each shortfall by the residents or households, "none" does not)."""
 
         def compute() -> list[dict[str, Any]]:
             by_city = (Filter("city_ags", city.ags),)
@@ -168,15 +277,17 @@ class Planning:
             rows = coverage.district_metrics(
                 districts, offices, bodies, graffiti, cameras, statistical, self.thresholds
             )
-            ranked = gaps.rank(rows, lambda r: gaps.district_findings(r, self.thresholds))
+            ranked = gaps.rank(rows, lambda r: gaps.district_findings(r, self.thresholds), weighting)
             for row in ranked:  # the same GeoJSON text the store gives, for every output
                 row["geometry"] = shapely.to_geojson(row["geometry"])
             return ranked
 
-        value: list[dict[str, Any]] = self._cached(("districts", city.ags), DISTRICT_INPUTS, compute)
+        value: list[dict[str, Any]] = self._cached(
+            ("districts", city.ags, weighting), DISTRICT_INPUTS, compute
+        )
         return value
 
-    def municipalities(self, land: str | None) -> list[dict[str, Any]]:
+    def municipalities(self, land: str | None, weighting: str = "people") -> list[dict[str, Any]]:
         """Prevention coverage and gap ranking per municipality (one Land or both), worst first."""
 
         def compute() -> list[dict[str, Any]]:
@@ -186,14 +297,34 @@ class Planning:
             rows = coverage.municipality_metrics((f.properties for f in features), bodies)
             for row, feature in zip(rows, features, strict=True):
                 row["geometry"] = feature.geometry  # GeoJSON text, spliced into GeoJSON as is
-            return gaps.rank(rows, lambda r: gaps.municipality_findings(r, self.thresholds))
+            return gaps.rank(rows, lambda r: gaps.municipality_findings(r, self.thresholds), weighting)
 
-        value: list[dict[str, Any]] = self._cached(("municipalities", land), MUNICIPALITY_INPUTS, compute)
+        value: list[dict[str, Any]] = self._cached(
+            ("municipalities", land, weighting), MUNICIPALITY_INPUTS, compute
+        )
         return value
 
     def survey(self) -> dict[str, Any]:
         """The Thuringian survey population from the data beside the survey's own figures."""
         return coverage.survey_comparison(self.municipalities("16"), self.figures)
+
+    def reference(self, wanted: str) -> Reference | None:
+        """A catalog entry by its id (a figure's ``source``)."""
+        return next((r for r in self.references if r.id == wanted), None)
+
+    def references_for(
+        self, layers: Sequence[str], figures: Sequence[Mapping[str, str]] = (), area: str | None = None
+    ) -> list[Reference]:
+        """The catalog entries a view cites, in catalog order: those cited by its layers' rows
+        (only rows in ``area`` when given: a city's key ``16053000`` or a Land's ``16``), and
+        those of the figures it shows."""
+        wanted = {f.get("source") for f in figures}
+
+        def cited(r: Reference) -> bool:
+            here = area is None or any(key.startswith(area) for key in r.ags)
+            return bool(set(r.cited_by) & set(layers)) and here
+
+        return [r for r in self.references if cited(r) or r.id in wanted]
 
     def sources(self, layers: Sequence[str]) -> list[Source]:
         """Licence, attribution and data dates of the layers a view is computed from."""

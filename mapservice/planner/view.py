@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..i18n import CATEGORY_TEXT, LEGEND_RANGE, METRIC_TEXT
+from ..i18n import CATEGORY_TEXT, LEGEND_RANGE, METRIC_TEXT, UNIT_SINGULAR
 from .gaps import fmt_int
 
 # ColorBrewer YlOrRd (5 classes, colour-blind safe): dark red is always "worse".
@@ -76,6 +76,7 @@ PREVENTION = _categories(
         ("dormant", "#fee08b"),
         ("unclear", "#fdae61"),
         ("dissolved", "#d73027"),
+        ("none", "#a50026"),
         ("none_known", "#969696"),
     ),
 )
@@ -178,7 +179,10 @@ def fmt_value(m: Metric, value: Any, lang: str) -> str | None:
         text = text.replace(".", ",") if lang == "de" else text
     else:
         text = fmt_int(number, lang)
-    return f"{text} {m.unit(lang)}".strip()
+    unit = m.unit(lang)
+    if number == 1 and m.id in UNIT_SINGULAR:
+        unit = UNIT_SINGULAR[m.id][0 if lang == "de" else 1]
+    return f"{text} {unit}".strip()
 
 
 def _without_unit(m: Metric, text: str | None, lang: str) -> str | None:

@@ -356,6 +356,14 @@ class Store(abc.ABC):
         """Every logged change of a feature, oldest first (also after it was deleted)."""
 
     @abc.abstractmethod
+    def changes_since(self, layer_id: str, since: dt.datetime) -> list[HistoryEntry]:
+        """Every logged change of a layer at or after ``since`` (aware), oldest first.
+
+        What a report's "what changed since" lists: creates, updates and deletes, each with
+        the feature before and after.
+        """
+
+    @abc.abstractmethod
     def add_token(self, token: Token) -> None:
         """Store a new write token (its hash); an existing id is a StoreError."""
 

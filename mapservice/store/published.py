@@ -7,8 +7,10 @@ sensitive when its catalog entry says ``publication = true``.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from typing import Any, Literal
 
 import shapely
 
@@ -101,6 +103,29 @@ class PublishedView(Store):
 
     def history(self, layer_id: str, feature_id: str) -> list[base.HistoryEntry]:
         raise self._read_only()
+
+    def changes_since(self, layer_id: str, since: dt.datetime) -> list[base.HistoryEntry]:
+        """The changes a reader could have seen: an unpublished side counts as absent, so
+        publishing reads as added and withdrawing as removed; drafts do not appear at all."""
+        entries = self.inner.changes_since(layer_id, since)
+        if not self._sensitive(layer_id):
+            return entries
+
+        def public(doc: dict[str, Any] | None) -> dict[str, Any] | None:
+            if doc is None or (doc.get("properties") or {}).get(PUBLICATION_FIELD) != PUBLISHED:
+                return None
+            return doc
+
+        out = []
+        for e in entries:
+            before, after = public(e.before), public(e.after)
+            if before is None and after is None:
+                continue
+            action: Literal["create", "update", "delete"] = (
+                "create" if before is None else "delete" if after is None else "update"
+            )
+            out.append(replace(e, before=before, after=after, action=action))
+        return out
 
     def add_token(self, token: base.Token) -> None:
         raise self._read_only()

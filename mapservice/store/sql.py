@@ -614,6 +614,33 @@ class SqlStore(Store):
             for r in rows
         ]
 
+    def changes_since(self, layer_id: str, since: dt.datetime) -> list[HistoryEntry]:
+        layer = self._layer(layer_id)
+        m = self.mark
+        # Both backends compare times in their own column type: PostGIS as timestamptz, the
+        # GeoPackage as ISO text in UTC with milliseconds, which sorts like the time itself.
+        at = self._time_param(since.astimezone(dt.UTC), "milliseconds")
+        with self._errors(f"reading the changes of '{layer.id}'"), self._read() as conn:
+            rows = conn.execute(
+                f"SELECT seq, at, action, actor, via, before, after, feature_id FROM {self.history_table} "
+                f"WHERE layer = {m} AND at >= {m} ORDER BY seq",
+                (layer.id, at),
+            ).fetchall()
+        return [
+            HistoryEntry(
+                seq=int(r[0]),
+                layer=layer.id,
+                feature_id=r[7],
+                action=r[2],
+                actor=r[3],
+                via=r[4],
+                at=_as_time(r[1]),
+                before=_as_json(r[5]),
+                after=_as_json(r[6]),
+            )
+            for r in rows
+        ]
+
     # -- tokens ---------------------------------------------------------------------------------
 
     _TOKEN_COLUMNS = "id, name, secret_hash, collections, created_at, revoked_at"  # noqa: S105

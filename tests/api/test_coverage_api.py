@@ -38,8 +38,14 @@ def test_jena_districts_are_ranked_with_reasons(client: FlaskClient) -> None:
     assert len(rows) == 30
     ranks = [r["gap_rank"] for r in rows]
     assert ranks == list(range(1, 31))  # every Jena district has something known to score
-    scores = [r["gap_score"] for r in rows]
-    assert scores == sorted(scores, reverse=True)
+    # No Jena district has every criterion known (no prevention body on record: unknown), so
+    # all are ranked as lower bounds, by the shortfalls weighted with their households.
+    assert not any(r["gap_complete"] for r in rows)
+    weighted = [r["gap_weighted"] for r in rows]
+    assert weighted == sorted(weighted, reverse=True)
+    assert all(r["gap_weight_basis"] == "households" for r in rows)
+    assert all(r["gap_weighted"] == round(r["gap_score"] * r["households"], 1) for r in rows)
+    assert all(any(u["criterion"] == "prevention_body" for u in r["gap_unknown"]) for r in rows)
     by_id = {r["id"]: r for r in rows}
     # Recorded officers: Winzerla (Mario Bergner), Nord, the two Lobeda districts.
     assert by_id["jena-winzerla"]["officer_recorded"] == "yes"
@@ -82,8 +88,10 @@ def test_city_without_offices_stays_unknown_through_the_ranking(client: FlaskCli
     for row in rows:
         assert row["distance_mean_m"] is None and row["walk_share"] is None
         assert row["officer_recorded"] == "unknown"
-        # Leipzig's ASSKomm partnership has an unclear status: nothing is known to score.
-        assert row["gap_score"] is None and row["gap_rank"] is None
+        # Leipzig's ASSKomm partnership has an unclear status: known is only that a body is on
+        # record, so every district has the lower bound 0 and all share one rank.
+        assert row["gap_score"] == 0.0 and row["gap_complete"] is False
+        assert (row["gap_rank"], row["gap_rank_to"]) == (1, 63)
         criteria = {u["criterion"] for u in row["gap_unknown"]}
         assert {"officer", "distance", "walk_share", "prevention_body"} <= criteria
 
@@ -102,7 +110,15 @@ def test_district_formats_geojson_csv_and_english(client: FlaskClient) -> None:
     assert 'filename="abdeckung-jena.csv"' in response.headers["Content-Disposition"]
     rows = _csv(response)
     assert len(rows) == 30 and rows[0]["gap_rank"] == "1"
-    assert list(rows[0])[:5] == ["gap_rank", "gap_score", "gap_complete", "id", "name"]
+    assert list(rows[0])[:7] == [
+        "gap_rank",
+        "gap_rank_to",
+        "gap_score",
+        "gap_weighted",
+        "gap_weight_basis",
+        "gap_complete",
+        "id",
+    ]
     assert "walking distance" in " ".join(r["gap_misses"] for r in rows)
     assert all(r["cameras_active"] == "" for r in rows)  # unknown is an empty cell, not 0
 
@@ -165,9 +181,12 @@ def test_thuringia_ranking_and_survey(client: FlaskClient) -> None:
     doc = get_json(client, "/api/coverage/municipalities?land=16&f=json")
     rows = doc["municipalities"]
     assert len(rows) == 849
-    top = rows[0]
-    assert top["name"] == "Erfurt" and top["gap_rank"] == 1 and top["gap_score"] == 1.0
-    assert "Kein Präventionsgremium bekannt" in top["gap_misses"][0]["de"]
+    # No body is on record for any Thuringian town: unknown, not a gap, so no town is ranked
+    # for missing data (the page names the missing data instead).
+    assert [r for r in rows if r["gap_rank"] is not None] == []
+    erfurt = next(r for r in rows if r["name"] == "Erfurt")
+    assert erfurt["gap_score"] is None and erfurt["gap_misses"] == []
+    assert "Präventionsgremium: unbekannt" in erfurt["gap_unknown"][0]["de"]
     # Computed independently from the collection: Thuringian municipalities >= 10,000.
     items = get_json(client, "/api/collections/municipalities/items?land_code=16&limit=1000")
     large = {f["id"] for f in items["features"] if (f["properties"]["population"] or 0) >= 10_000}
@@ -175,9 +194,10 @@ def test_thuringia_ranking_and_survey(client: FlaskClient) -> None:
     assert computed["large_towns"] == len(large)
     listed = {r["ags"] for r in computed["active"] + computed["not_active"] + computed["unknown"]}
     assert listed == large
-    # Ranked first: every large town without a known body, then the rest.
-    scored = [r for r in rows if r["gap_score"] and r["gap_score"] > 0]
-    assert {r["ags"] for r in scored} == large
+    # Listed first: the large towns whose body is unknown and the towns of unknown population
+    # (the data to collect); last, the small towns to which the criterion does not apply.
+    open_ = large | {r["ags"] for r in rows if r["population"] is None}
+    assert {r["ags"] for r in rows[: len(open_)]} == open_
     figures = {f["figure"]: f["value"] for f in doc["survey"]["survey"]}
     assert figures["cities with at least 10000 inhabitants asked"] == "36"
     assert figures["answers received"] == "24"
@@ -190,7 +210,14 @@ def test_saxony_active_body_scores_zero(client: FlaskClient) -> None:
     doc = get_json(client, "/api/coverage/municipalities?land=14&f=json")
     by_ags = {r["ags"]: r for r in doc["municipalities"]}
     assert by_ags["14524330"]["gap_score"] == 0.0  # Zwickau: active KPR
-    assert by_ags["14612000"]["gap_score"] == 1.0  # Dresden: none known
+    assert by_ags["14524330"]["gap_complete"] is True
+    dresden = by_ags["14612000"]  # none known: unknown, not a gap, no rank
+    assert dresden["gap_score"] is None and dresden["gap_rank"] is None
+    # Leipzig and Chemnitz: ASSKomm participants of unclear status get a rank, after the
+    # complete rows.
+    for ags in ("14713000", "14511000"):
+        assert by_ags[ags]["gap_rank"] is not None and by_ags[ags]["gap_complete"] is False
+        assert by_ags[ags]["gap_rank"] > by_ags["14524330"]["gap_rank"]
     assert "survey" not in doc
 
 

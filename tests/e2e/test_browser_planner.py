@@ -88,14 +88,19 @@ def test_planner_walk_distance_ranking_csv_and_thuringia(
     button.send_keys(Keys.ENTER)
     wait_until(lambda: browser.find_all(".leaflet-popup-content"), timeout=5)
 
-    # The CSV download: the link's target answers with the same ranking.
+    # At 1280 px the whole table fits its box: no column is cut off (issue 14).
+    box = browser.js("var w = document.querySelector('.pl-wrap'); return [w.scrollWidth, w.clientWidth];")
+    assert box[0] <= box[1], box
+
+    # The CSV download of the German page is the German Excel variant, with the same ranking.
     href = browser.find("a[download]").get_attribute("href")
     response = requests.get(href, timeout=30)
     assert response.headers["Content-Type"].startswith("text/csv")
-    table = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert len(table) == 30 and table[0]["gap_rank"] == "1"
+    text = response.content.decode("utf-8-sig")
+    table = list(csv.DictReader(io.StringIO(text), delimiter=";"))
+    assert len(table) == 30 and table[0]["Rang"] == "1"
 
-    # Thuringia: large towns without a known prevention body, with the survey beside it.
+    # Thuringia: large towns whose prevention body is unknown, with the survey beside it.
     Select(browser.find("#pl-area")).select_by_value("land-16")
     Select(browser.find("#pl-metric")).select_by_value("gap_score") if browser.find_all(
         "#pl-metric option[value=gap_score]"
@@ -105,8 +110,13 @@ def test_planner_walk_distance_ranking_csv_and_thuringia(
     browser.load(browser.driver.current_url, wait_for_js=READY, timeout=60)
     assert browser.console_errors() == []
     assert browser.js("return window.dsmCounts.choropleth") == 849
+    # No body is on record for any town: none is ranked for missing data. The towns whose
+    # body is unknown come first, and the page names the missing data as the biggest gap.
     top = browser.find(".pl-table tbody tr").text
-    assert "Erfurt" in top and "Kein Präventionsgremium bekannt" in top
+    assert "ohne Rang" in top and "Präventionsgremium: unbekannt" in top
+    gaps_box = browser.find("#gaps-h").find_element("xpath", "..").text
+    assert "Die größte Lücke sind die Daten selbst" in gaps_box
+    assert "0 mit vollständigen Angaben bewertet" in gaps_box
     survey = browser.find("#survey-h").find_element("xpath", "..").text
     assert "36" in survey and "24" in survey and "Erfurt" in survey
     browser.screenshot(browser_output / "planner-thueringen.png")

@@ -680,13 +680,13 @@ def bad_row() -> dict[str, Any]:
         households_per_officer=None,
         distance_mean_m=1500,
         walk_share=0.25,
-        prevention_status=NONE_KNOWN,
+        prevention_status="none",
     )
 
 
 def test_everything_bad_scores_by_the_table() -> None:
     # officer: none recorded → 1; officer_load: not counted again; distance 1500/1000 − 1 = 0.5;
-    # walk share (0.5 − 0.25)/0.5 = 0.5; no body known → 1. Total 3.0.
+    # walk share (0.5 − 0.25)/0.5 = 0.5; recorded "no body" → 1. Total 3.0.
     [row] = rank_districts([bad_row()])
     shortfalls = {f["criterion"]: f["shortfall"] for f in row["gap_findings"]}
     assert shortfalls == {"officer": 1.0, "distance": 0.5, "walk_share": 0.5, "prevention_body": 1.0}
@@ -713,8 +713,11 @@ def test_miss_reasons_quote_value_and_threshold_in_both_languages() -> None:
     assert "25 %" in misses["walk_share"]["de"] and "50 %" in misses["walk_share"]["de"]
     assert "1.000 m" in misses["walk_share"]["de"]
     assert "25 %" in misses["walk_share"]["en"] and "50 %" in misses["walk_share"]["en"]
-    assert misses["officer"]["de"] == "Kein zuständiger Kontaktbereichsbeamter erfasst"
-    assert misses["prevention_body"]["en"] == "No prevention body known"
+    # Each shortfall says its number of points, per language.
+    assert misses["officer"]["de"] == "Kein zuständiger Kontaktbereichsbeamter erfasst (+1,00)"
+    assert misses["distance"]["de"].endswith("(+0,50)") and misses["distance"]["en"].endswith("(+0.50)")
+    assert misses["prevention_body"]["en"] == "No prevention body, according to the source (+1.00)"
+    assert misses["walk_share"]["shortfall"] == 0.5
 
 
 @pytest.mark.parametrize(
@@ -739,7 +742,7 @@ def test_officer_load_shortfall(
 
 
 def test_unknown_criteria_add_nothing_and_are_listed() -> None:
-    # Officer and distance data unknown; the known body criterion (none known → 1) is the
+    # Officer and distance data unknown; the known body criterion (recorded "none" → 1) is the
     # whole score, which is then only a lower bound.
     row = district_row(
         "u",
@@ -749,7 +752,7 @@ def test_unknown_criteria_add_nothing_and_are_listed() -> None:
         households_per_officer=None,
         distance_mean_m=None,
         walk_share=None,
-        prevention_status=NONE_KNOWN,
+        prevention_status="none",
     )
     [ranked] = rank_districts([row])
     assert {u["criterion"] for u in ranked["gap_unknown"]} == {
@@ -773,7 +776,7 @@ def test_row_with_every_criterion_unknown_has_no_score_and_sorts_last() -> None:
         households_per_officer=None,
         distance_mean_m=None,
         walk_share=None,
-        prevention_status="unclear",
+        prevention_status=NONE_KNOWN,
         population=1_000_000,
     )
     ranked = rank_districts([unknown, district_row("good"), bad_row()])
@@ -784,16 +787,82 @@ def test_row_with_every_criterion_unknown_has_no_score_and_sorts_last() -> None:
     assert [r["gap_rank"] for r in ranked[:2]] == [1, 2]
 
 
-def test_ties_are_broken_by_people_affected_then_name() -> None:
+def test_ranking_is_weighted_by_the_people_affected() -> None:
+    # The same shortfall (walk share 0.25 → 0.5) in three districts: the one where more people
+    # live ranks first; residents count where known, else households.
     rows = [
-        district_row("b-small", households=100, prevention_status=NONE_KNOWN),
-        district_row("a-small", households=100, prevention_status=NONE_KNOWN),
-        district_row("big", population=20000, households=50, prevention_status=NONE_KNOWN),
+        district_row("vierzehnheiligen", households=45, population=None, walk_share=0.25),
+        district_row("zwaetzen", households=1339, population=None, walk_share=0.25),
+        district_row("big", households=50, population=20000, walk_share=0.25),
     ]
     ranked = rank_districts(rows)
-    assert [r["gap_score"] for r in ranked] == [1.0, 1.0, 1.0]
-    assert [r["name"] for r in ranked] == ["big", "a-small", "b-small"]
-    assert [r["gap_rank"] for r in ranked] == [1, 2, 3]
+    assert [r["name"] for r in ranked] == ["big", "zwaetzen", "vierzehnheiligen"]
+    assert [r["gap_weighted"] for r in ranked] == [10000.0, 669.5, 22.5]
+    assert [r["gap_weight_basis"] for r in ranked] == ["population", "households", "households"]
+    assert [r["gap_rank"] for r in ranked] == [1, 2, 3] and all(r["gap_rank_to"] is None for r in ranked)
+
+
+def test_unweighted_ties_share_their_rank_in_name_order() -> None:
+    rows = [
+        district_row("b", households=45, walk_share=0.25),
+        district_row("a", households=1339, walk_share=0.25),
+        district_row("worst", households=10, walk_share=0.0),
+        district_row("good", households=10),
+    ]
+    ranked = gaps.rank(rows, lambda r: gaps.district_findings(r, COARSE), weighting="none")
+    assert [r["name"] for r in ranked] == ["worst", "a", "b", "good"]
+    assert [gaps.rank_text(r) for r in ranked] == ["1.", "2.–3.", "2.–3.", "4."]
+    # The same rows weighted: no tie any more, the 1,339 households first.
+    weighted = rank_districts(rows)
+    # (a 0.5 × 1,339 = 669.5, b 0.5 × 45 = 22.5, worst 1 × 10 = 10, good 0).
+    assert [r["name"] for r in weighted] == ["a", "b", "worst", "good"]
+
+
+def test_complete_rows_rank_before_incomplete_ones() -> None:
+    complete = district_row("complete", walk_share=0.4)  # 0.2, every criterion known
+    incomplete = district_row("incomplete", walk_share=0.0, distance_mean_m=None)  # ≥ 1, lower bound
+    ranked = rank_districts([incomplete, complete])
+    assert [r["name"] for r in ranked] == ["complete", "incomplete"]
+    assert [r["gap_complete"] for r in ranked] == [True, False]
+    assert ranked[1]["gap_score"] > ranked[0]["gap_score"]  # the rule, not the size, decides
+
+
+# Each criterion, known against unknown: a known shortfall scores, the same criterion unknown
+# adds nothing, is listed in gap_unknown and makes the row incomplete.
+CRITERIA = [
+    ("officer", {"officer_recorded": "no", "officers": 0}, {"officer_recorded": "unknown", "officers": None}),
+    (
+        "officer_load",
+        {"residents_per_officer": 15000.0},
+        {"residents_per_officer": None, "households_per_officer": None},
+    ),
+    ("distance", {"distance_mean_m": 1500}, {"distance_mean_m": None}),
+    ("walk_share", {"walk_share": 0.25}, {"walk_share": None}),
+    ("prevention_body", {"prevention_status": "none"}, {"prevention_status": NONE_KNOWN}),
+    ("prevention_body", {"prevention_status": "dissolved"}, {"prevention_status": "unclear"}),
+]
+
+
+@pytest.mark.parametrize(("criterion", "known", "unknown"), CRITERIA)
+def test_each_criterion_scores_when_known_and_adds_nothing_when_unknown(
+    criterion: str, known: dict[str, Any], unknown: dict[str, Any]
+) -> None:
+    [bad] = rank_districts([district_row("d", **known)])
+    assert bad["gap_score"] > 0 and bad["gap_complete"] is True
+    assert [m["criterion"] for m in bad["gap_misses"]] == [criterion]
+    [open_] = rank_districts([district_row("d", **unknown)])
+    assert open_["gap_score"] == 0.0 and open_["gap_complete"] is False
+    assert criterion in {u["criterion"] for u in open_["gap_unknown"]}
+    assert open_["gap_misses"] == []
+
+
+def test_an_officer_on_record_removes_the_officer_shortfall() -> None:
+    [covered] = rank_districts([district_row("d", officer_recorded="yes", officers=1)])
+    officer = next(f for f in covered["gap_findings"] if f["criterion"] == "officer")
+    assert officer["shortfall"] == 0.0
+    [unknown] = rank_districts([district_row("d", officer_recorded="unknown", officers=None)])
+    officer = next(f for f in unknown["gap_findings"] if f["criterion"] == "officer")
+    assert officer["shortfall"] is None and "unbekannt" in officer["de"]  # shown as unknown
 
 
 def test_metrics_feed_the_ranking_end_to_end() -> None:
@@ -802,12 +871,16 @@ def test_metrics_feed_the_ranking_end_to_end() -> None:
     #     households / 6000 residents → 0; active body → 0. Score 0.
     # d2: mean over [1000, 2000] × [0, 1000] = (I(2000, 1000) − I(1000, 1000))/10⁶ ≈ 1607.7 m
     #     → 1608/1000 − 1 = 0.608; the 1000 m disc around (0, 0) does not reach x > 1000,
-    #     walk share 0 → 1; not in the complete officer register → 1; no body → 1. Score 3.608.
+    #     walk share 0 → 1; not in the complete officer register → 1; recorded "no body" → 1.
+    #     Score 3.608.
     expected_d2 = (rect_mean_distance_integral(2000, 1000) - rect_mean_distance_integral(1000, 1000)) / 1e6
     rows = metrics(
         two_districts(),
         [office("station"), officer_office("kob", ["A"], ["d1"])],
-        bodies=[body("council", "active", covers_districts=["d1"])],
+        bodies=[
+            body("council", "active", covers_districts=["d1"]),
+            body("answer", "none", covers_districts=["d2"]),  # a recorded "no body"
+        ],
         thresholds=FINE,
     )
     assert rows["d2"]["distance_mean_m"] == pytest.approx(expected_d2, rel=0.005)
@@ -856,8 +929,11 @@ def test_body_criterion_applies_from_the_minimum_population() -> None:
     large = {"population": th.body_min_population, "prevention_status": NONE_KNOWN}
     assert gaps.municipality_findings(small, th) == []
     [finding] = gaps.municipality_findings(large, th)
-    assert finding.criterion == "prevention_body" and finding.shortfall == 1.0
+    # No record of a body is unknown, not a gap.
+    assert finding.criterion == "prevention_body" and finding.shortfall is None
     assert "10.000 Einwohnern" in finding.de and "10,000 inhabitants" in finding.en
+    [recorded] = gaps.municipality_findings({**large, "prevention_status": "none"}, th)
+    assert recorded.shortfall == 1.0
 
 
 def test_municipality_population_unknown_is_unknown() -> None:
@@ -877,15 +953,33 @@ def test_municipality_ranking_ties_by_population_unknown_last() -> None:
         [body("plan", "planned", covers_ags=["16000005"])],
     )
     ranked = rank_municipalities(rows)
-    # none known → 1 (Grossstadt 80000 before Kleinstadt 20000), planned → 0.5,
-    # Dorf below the population threshold → 0, Unbekannt → no score.
+    # planned → 0.5, ranked; none known → no score (unknown, not a gap), like the unknown
+    # population; Dorf below the population threshold: no criterion applies, last, no rank.
     assert [(r["name"], r["gap_score"], r["gap_rank"]) for r in ranked] == [
-        ("Grossstadt", 1.0, 1),
-        ("Kleinstadt", 1.0, 2),
-        ("Planstadt", 0.5, 3),
-        ("Dorf", 0.0, 4),
+        ("Planstadt", 0.5, 1),
+        ("Grossstadt", None, None),
+        ("Kleinstadt", None, None),
         ("Unbekannt", None, None),
+        ("Dorf", 0.0, None),
     ]
+
+
+def test_municipality_with_a_body_of_unclear_status_gets_a_rank() -> None:
+    rows = municipality_metrics(
+        [municipality("14713000", "Leipzig", 600000), municipality("14524330", "Zwickau", 88000)],
+        [
+            body("leipzig-asskomm", "unclear", covers_ags=["14713000"], programme="ASSKomm"),
+            body("zwickau-kpr", "active", covers_ags=["14524330"]),
+        ],
+    )
+    ranked = {r["name"]: r for r in rank_municipalities(rows)}
+    leipzig = ranked["Leipzig"]
+    # Known: a body is on record. Unknown: whether it works.
+    assert leipzig["gap_rank"] is not None and leipzig["gap_score"] == 0.0
+    assert leipzig["gap_complete"] is False
+    assert [u["criterion"] for u in leipzig["gap_unknown"]] == ["prevention_body"]
+    assert ranked["Zwickau"]["gap_complete"] is True
+    assert ranked["Zwickau"]["gap_rank"] < leipzig["gap_rank"]  # complete before incomplete
 
 
 def test_municipality_metrics_best_status_and_asskomm_stage() -> None:
