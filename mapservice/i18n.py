@@ -640,8 +640,8 @@ FINDING_TEXT: dict[str, tuple[str, str]] = {
     "body_dormant": ("Präventionsgremium ruht", "Prevention body dormant"),
     "body_dissolved": ("Präventionsgremium aufgelöst", "Prevention body dissolved"),
     "body_none_known": (
-        "Präventionsgremium: unbekannt (keins erfasst, das heißt nicht, dass es keins gibt)",
-        "Prevention body: unknown (none on record, which does not mean there is none)",
+        "Präventionsgremium: unbekannt (keins erfasst)",
+        "Prevention body: unknown (none on record)",
     ),
     "body_none": ("Laut Quelle kein Präventionsgremium", "No prevention body, according to the source"),
     "body_recorded": ("Präventionsgremium erfasst", "Prevention body on record"),
@@ -1354,6 +1354,10 @@ ERROR_TEXT: dict[str, dict[str, str]] = {
         ),
         "server_error": "Der Dienst konnte diese Anfrage nicht beantworten. Der Fehler ist protokolliert.",
         "home": "Zur Startseite",
+        "pdf_unavailable": (
+            "Dieser Server kann keine PDF-Dateien erzeugen (es fehlt die Bibliothek Pango). Der "
+            "Bericht als Webseite geht und lässt sich ebenso drucken."
+        ),
     },
     "en": {
         "title_404": "Not found",
@@ -1384,6 +1388,10 @@ ERROR_TEXT: dict[str, dict[str, str]] = {
         "unavailable": "The data cannot be read right now. Please try again later.",
         "server_error": "The service could not answer this request. The error has been logged.",
         "home": "To the home page",
+        "pdf_unavailable": (
+            "This server cannot make PDF files (the Pango library is missing). The report as a web "
+            "page works and prints as well."
+        ),
     },
 }
 

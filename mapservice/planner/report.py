@@ -141,10 +141,7 @@ def _change_row(entry: HistoryEntry, lang: str) -> dict[str, str]:
 
 def rank_text(row: Mapping[str, Any], lang: str) -> str:
     """ "3." or a shared "3.–20."; "ohne Rang" for a row the ranking leaves out."""
-    rank, to = row.get("gap_rank"), row.get("gap_rank_to")
-    if rank is None:
-        return REPORT_TEXT[lang]["unranked"]
-    return f"{rank}.–{to}." if to and to != rank else f"{rank}."
+    return gaps.rank_text(row) or REPORT_TEXT[lang]["unranked"]
 
 
 def unknowns(rows: Sequence[Mapping[str, Any]], lang: str) -> list[dict[str, Any]]:

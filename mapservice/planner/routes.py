@@ -7,11 +7,13 @@ here; only the choropleth needs the browser.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, url_for
+from flask import Blueprint, Response, current_app, request, url_for
 
 from ..http.caching import Validators, conditional
 from ..http.context import args as _args
@@ -27,6 +29,7 @@ from ..maps.render import build_choropleth
 from ..maps.symbols import context_group, context_options
 from ..maps.views import tiles
 from . import gaps
+from . import report as rp
 from . import view as pv
 from .coverage_routes import find_city
 from .service import DISTRICT_INPUTS, LANDS, MUNICIPALITY_INPUTS, City, Planning
@@ -180,7 +183,10 @@ def planner() -> Response:
         legend = pv.classes(chosen, rows)
         t = texts(lang)
         other_weighting = None if weighting == "people" else weighting  # the default stays out
-        bars, left_out = pv.bars(chosen, rows, legend, lang, t["unknown"])
+        # The chart shows the rows a criterion applies to: 785 bars of "0 points" for the
+        # small Thuringian towns would hide the rest.
+        charted = [r for r in rows if r.get("gap_applies", True)] if chosen.id == "gap_score" else rows
+        bars, left_out = pv.bars(chosen, charted, legend, lang, t["unknown"])
         if city:
             data_url = url_for("coverage.districts", city=city.key)
             downloads = {
@@ -302,13 +308,6 @@ def planner() -> Response:
 @bp.get("/planner/report")
 def report() -> Response:
     """The situation report of a city or a Land: HTML (``f=html``, default) or PDF (``f=pdf``)."""
-    import datetime as dt
-    from pathlib import Path
-
-    from flask import current_app, request
-
-    from . import report as rp
-
     args = _args()
     check_known(args, {"area", "since", "f", "lang"})
     lang = choice(args, "lang", ("de", "en"), "de") or "de"
@@ -332,9 +331,18 @@ def report() -> Response:
         html = rp.render(planning, area, lang, since, today)
         if fmt == "html":
             return Response(html, mimetype="text/html")
-        body = rp.pdf(
-            html, request.url_root, Path(str(current_app.static_folder)), url_for("static", filename="")
-        )
+        try:
+            body = rp.pdf(
+                html, request.url_root, Path(str(current_app.static_folder)), url_for("static", filename="")
+            )
+        except OSError as exc:  # WeasyPrint loads Pango when it first renders
+            raise ApiError(
+                503,
+                "PdfUnavailable",
+                "This server cannot make PDFs: WeasyPrint needs the Pango library "
+                "(Debian: libpango-1.0-0). The HTML report works (f=html) and prints as well.",
+                key="pdf_unavailable",
+            ) from exc
         response = Response(body, mimetype="application/pdf")
         response.headers["Content-Disposition"] = f'inline; filename="{rp.filename(area, today, lang)}"'
         return response

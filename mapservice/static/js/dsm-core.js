@@ -74,7 +74,8 @@
 
   /* Give `map` a role and a short name, a live region that announces opened popups, focus
    * into an opened popup and back to what opened it, Escape to close, and on narrow maps an
-   * attribution behind a button. opts: label (the map's short name), attributionLabel. */
+   * attribution behind a button. opts: label (the map's short name), attributionLabel,
+   * foldAttribution (behind its button at any width: the planner's many sources fill lines). */
   DSM.a11y = function (map, opts) {
     opts = opts || {};
     var container = map.getContainer();
@@ -164,6 +165,7 @@
         }
       });
       new Toggle().addTo(map);
+      if (opts.foldAttribution) container.classList.add("dsm-attr-folded");
       var measure = function () {
         container.classList.toggle("dsm-narrow", map.getSize().x < NARROW);
       };

@@ -65,7 +65,8 @@
     window.dsmCounts = {};
     window.dsmFills = {};
     var status = document.getElementById(cfg.statusId);
-    if (DSM.a11y) DSM.a11y(map, { attributionLabel: cfg.t.sources });  // static/js/dsm-core.js
+    // static/js/dsm-core.js; the planner credits many sources: folded behind "©" at any width.
+    if (DSM.a11y) DSM.a11y(map, { attributionLabel: cfg.t.sources, foldAttribution: true });
     if (DSM.basemap) DSM.basemap(map, cfg.basemap);  // static/js/dsm-basemap.js
     if (cfg.context) DSM.context(map, cfg.context);
     // Each source's credit; one in another language than the page's is marked (WCAG 3.1.2).
