@@ -31,7 +31,8 @@ The ranking puts complete rows before incomplete ones, then the worse before the
 the weighted score (unweighted when asked, or when the people are unknown), then the
 unweighted score. Rows with equal values share their ranks ("3.–20.", ``gap_rank`` and
 ``gap_rank_to``), listed by name. A row with every criterion unknown, or to which no criterion
-applies (a municipality below the population threshold), gets no rank.
+applies (a municipality below the population threshold), gets no rank; those come last, the
+ones where most people live first.
 
 Video surveillance and graffiti walls are reported but not scored: more cameras are not a
 coverage goal (each camera needs its own legal justification), and a legal wall answers a
@@ -258,7 +259,14 @@ def rank(
             -(r["gap_score"] or 0.0),
         )
 
-    scored.sort(key=lambda r: (standing(r), str(r.get("name") or "").casefold()))
+    def unranked_first_by_people(r: Mapping[str, Any]) -> float:
+        # Unranked rows are the data to collect: the towns where most people live first.
+        if standing(r)[0] == 0:
+            return 0.0
+        people = people_affected(r)[0]
+        return -(people or 0.0)
+
+    scored.sort(key=lambda r: (standing(r), unranked_first_by_people(r), str(r.get("name") or "").casefold()))
     position = 1
     for _, group in itertools.groupby(scored, key=standing):
         same = list(group)
