@@ -86,7 +86,9 @@ def test_coverage_endpoint_formats(client: FlaskClient) -> None:
     csv = client.get("/api/coverage/municipalities?land=16&f=csv&large_towns=true")
     assert csv.mimetype == "text/csv"
     lines = csv.get_data(as_text=True).lstrip("\ufeff").splitlines()
-    assert lines[0].startswith("gap_rank,gap_rank_to,gap_score,gap_weighted,gap_weight_basis,gap_complete,ags,name")
+    assert lines[0].startswith(
+        "gap_rank,gap_rank_to,gap_score,gap_weighted,gap_weight_basis,gap_complete,ags,name"
+    )
     assert 30 <= len(lines) - 1 <= 45  # Thuringian towns with >= 10,000 inhabitants
     assert client.get("/api/coverage/municipalities?land=99").status_code == 400
 
