@@ -16,12 +16,19 @@ from .errors import ApiError
 REALM = 'Bearer realm="mapservice"'
 
 
-def bearer() -> Token | None:
-    """The request's token: None without an Authorization header, 401 for a bad one."""
+def bearer(required: bool = False) -> Token | None:
+    """The request's token: None without one, 401 for a bad one.
+
+    A header of another scheme (a proxy's ``Basic`` login in front of the service) is not
+    this service's business: reads ignore it and go on as anonymous. Only where a token is
+    ``required`` (writes) does it get the 401 that names the expected scheme.
+    """
     header = request.headers.get("Authorization")
     if header is None:
         return None
     scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" and not required:
+        return None
     if scheme.lower() != "bearer" or not value.strip():
         raise ApiError(
             401,

@@ -23,6 +23,18 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 # SQLite and PostgreSQL integers are signed 64-bit; larger numbers cannot match anything.
 INT64_MAX = 2**63 - 1
 WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+# A decimal number as a URL writes it: ASCII digits only. float() alone would also take
+# " 5 ", "1_0", "١" (Arabic-Indic one), "nan" and "inf".
+DECIMAL_NUMBER = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+# The instants a stored value can hold (years 1..9999, UTC): a bound beyond them matches
+# what the end of that range matches.
+LATEST = dt.datetime.max.replace(tzinfo=dt.UTC)
+EARLIEST = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def strict_float(raw: str) -> float | None:
+    """``raw`` as a number if it is written as one (ASCII, no blanks or underscores), else None."""
+    return float(raw) if DECIMAL_NUMBER.fullmatch(raw) else None
 
 
 def bad(parameter: str, message: str, key: str | None = None, **params: Any) -> ApiError:
@@ -102,10 +114,10 @@ def parse_bbox(raw: str | None, crs: str | None) -> BBox | None:
     parts = raw.split(",")
     if len(parts) not in (4, 6):
         raise bad("bbox", f"needs 4 numbers (minLon,minLat,maxLon,maxLat), got {len(parts)}")
-    try:
-        numbers = [float(p) for p in parts]
-    except ValueError:
-        raise bad("bbox", f"'{raw}' contains something that is not a number") from None
+    parsed = [strict_float(p) for p in parts]
+    numbers = [n for n in parsed if n is not None]
+    if len(numbers) != len(parts):
+        raise bad("bbox", f"'{raw}' contains something that is not a number")
     if not all(math.isfinite(n) for n in numbers):
         raise bad("bbox", "numbers must be finite")
     if len(numbers) == 6:  # minx, miny, minz, maxx, maxy, maxz: heights play no part here
@@ -146,8 +158,12 @@ def parse_datetime(raw: str | None) -> tuple[str | None, str | None] | None:
             bounds.append(None)
             continue
         try:
-            instant = _parse_instant(part).astimezone(dt.UTC)
-        except (ValueError, OverflowError):
+            local = _parse_instant(part)
+            try:
+                instant = local.astimezone(dt.UTC)
+            except OverflowError:  # 9999-12-31T23:59:59-14:00 is valid but past year 9999 in UTC
+                instant = LATEST if local.year == dt.MAXYEAR else EARLIEST
+        except ValueError:
             raise bad(
                 "datetime", f"'{part}' is not an RFC 3339 date or date-time within years 1..9999"
             ) from None
@@ -202,17 +218,16 @@ def _typed_filter_value(fdef: FieldDef, name: str, raw: str) -> object:
     item = fdef.items if fdef.type == "array" and fdef.items is not None else fdef
     value: object = raw
     if item.type == "integer":
-        try:
-            value = int(raw)
-        except ValueError:
-            raise bad(name, f"'{raw}' is not a whole number") from None
+        if not WHOLE_NUMBER.fullmatch(raw):
+            raise bad(name, f"'{raw}' is not a whole number")
+        value = int(raw)
         if not -INT64_MAX - 1 <= value <= INT64_MAX:
             raise bad(name, f"{raw} is out of the 64-bit integer range")
     elif item.type == "number":
-        try:
-            value = float(raw)
-        except ValueError:
-            raise bad(name, f"'{raw}' is not a number") from None
+        number = strict_float(raw)
+        if number is None or not math.isfinite(number):
+            raise bad(name, f"'{raw}' is not a number")
+        value = number
     elif item.type == "boolean":
         value = parse_bool(name, raw)
     if item.values is not None and value not in item.values:

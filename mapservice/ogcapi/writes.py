@@ -38,7 +38,7 @@ MERGE_PATCH = "application/merge-patch+json"
 
 
 def _writer(layer: Layer) -> Token:
-    token = bearer()
+    token = bearer(required=True)
     if token is None:
         raise ApiError(
             401,
