@@ -70,9 +70,59 @@ def _body(*types: str) -> Any:
             f"Send the feature as {' or '.join(types)} (Content-Type was '{request.mimetype or 'missing'}')",
         )
     try:
-        return json.loads(request.get_data(cache=False))
+        body = json.loads(request.get_data(cache=False))
+    except RecursionError as exc:
+        raise ApiError(
+            400, "InvalidBody", f"The request body is nested more than {MAX_DEPTH} levels deep"
+        ) from exc
     except ValueError as exc:
         raise ApiError(400, "InvalidBody", f"The request body is not valid JSON: {exc}") from exc
+    problem = hostile_value(body)
+    if problem is not None:
+        raise ApiError(400, "InvalidBody", f"The feature was not saved: {problem}")
+    return body
+
+
+# Bounds on what one written feature may hold. Beyond them a value cannot be stored safely
+# (SQLite and PostgreSQL integers are 64-bit; a lone surrogate cannot be encoded as UTF-8) or
+# is no plausible feature (a name of megabytes, JSON nested like no GeoJSON is).
+MAX_DEPTH = 64
+MAX_TEXT = 20_000
+INT64 = 2**63
+
+
+def hostile_value(value: Any) -> str | None:
+    """What makes a parsed body unstorable, with where it is (``properties.name``), or None.
+
+    Walked with an explicit stack: a recursive walk would itself fail on deep nesting.
+    """
+    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
+    while stack:
+        item, where, depth = stack.pop()
+        place = where or "body"
+        if depth > MAX_DEPTH:
+            return f"{place}: nested more than {MAX_DEPTH} levels deep"
+        if isinstance(item, str):
+            if len(item) > MAX_TEXT:
+                return f"{place}: text of {len(item)} characters, at most {MAX_TEXT} are allowed"
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return f"{place}: text with a lone surrogate (not valid Unicode)"
+        elif isinstance(item, bool):
+            continue
+        elif isinstance(item, int):
+            if not -INT64 <= item < INT64:
+                return f"{place}: {item} is outside the 64-bit integer range"
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                problem = hostile_value(key) if isinstance(key, str) and not key.isascii() else None
+                if problem is not None:
+                    return f"{place}: a property name with a lone surrogate"
+                stack.append((child, f"{where}.{key}" if where else str(key), depth + 1))
+        elif isinstance(item, list):
+            stack.extend((child, f"{where}[{i}]", depth + 1) for i, child in enumerate(item))
+    return None
 
 
 def _refuse(problems: list[Problem]) -> None:

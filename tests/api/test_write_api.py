@@ -465,3 +465,41 @@ def test_a_shipped_feature_has_an_empty_history(client: FlaskClient, fresh_store
     ).get_json()
     assert doc["numberOfChanges"] == 0 and doc["changes"] == []
     assert "unchanged since the data was loaded" in doc["note"]
+
+
+# -- hostile values (issue 15): a clear 400 naming where, never a 5xx, nothing stored -------------
+
+
+def _deep_list(depth: int) -> Any:
+    value: Any = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("doc", "where"),
+    [
+        (camera(name="Kamera \ud800"), "properties.name"),  # a lone surrogate
+        (camera(range_m=2**63), "properties.range_m"),
+        (camera(range_m=-(2**63) - 1), "properties.range_m"),
+        (camera(name="x" * 30_000), "properties.name"),
+        (camera(note=_deep_list(100)), "nested more than"),
+        # Beyond the JSON parser's own stack: sent as text, json.dumps cannot write it either.
+        (
+            json.dumps(camera(note="DEEP")).replace('"DEEP"', "[" * 5000 + "1" + "]" * 5000),
+            "nested more than",
+        ),
+        ({**camera(), "geometry": {"type": "GeometryCollection", "geometries": [_deep_list(80)]}}, "nested"),
+    ],
+)
+def test_hostile_values_are_a_400_and_store_nothing(
+    client: FlaskClient, token: str, app: Flask, doc: Any, where: str
+) -> None:
+    before = version(app)
+    body = doc if isinstance(doc, str) else json.dumps(doc)
+    response = client.post(CAMS, data=body, content_type=GEOJSON, headers=auth(token))
+    assert response.status_code == 400, response.data[:300]
+    assert where in response.get_json()["description"]
+    assert version(app) == before
+    assert client.get(f"{CAMS}/test-cam-holzmarkt", headers=auth(token)).status_code == 404
