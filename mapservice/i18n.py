@@ -445,6 +445,8 @@ PLANNER_TEXT: dict[str, dict[str, str]] = {
         ),
         "basis_none": "der ungewichtete Lückenwert",
         "show_unweighted": "Ungewichtet anzeigen",
+        "report_link": "Lagebild zum Drucken",
+        "report_pdf": "als PDF",
         "show_weighted": "Gewichtet mit den Betroffenen anzeigen",
         "data_gaps": "Was die Daten sagen und was nicht",
         "gaps_counts": (
@@ -522,6 +524,8 @@ PLANNER_TEXT: dict[str, dict[str, str]] = {
         ),
         "basis_none": "the unweighted gap score",
         "show_unweighted": "Show unweighted",
+        "report_link": "Printable situation report",
+        "report_pdf": "as PDF",
         "show_weighted": "Show weighted by the people affected",
         "data_gaps": "What the data says and what it does not",
         "gaps_counts": (

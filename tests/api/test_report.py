@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -208,3 +209,15 @@ def test_changes_of_a_draft_camera_stay_out_of_the_public_report(fresh_app: Flas
     page = client.get("/planner/report?area=jena").get_data(as_text=True)
     rows = page.split('id="rp-changes"', 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     assert name in rows and "hinzugefügt (" in rows and "geändert (" not in rows
+
+
+def test_the_planner_page_links_its_report(report_app: Flask) -> None:
+    client = report_app.test_client()
+    page = client.get("/planner?area=land-14&lang=en").get_data(as_text=True)
+    links = re.findall(r'href="(/planner/report\?[^"]+)"', page)
+    assert [unescape(link) for link in links] == [
+        "/planner/report?area=land-14&lang=en",
+        "/planner/report?area=land-14&f=pdf&lang=en",
+    ]
+    html = client.get(unescape(links[0]))
+    assert html.status_code == 200 and '<html lang="en"' in html.get_data(as_text=True)
