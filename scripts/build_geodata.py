@@ -53,6 +53,7 @@ from shapely.geometry import shape
 
 from mapservice.catalog.layers import Catalog, CatalogError, FieldDef, Layer, load_catalog
 from mapservice.catalog.validation import Problem, check_references, feature_label, validate_features
+from mapservice.planner.service import SOURCE_CATALOG_COLUMNS
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCE = REPO.parent / "shared" / "data"
@@ -410,18 +411,7 @@ UTM_BY_LAND = {"16": 25832, "14": 25833}
 # address only where it prints one. What it leaves open is None (shown as unknown), and `note`
 # says what the document does give. `document` is the archived copy in shared/seeds/ (or the raw
 # file) the seed rows name in `source_doc`: it ties the rows to the entry and is never shown.
-SOURCE_COLUMNS = (
-    "id",
-    "title",
-    "publisher",
-    "date",
-    "url",
-    "document",
-    "cited_by",
-    "ags",
-    "note",
-    "note_en",
-)
+SOURCE_COLUMNS = SOURCE_CATALOG_COLUMNS  # the service reads the file by the same columns
 SOURCE_CATALOG: tuple[dict[str, str | None], ...] = (
     {
         "id": "jena-sicherheit-praevention",

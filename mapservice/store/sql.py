@@ -599,20 +599,7 @@ class SqlStore(Store):
                 f"WHERE layer = {m} AND feature_id = {m} ORDER BY seq",
                 (layer.id, feature_id),
             ).fetchall()
-        return [
-            HistoryEntry(
-                seq=int(r[0]),
-                layer=layer.id,
-                feature_id=feature_id,
-                action=r[2],
-                actor=r[3],
-                via=r[4],
-                at=_as_time(r[1]),
-                before=_as_json(r[5]),
-                after=_as_json(r[6]),
-            )
-            for r in rows
-        ]
+        return [self._history_entry(layer.id, feature_id, r) for r in rows]
 
     def changes_since(self, layer_id: str, since: dt.datetime) -> list[HistoryEntry]:
         layer = self._layer(layer_id)
@@ -626,20 +613,22 @@ class SqlStore(Store):
                 f"WHERE layer = {m} AND at >= {m} ORDER BY seq",
                 (layer.id, at),
             ).fetchall()
-        return [
-            HistoryEntry(
-                seq=int(r[0]),
-                layer=layer.id,
-                feature_id=r[7],
-                action=r[2],
-                actor=r[3],
-                via=r[4],
-                at=_as_time(r[1]),
-                before=_as_json(r[5]),
-                after=_as_json(r[6]),
-            )
-            for r in rows
-        ]
+        return [self._history_entry(layer.id, r[7], r) for r in rows]
+
+    @staticmethod
+    def _history_entry(layer_id: str, feature_id: str, r: Sequence[Any]) -> HistoryEntry:
+        """A change-log row (seq, at, action, actor, via, before, after, …) as an entry."""
+        return HistoryEntry(
+            seq=int(r[0]),
+            layer=layer_id,
+            feature_id=feature_id,
+            action=r[2],
+            actor=r[3],
+            via=r[4],
+            at=_as_time(r[1]),
+            before=_as_json(r[5]),
+            after=_as_json(r[6]),
+        )
 
     # -- tokens ---------------------------------------------------------------------------------
 
