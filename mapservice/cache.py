@@ -8,9 +8,11 @@ contradicts this one: each sees the same versions in the shared store.
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .store.base import Store
@@ -34,18 +36,48 @@ def data_versions(store: Store, layer_ids: Iterable[str]) -> DataVersions:
     return tuple(out)
 
 
+class KeptFailure(Exception):
+    """An error that is the answer for the data versions it was raised for (a computation over
+    its time budget): :class:`VersionedCache` keeps it like a value and raises it again, until
+    the versions change, instead of starting the same doomed computation on every request."""
+
+    def again(self) -> KeptFailure:
+        """A new instance to raise (one instance raised by many threads would share, and grow,
+        one traceback)."""
+        return copy.copy(self)
+
+
+@dataclass(frozen=True)
+class _Failed:
+    error: KeptFailure
+
+
+class _NameLock:
+    """The lock of one name and how many threads hold or wait for it."""
+
+    __slots__ = ("lock", "users")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.users = 0
+
+
 class VersionedCache:
     """Derived values by name, each valid while the data versions it was made from hold.
 
     At most ``max_entries`` names are kept, least recently used out first. Each name has its own
     lock: a burst of first requests waits for one computation instead of starting one per
-    thread, while a slow value (a Land's planner ranking) does not hold up a quick one.
+    thread, while a slow value (a Land's planner ranking) does not hold up a quick one. A value
+    is published only once ``compute`` has returned it whole, together with the versions read
+    before it started (a write during the computation gives a newer version: the next request
+    computes again, never keeps a value under versions it was not made from). A
+    :class:`KeptFailure` is kept the same way.
     """
 
     def __init__(self, max_entries: int = 64) -> None:
         self.max_entries = max_entries
         self._items: OrderedDict[Hashable, tuple[Hashable, Any]] = OrderedDict()
-        self._locks: dict[Hashable, threading.Lock] = {}
+        self._locks: dict[Hashable, _NameLock] = {}
         self._lock = threading.Lock()
 
     def _hit(self, name: Hashable, versions: Hashable) -> tuple[bool, Any]:
@@ -54,7 +86,10 @@ class VersionedCache:
             if item is None or item[0] != versions:
                 return False, None
             self._items.move_to_end(name)
-            return True, item[1]
+            value = item[1]
+        if isinstance(value, _Failed):
+            raise value.error.again()
+        return True, value
 
     def get(self, name: Hashable, versions: Hashable, compute: Callable[[], T]) -> T:
         """The value of ``name`` for ``versions``, computed once while they are current."""
@@ -62,22 +97,39 @@ class VersionedCache:
         if found:
             return value  # type: ignore[no-any-return]
         with self._lock:
-            name_lock = self._locks.setdefault(name, threading.Lock())
-        with name_lock:
-            found, value = self._hit(name, versions)
-            if found:
-                return value  # type: ignore[no-any-return]
-            computed = compute()
+            name_lock = self._locks.get(name)
+            if name_lock is None:
+                name_lock = self._locks[name] = _NameLock()
+            # Counted while still under the cache's lock: the entry cannot be dropped between
+            # finding it and waiting for it, which would let a second computation start.
+            name_lock.users += 1
+        try:
+            with name_lock.lock:
+                found, value = self._hit(name, versions)
+                if found:
+                    return value  # type: ignore[no-any-return]
+                try:
+                    computed: Any = compute()
+                except KeptFailure as exc:
+                    self._put(name, versions, _Failed(exc))
+                    raise
+                self._put(name, versions, computed)
+                return computed  # type: ignore[no-any-return]
+        finally:
             with self._lock:
-                self._items[name] = (versions, computed)
-                self._items.move_to_end(name)
-                while len(self._items) > self.max_entries:
-                    evicted, _ = self._items.popitem(last=False)
-                    # A lock in use (its value being computed again) stays, or a second
-                    # computation of the same name could start beside it.
-                    if evicted in self._locks and not self._locks[evicted].locked():
-                        del self._locks[evicted]
-            return computed
+                name_lock.users -= 1
+                if name_lock.users == 0 and name not in self._items:
+                    self._locks.pop(name, None)
+
+    def _put(self, name: Hashable, versions: Hashable, value: Any) -> None:
+        with self._lock:
+            self._items[name] = (versions, value)
+            self._items.move_to_end(name)
+            while len(self._items) > self.max_entries:
+                evicted, _ = self._items.popitem(last=False)
+                held = self._locks.get(evicted)
+                if held is not None and held.users == 0:
+                    del self._locks[evicted]
 
     def __len__(self) -> int:
         return len(self._items)

@@ -1,7 +1,8 @@
-"""The ``mapservice`` command: serve, check, coverage, import, gazetteer, token, settings."""
+"""The ``mapservice`` command: serve, check, coverage, import, gazetteer, token, history, settings."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from collections.abc import Callable
@@ -13,7 +14,7 @@ import click
 from .catalog.layers import CatalogError, load_catalog
 from .catalog.validation import ValidationError
 from .config import ConfigError, Settings, load_settings, setting_help
-from .store.base import Store, StoreError
+from .store.base import Reclaimed, Store, StoreError
 
 if TYPE_CHECKING:
     from .catalog.layers import Catalog
@@ -71,18 +72,26 @@ def _path_option(*decls: str, folder: bool, text: str) -> Callable[[Callable[...
 )
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @_count_option("--workers", None, 64, "gunicorn worker processes [default: 2 × cores + 1, at most 8].")
-@_count_option("--threads", 4, 64, "Threads per worker (gthread workers keep connections alive).")
+@_count_option("--threads", 4, 64, "Threads per worker that answer whole requests.")
 @_count_option("--timeout", 30, 3600, "Seconds before a hung worker is restarted.")
 def serve(host: str, port: int, workers: int | None, threads: int, timeout: int) -> None:
     """Start the service with gunicorn (the store is created on first start)."""
+    try:
+        # A lost or damaged store file stops start-up first, in one line (every page read).
+        _check_store()
+    except USER_ERRORS as exc:
+        _fail(exc)
     import gunicorn.http.wsgi
     from gunicorn.app.base import BaseApplication
 
     from . import create_app
+    from .http import server
 
     # Every response said "Server: gunicorn": no need to tell a scanner the stack. gunicorn
     # has no setting for it; its responses take the name from this module global.
     gunicorn.http.wsgi.SERVER = "mapservice"
+    # gunicorn's own 400/414/431 answers were HTML; the API's errors are JSON.
+    server.install()
 
     try:
         # Built before forking: a broken catalog stops start-up here, with its message,
@@ -104,7 +113,13 @@ def serve(host: str, port: int, workers: int | None, threads: int, timeout: int)
                 "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
                 "workers": workers or _default_workers(),
                 "threads": threads,
-                "worker_class": "gthread" if threads > 1 else "sync",
+                # A thread gets a request only once it has arrived whole: slow and idle
+                # clients hold none (mapservice/http/server.py).
+                "worker_class": server.BufferingWorker,
+                "worker_connections": server.connection_limit(),
+                # gunicorn 27 opened one control socket per user (~/.gunicorn/gunicorn.ctl),
+                # shared by every instance; nothing here uses it.
+                "control_socket_disable": True,
                 "timeout": timeout,
                 "accesslog": "-",
                 "preload_app": True,
@@ -129,10 +144,13 @@ def _import_in_background(server: Any, worker: Any) -> None:
     import threading
 
     def load() -> None:
-        from .maps.render import preload
+        # Both under one import lock (mapservice/lazy.py): a request that needs either module
+        # meanwhile waits for the finished import, never gets a half-imported one.
+        from .maps import render
+        from .planner import metrics
 
-        preload()
-        import geopandas  # noqa: F401
+        render.preload()
+        metrics.preload()
 
     threading.Thread(target=load, name="mapservice-preload", daemon=True).start()
 
@@ -142,6 +160,7 @@ def _import_in_background(server: Any, worker: Any) -> None:
 def check(data_dir: Path | None) -> None:
     """Validate settings, layer catalog and data; exit code 0 when all is well, else 1."""
     from .catalog.geodata import load_geodata
+    from .catalog.validation import Limits
 
     try:
         settings: Settings = load_settings()
@@ -149,13 +168,110 @@ def check(data_dir: Path | None) -> None:
         catalog = load_catalog(layers_path)
         click.echo(f"catalog {layers_path}: {len(catalog.ids())} layers")
         directory = data_dir or settings.resolved_geodata_path()
-        data = load_geodata(catalog, directory)
+        data = load_geodata(catalog, directory, Limits.of(settings))
     except USER_ERRORS as exc:
         _fail(exc)
     for layer_id, features in data.items():
         located = sum(1 for _, geom in features if geom is not None)
         click.echo(f"  {layer_id}: {len(features)} features ({located} with a location)")
     click.echo(f"data {directory}: OK")
+    try:
+        click.echo(_check_store())
+    except USER_ERRORS as exc:
+        _fail(exc)
+
+
+def _store_location() -> str:
+    """The store the service would open (a GeoPackage path or a postgresql:// URL); opens nothing."""
+    from flask import Flask
+
+    from .store.open import store_location
+
+    settings = load_settings()
+    # The instance folder create_app uses: the setting, else Flask's default for the package.
+    instance = (
+        Path(settings.instance_path).resolve()
+        if settings.instance_path
+        else Path(Flask("mapservice").instance_path)
+    )
+    return store_location(settings, instance)
+
+
+def _check_store() -> str:
+    """The store's integrity in one line; raises StoreError saying what is wrong and how to restore."""
+    from .store import gpkg_file
+
+    location = _store_location()
+    if "://" in location:
+        from .store.open import check_postgis
+
+        return check_postgis(location)
+    path = Path(location)
+    if not path.exists():
+        gpkg_file.refuse_if_lost(path)
+        return f"store {path}: not made yet; the first start builds it from the data"
+    summary = gpkg_file.check_file(path)
+    return f"store {path}: OK ({summary.layers} layers, {summary.features} features, {summary.size:,} bytes)"
+
+
+def _pg_advice() -> str:
+    """How to back up or restore a PostGIS store: its tools know the database best."""
+    return (
+        "the store is a PostGIS database; back it up with `pg_dump --format=custom --schema=mapservice "
+        '--file=FILE "$MAPSERVICE_STORE"` and restore with `pg_restore --clean --if-exists '
+        '--dbname="$MAPSERVICE_STORE" FILE` (see README, Backup and restore)'
+    )
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def backup(file: Path) -> None:
+    """Copy the GeoPackage store to FILE while the service may run.
+
+    The copy is one consistent snapshot (SQLite's online backup), checked (quick_check and
+    tables) and moved into place whole: FILE is the old backup or the new one, never half.
+    """
+    from .store import gpkg_file
+
+    try:
+        location = _store_location()
+        if "://" in location:
+            _fail(StoreError(_pg_advice()))
+        summary = gpkg_file.backup(Path(location), file)
+    except USER_ERRORS as exc:
+        _fail(exc)
+    except OSError as exc:
+        _fail(StoreError(f"backup to {file} failed, nothing was written: {exc}"))
+    click.echo(
+        f"backup {file}: {summary.layers} layers, {summary.features} features, {summary.size:,} bytes, "
+        "quick_check ok"
+    )
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def restore(file: Path) -> None:
+    """Replace the GeoPackage store by the backup FILE; the current file is kept aside.
+
+    FILE must be a complete mapservice store (quick_check and tables); the store is replaced
+    in one step. Restart the service afterwards: running workers refuse every request on the
+    replaced file until then.
+    """
+    from .store import gpkg_file
+
+    try:
+        location = _store_location()
+        if "://" in location:
+            _fail(StoreError(_pg_advice()))
+        store = Path(location)
+        summary, aside = gpkg_file.restore(file, store)
+    except USER_ERRORS as exc:
+        _fail(exc)
+    except OSError as exc:
+        _fail(StoreError(f"restoring {file} failed, the store is unchanged: {exc}"))
+    kept = f"; the previous file is kept as {aside}" if aside else ""
+    click.echo(f"restored {store} from {file}: {summary.layers} layers, {summary.features} features{kept}")
+    click.echo("Restart the service now: running workers refuse requests until they are restarted.", err=True)
 
 
 @main.command()
@@ -200,6 +316,8 @@ def coverage(
         _fail(click.UsageError("give either --city (e.g. --city jena) or --land (14 or 16)"))
     services = _services()
     planning = services.planning
+    # An operator's command may take as long as it takes: the time budget guards the server.
+    planning.budget_s = None
     columns: tuple[str, ...]
     if city is not None:
         found = planning.city(city)
@@ -273,6 +391,11 @@ def coverage(
 )
 @click.option("--dry-run", is_flag=True, help="Show what would be added, changed and removed; write nothing.")
 @click.option(
+    "--drop-z",
+    is_flag=True,
+    help="Drop heights (Z coordinates) instead of refusing them; the stores keep 2D positions.",
+)
+@click.option(
     "--progress/--no-progress",
     default=None,
     help="Progress bar on standard error [default: when it is a terminal].",
@@ -294,6 +417,7 @@ def import_(
     source_layer: str | None,
     ignore_columns: bool,
     dry_run: bool,
+    drop_z: bool,
     progress: bool | None,
     actor: str | None,
 ) -> None:
@@ -326,6 +450,7 @@ def import_(
             delimiter=delimiter,
             encoding=encoding,
             layer=source_layer,
+            drop_z=drop_z,
         )
         show = sys.stderr.isatty() if progress is None else progress
 
@@ -344,6 +469,7 @@ def import_(
                 ignore_columns,
                 bar,
                 geocoder=lambda: GazetteerGeocoder(services.geocoder()[0]),
+                limits=imports.Limits.of(services.settings),
             )
             if not dry_run:
                 if show:
@@ -355,6 +481,14 @@ def import_(
             _fail(exc)
         for line in imports.report(plan, dry_run):
             click.echo(line)
+        days = services.settings.history_keep_days
+        if not dry_run and days > 0:  # the import is in; a failed prune only warns
+            try:
+                _prune_history(store, dt.datetime.now(dt.UTC) - dt.timedelta(days=days), None)
+            except StoreError as exc:
+                click.echo(
+                    f"warning: the history was not pruned (setting history_keep_days): {exc}", err=True
+                )
     finally:
         store.close()
 
@@ -602,6 +736,79 @@ def gazetteer_remove(source: str) -> None:
     finally:
         store.close()
     click.echo(f"address source {source} removed")
+
+
+@main.group()
+def history() -> None:
+    """The change history of the collections: prune old entries."""
+
+
+def _history_date(text: str) -> dt.datetime:
+    """A day (midnight UTC) or an RFC 3339 time; a time without offset is UTC."""
+    try:
+        parsed = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        _fail(
+            click.UsageError(f"--before: '{text}' is not a date (2026-01-31) or time (2026-01-31T12:00:00Z)")
+        )
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)
+
+
+def _prune_history(store: Store, before: dt.datetime | None, keep: int | None) -> None:
+    done = store.prune_history(before=before, keep=keep)
+    which = []
+    if before is not None:
+        which.append(f"older than {before.astimezone(dt.UTC).isoformat(timespec='seconds')}")
+    if keep is not None:
+        which.append(f"beyond the last {keep} of each feature")
+    click.echo(
+        f"history: removed {done.removed:,} of {done.removed + done.kept:,} entries "
+        f"({' and '.join(which)}) "
+        f"of {done.features:,} features; {done.kept:,} entries kept, {done.folded:,} of them now hold "
+        "their whole before state. No feature was changed."
+    )
+
+
+def _space_line(space: Reclaimed) -> str:
+    if not space.vacuumed:
+        return f"{space.what}: {space.note}"
+    note = f"; {space.note}" if space.note else ""
+    sizes = f"{space.before_bytes / 1e6:.1f} MB to {space.after_bytes / 1e6:.1f} MB"
+    return f"{space.what}: VACUUM: shrank from {sizes}{note}"
+
+
+@history.command("prune")
+@click.option(
+    "--before", "before_text", default=None, help="Remove entries older than this day or time (UTC)."
+)
+@click.option(
+    "--keep", type=click.IntRange(0), default=None, help="Keep only the last N entries of each feature."
+)
+@click.option("--vacuum/--no-vacuum", default=True, show_default=True, help="Give the space back afterwards.")
+def history_prune(before_text: str | None, keep: int | None, vacuum: bool) -> None:
+    """Remove old change-history entries; never a feature (the collections are the current
+    state), and every entry left still reads whole. With --before and --keep, only entries
+    both remove go. Without either: entries older than the setting history_keep_days.
+
+    The GeoPackage is then compacted (VACUUM), which needs about the file's size free on disk.
+    """
+    services = _services()
+    store = services.store
+    try:
+        before = _history_date(before_text) if before_text is not None else None
+        if before is None and keep is None:
+            days = services.settings.history_keep_days
+            if days <= 0:
+                _fail(click.UsageError("give --before DATE or --keep N (or set history_keep_days)"))
+            before = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+        _prune_history(store, before, keep)
+        space = store.reclaim_space() if vacuum else None
+        if space is not None:
+            click.echo(_space_line(space))
+    except StoreError as exc:
+        _fail(exc)
+    finally:
+        store.close()
 
 
 @main.command("settings")

@@ -46,6 +46,24 @@ class Settings:
     )
     default_limit: int = _setting(100, "Features per page when a request gives no limit.")
     max_limit: int = _setting(10000, "Largest limit a request may ask for.")
+    max_vertices: int = _setting(
+        20000,
+        "Most vertices (positions) one feature's geometry may have; more is refused by the "
+        "write API (400), imports and the data check. The largest shipped geometry has 1,400.",
+    )
+    max_nesting: int = _setting(
+        64,
+        "Most levels of nested JSON objects and lists in one feature, counting the feature "
+        "itself (a MultiPolygon feature has 6, a GeometryCollection two more per level).",
+    )
+    max_text_length: int = _setting(
+        20000, "Most characters of one text value (a name, a note, an item of a list)."
+    )
+    max_features_per_write: int = _setting(
+        100000,
+        "Most features one write may bring: an import file, or a data file. The write API "
+        "takes one feature per request.",
+    )
     cache_max_age: int = _setting(
         60, "Seconds clients and CDNs may reuse a GET response (Cache-Control max-age)."
     )
@@ -156,6 +174,17 @@ class Settings:
         "contact_officer_office contact_officer police_station",
         "Space-separated kinds of contact-offices that count as an office for the planner's "
         "distances (see the kind values of layers/contact-offices.toml).",
+    )
+    planner_time_budget_s: int = _setting(
+        10,
+        "Most seconds one planner or coverage computation (a city's districts, a Land's "
+        "municipalities) may take; over it the answer is a 503, kept until the data changes.",
+    )
+    history_keep_days: int = _setting(
+        0,
+        "Days the change history keeps an entry: after every `mapservice import` older entries "
+        "are removed (never a feature), and `mapservice history prune` without --before/--keep "
+        "uses it; 0 keeps every entry.",
     )
 
     def resolved_layers_path(self) -> Path:
@@ -290,6 +319,7 @@ def _validate(settings: Settings) -> None:
         "planner_residents_per_officer",
         "planner_households_per_officer",
         "planner_body_min_population",
+        "planner_time_budget_s",
     ):
         if getattr(settings, name) < 1:
             raise ConfigError(f"setting '{name}' must be at least 1, got {getattr(settings, name)}")
@@ -301,7 +331,10 @@ def _validate(settings: Settings) -> None:
         )
     if not settings.planner_office_kinds.split():
         raise ConfigError("setting 'planner_office_kinds' must name at least one kind")
-    for name in ("cache_max_age", "gzip_min_size", "proxy_hops", "response_cache_mb"):
+    for name in ("max_vertices", "max_nesting", "max_text_length", "max_features_per_write"):
+        if getattr(settings, name) < 1:
+            raise ConfigError(f"setting '{name}' must be at least 1, got {getattr(settings, name)}")
+    for name in ("cache_max_age", "gzip_min_size", "proxy_hops", "response_cache_mb", "history_keep_days"):
         if getattr(settings, name) < 0:
             raise ConfigError(f"setting '{name}' must not be negative")
 

@@ -1362,6 +1362,11 @@ ERROR_TEXT: dict[str, dict[str, str]] = {
             "Dieser Server kann keine PDF-Dateien erzeugen (es fehlt die Bibliothek Pango). Der "
             "Bericht als Webseite geht und lässt sich ebenso drucken."
         ),
+        "over_budget": (
+            "Die Auswertung für „{area}“ würde länger dauern als die erlaubten {seconds} Sekunden "
+            "und wurde abgebrochen, meist wegen einer sehr detaillierten Fläche in den Daten. Sie "
+            "wird erst nach einer Änderung der Daten wieder versucht."
+        ),
     },
     "en": {
         "title_404": "Not found",
@@ -1395,6 +1400,11 @@ ERROR_TEXT: dict[str, dict[str, str]] = {
         "pdf_unavailable": (
             "This server cannot make PDF files (the Pango library is missing). The report as a web "
             "page works and prints as well."
+        ),
+        "over_budget": (
+            "The analysis for '{area}' would take longer than the allowed {seconds} seconds and was "
+            "stopped, usually because of a very detailed area in the data. It is tried again only "
+            "after the data changes."
         ),
     },
 }

@@ -154,6 +154,7 @@ def build_services(settings: Settings, instance_path: Path) -> Services:
         read_figures(settings.resolved_geodata_path() / "programme_figures.csv"),
         derived,
         read_sources(settings.resolved_geodata_path() / "sources.csv"),
+        budget_s=settings.planner_time_budget_s,
     )
     return Services(
         settings=settings,

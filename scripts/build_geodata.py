@@ -52,7 +52,15 @@ from pyproj import Transformer
 from shapely.geometry import shape
 
 from mapservice.catalog.layers import Catalog, CatalogError, FieldDef, Layer, load_catalog
-from mapservice.catalog.validation import Problem, check_references, feature_label, validate_features
+from mapservice.catalog.validation import (
+    Limits,
+    Problem,
+    check_references,
+    feature_label,
+    too_many_features,
+    validate_features,
+)
+from mapservice.config import load_settings
 from mapservice.planner.service import SOURCE_CATALOG_COLUMNS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -318,8 +326,12 @@ def validation_problems(
     files = {layer_id: f"{layer_id}.geojson" for layer_id in collections}
     parsed: dict[str, list[tuple[dict[str, Any], shapely.Geometry | None]]] = {}
     problems: list[Problem] = []
+    limits = Limits.of(load_settings())  # the service's limits (max_vertices, ...) hold here too
     for layer_id, features in collections.items():
-        parsed[layer_id], found = validate_features(layers[layer_id], features, files[layer_id])
+        too_many = too_many_features(len(features), limits)
+        if too_many:
+            problems.append(Problem(files[layer_id], None, None, too_many))
+        parsed[layer_id], found = validate_features(layers[layer_id], features, files[layer_id], limits)
         problems.extend(found)
         problems.extend(outside_sanity_box(files[layer_id], parsed[layer_id]))
     problems.extend(check_references([layers[layer_id] for layer_id in collections], parsed, files))

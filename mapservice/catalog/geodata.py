@@ -6,14 +6,16 @@ from pathlib import Path
 
 from ..store.base import NewFeature
 from .layers import Catalog
-from .validation import Problem, ValidationError, check_references, validate_file
+from .validation import DEFAULT_LIMITS, Limits, Problem, ValidationError, check_references, validate_file
 
 
 def data_file(directory: Path, layer_id: str) -> Path:
     return directory / f"{layer_id}.geojson"
 
 
-def load_geodata(catalog: Catalog, directory: Path) -> dict[str, list[NewFeature]]:
+def load_geodata(
+    catalog: Catalog, directory: Path, limits: Limits = DEFAULT_LIMITS
+) -> dict[str, list[NewFeature]]:
     """Every layer's validated features; ValidationError lists every problem in every file."""
     problems: list[Problem] = []
     data: dict[str, list[NewFeature]] = {}
@@ -22,7 +24,7 @@ def load_geodata(catalog: Catalog, directory: Path) -> dict[str, list[NewFeature
         path = data_file(directory, layer.id)
         files[layer.id] = str(path)
         try:
-            data[layer.id] = validate_file(layer, path)
+            data[layer.id] = validate_file(layer, path, limits)
         except ValidationError as exc:
             problems.extend(exc.problems)
     problems.extend(check_references(catalog, data, files))

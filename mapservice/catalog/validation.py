@@ -12,16 +12,20 @@ import datetime as dt
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import shapely
 from shapely.geometry import shape
 from shapely.validation import explain_validity
 
 from .layers import FieldDef, Layer
+
+if TYPE_CHECKING:
+    from ..config import Settings
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
 URL_RE = re.compile(r"^https?://[^\s<>\"]+$")
@@ -65,6 +69,280 @@ class ValidationError(Exception):
         lines = "\n".join(f"  - {p}" for p in problems[:50])
         more = f"\n  … and {len(problems) - 50} more" if len(problems) > 50 else ""
         super().__init__(f"{len(problems)} problem(s) in the data:\n{lines}{more}")
+
+
+# -- bounds on what one feature and one write may hold ----------------------------------------
+#
+# Beyond them a value cannot be stored safely (SQLite and PostgreSQL integers are 64-bit; a
+# lone surrogate cannot be encoded as UTF-8) or is no plausible feature (a name of megabytes,
+# JSON nested like no GeoJSON is, a polygon of a million vertices that keeps the planner busy
+# for minutes). The same bounds hold for the write API, imports, the data folder and
+# scripts/build_geodata.py; the numbers are settings (README, "Settings").
+
+INT64 = 2**63
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The bounds; the defaults are those of the settings of the same meaning."""
+
+    vertices: int = 20_000  # max_vertices
+    nesting: int = 64  # max_nesting
+    text: int = 20_000  # max_text_length
+    features: int = 100_000  # max_features_per_write
+
+    @classmethod
+    def of(cls, settings: Settings) -> Limits:
+        return cls(
+            settings.max_vertices,
+            settings.max_nesting,
+            settings.max_text_length,
+            settings.max_features_per_write,
+        )
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def shown(text: str, most: int = 60) -> str:
+    """A text safe to put in a message: lone surrogates escaped, cut after ``most`` characters."""
+    safe = text[: most + 1].encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\u0000")
+    return safe if len(safe) <= most else f"{safe[:most]}…"
+
+
+def _step(where: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{where}[{key}]"
+    name = shown(key)
+    return f"{where}.{name}" if where else name
+
+
+# A value being walked: (value, the entry of its container, its key there, depth).
+_Entry = tuple[Any, Any, str | int | None, int]
+
+
+def _describe_int(value: int) -> str:
+    if abs(value) < 10**30:
+        return str(value)
+    # str() of a huge integer is slow, and refused beyond 4,300 digits.
+    return f"an integer of about {int(value.bit_length() * 0.30103) + 1:,} digits"
+
+
+def value_problem(
+    value: Any, limits: Limits = DEFAULT_LIMITS, where: str = "", depth: int = 0
+) -> tuple[str, str] | None:
+    """What makes a parsed value unstorable, as (where, message), e.g. ``properties.name``.
+
+    ``depth`` is the level ``value`` is at (a feature object is level 0, its properties
+    object 1, a property's value 2). Walked with an explicit stack, as a recursive walk would
+    itself fail on deep nesting; only containers are pushed and a path is built only for the
+    problem reported, so the walk stays quick on the coordinates of a large geometry.
+    """
+
+    def path(entry: _Entry | None, key: str | int | None) -> str:
+        keys: list[str | int] = [] if key is None else [key]
+        while entry is not None and entry[2] is not None:
+            keys.append(entry[2])
+            entry = entry[1]
+        out = where
+        for k in reversed(keys):
+            out = _step(out, k)
+        return out or "body"
+
+    def scalar(item: Any, parent: _Entry | None, key: str | int | None) -> tuple[str, str] | None:
+        if isinstance(item, str):
+            if len(item) > limits.text:
+                return path(parent, key), (
+                    f"text of {len(item):,} characters, at most {limits.text:,} are allowed "
+                    "(setting max_text_length)"
+                )
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    return path(parent, key), "text with a lone surrogate (not valid Unicode)"
+            if "\x00" in item:  # PostgreSQL cannot store it in text; no name or note needs it
+                return path(parent, key), "text with a NUL character (\\u0000), which cannot be stored"
+        elif isinstance(item, int) and not isinstance(item, bool) and not -INT64 <= item < INT64:
+            return path(parent, key), f"{_describe_int(item)} is outside the 64-bit integer range"
+        return None
+
+    found = scalar(value, None, None)
+    if found:
+        return found
+    stack: list[_Entry] = [(value, None, None, depth)]
+    while stack:
+        entry = stack.pop()
+        item, _, _, level = entry
+        children: Iterable[tuple[str | int, Any]]
+        if isinstance(item, dict):
+            children = item.items()
+        elif isinstance(item, list | tuple):
+            children = enumerate(item)
+        else:
+            continue
+        if level >= limits.nesting:
+            return path(entry, None), f"nested more than {limits.nesting} levels deep (setting max_nesting)"
+        for key, child in children:
+            if isinstance(key, str) and not key.isascii():
+                try:
+                    key.encode("utf-8")
+                except UnicodeEncodeError:
+                    return path(entry, key), "a property name with a lone surrogate (not valid Unicode)"
+            if isinstance(key, str) and "\x00" in key:
+                return path(
+                    entry, key
+                ), "a property name with a NUL character (\\u0000), which cannot be stored"
+            if isinstance(child, dict | list | tuple):
+                stack.append((child, entry, key, level + 1))
+            elif not isinstance(child, float):
+                found = scalar(child, entry, key)
+                if found:
+                    return found
+    return None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def count_vertices(raw: Any) -> int:
+    """Positions in a GeoJSON geometry (any type, GeometryCollections too), without parsing it.
+
+    Counts a line or ring by its length, so it stays quick on a million vertices; whatever is
+    malformed is left to the parser, which says what is wrong.
+    """
+    count = 0
+    stack = [raw]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if isinstance(item.get("geometries"), list | tuple):
+                stack.extend(item["geometries"])
+            elif "coordinates" in item:
+                stack.append(item["coordinates"])
+        elif isinstance(item, list | tuple) and item:
+            first = item[0]
+            if _is_number(first):
+                count += 1
+            elif isinstance(first, list | tuple) and first and _is_number(first[0]):
+                count += len(item)
+            else:
+                stack.extend(item)
+    return count
+
+
+def height_position(raw: Any) -> str | None:
+    """The path of the first position with more than two values (``coordinates[0][3]``)."""
+    stack: list[tuple[Any, str]] = [(raw, "")]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, dict):
+            if isinstance(item.get("geometries"), list | tuple):
+                stack.extend((g, f"{where}geometries[{i}].") for i, g in enumerate(item["geometries"]))
+            elif "coordinates" in item:
+                stack.append((item["coordinates"], f"{where}coordinates"))
+        elif isinstance(item, list | tuple) and item:
+            if _is_number(item[0]):
+                if len(item) > 2:
+                    return where
+            elif isinstance(item[0], list | tuple) and item[0] and _is_number(item[0][0]):
+                for i, position in enumerate(item):
+                    if isinstance(position, list | tuple) and len(position) > 2:
+                        return f"{where}[{i}]"
+            else:
+                stack.extend((child, f"{where}[{i}]") for i, child in reversed(list(enumerate(item))))
+    return None
+
+
+def drop_heights(raw: Any) -> Any:
+    """The GeoJSON geometry with every position cut to longitude and latitude."""
+    if isinstance(raw, dict):
+        out = dict(raw)
+        if isinstance(raw.get("geometries"), list | tuple):
+            out["geometries"] = [drop_heights(g) for g in raw["geometries"]]
+        elif "coordinates" in raw:
+            out["coordinates"] = _drop(raw["coordinates"])
+        return out
+    return raw
+
+
+def _drop(coords: Any) -> Any:
+    if isinstance(coords, list | tuple) and coords:
+        if _is_number(coords[0]):
+            return list(coords[:2])
+        return [_drop(c) for c in coords]
+    return coords
+
+
+HEIGHT_MESSAGE = "has a third value (height); only longitude and latitude are stored"
+
+
+def _plain_text(text: str, limits: Limits) -> bool:
+    """Whether a text is certainly within the limits (a quick look; value_problem says why not)."""
+    if len(text) > limits.text or "\x00" in text:
+        return False
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def property_bounds(props: Mapping[str, Any], limits: Limits = DEFAULT_LIMITS) -> dict[str, tuple[str, str]]:
+    """The properties beyond the limits: name -> (field path, message).
+
+    Run before the other checks, which must not see such values (a message quoting a lone
+    surrogate cannot be printed, one quoting megabytes should not be).
+    """
+    out: dict[str, tuple[str, str]] = {}
+    for name, value in props.items():
+        if _plain_text(name, limits) and (
+            value is None
+            or isinstance(value, float | bool)
+            or (isinstance(value, int) and -INT64 <= value < INT64)
+            or (isinstance(value, str) and _plain_text(value, limits))
+        ):
+            continue  # the common case, answered without the walk (an import has many rows)
+        found = value_problem({name: value}, limits, depth=1)
+        if found is not None:
+            out[name] = found
+    return out
+
+
+def _plain_point(raw: Any) -> bool:
+    """A lon/lat GeoJSON Point and nothing else: the common case, answered without the walks."""
+    if not isinstance(raw, dict) or raw.keys() != {"type", "coordinates"} or raw["type"] != "Point":
+        return False
+    xy = raw["coordinates"]
+    return (
+        isinstance(xy, list | tuple)
+        and len(xy) == 2
+        and all(type(c) is float or (type(c) is int and -INT64 <= c < INT64) for c in xy)
+    )
+
+
+def geometry_bounds(raw: Any, limits: Limits = DEFAULT_LIMITS) -> list[tuple[str, str]]:
+    """The geometry's vertices, nesting and values within the limits; heights refused."""
+    if raw is None or _plain_point(raw):
+        return []
+    vertices = count_vertices(raw)
+    if vertices > limits.vertices:
+        return [
+            (
+                "geometry",
+                f"{vertices:,} vertices, at most {limits.vertices:,} are allowed (setting max_vertices)",
+            )
+        ]
+    found = value_problem(raw, limits, "geometry", depth=1)
+    if found is not None:
+        return [found]
+    height = height_position(raw)
+    if height is not None:
+        return [(f"geometry.{height}", HEIGHT_MESSAGE)]
+    return []
 
 
 def parse_date(value: str) -> bool:
@@ -193,13 +471,19 @@ def with_defaults(layer: Layer, props: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def check_properties(
-    fields: Mapping[str, FieldDef], props: Mapping[str, Any], prefix: str = ""
+    fields: Mapping[str, FieldDef],
+    props: Mapping[str, Any],
+    prefix: str = "",
+    skip: Collection[str] = (),
 ) -> list[tuple[str, str]]:
+    """Problems of the properties; fields in ``skip`` are not looked at (already reported)."""
     out: list[tuple[str, str]] = []
     for name in props:
-        if name not in fields:
-            out.append((f"{prefix}{name}", "is not declared in the layer catalog"))
+        if name not in fields and name not in skip:
+            out.append((f"{prefix}{shown(name)}", "is not declared in the layer catalog"))
     for name, fdef in fields.items():
+        if name in skip:
+            continue
         value = props.get(name)
         if value is None or (isinstance(value, str) and value.strip() == ""):
             if fdef.required:
@@ -214,6 +498,18 @@ def _coords_outside_lonlat(geom: shapely.Geometry) -> bool:
     return bool(minx < -180 or maxx > 180 or miny < -90 or maxy > 90)
 
 
+def _numeric_positions(coordinates: Any) -> bool:
+    """Whether every leaf of a GeoJSON ``coordinates`` array is a number (none is a text)."""
+    stack = [coordinates]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list | tuple):
+            stack.extend(item)
+        elif item is not None and not _is_number(item):
+            return False
+    return True
+
+
 def check_geometry(layer: Layer, raw: Any) -> tuple[shapely.Geometry | None, list[str]]:
     """Parse a GeoJSON geometry and say what is wrong with it for this layer."""
     if raw is None:
@@ -226,12 +522,18 @@ def check_geometry(layer: Layer, raw: Any) -> tuple[shapely.Geometry | None, lis
         return None, [
             f"geometry type {raw['type']} is not allowed here (allowed: {', '.join(layer.geometry_types)})"
         ]
+    if not _numeric_positions(raw.get("coordinates")):
+        # shapely would read "11.5" as 11.5; GeoJSON positions are numbers (RFC 7946, 3.1.1).
+        return None, ["geometry has a coordinate that is not a number"]
     try:
         geom = shape(raw)
     except Exception as exc:  # shapely raises several types for malformed coordinates
         return None, [f"geometry cannot be read: {exc}"]
     if geom.is_empty:
         return None, ["geometry is empty (use null for an unknown location)"]
+    if not np.isfinite(shapely.get_coordinates(geom)).all():
+        # JSON parsers take NaN and Infinity; neither is a place, and PostGIS refuses them.
+        return None, ["geometry has a coordinate that is not a finite number (NaN or Infinity)"]
     if _coords_outside_lonlat(geom):
         return geom, [
             "coordinates are outside the lon/lat range (-180..180, -90..90): the file must be "
@@ -249,7 +551,9 @@ def feature_label(feature: Any, index: int) -> str:
         props = feature.get("properties")
         if fid is None and isinstance(props, dict):
             fid = props.get("id")
-    return f"'{fid}' (#{index + 1})" if fid is not None else f"#{index + 1}"
+    if fid is None or isinstance(fid, dict | list) or value_problem(fid) is not None:
+        return f"#{index + 1}"
+    return f"'{shown(str(fid))}' (#{index + 1})"
 
 
 def collection_crs_problem(collection: Mapping[str, Any]) -> str | None:
@@ -266,7 +570,7 @@ def collection_crs_problem(collection: Mapping[str, Any]) -> str | None:
 
 
 def validate_features(
-    layer: Layer, features: Iterable[Any], file: str
+    layer: Layer, features: Iterable[Any], file: str, limits: Limits = DEFAULT_LIMITS
 ) -> tuple[list[tuple[dict[str, Any], shapely.Geometry | None]], list[Problem]]:
     """Validate GeoJSON features; returns the parsed (properties, geometry) pairs and problems."""
     good: list[tuple[dict[str, Any], shapely.Geometry | None]] = []
@@ -282,14 +586,31 @@ def validate_features(
             problems.append(Problem(file, label, None, "has no properties object"))
             continue
         props = with_defaults(layer, props)
+        raw = feature.get("geometry")
+        beyond = property_bounds(props, limits)
+        top_bound = value_problem(feature.get("id"), limits, "id")
+        geometry_beyond = geometry_bounds(raw, limits)
+        for fpath, message in [*beyond.values(), *([top_bound] if top_bound else []), *geometry_beyond]:
+            problems.append(Problem(file, label, fpath, message))
+        # Such values are not looked at again, nor passed on (to the reference check).
+        props = {k: v for k, v in props.items() if k not in beyond}
         top_id = feature.get("id")
-        if top_id is not None and props.get("id") is not None and str(top_id) != props["id"]:
+        if (
+            top_bound is None
+            and top_id is not None
+            and props.get("id") is not None
+            and str(top_id) != props["id"]
+        ):
             problems.append(
                 Problem(
-                    file, label, "id", f"feature id '{top_id}' differs from properties.id '{props['id']}'"
+                    file,
+                    label,
+                    "id",
+                    f"feature id '{shown(str(top_id))}' differs from properties.id "
+                    f"'{shown(str(props['id']))}'",
                 )
             )
-        for fpath, message in check_properties(layer.fields, props):
+        for fpath, message in check_properties(layer.fields, props, skip=beyond):
             problems.append(Problem(file, label, fpath, message))
         fid = props.get("id")
         if isinstance(fid, str):
@@ -298,9 +619,15 @@ def validate_features(
                     Problem(file, label, "id", f"'{fid}' is used twice (also by feature {seen[fid]})")
                 )
             seen[fid] = label
-        geom, gproblems = check_geometry(layer, feature.get("geometry"))
-        problems.extend(Problem(file, label, "geometry", m) for m in gproblems)
-        good.append((props, geom))
+        geom = None
+        if not geometry_beyond:
+            geom, gproblems = check_geometry(layer, raw)
+            problems.extend(Problem(file, label, "geometry", m) for m in gproblems)
+        # A blank value counts as missing (check_properties); it is stored as missing too, not as
+        # "" in a number column (where PostgreSQL would refuse it and SQLite keep a text).
+        good.append(
+            ({k: None if isinstance(v, str) and not v.strip() else v for k, v in props.items()}, geom)
+        )
     return good, problems
 
 
@@ -311,6 +638,17 @@ def load_geojson(path: Path) -> dict[str, Any]:
             data = json.load(fh)
     except FileNotFoundError:
         raise ValidationError([Problem(str(path), None, None, "file not found")]) from None
+    except RecursionError:
+        raise ValidationError(
+            [
+                Problem(
+                    str(path),
+                    None,
+                    None,
+                    "is nested too deeply to be read (GeoJSON needs 6 levels of lists and objects)",
+                )
+            ]
+        ) from None
     except (OSError, ValueError) as exc:
         raise ValidationError([Problem(str(path), None, None, f"is not valid JSON: {exc}")]) from exc
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
@@ -320,13 +658,27 @@ def load_geojson(path: Path) -> dict[str, Any]:
     return data
 
 
-def validate_file(layer: Layer, path: Path) -> list[tuple[dict[str, Any], shapely.Geometry | None]]:
+def too_many_features(count: int, limits: Limits = DEFAULT_LIMITS) -> str | None:
+    if count <= limits.features:
+        return None
+    return (
+        f"has {count:,} features, at most {limits.features:,} are allowed in one write "
+        "(setting max_features_per_write)"
+    )
+
+
+def validate_file(
+    layer: Layer, path: Path, limits: Limits = DEFAULT_LIMITS
+) -> list[tuple[dict[str, Any], shapely.Geometry | None]]:
     """Load and validate one GeoJSON file for ``layer``; raise ValidationError with all problems."""
     data = load_geojson(path)
     crs_problem = collection_crs_problem(data)
     if crs_problem:
         raise ValidationError([Problem(str(path), None, "crs", crs_problem)])
-    good, problems = validate_features(layer, data["features"], str(path))
+    too_many = too_many_features(len(data["features"]), limits)
+    if too_many:
+        raise ValidationError([Problem(str(path), None, None, too_many)])
+    good, problems = validate_features(layer, data["features"], str(path), limits)
     if problems:
         raise ValidationError(problems)
     return good

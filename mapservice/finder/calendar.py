@@ -5,6 +5,10 @@ dull and standard: every time is Europe/Berlin wall-clock time with a ``TZID`` a
 ``VTIMEZONE``, UIDs stay the same across requests so clients update events instead of
 duplicating them, and all text from the data goes through :mod:`icalendar`, which escapes and
 folds it. The ics text is never assembled by hand, so an office name cannot inject properties.
+Before that, :func:`clean_text` makes data text fit a content line: RFC 5545 allows no control
+characters in TEXT values and a line break only as the escape ``\\n``. A line break in an
+office name (Excel's Alt+Enter: CR LF or LF) stays a line break in the events, written as that
+escape; in the calendar's own name, which clients show on one line, it becomes a space.
 
 Regular hours become one weekly recurring event per weekday and time range when the
 ``opening_hours`` expression is in a small, strictly parsed subset of the OpenStreetMap
@@ -29,12 +33,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import opening_hours
-from icalendar import Calendar, Event, Timezone, vDuration
+from icalendar import Calendar, Event, Timezone, vDuration, vText
 
 from ..i18n import CALENDAR_TEXT
 from .hours import BERLIN, CALENDAR_WEEKS, holiday_name, land_of, local, openings
 
-__all__ = ["PRODID", "office_calendar", "weekly_schedule"]
+__all__ = ["PRODID", "clean_text", "office_calendar", "weekly_schedule"]
 
 PRODID = "-//District Safety Map//mapservice//DE"
 # Feeds are German, like the pages they are linked from.
@@ -111,10 +115,27 @@ def weekly_schedule(expression: str) -> Schedule | None:
     return dict(sorted(schedule.items()))
 
 
+# Line breaks of every kind: CR LF, CR, LF, vertical tab, form feed, NEL, U+2028, U+2029.
+_LINE_BREAK = re.compile("\r\n|[\r\n\v\f\x85\u2028\u2029]")
+# What RFC 5545 forbids in TEXT (CONTROL: all C0 but HTAB, and DEL), the C1 controls, which no
+# calendar shows, and lone surrogates, which cannot be written as UTF-8.
+_UNWRITABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def clean_text(value: str, multiline: bool = True) -> str:
+    """``value`` as a content line can hold it: each line break one ``\\n`` (which icalendar
+    writes as the escape ``\\n``), or a space when not ``multiline``; other control characters
+    and lone surrogates dropped, blanks around the lines trimmed, the rest kept as it is."""
+    lines = [_UNWRITABLE.sub("", line).strip() for line in _LINE_BREAK.split(value)]
+    if not multiline:
+        return " ".join(line for line in lines if line)
+    return "\n".join(lines).strip("\n")
+
+
 def _text(props: Mapping[str, Any], key: str) -> str | None:
     value = props.get(key)
-    if isinstance(value, str) and value.strip():
-        return value.strip()
+    if isinstance(value, str):
+        return clean_text(value) or None
     return None
 
 
@@ -282,8 +303,11 @@ def office_calendar(offices: Sequence[Mapping[str, Any]], now: dt.datetime, cale
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("name", calendar_name)
-    calendar.add("x-wr-calname", calendar_name)
+    # icalendar does not know NAME (RFC 7986) and X-WR-CALNAME and would write them unescaped:
+    # given as vText they are escaped like SUMMARY.
+    calendar_name = clean_text(calendar_name, multiline=False)
+    calendar.add("name", vText(calendar_name))
+    calendar.add("x-wr-calname", vText(calendar_name))
     calendar.add("x-wr-timezone", TZID)
     calendar.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", vDuration(REFRESH_INTERVAL))

@@ -258,7 +258,10 @@ def office_ics(office_id: str) -> Response:
     feature = store().get("contact-offices", office_id)
     if feature is None:
         raise ApiError(404, "NotFound", f"There is no office '{office_id}'.")
-    return _ics([feature.properties], str(feature.properties.get("name")), f"{office_id}.ics")
+    # The id is the stored one, which older data or an import may have written with quotes or
+    # line breaks: the filename keeps only what a header can carry.
+    filename = f"{_file_part(office_id, 'sprechzeiten')}.ics"
+    return _ics([feature.properties], str(feature.properties.get("name") or office_id), filename)
 
 
 @bp.get("/calendar/cities/<city>.ics")
@@ -286,8 +289,8 @@ def city_ics(city: str) -> Response:
 _UMLAUTS = {ord("ä"): "ae", ord("ö"): "oe", ord("ü"): "ue", ord("ß"): "ss"}
 
 
-def _file_part(name: str) -> str:
+def _file_part(name: str, fallback: str = "stadt") -> str:
     """A readable ASCII filename part: "Görlitz" → "goerlitz", no quotes or slashes."""
     text = name.lower().translate(_UMLAUTS)
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or "stadt"
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or fallback

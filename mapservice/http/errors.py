@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask, Request, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from ..store.base import FeatureExists, FeatureNotFound, StoreError
+from ..store.base import FeatureExists, FeatureNotFound, StoreError, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +125,11 @@ def store_error(exc: StoreError) -> ApiError:
         return ApiError(409, "Conflict", f"{exc}; use PUT or PATCH on it to change it")
     if isinstance(exc, FeatureNotFound):
         return ApiError(404, "NotFound", str(exc), key="no_feature")
+    if isinstance(exc, StoreUnavailable):
+        # The file is lost or damaged: the store has logged it once, with the path; the client
+        # learns that nothing was written and that it takes the operator, not a retry.
+        public = exc.reading if request.method in ("GET", "HEAD") else exc.writing
+        return ApiError(503, "StoreUnavailable", public, key="unavailable")
     # The operator's log has the database's own words; the client gets no internals.
     log.error("store failed: %s", exc)
     if request.method in ("GET", "HEAD"):

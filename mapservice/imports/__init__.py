@@ -17,12 +17,21 @@ import shapely
 
 from ..catalog.layers import PUBLICATION_FIELD, PUBLISHED, Catalog, Layer
 from ..catalog.validation import (
+    DEFAULT_LIMITS,
+    HEIGHT_MESSAGE,
+    Limits,
     Problem,
     ValidationError,
     check_geometry,
     check_properties,
     check_references,
+    drop_heights,
     feature_label,
+    geometry_bounds,
+    height_position,
+    property_bounds,
+    shown,
+    too_many_features,
     with_defaults,
 )
 from ..store.base import BBox, NewFeature, Store, StoredFeature
@@ -32,7 +41,7 @@ from .readers import ImportOptionError, Options, Record, RowProblem, Source, des
 if TYPE_CHECKING:
     from ..finder.geocode.adapters import GazetteerGeocoder as Geocoder
 
-__all__ = ["Diff", "ImportOptionError", "Options", "Plan", "RowProblem", "apply", "prepare"]
+__all__ = ["Diff", "ImportOptionError", "Limits", "Options", "Plan", "RowProblem", "apply", "prepare"]
 
 # How far (degrees) a feature may lie outside the area of the stored data before it is
 # taken for swapped lon/lat or a wrong CRS.
@@ -57,6 +66,7 @@ class Plan:
     features: list[NewFeature]
     diff: Diff
     geocoded: int = 0
+    heights_dropped: int = 0  # features whose Z coordinates --drop-z dropped
 
 
 def column_fields(layer: Layer, columns: Sequence[str], shapefile: bool) -> dict[str, str]:
@@ -247,6 +257,7 @@ def prepare(
     ignore_columns: bool = False,
     progress: Progress | None = None,
     geocoder: Callable[[], Geocoder] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Plan:
     """Read, convert and validate the file; ValidationError lists every problem found.
 
@@ -255,12 +266,15 @@ def prepare(
     """
     layer = catalog[layer_id]
     source = read(path, options)
+    too_many = too_many_features(len(source.records), limits)
+    if too_many:
+        raise ValidationError([source.problem(None, None, too_many)])
     shapefile = source.file.lower().endswith((".zip", ".shp"))
     columns = column_fields(layer, source.columns, shapefile)
     problems: list[Problem] = []
     unknown = [c for c in source.columns if c not in columns and c not in source.consumed]
     if unknown and not ignore_columns:
-        names = ", ".join(f"'{c}'" for c in unknown)
+        names = ", ".join(f"'{shown(c)}'" for c in unknown)
         message = (
             f"column(s) {names} are not fields of '{layer.id}' (fields: "
             f"{', '.join(layer.fields)}); rename or remove them, or pass --ignore-columns"
@@ -288,24 +302,36 @@ def prepare(
     features: list[NewFeature] = []
     labels: list[str] = []
     seen: dict[str, str] = {}
-    geocoded = 0
+    geocoded = dropped = 0
     for record in progress(source.records) if progress else source.records:
         found = list(record.problems)
         props, convert_problems = _convert(source, columns, layer, record)
-        old = stored.get(str(props.get("id")))
+        beyond = property_bounds(props, limits)
+        found.extend(beyond.values())
+        # Values beyond the limits are not looked at again, nor passed on.
+        props = {k: v for k, v in props.items() if k not in beyond}
+        old = stored.get(str(props.get("id"))) if "id" not in beyond else None
         if old is not None:
             props.update({name: old.properties.get(name) for name in kept})
         props = with_defaults(layer, props)
         found.extend(convert_problems)
-        bad_fields = {f for f, _ in convert_problems}
-        for fpath, message in check_properties(layer.fields, props):
+        bad_fields = {f for f, _ in convert_problems} | set(beyond)
+        for fpath, message in check_properties(layer.fields, props, skip=beyond):
             if fpath.split(".")[0].split("[")[0] not in bad_fields:
                 found.append((fpath, message))
         fid = props.get("id")
         if isinstance(fid, str):
             if fid in seen:
-                found.append(("id", f"'{fid}' is used twice (also by {seen[fid]})"))
+                found.append(("id", f"'{shown(fid)}' is used twice (also by {seen[fid]})"))
             seen.setdefault(fid, record.label)
+        if options.drop_z and record.geometry is not None and height_position(record.geometry) is not None:
+            record.geometry = drop_heights(record.geometry)
+            dropped += 1
+        over = geometry_bounds(record.geometry, limits)
+        found.extend(
+            (f, f"{m}; import with --drop-z to drop the heights" if m == HEIGHT_MESSAGE else m)
+            for f, m in over
+        )
         if record.geometry is None and record.address is not None and by_address is not None:
             failed = _geocode(by_address, record)
             if failed:
@@ -314,7 +340,7 @@ def prepare(
             else:
                 geocoded += 1
         geom = None
-        if not record.unlocated and not any(f == "geometry" for f, _ in found):
+        if not record.unlocated and not over and not any(f == "geometry" for f, _ in found):
             geom, messages = check_geometry(layer, record.geometry)
             found.extend(("geometry", m) for m in messages)
             if geom is not None and not messages and area is not None:
@@ -327,7 +353,7 @@ def prepare(
     problems.extend(_reference_problems(catalog, store, layer, source, features, labels))
     if problems:
         raise ValidationError(problems)
-    return Plan(layer, source.file, features, diff(layer, list(stored.values()), features), geocoded)
+    return Plan(layer, source.file, features, diff(layer, list(stored.values()), features), geocoded, dropped)
 
 
 def apply(store: Store, plan: Plan, actor: str) -> None:
@@ -351,17 +377,29 @@ def _unpublished_note(plan: Plan) -> list[str]:
     ]
 
 
+def _heights_note(plan: Plan, dry_run: bool) -> list[str]:
+    if not plan.heights_dropped:
+        return []
+    verb = "would be" if dry_run else "were"
+    return [
+        f"  heights (Z coordinates) of {plan.heights_dropped} of them {verb} dropped (--drop-z): "
+        "only longitude and latitude are stored"
+    ]
+
+
 def report(plan: Plan, dry_run: bool) -> list[str]:
     d = plan.diff
     counts = f"{len(d.added)} added, {len(d.changed)} changed, {len(d.removed)} removed"
     if not dry_run:
         return [
             f"{plan.layer.id}: {len(plan.features)} features imported ({counts})",
+            *_heights_note(plan, dry_run),
             *_unpublished_note(plan),
         ]
     lines = [
         f"{plan.layer.id}: dry run, nothing written; {len(plan.features)} features in "
-        f"{plan.file} would give {counts}, {d.unchanged} unchanged"
+        f"{plan.file} would give {counts}, {d.unchanged} unchanged",
+        *_heights_note(plan, dry_run),
     ]
     if d.added:
         lines.append(f"  added ({len(d.added)}): {', '.join(d.added)}")

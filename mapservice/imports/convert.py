@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from ..catalog.layers import FieldDef
+from ..catalog.validation import shown
 from ..finder.geocode.readers import parse_number
 
 TRUE_WORDS = frozenset({"true", "yes", "ja", "wahr", "1"})
@@ -32,11 +33,22 @@ class Invalid(Exception):
 def _json(text: str, kind: type, what: str) -> Any:
     try:
         value = json.loads(text)
+    except RecursionError:
+        raise Invalid(f"is JSON nested too deeply to be read ({what})") from None
     except ValueError as exc:
-        raise Invalid(f"{text!r} is not valid JSON ({what}): {exc.args[0]}") from None
+        raise Invalid(f"{shown(text)!r} is not valid JSON ({what}): {exc.args[0]}") from None
     if not isinstance(value, kind):
         raise Invalid(f"{text!r} is not a JSON {what}")
     return value
+
+
+def _integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:  # Python refuses to convert more than 4,300 digits
+        raise Invalid(
+            f"an integer of {len(text.lstrip('+-')):,} digits is outside the 64-bit integer range"
+        ) from None
 
 
 def from_text(fdef: FieldDef, text: str) -> Any:
@@ -53,40 +65,40 @@ def from_text(fdef: FieldDef, text: str) -> Any:
                 try:
                     return dt.date(year, month, day).isoformat()
                 except ValueError:
-                    raise Invalid(f"'{s}' is not a date") from None
+                    raise Invalid(f"'{shown(s)}' is not a date") from None
             midnight = MIDNIGHT_DATE_RE.match(s)
             if midnight:
                 return "-".join(midnight.groups()[:3])
         return s
     if t == "integer":
         if not INTEGER_RE.match(s):
-            raise Invalid(f"'{s}' is not an integer")
-        return int(s)
+            raise Invalid(f"'{shown(s)}' is not an integer")
+        return _integer(s)
     if t == "number":
         if INTEGER_RE.match(s):
-            return int(s)
+            return _integer(s)
         try:
             return parse_number(s)
         except ValueError:
-            raise Invalid(f"'{s}' is not a number") from None
+            raise Invalid(f"'{shown(s)}' is not a number") from None
     if t == "boolean":
         word = s.lower()
         if word in TRUE_WORDS:
             return True
         if word in FALSE_WORDS:
             return False
-        raise Invalid(f"'{s}' is not a yes/no value (true/false, ja/nein, yes/no, 1/0)")
+        raise Invalid(f"'{shown(s)}' is not a yes/no value (true/false, ja/nein, yes/no, 1/0)")
     if t == "array":
         assert fdef.items is not None
         if s.startswith("["):
             items = _json(s, list, "list")
             return [from_value(fdef.items, item) if isinstance(item, str) else item for item in items]
         if fdef.items.type == "object":
-            raise Invalid(f"'{s}' is not a JSON list of objects")
+            raise Invalid(f"'{shown(s)}' is not a JSON list of objects")
         out = []
         for part in s.split("|"):
             if part.strip() == "":
-                raise Invalid(f"'{s}' has an empty list item (items are separated by |)")
+                raise Invalid(f"'{shown(s)}' has an empty list item (items are separated by |)")
             out.append(from_text(fdef.items, part))
         return out
     if t == "object":

@@ -24,7 +24,15 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 from shapely.geometry import mapping, shape
 
-from ..catalog.validation import LONLAT_CRS_NAMES, Problem, ValidationError, feature_label, load_geojson
+from ..catalog.validation import (
+    LONLAT_CRS_NAMES,
+    Problem,
+    ValidationError,
+    feature_label,
+    load_geojson,
+    shown,
+    value_problem,
+)
 from ..finder.geocode.readers import detect_delimiter, parse_number
 
 FORMATS = {
@@ -70,6 +78,7 @@ class Options:
     delimiter: str | None = None
     encoding: str = "utf-8"
     layer: str | None = None
+    drop_z: bool = False  # drop heights instead of refusing them
 
 
 @dataclass
@@ -196,9 +205,17 @@ def read_geojson(path: Path, options: Options) -> Source:
         if top_id is not None:
             if props.get("id") is None:
                 props["id"] = str(top_id)
-            elif str(top_id) != str(props["id"]):
+            elif (
+                value_problem(top_id) is None  # else the checks name it (nested, too long, …)
+                and value_problem(props["id"]) is None
+                and str(top_id) != str(props["id"])
+            ):
                 record.problems.append(
-                    ("id", f"feature id '{top_id}' differs from properties.id '{props['id']}'")
+                    (
+                        "id",
+                        f"feature id '{shown(str(top_id))}' differs from properties.id "
+                        f"'{shown(str(props['id']))}'",
+                    )
                 )
         for name in props:
             if name not in seen_columns:
@@ -438,28 +455,70 @@ def _encoding_hint(given: str) -> str:
     return "check the file's encoding (saved as UTF-8, use --encoding utf-8)"
 
 
+def _undecodable(file: str, raw: bytes, exc: UnicodeDecodeError, options: Options) -> list[Problem]:
+    """Each row with bytes that are not text in the encoding, with the column they are in.
+
+    Rows are lines here (as a spreadsheet counts them); a line is decoded on its own, which
+    for the byte-oriented encodings of CSV files (UTF-8, cp1252, Latin-1) is exact.
+    """
+    encoding = exc.encoding
+    hint = _encoding_hint(options.encoding)
+    lines = raw.split(b"\n")
+    header = lines[0].decode(encoding, "replace").lstrip("\ufeff").rstrip("\r")
+    delimiter = options.delimiter or detect_delimiter(header)
+    delimiter = "\t" if delimiter == "\\t" else delimiter
+    names = next(csv.reader([header], delimiter=delimiter), []) if len(delimiter) == 1 else []
+    problems: list[Problem] = []
+    for number, line in enumerate(lines, 1):
+        try:
+            line.decode(encoding)
+        except UnicodeDecodeError as bad:
+            before = line[: bad.start].decode(encoding, "replace")
+            column = None
+            if len(delimiter) == 1 and number > 1:
+                cells = next(csv.reader([before], delimiter=delimiter), [""])
+                index = len(cells) - 1 if before else 0
+                column = names[index].strip() if index < len(names) else None
+            problems.append(
+                RowProblem(
+                    file,
+                    f"row {number}",
+                    column,
+                    f"is not {options.encoding} text ({bad.reason}: byte "
+                    f"0x{line[bad.start]:02x} at position {bad.start + 1} of the line); {hint}",
+                )
+            )
+    if not problems:  # a multi-byte encoding that does not split at line ends
+        problems.append(
+            Problem(
+                file, None, None, f"is not {options.encoding} text ({exc.reason} at byte {exc.start}); {hint}"
+            )
+        )
+    return problems
+
+
+def _rows(reader: Any, file: str) -> Any:
+    """The reader's rows; a row the csv module cannot read is a problem naming it."""
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise ValidationError(
+            [RowProblem(file, f"row {reader.line_num + 1}", None, f"cannot be read: {exc}")]
+        ) from None
+
+
 def read_csv(path: Path, options: Options) -> Source:
     file = str(path)
     encoding = (
         "utf-8-sig" if options.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else options.encoding
     )
     try:
-        text = path.read_text(encoding=encoding)
+        raw = path.read_bytes()
+        text = raw.decode(encoding)
     except LookupError:
         raise ImportOptionError(f"--encoding: unknown encoding '{options.encoding}'") from None
     except UnicodeDecodeError as exc:
-        raise ValidationError(
-            [
-                Problem(
-                    file,
-                    None,
-                    None,
-                    f"is not {options.encoding} text "
-                    f"({exc.reason} at byte {exc.start}); "
-                    f"{_encoding_hint(options.encoding)}",
-                )
-            ]
-        ) from None
+        raise ValidationError(_undecodable(file, raw, exc, options)) from None
     except OSError as exc:
         raise ValidationError([Problem(file, None, None, f"cannot be read: {exc}")]) from None
     delimiter = options.delimiter or detect_delimiter(text.split("\n", 1)[0])
@@ -467,8 +526,11 @@ def read_csv(path: Path, options: Options) -> Source:
         delimiter = "\t"
     if len(delimiter) != 1:
         raise ImportOptionError(f"--delimiter: one character, got {delimiter!r}")
+    # A text longer than the csv module's default limit (131,072 characters) is read, so that
+    # the limit on text length (max_text_length) names its row and field.
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = [h.strip() for h in next(reader, [])]
+    header = [h.strip() for h in next(_rows(reader, file), [])]
     if not any(header):
         raise ValidationError([RowProblem(file, None, None, "is empty (no header row)")])
     dupes = sorted({h for h in header if header.count(h) > 1})
@@ -490,7 +552,7 @@ def read_csv(path: Path, options: Options) -> Source:
         source.consumed |= set(address.values())
         source.address_field = address.get("text") or address["street"]
     pending: list[tuple[Record, float, float]] = []
-    for row in reader:
+    for row in _rows(reader, file):
         line = reader.line_num
         if not any(c.strip() for c in row):
             continue

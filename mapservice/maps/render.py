@@ -12,6 +12,7 @@ every asset a map needs is mapped to its vendored copy under ``/static/vendor``.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ from urllib.parse import urlencode
 from jinja2 import Template
 from markupsafe import Markup
 
+from .. import lazy
 from ..catalog.layers import Catalog
 from ..catalog.maps import MapDef
 from ..i18n import VALUES, pick_lang, texts
@@ -83,13 +85,27 @@ LOADER = Template("""
 """)
 
 
+_preloaded = threading.Event()
+
+
 def preload() -> None:
     """Import Folium now. It takes about a second (it compiles some eighty templates), so the
     service imports it on first use, and each worker does so in a background thread right
-    after it starts (``mapservice serve``): the finder answers at once, a map page soon."""
-    _loader_class("DataLoader", LOADER)
-    _loader_class("ChoroplethLoader", CHOROPLETH)
-    import folium.plugins  # noqa: F401
+    after it starts (``mapservice serve``): the finder answers at once, a map page soon.
+
+    Every map function calls it first: the imports and the loader classes are made once, by
+    one thread, under the import lock (see mapservice/lazy.py), and a request that comes while
+    the background thread is at it waits for the finished modules."""
+    if _preloaded.is_set():
+        return
+    with lazy.IMPORT_LOCK:
+        if _preloaded.is_set():
+            return
+        lazy.load("folium")
+        lazy.load("folium.plugins")
+        _loader_class("DataLoader", LOADER)
+        _loader_class("ChoroplethLoader", CHOROPLETH)
+        _preloaded.set()
 
 
 @functools.cache
@@ -178,6 +194,7 @@ def build_map(
     static: Callable[[str], str],
 ) -> MapParts:
     """The Leaflet map of a named map, as the pieces a page template places."""
+    preload()
     import folium
     from folium.plugins import LocateControl, MarkerCluster
 
@@ -358,6 +375,7 @@ def build_choropleth(
     ``config`` carries the data URL, the metric, its classes and colours and the texts; the
     classes come from the server so that map, table and bar chart agree.
     """
+    preload()
     import folium
 
     fmap = folium.Map(

@@ -9,7 +9,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..catalog.layers import Layer
-from ..catalog.validation import Problem, check_references, validate_features, with_defaults
+from ..catalog.validation import (
+    DEFAULT_LIMITS,
+    Limits,
+    Problem,
+    check_references,
+    validate_features,
+    with_defaults,
+)
 from ..store.base import HistoryEntry, NewFeature, Query, Store
 
 BODY = "request body"
@@ -34,7 +41,9 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
-def read_feature(layer: Layer, doc: Any, feature_id: str | None) -> tuple[NewFeature, list[Problem]]:
+def read_feature(
+    layer: Layer, doc: Any, feature_id: str | None, limits: Limits = DEFAULT_LIMITS
+) -> tuple[NewFeature, list[Problem]]:
     """A GeoJSON Feature from a request, checked against the catalog like an import.
 
     ``feature_id`` is the id the feature must have (from the URL, or a new one on create); a
@@ -57,7 +66,7 @@ def read_feature(layer: Layer, doc: Any, feature_id: str | None) -> tuple[NewFea
     if feature_id is not None:
         props["id"] = feature_id
     doc = {**doc, "id": props.get("id"), "properties": with_defaults(layer, props)}
-    good, found = validate_features(layer, [doc], BODY)
+    good, found = validate_features(layer, [doc], BODY, limits)
     problems.extend(Problem(p.file, None, p.field, p.message) for p in found)
     return good[0] if good else ({}, None), problems
 

@@ -12,15 +12,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint, Response, current_app, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..catalog.layers import Layer
-from ..catalog.validation import Problem
+from ..catalog.validation import Limits, Problem, geometry_bounds, value_problem
 from ..http.auth import REALM, bearer
 from ..http.caching import feature_etag, if_match
 from ..http.context import catalog as _catalog
 from ..http.context import collection_layer as _layer
 from ..http.context import full_store
+from ..http.context import settings as _settings
 from ..http.errors import ApiError
 from ..store import tokens
 from ..store.base import (
@@ -62,6 +64,27 @@ def _actor(token: Token) -> str:
     return f"{token.name} (token {token.id})"
 
 
+def _read_body() -> bytes:
+    """The request body, refused with 413 when it is longer than MAX_CONTENT_LENGTH.
+
+    Werkzeug refuses a too long Content-Length itself, but a chunked body has none: its stream
+    ends at the limit, and what was read would be cut off (and answered "not valid JSON").
+    So one byte past the limit is asked for; the stream raises when there is more."""
+    limit = int(current_app.config["MAX_CONTENT_LENGTH"])
+    try:
+        data = request.stream.read(limit)
+        if len(data) >= limit:
+            request.stream.read(1)
+    except RequestEntityTooLarge as exc:
+        raise ApiError(
+            413,
+            "PayloadTooLarge",
+            f"The request body is larger than {limit:,} bytes ({limit >> 20} MiB), "
+            "the most one write may send",
+        ) from exc
+    return data
+
+
 def _body(*types: str) -> Any:
     if request.mimetype not in types:
         raise ApiError(
@@ -70,59 +93,45 @@ def _body(*types: str) -> Any:
             f"Send the feature as {' or '.join(types)} (Content-Type was '{request.mimetype or 'missing'}')",
         )
     try:
-        body = json.loads(request.get_data(cache=False))
+        body = json.loads(_read_body())
     except RecursionError as exc:
+        nesting = _limits().nesting
         raise ApiError(
-            400, "InvalidBody", f"The request body is nested more than {MAX_DEPTH} levels deep"
+            400,
+            "InvalidBody",
+            f"The request body is nested more than {nesting} levels deep (setting max_nesting)",
         ) from exc
     except ValueError as exc:
         raise ApiError(400, "InvalidBody", f"The request body is not valid JSON: {exc}") from exc
-    problem = hostile_value(body)
-    if problem is not None:
-        raise ApiError(400, "InvalidBody", f"The feature was not saved: {problem}")
+    found = hostile_value(body)
+    if found is not None:
+        where, message = found
+        raise ApiError(
+            400,
+            "InvalidBody",
+            f"The feature was not saved: {where}: {message}",
+            problems=[{"field": where, "problem": message}],
+        )
     return body
 
 
-# Bounds on what one written feature may hold. Beyond them a value cannot be stored safely
-# (SQLite and PostgreSQL integers are 64-bit; a lone surrogate cannot be encoded as UTF-8) or
-# is no plausible feature (a name of megabytes, JSON nested like no GeoJSON is).
-MAX_DEPTH = 64
-MAX_TEXT = 20_000
-INT64 = 2**63
+def _limits() -> Limits:
+    return Limits.of(_settings())
 
 
-def hostile_value(value: Any) -> str | None:
-    """What makes a parsed body unstorable, with where it is (``properties.name``), or None.
+def hostile_value(body: Any) -> tuple[str, str] | None:
+    """What in a parsed body is beyond the limits (catalog/validation.py), as (where, what).
 
-    Walked with an explicit stack: a recursive walk would itself fail on deep nesting.
+    The geometry's vertices are counted first: that is quick, where walking a million
+    coordinates is not.
     """
-    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
-    while stack:
-        item, where, depth = stack.pop()
-        place = where or "body"
-        if depth > MAX_DEPTH:
-            return f"{place}: nested more than {MAX_DEPTH} levels deep"
-        if isinstance(item, str):
-            if len(item) > MAX_TEXT:
-                return f"{place}: text of {len(item)} characters, at most {MAX_TEXT} are allowed"
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                return f"{place}: text with a lone surrogate (not valid Unicode)"
-        elif isinstance(item, bool):
-            continue
-        elif isinstance(item, int):
-            if not -INT64 <= item < INT64:
-                return f"{place}: {item} is outside the 64-bit integer range"
-        elif isinstance(item, dict):
-            for key, child in item.items():
-                problem = hostile_value(key) if isinstance(key, str) and not key.isascii() else None
-                if problem is not None:
-                    return f"{place}: a property name with a lone surrogate"
-                stack.append((child, f"{where}.{key}" if where else str(key), depth + 1))
-        elif isinstance(item, list):
-            stack.extend((child, f"{where}[{i}]", depth + 1) for i, child in enumerate(item))
-    return None
+    limits = _limits()
+    geometry = body.get("geometry") if isinstance(body, dict) else None
+    if isinstance(geometry, dict):
+        beyond = geometry_bounds(geometry, limits)
+        if beyond:
+            return beyond[0]
+    return value_problem(body, limits)
 
 
 def _refuse(problems: list[Problem]) -> None:
@@ -186,7 +195,7 @@ def create(collection_id: str) -> Response:
     if given is None and isinstance(doc, dict) and isinstance(doc.get("properties"), dict):
         given = doc["properties"].get("id")
     feature_id = str(given) if given is not None else editing.new_id()
-    (props, geom), problems = editing.read_feature(layer, doc, feature_id)
+    (props, geom), problems = editing.read_feature(layer, doc, feature_id, _limits())
     _refuse(problems)
     return _save(layer, token, Edit("create", feature_id, props, geom))
 
@@ -229,7 +238,7 @@ def patch(collection_id: str, feature_id: str) -> Response:
 
 def _save_replacement(layer: Layer, token: Token, feature_id: str, doc: Any) -> Response:
     """Check a whole new version of a feature (PUT's body, a patched copy) and store it."""
-    (props, geom), problems = editing.read_feature(layer, doc, feature_id)
+    (props, geom), problems = editing.read_feature(layer, doc, feature_id, _limits())
     _refuse(problems)
     return _save(layer, token, Edit("replace", feature_id, props, geom))
 

@@ -9,15 +9,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 
 from ..http.caching import Validators, conditional
 from ..http.context import args as _args
 from ..http.context import planning as _planning
 from ..http.context import store as _store
-from ..http.errors import ApiError
+from ..http.errors import ApiError, error_page, error_response, wants_page
 from ..http.params import bad, check_known, choice, single
 from . import export, gaps
+from .budget import OverBudget
 from .service import DISTRICT_INPUTS, MUNICIPALITY_INPUTS, City, Planning
 
 bp = Blueprint("coverage", __name__, url_prefix="/api/coverage")
@@ -25,6 +26,35 @@ FORMATS = ("geojson", "json", "csv")
 GEOJSON = "application/geo+json"
 # The programme figures a Land's answer cites (their ``programme`` starts with these).
 FIGURES = {"16": "Landespräventionsrat Thüringen", "14": "ASSKomm"}
+# A computation over its time budget is not tried again until the data changes; a client may
+# look again after this many seconds (an editor may have simplified the geometry by then).
+RETRY_AFTER_S = 300
+
+
+def over_budget(exc: OverBudget) -> Response:
+    """503 for a planner computation over its time budget: JSON for a program, a page in the
+    page's language for a reader, both with Retry-After."""
+    error = ApiError(
+        503,
+        "OverBudget",
+        f"Not available: {exc}. The result is not computed again until the data changes; "
+        "the operator can simplify the geometry or raise the setting planner_time_budget_s.",
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+        key="over_budget",
+        params={"area": exc.area, "seconds": f"{exc.budget_s:g}"},
+    )
+    response = (
+        error_page(error)
+        if wants_page(request)
+        else error_response(error.status, error.code, error.description)
+    )
+    response.headers.update(error.headers)
+    return response
+
+
+@bp.errorhandler(OverBudget)
+def _over_budget(exc: OverBudget) -> Response:
+    return over_budget(exc)
 
 
 def _states(layers: tuple[str, ...]) -> list[Any]:

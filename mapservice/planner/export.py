@@ -75,16 +75,26 @@ _REASONS = ("gap_misses", "gap_unknown")
 _BODIES = ("bodies", "prevention_bodies")
 
 
+# A text cell starting with one of these is a formula to Excel and LibreOffice (OWASP's list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def csv_cell(value: Any) -> str:
-    """Text for a CSV cell; cells a spreadsheet would run as a formula are defused."""
+    """Text for a CSV cell; text a spreadsheet would run as a formula gets a leading ``'``.
+
+    Only text is defused: a negative number stays a number. A line break stays in its cell (the
+    csv writer quotes the cell, so it reads back as one); NUL, which spreadsheets cut a cell
+    at, is dropped."""
     if value is None:
         return ""
     if isinstance(value, bool):
-        value = "true" if value else "false"
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
     if isinstance(value, (list, dict)):
         value = json.dumps(value, ensure_ascii=False)
-    text = str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    text = str(value).replace("\x00", "")
+    if text.startswith(FORMULA_STARTS):
         text = "'" + text
     return text
 

@@ -12,7 +12,6 @@ never 0. Which register counts as "recorded" for a city is decided from the data
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType
@@ -21,7 +20,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import shapely
 
+from .. import lazy
 from ..maps.fov import field_of_view, utm_epsg
+from .budget import NO_DEADLINE, Deadline
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -39,11 +40,19 @@ else:
 
         def __getattr__(self, attr: str) -> Any:
             if self._module is None:
-                self._module = importlib.import_module(self._name)
+                # Under the import lock, whole: never a module another thread is still importing.
+                self._module = lazy.load(self._name)
             return getattr(self._module, attr)
 
     gpd = _OnFirstUse("geopandas")
     pd = _OnFirstUse("pandas")
+
+
+def preload() -> None:
+    """Import geopandas and pandas now (``mapservice serve`` does it in each new worker)."""
+    lazy.load("pandas")
+    lazy.load("geopandas")
+
 
 LARGE_TOWN = 10_000  # the Thuringian survey asked the cities with at least 10,000 inhabitants
 # When several bodies cover an area, the most alive status describes it.
@@ -70,9 +79,11 @@ class Thresholds:
 
 
 def features_frame(
-    features: Iterable[tuple[str, Mapping[str, Any], str | None]], columns: Sequence[str] = ()
+    features: Iterable[tuple[str, Mapping[str, Any], str | shapely.Geometry | None]],
+    columns: Sequence[str] = (),
 ) -> gpd.GeoDataFrame:
-    """(id, properties, GeoJSON geometry text or None) → GeoDataFrame in EPSG:4326, indexed by id.
+    """(id, properties, geometry: GeoJSON text, shapely or None) → GeoDataFrame in EPSG:4326,
+    indexed by id.
 
     ``columns`` are added (all null) when no feature has them, so an empty layer still has the
     columns the metrics read.
@@ -82,7 +93,7 @@ def features_frame(
     for column in columns:
         if column not in props.columns:
             props[column] = pd.Series([None] * len(rows), index=props.index, dtype=object)
-    geoms = [shapely.from_geojson(g) if g else None for _, _, g in rows]
+    geoms = [(shapely.from_geojson(g) if g else None) if isinstance(g, str) else g for _, _, g in rows]
     props = props.drop(columns=[c for c in ("geometry",) if c in props.columns])
     return gpd.GeoDataFrame(props, geometry=gpd.GeoSeries(geoms, index=props.index, crs=4326), crs=4326)
 
@@ -239,7 +250,11 @@ def _nearest_distance(points: np.ndarray, sites: np.ndarray) -> np.ndarray:
 
 
 def _distance_metrics(
-    districts: gpd.GeoDataFrame, offices: gpd.GeoDataFrame, statistical: gpd.GeoDataFrame, th: Thresholds
+    districts: gpd.GeoDataFrame,
+    offices: gpd.GeoDataFrame,
+    statistical: gpd.GeoDataFrame,
+    th: Thresholds,
+    deadline: Deadline = NO_DEADLINE,
 ) -> dict[str, dict[str, Any]]:
     """Mean/max distance over a grid of points and the share within walking distance.
 
@@ -259,6 +274,9 @@ def _distance_metrics(
     }
     sites_all = offices[offices.geometry.notna() & offices["kind"].isin(th.office_kinds)]
     for city_ags, group in districts.groupby("city_ags", sort=False):
+        # The districts' own outlines: each is bounded by max_vertices, and they do not
+        # interleave like a comb, so only the budget spent so far is checked here.
+        deadline.check(f"the districts of {city_ags}")
         centre = group.geometry.union_all().representative_point()
         epsg = metric_epsg(str(city_ags)[:2], centre.x, centre.y)
         sites = sites_all[sites_all["city_ags"] == city_ags]
@@ -271,7 +289,12 @@ def _distance_metrics(
         reach = shapely.union_all(shapely.buffer(shapely.points(site_xy), th.walk_m, quad_segs=32))
         grids = {fid: _grid(geom, th.grid_m) for fid, geom in metric.geometry.items()}
         weights = _household_weights(grids, statistical, city_ags, epsg)
+        reach_vertices = shapely.get_num_coordinates(reach)
         for fid, geom in metric.geometry.items():
+            deadline.overlay(
+                shapely.get_num_coordinates(geom) + reach_vertices,
+                f"district {fid} with the walking reach of the offices",
+            )
             points = grids[fid]
             dist = _nearest_distance(points, site_xy)
             w = weights.get(fid) if weights is not None else None
@@ -286,7 +309,8 @@ def _distance_metrics(
                 "distance_mean_m": round(mean),
                 "distance_max_m": round(worst),
                 "distance_weighting": weighting,
-                "walk_share": round(geom.intersection(reach).area / area, 3) if area else None,
+                # shapely's array function releases the GIL (the method does not)
+                "walk_share": round(shapely.intersection(geom, reach).area / area, 3) if area else None,
                 "offices_considered": len(site_xy),
             }
     return out
@@ -330,7 +354,9 @@ def _register_cities(frame: gpd.GeoDataFrame) -> set[str]:
     return {str(c) for c in frame["city"].dropna()}
 
 
-def _graffiti_metrics(districts: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> dict[str, dict[str, Any]]:
+def _graffiti_metrics(
+    districts: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, deadline: Deadline = NO_DEADLINE
+) -> dict[str, dict[str, Any]]:
     """Active legal graffiti zones per district: count and area in m².
 
     A polygon's area is measured (the part inside the district); a wall (point or line) counts
@@ -340,6 +366,7 @@ def _graffiti_metrics(districts: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> d
     active = zones[(zones["status"] == "active") & zones.geometry.notna()] if not zones.empty else zones
     out: dict[str, dict[str, Any]] = {}
     for fid, row in districts.iterrows():
+        deadline.check(f"the graffiti zones of district {fid}")
         if row["city"] not in recorded:
             out[str(fid)] = {"graffiti_zones": None, "graffiti_area_m2": None}
             continue
@@ -348,10 +375,15 @@ def _graffiti_metrics(districts: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> d
         hits = active[active.intersects(row.geometry)] if not active.empty else active
         area: float | None = 0.0
         district_m = gpd.GeoSeries([row.geometry], crs=4326).to_crs(epsg).iloc[0]
-        for _, zone in hits.iterrows():
+        district_vertices = shapely.get_num_coordinates(district_m)
+        for zone_id, zone in hits.iterrows():
             if zone.geometry.geom_type in ("Polygon", "MultiPolygon"):
+                deadline.overlay(
+                    shapely.get_num_coordinates(zone.geometry) + district_vertices,
+                    f"graffiti-zones feature '{zone_id}' with district {fid}",
+                )
                 zone_m = gpd.GeoSeries([zone.geometry], crs=4326).to_crs(epsg).iloc[0]
-                part = zone_m.intersection(district_m).area
+                part = shapely.intersection(zone_m, district_m).area
             else:
                 part = _value(zone.get("area_m2"))
             if part is None or area is None:
@@ -365,7 +397,9 @@ def _graffiti_metrics(districts: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> d
     return out
 
 
-def _camera_metrics(districts: gpd.GeoDataFrame, cameras: gpd.GeoDataFrame) -> dict[str, dict[str, Any]]:
+def _camera_metrics(
+    districts: gpd.GeoDataFrame, cameras: gpd.GeoDataFrame, deadline: Deadline = NO_DEADLINE
+) -> dict[str, dict[str, Any]]:
     """Active cameras per district and the share of its area inside their fields of view.
 
     A camera outside the district whose view reaches into it counts for the share. An active
@@ -377,7 +411,9 @@ def _camera_metrics(districts: gpd.GeoDataFrame, cameras: gpd.GeoDataFrame) -> d
         cameras[(cameras["status"] == "active") & cameras.geometry.notna()] if not cameras.empty else cameras
     )
     views: list[tuple[shapely.Geometry, shapely.Geometry | None]] = []
-    for _, cam in active.iterrows():
+    for n, (_, cam) in enumerate(active.iterrows()):
+        if n % 100 == 0:
+            deadline.check("the cameras' fields of view")
         p = cam.geometry
         hfov, rng = _value(cam.get("hfov_deg")), _value(cam.get("range_m"))
         views.append(
@@ -390,6 +426,7 @@ def _camera_metrics(districts: gpd.GeoDataFrame, cameras: gpd.GeoDataFrame) -> d
         )
     out: dict[str, dict[str, Any]] = {}
     for fid, row in districts.iterrows():
+        deadline.check(f"the cameras of district {fid}")
         if row["city"] not in recorded:
             out[str(fid)] = {"cameras_active": None, "camera_fov_share": None}
             continue
@@ -403,8 +440,12 @@ def _camera_metrics(districts: gpd.GeoDataFrame, cameras: gpd.GeoDataFrame) -> d
             epsg = metric_epsg(str(row["city_ags"])[:2], centre.x, centre.y)
             seen = [v for _, v in views if v is not None and v.intersects(geom)]
             if seen:
+                # Fields of view are made here from a camera's point (a few dozen vertices
+                # each): only the budget spent so far is checked.
+                deadline.check(f"district {fid} with the cameras' fields of view")
                 series = gpd.GeoSeries([geom, shapely.union_all(seen)], crs=4326).to_crs(epsg)
-                share = round(series.iloc[0].intersection(series.iloc[1]).area / series.iloc[0].area, 3)
+                seen_part = shapely.intersection(series.iloc[0], series.iloc[1])
+                share = round(seen_part.area / series.iloc[0].area, 3)
             else:
                 share = 0.0
         out[str(fid)] = {"cameras_active": len(inside), "camera_fov_share": share}
@@ -447,6 +488,7 @@ def district_metrics(
     cameras: gpd.GeoDataFrame,
     statistical: gpd.GeoDataFrame,
     thresholds: Thresholds,
+    deadline: Deadline = NO_DEADLINE,
 ) -> list[dict[str, Any]]:
     """Every planner metric per district, one dict per district in the order given.
 
@@ -460,6 +502,9 @@ def district_metrics(
         Properties of the prevention bodies.
     thresholds
         Grid cell size, walking distance and which office kinds count as an office.
+    deadline
+        The time budget (:mod:`.budget`): raises OverBudget when it is spent, or before an
+        overlay estimated not to fit in what is left of it.
 
     Returns
     -------
@@ -467,9 +512,9 @@ def district_metrics(
         Plain values (``None`` for unknown) and the district's geometry under ``geometry``.
     """
     officer = _officer_metrics(districts, offices)
-    distance = _distance_metrics(districts, offices, statistical, thresholds)
-    graffiti_m = _graffiti_metrics(districts, graffiti)
-    camera_m = _camera_metrics(districts, cameras)
+    distance = _distance_metrics(districts, offices, statistical, thresholds, deadline)
+    graffiti_m = _graffiti_metrics(districts, graffiti, deadline)
+    camera_m = _camera_metrics(districts, cameras, deadline)
     rows = []
     for fid, row in districts.iterrows():
         key = str(fid)

@@ -31,10 +31,12 @@ from ..maps.views import tiles
 from . import gaps
 from . import report as rp
 from . import view as pv
-from .coverage_routes import find_city
+from .budget import OverBudget
+from .coverage_routes import find_city, over_budget
 from .service import DISTRICT_INPUTS, LANDS, MUNICIPALITY_INPUTS, City, Planning
 
 bp = Blueprint("planner", __name__)
+bp.register_error_handler(OverBudget, over_budget)
 
 # The chosen metric is added as the third column when it is not one of these.
 DISTRICT_TABLE = (
@@ -66,7 +68,11 @@ def _default_area(planning: Planning) -> str:
     """The first city with any recorded office, else the first city, else Thuringia."""
     cities = planning.cities()
     for city in cities:
-        if any(r["offices_considered"] for r in planning.districts(city)):
+        try:
+            rows = planning.districts(city)
+        except OverBudget:
+            continue  # that city's page says so when asked for; the default is one that works
+        if any(r["offices_considered"] for r in rows):
             return city.key
     return cities[0].key if cities else "land-16"
 

@@ -25,6 +25,7 @@ from ..config import ConfigError, Settings
 from ..store.base import Filter, Store
 from . import gaps
 from . import metrics as coverage
+from .budget import Deadline
 
 STATISTICAL = "statistical-districts"
 DISTRICT_INPUTS = (
@@ -215,6 +216,7 @@ class Planning:
         figures: Sequence[dict[str, str]],
         cache: VersionedCache | None = None,
         references: Sequence[Reference] = (),
+        budget_s: float | None = None,
     ) -> None:
         self.store = store
         self.catalog = catalog
@@ -222,6 +224,8 @@ class Planning:
         self.references = list(references)
         self.figures = cited_figures(figures, self.references)
         self.cache = cache if cache is not None else VersionedCache()
+        # Seconds one computation may take (setting planner_time_budget_s); None: no limit.
+        self.budget_s = budget_s
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -235,9 +239,12 @@ class Planning:
         return self.store.all_features(layer, filters)
 
     def _frame(self, layer: str, columns: Sequence[str], filters: Sequence[Filter] = ()) -> Any:
-        return coverage.features_frame(
-            ((f.id, f.properties, f.geometry) for f in self._features(layer, filters)), columns
-        )
+        if layer not in self.catalog:
+            return coverage.features_frame((), columns)
+        # Shapely objects straight from the stored WKB: a GeoJSON round trip of a heavy polygon
+        # costs seconds, most of them holding the GIL.
+        shapes = self.store.shapes(layer, filters)
+        return coverage.features_frame(((f.id, f.properties, f.geometry) for f in shapes), columns)
 
     # -- what the planner asks --------------------------------------------------------------
 
@@ -266,6 +273,9 @@ class Planning:
         "people" weighs each shortfall by the residents or households, "none" does not)."""
 
         def compute() -> list[dict[str, Any]]:
+            # Started when the computation starts (reading the layers counts), not before the
+            # wait for another thread's computation of the same value.
+            deadline = Deadline(city.name, self.budget_s)
             by_city = (Filter("city_ags", city.ags),)
             districts = self._frame("districts", coverage.DISTRICT_INPUT_COLUMNS, by_city)
             offices = self._frame("contact-offices", coverage.OFFICE_COLUMNS, by_city)
@@ -275,7 +285,7 @@ class Planning:
             cameras = self._frame("video-surveillance", coverage.CAMERA_COLUMNS, by_name)
             bodies = [f.properties for f in self._features("prevention-bodies")]
             rows = coverage.district_metrics(
-                districts, offices, bodies, graffiti, cameras, statistical, self.thresholds
+                districts, offices, bodies, graffiti, cameras, statistical, self.thresholds, deadline
             )
             ranked = gaps.rank(rows, lambda r: gaps.district_findings(r, self.thresholds), weighting)
             for row in ranked:  # the same GeoJSON text the store gives, for every output

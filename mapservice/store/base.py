@@ -29,6 +29,17 @@ class StoreError(Exception):
     """A storage operation failed; nothing was changed."""
 
 
+class StoreUnavailable(StoreError):
+    """The store cannot be used until the operator acts: its file was removed, replaced or
+    is damaged. The message (one line, for the operator) says what and how to restore;
+    ``reading`` and ``writing`` are what an API client is told on a read or a write (no paths)."""
+
+    def __init__(self, message: str, reading: str = "", writing: str = "") -> None:
+        super().__init__(message)
+        self.reading = reading
+        self.writing = writing or reading
+
+
 class FeatureNotFound(StoreError):
     """The feature to replace or delete does not exist (any more)."""
 
@@ -139,6 +150,29 @@ class HistoryEntry:
     at: dt.datetime
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class HistoryPrune:
+    """What pruning the change log did: entries removed and left, features whose history
+    lost entries, and entries that were given their whole before (the rest of each feature's
+    history still reads whole). The features themselves are never touched."""
+
+    removed: int
+    kept: int
+    features: int
+    folded: int
+
+
+@dataclass(frozen=True)
+class Reclaimed:
+    """Space given back after a prune: what was compacted, its size before and after."""
+
+    what: str
+    before_bytes: int
+    after_bytes: int
+    note: str = ""
+    vacuumed: bool = True  # False: skipped, the note says why
 
 
 @dataclass(frozen=True)
@@ -362,6 +396,19 @@ class Store(abc.ABC):
         What a report's "what changed since" lists: creates, updates and deletes, each with
         the feature before and after.
         """
+
+    def prune_history(self, before: dt.datetime | None = None, keep: int | None = None) -> HistoryPrune:
+        """Remove change-log entries older than ``before`` (aware) and/or all but the last
+        ``keep`` of each feature (with both: only entries both remove), in one transaction.
+
+        Never touches a feature: the layers hold the current state. Every entry left reads
+        whole as before (one that was a change against a removed entry gets its whole before).
+        """
+        raise StoreError("this store keeps no change log")
+
+    def reclaim_space(self) -> Reclaimed | None:
+        """Give the space of removed entries back (GeoPackage: VACUUM); None: nothing to do."""
+        return None
 
     @abc.abstractmethod
     def add_token(self, token: Token) -> None:

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
+import shutil
 import sqlite3
 import struct
+import time
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -25,11 +28,12 @@ from typing import Any
 import shapely
 
 from ..catalog.layers import Catalog, FieldDef, Layer
-from . import gpkg_binary
-from .base import ADDRESS_COLUMNS, AddressRow, BBox, NewFeature, StoreError
+from . import gpkg_binary, gpkg_file
+from .base import ADDRESS_COLUMNS, AddressRow, BBox, NewFeature, Reclaimed, StoreError
 from .sql import SqlStore, declared_geometry_type, quote, table_name
 
 APPLICATION_ID = 0x47504B47  # "GPKG"
+_log = logging.getLogger(__name__)
 USER_VERSION = 10400  # GeoPackage 1.4.0
 STATE_TABLE = "mapservice_layer_state"
 HISTORY_TABLE = "mapservice_history"
@@ -49,7 +53,7 @@ _ADMIN_SCHEMA = [
     f"""CREATE TABLE IF NOT EXISTS {HISTORY_TABLE} (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, layer TEXT NOT NULL,
   feature_id TEXT NOT NULL, action TEXT NOT NULL, actor TEXT NOT NULL, via TEXT NOT NULL,
-  before TEXT, after TEXT)""",
+  before TEXT, after TEXT, rev TEXT, depth INTEGER NOT NULL DEFAULT 0)""",
     f"CREATE INDEX IF NOT EXISTS {HISTORY_TABLE}_feature ON {HISTORY_TABLE} (layer, feature_id)",
     f"""INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description)
   VALUES ('{HISTORY_TABLE}', 'attributes', 'Änderungsprotokoll',
@@ -85,6 +89,9 @@ _ADMIN_SCHEMA = [
   VALUES ('{ADDRESS_SOURCES_TABLE}', 'attributes', 'Adressquellen',
   'Imported address sources: format, file, number of points, date, licence, attribution')""",
 ]
+# Columns of the change log a file from before the compact history form (store/history.py)
+# gains: the hash of each entry's after and the rows back to a whole before.
+_HISTORY_ADDED = {"rev": "TEXT", "depth": "INTEGER NOT NULL DEFAULT 0"}
 # The fixed tables an up-to-date file has (checked before taking the write lock).
 _ADMIN_TABLES = (HISTORY_TABLE, TOKEN_TABLE, ADDRESS_TABLE, ADDRESS_STREETS_TABLE, ADDRESS_SOURCES_TABLE)
 
@@ -188,8 +195,15 @@ def _collate_de(a: str, b: str) -> int:
     return (ka > kb) - (ka < kb)
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=True)
+def _connect(path: Path, create: bool = False) -> sqlite3.Connection:
+    # mode=rw: a missing file is an error, never a new empty database in place of a lost one.
+    conn = sqlite3.connect(
+        gpkg_file.uri(path, "rwc" if create else "rw"),
+        uri=True,
+        timeout=30,
+        isolation_level=None,
+        check_same_thread=True,
+    )
     conn.execute("PRAGMA busy_timeout = 30000")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.create_function("ST_IsEmpty", 1, _st_is_empty, deterministic=True)
@@ -198,6 +212,16 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn.create_function("mapservice_intersects_bbox", 5, _intersects_bbox, deterministic=True)
     conn.create_collation("mapservice_de", _collate_de)
     return conn
+
+
+def _file_size(path: Path) -> int:
+    """The file and its write-ahead log."""
+    wal = path.with_name(path.name + "-wal")
+    return path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({quote(table)})")}
 
 
 class _Read:
@@ -238,8 +262,14 @@ class GeoPackageStore(SqlStore):
     def __init__(self, path: Path | str, catalog: Catalog) -> None:
         super().__init__(catalog)
         self.path = Path(path)
-        if not self.path.exists():
+        # The file as opened (before gunicorn forks, so every worker compares with the same):
+        # a file removed or replaced since must take no write (see gpkg_file).
+        self._identity = gpkg_file.identity(self.path)
+        if self._identity is None:
             raise StoreError(f"{self.path}: the GeoPackage does not exist")
+        self._checked_at = time.monotonic()
+        self._lost = False
+        self._damage_logged = False
 
     @property
     def label(self) -> str:
@@ -250,16 +280,55 @@ class GeoPackageStore(SqlStore):
     def _connect(self) -> sqlite3.Connection:
         return _connect(self.path)
 
+    # Seconds between two checks of the file's identity on reads (writes check every time).
+    read_check_seconds = 1.0
+
+    def _check_file(self, writing: bool = False) -> None:
+        """Raise StoreUnavailable when the file is gone or another file than the one opened.
+
+        Reads check at most once a second: one stat is cheap, but a read takes ~30 µs.
+        """
+        if not self._lost:
+            now = time.monotonic()
+            if not writing and now - self._checked_at < self.read_check_seconds:
+                return
+            self._checked_at = now
+            if gpkg_file.identity(self.path) == self._identity:
+                return
+            self._lost = True  # until the service is restarted: the open inode is not the store
+            error = gpkg_file.lost(self.path)
+            _log.error("%s", error)  # once per process: one line, no trace
+            raise error
+        raise gpkg_file.lost(self.path)
+
+    def _fail_closed(self, exc: BaseException, wrote: bool) -> None:
+        # SQLITE_CORRUPT, SQLITE_NOTADB: a damaged file; retrying will not help, restoring will.
+        code = getattr(exc, "sqlite_errorcode", None)
+        if code is None or code & 0xFF not in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+            return  # the primary code: extended ones (SQLITE_CORRUPT_INDEX, …) are damage too
+        outcome = "; nothing was written" if wrote else ""
+        error = gpkg_file.damaged(
+            self.path, f"is damaged ({exc}){outcome}", advice=f"{gpkg_file.RESTORE} and restart"
+        )
+        if not self._damage_logged:
+            self._damage_logged = True
+            _log.error("%s", error)  # once per process: one line, no trace
+        raise error from exc
+
     def _read(self, snapshot: bool = False) -> _Read:
+        self._check_file(writing=False)
         return _Read(self._conn(), snapshot)
 
     @contextmanager
     def _write(self, layer: Layer | None = None) -> Iterator[sqlite3.Connection]:
+        self._check_file(writing=True)
         # BEGIN IMMEDIATE takes the file's write lock at once: writers take turns.
         conn = self._conn()
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
+            # Once more under the lock: a file removed while this ran takes no commit.
+            self._check_file(writing=True)
             conn.execute("COMMIT")
         except BaseException:
             # Also after a failed COMMIT: the connection must not stay inside a transaction.
@@ -387,6 +456,34 @@ class GeoPackageStore(SqlStore):
         ).fetchone()
         return None if row is None else (row[0], row[1])
 
+    # -- space ----------------------------------------------------------------------------------
+
+    def reclaim_space(self) -> Reclaimed | None:
+        """VACUUM: the file is written anew without its free pages (same file, same inode).
+
+        SQLite builds the new content first (in the temporary folder and, in WAL mode, in the
+        -wal next to the file), so it needs about the file's size free on disk; with less,
+        nothing is done and the note says so.
+        """
+        with self._errors("compacting the file (checkpoint)", wrote=True), self._read() as conn:
+            # The write-ahead log back into the file first: "before" is the file as it is.
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        before = _file_size(self.path)
+        free = shutil.disk_usage(self.path.parent).free
+        if free < before:
+            return Reclaimed(
+                str(self.path),
+                before,
+                before,
+                f"VACUUM skipped: it needs about {before / 1e6:.1f} MB free disk space, "
+                f"{free / 1e6:.1f} MB are free",
+                vacuumed=False,
+            )
+        with self._errors("compacting the file (VACUUM)", wrote=True), self._read() as conn:
+            conn.execute("VACUUM")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return Reclaimed(str(self.path), before, _file_size(self.path))
+
     # -- schema ---------------------------------------------------------------------------------
 
     def _schema_transaction(self) -> Any:
@@ -397,6 +494,8 @@ class GeoPackageStore(SqlStore):
         # are idempotent, so the file records no migration numbers.
         for statement in _ADMIN_SCHEMA:
             conn.execute(statement)
+        for name in _HISTORY_ADDED.keys() - _columns(conn, HISTORY_TABLE):
+            conn.execute(f"ALTER TABLE {HISTORY_TABLE} ADD COLUMN {name} {_HISTORY_ADDED[name]}")
         return []
 
     def _schema_gaps(self, conn: sqlite3.Connection) -> tuple[list[str], dict[str, list[str]]]:
@@ -421,9 +520,10 @@ class GeoPackageStore(SqlStore):
                 _ADMIN_TABLES,
             ).fetchone()[0]
             missing_tables, missing_columns = self._schema_gaps(conn)
+            history_gaps = _HISTORY_ADDED.keys() - _columns(conn, HISTORY_TABLE)
         finally:
             conn.close()
-        return admin == len(_ADMIN_TABLES) and not missing_tables and not missing_columns
+        return admin == len(_ADMIN_TABLES) and not missing_tables and not missing_columns and not history_gaps
 
     def _add_column(self, conn: sqlite3.Connection, layer: Layer, name: str) -> None:
         t = table_name(layer.id)
@@ -462,7 +562,7 @@ class GeoPackageStore(SqlStore):
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         tmp.unlink(missing_ok=True)
-        conn = _connect(tmp)
+        conn = _connect(tmp, create=True)
         builder = cls(tmp, catalog)
         try:
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")

@@ -43,7 +43,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from ..catalog.layers import Catalog, FieldDef, Layer
-from .base import ADDRESS_COLUMNS, AddressRow, BBox, StoreError
+from .base import ADDRESS_COLUMNS, AddressRow, BBox, Reclaimed, StoreError
 from .sql import NewLayersLoader, SqlStore, quote, table_name
 
 SCHEMA = "mapservice"
@@ -117,6 +117,13 @@ CREATE TABLE {SCHEMA}.address_sources (
   name text PRIMARY KEY, format text NOT NULL, file_name text NOT NULL, row_count bigint NOT NULL,
   imported_at timestamptz NOT NULL, licence text, attribution text, places json NOT NULL,
   min_x double precision, min_y double precision, max_x double precision, max_y double precision);
+""",
+    ),
+    (
+        4,
+        "compact change log: hash of each after, rows back to a whole before",
+        f"""
+ALTER TABLE {SCHEMA}.history ADD COLUMN rev text, ADD COLUMN depth integer NOT NULL DEFAULT 0;
 """,
     ),
 ]
@@ -206,6 +213,13 @@ class PostGISStore(SqlStore):
                 # before it, and the next writer of the layer waits for this one's commit.
                 conn.execute(f"SELECT 1 FROM {_SCHEMA}.layer_state WHERE layer = %s FOR UPDATE", (layer.id,))
             yield conn
+
+    def _lock_layers(self, conn: psycopg.Connection[Any]) -> None:
+        # The rows every layer's writers lock first (see _write), in one order.
+        conn.execute(
+            f"SELECT 1 FROM {_SCHEMA}.layer_state WHERE layer = ANY(%s) ORDER BY layer FOR UPDATE",
+            (self.catalog.ids(),),
+        )
 
     def _executemany(self, conn: psycopg.Connection[Any], statement: str, rows: list[list[Any]]) -> None:
         with conn.cursor() as cur:
@@ -311,6 +325,26 @@ ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded
             f"SELECT version, updated_at FROM {_SCHEMA}.layer_state WHERE layer = %s", (ADDRESS_STATE_KEY,)
         ).fetchone()
         return None if row is None else (row[0], row[1])
+
+    # -- space ----------------------------------------------------------------------------------
+
+    def reclaim_space(self) -> Reclaimed | None:
+        """VACUUM of the change log: the space of removed rows is reused by new ones. It is
+        not given back to the system (that is VACUUM FULL, which locks the table, so every
+        write, while it runs)."""
+        size = f"SELECT pg_total_relation_size('{SCHEMA}.history')"
+        with self._errors("compacting the change log (VACUUM)", wrote=True):
+            conn = self._conn()  # autocommit: VACUUM cannot run inside a transaction
+            before = int(conn.execute(size.encode()).fetchone()[0])
+            conn.execute(f"VACUUM (ANALYZE) {_SCHEMA}.history".encode())
+            after = int(conn.execute(size.encode()).fetchone()[0])
+        return Reclaimed(
+            f"{SCHEMA}.history",
+            before,
+            after,
+            f"the space is reused by new entries; VACUUM FULL {SCHEMA}.history gives it back to the "
+            "system but locks the table (and so every write) while it runs",
+        )
 
     # -- schema ---------------------------------------------------------------------------------
 

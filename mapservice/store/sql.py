@@ -26,6 +26,7 @@ from typing import Any
 import shapely
 
 from ..catalog.layers import Catalog, FieldDef, Layer
+from . import history as changelog
 from .base import (
     ADDRESS_COLUMNS,
     FETCH_ALL,
@@ -40,6 +41,7 @@ from .base import (
     EditResult,
     Filter,
     HistoryEntry,
+    HistoryPrune,
     LayerState,
     NewFeature,
     Precondition,
@@ -127,6 +129,7 @@ class _StoreErrors:
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
         if exc is not None and isinstance(exc, self.store.db_errors):
+            self.store._fail_closed(exc, self.wrote)
             outcome = ", nothing was changed" if self.wrote else ""
             raise StoreError(f"{self.store.label}{self.what} failed{outcome}: {exc}") from exc
 
@@ -163,6 +166,9 @@ class SqlStore(Store):
 
     def _usable(self, conn: Any) -> bool:
         return True
+
+    def _fail_closed(self, exc: BaseException, wrote: bool) -> None:
+        """Raise StoreUnavailable when ``exc`` says the store itself is damaged (not a retry)."""
 
     @abc.abstractmethod
     def _read(self, snapshot: bool = False) -> AbstractContextManager[Any]:
@@ -526,9 +532,7 @@ class SqlStore(Store):
             self._insert(conn, layer, features)
             self._bump(conn, layer)
             if actor is not None:
-                at = utc_now()
-                for action, fid, old, new in changes(before, self._all(conn, layer)):
-                    self._log(conn, at, layer, fid, action, actor, via, old, new)
+                self._log_all(conn, utc_now(), layer, actor, via, changes(before, self._all(conn, layer)))
         return self.state(layer_id)
 
     def edit(
@@ -555,6 +559,9 @@ class SqlStore(Store):
         return EditResult(before, after, self.state(layer_id))
 
     # -- the change log -------------------------------------------------------------------------
+    # Each change is stored as small as it reads whole again (store/history.py has the form).
+
+    _HISTORY_COLUMNS = "seq, at, action, actor, via, before, after, feature_id, depth"
 
     def _log(
         self,
@@ -568,25 +575,105 @@ class SqlStore(Store):
         before: StoredFeature | None,
         after: StoredFeature | None,
     ) -> None:
-        def text(feature: StoredFeature | None) -> str | None:
-            doc = feature_doc(feature)
-            return None if doc is None else json.dumps(doc, ensure_ascii=False)
+        self._log_all(conn, at, layer, actor, via, [(action, feature_id, before, after)])
 
+    def _log_all(
+        self,
+        conn: Any,
+        at: dt.datetime,
+        layer: Layer,
+        actor: str,
+        via: str,
+        logged: Sequence[tuple[str, str, StoredFeature | None, StoredFeature | None]],
+    ) -> None:
+        """One row per change: the before left out where it is the previous entry's after, the
+        after as a diff where that is shorter (see :mod:`mapservice.store.history`)."""
+        if not logged:
+            return
+        heads = self._history_heads(conn, layer, logged[0][1] if len(logged) == 1 else None)
+        rows: list[list[Any]] = []
+        when = self._time_param(at, "milliseconds")
+        for action, feature_id, old, new in logged:
+            before, after = feature_doc(old), feature_doc(new)
+            before_text = after_text = after_rev = None
+            depth = 0
+            if before is not None:
+                before_text = changelog.dumps(before)
+                head = heads.get(feature_id)
+                if (
+                    head is not None
+                    and head[0] == changelog.rev(before_text)
+                    and head[1] + 1 < changelog.KEYFRAME
+                ):
+                    before_text, depth = None, head[1] + 1
+            if after is not None:
+                after_text = changelog.dumps(after)
+                after_rev = changelog.rev(after_text)
+                if before is not None:
+                    same = old is not None and new is not None and old.geometry == new.geometry
+                    after_text = changelog.diff(before, after, after_text, same) or after_text
+            rows.append(
+                [when, layer.id, feature_id, action, actor, via, before_text, after_text, after_rev, depth]
+            )
         m, j = self.mark, self.json_mark
-        conn.execute(
-            f"INSERT INTO {self.history_table} (at, layer, feature_id, action, actor, via, before, after) "
-            f"VALUES ({m}, {m}, {m}, {m}, {m}, {m}, {j}, {j})",
-            (
-                self._time_param(at, "milliseconds"),
-                layer.id,
-                feature_id,
-                action,
-                actor,
-                via,
-                text(before),
-                text(after),
-            ),
+        self._executemany(
+            conn,
+            f"INSERT INTO {self.history_table} (at, layer, feature_id, action, actor, via, before, after, "
+            f"rev, depth) VALUES ({m}, {m}, {m}, {m}, {m}, {m}, {j}, {j}, {m}, {m})",
+            rows,
         )
+
+    def _history_heads(
+        self, conn: Any, layer: Layer, feature_id: str | None
+    ) -> dict[str, tuple[str | None, int]]:
+        """(rev, depth) of the last entry of each feature of ``layer`` (or of one feature)."""
+        m = self.mark
+        params: list[Any] = [layer.id]
+        one = ""
+        if feature_id is not None:
+            one = f" AND feature_id = {m}"
+            params.append(feature_id)
+        rows = conn.execute(
+            f"SELECT feature_id, rev, depth FROM {self.history_table} WHERE seq IN "
+            f"(SELECT max(seq) FROM {self.history_table} WHERE layer = {m}{one} GROUP BY feature_id)",
+            params,
+        ).fetchall()
+        return {str(r[0]): (r[1], int(r[2])) for r in rows}
+
+    @staticmethod
+    def _history_row(r: Sequence[Any]) -> changelog.Row:
+        return changelog.Row(
+            seq=int(r[0]),
+            at=r[1],
+            action=r[2],
+            actor=r[3],
+            via=r[4],
+            before=_as_json(r[5]),
+            after=_as_json(r[6]),
+            feature_id=str(r[7]),
+            depth=int(r[8]),
+        )
+
+    @staticmethod
+    def _entry(layer_id: str, whole: changelog.Whole) -> HistoryEntry:
+        r = whole.row
+        return HistoryEntry(
+            seq=r.seq,
+            layer=layer_id,
+            feature_id=r.feature_id,
+            action=r.action,  # type: ignore[arg-type]
+            actor=r.actor,
+            via=r.via,
+            at=_as_time(r.at),
+            before=whole.before,
+            after=whole.after,
+        )
+
+    def _rebuild(self, layer_id: str, rows: Sequence[changelog.Row]) -> list[changelog.Whole]:
+        try:
+            return changelog.rebuild(rows)
+        except changelog.Broken as exc:
+            raise StoreError(f"{self.label}the change log of '{layer_id}' is damaged: {exc}") from None
 
     def history(self, layer_id: str, feature_id: str) -> list[HistoryEntry]:
         layer = self._layer(layer_id)
@@ -595,11 +682,13 @@ class SqlStore(Store):
         m = self.mark
         with self._errors(f"reading the history of '{feature_id}'"), self._read() as conn:
             rows = conn.execute(
-                f"SELECT seq, at, action, actor, via, before, after FROM {self.history_table} "
+                f"SELECT {self._HISTORY_COLUMNS} FROM {self.history_table} "
                 f"WHERE layer = {m} AND feature_id = {m} ORDER BY seq",
                 (layer.id, feature_id),
             ).fetchall()
-        return [self._history_entry(layer.id, feature_id, r) for r in rows]
+        return [
+            self._entry(layer.id, w) for w in self._rebuild(layer.id, [self._history_row(r) for r in rows])
+        ]
 
     def changes_since(self, layer_id: str, since: dt.datetime) -> list[HistoryEntry]:
         layer = self._layer(layer_id)
@@ -607,28 +696,140 @@ class SqlStore(Store):
         # Both backends compare times in their own column type: PostGIS as timestamptz, the
         # GeoPackage as ISO text in UTC with milliseconds, which sorts like the time itself.
         at = self._time_param(since.astimezone(dt.UTC), "milliseconds")
-        with self._errors(f"reading the changes of '{layer.id}'"), self._read() as conn:
-            rows = conn.execute(
-                f"SELECT seq, at, action, actor, via, before, after, feature_id FROM {self.history_table} "
-                f"WHERE layer = {m} AND at >= {m} ORDER BY seq",
-                (layer.id, at),
-            ).fetchall()
-        return [self._history_entry(layer.id, r[7], r) for r in rows]
+        with self._errors(f"reading the changes of '{layer.id}'"), self._read(snapshot=True) as conn:
+            rows = [
+                self._history_row(r)
+                for r in conn.execute(
+                    f"SELECT {self._HISTORY_COLUMNS} FROM {self.history_table} "
+                    f"WHERE layer = {m} AND at >= {m} ORDER BY seq",
+                    (layer.id, at),
+                ).fetchall()
+            ]
+            earlier = self._earlier_rows(conn, layer, at, changelog.needs_base(rows))
+        # The earlier rows are read only to rebuild the first rows since; they are not listed.
+        listed = {r.seq for r in rows}
+        wholes = self._rebuild(layer.id, [*earlier, *rows])
+        return [self._entry(layer.id, w) for w in wholes if w.row.seq in listed]
 
-    @staticmethod
-    def _history_entry(layer_id: str, feature_id: str, r: Sequence[Any]) -> HistoryEntry:
-        """A change-log row (seq, at, action, actor, via, before, after, …) as an entry."""
-        return HistoryEntry(
-            seq=int(r[0]),
-            layer=layer_id,
-            feature_id=feature_id,
-            action=r[2],
-            actor=r[3],
-            via=r[4],
-            at=_as_time(r[1]),
-            before=_as_json(r[5]),
-            after=_as_json(r[6]),
+    def _earlier_rows(self, conn: Any, layer: Layer, at: Any, feature_ids: set[str]) -> list[changelog.Row]:
+        """The rows before ``at`` that the first rows since ``at`` of ``feature_ids`` are
+        rebuilt from: the last few of each feature, back to one that reads whole by itself."""
+        m = self.mark
+        out: list[changelog.Row] = []
+        ids = sorted(feature_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            rows = conn.execute(
+                f"SELECT {self._HISTORY_COLUMNS} FROM (SELECT {self._HISTORY_COLUMNS}, row_number() OVER "
+                f"(PARTITION BY feature_id ORDER BY seq DESC) AS back FROM {self.history_table} "
+                f"WHERE layer = {m} AND at < {m} AND feature_id IN ({', '.join([m] * len(chunk))})) t "
+                f"WHERE back <= {m} ORDER BY seq",
+                [layer.id, at, *chunk, changelog.KEYFRAME],
+            ).fetchall()
+            found = [self._history_row(r) for r in rows]
+            # A row that reads whole starts each chain; anything older is not needed.
+            starts: dict[str, int] = {}
+            for row in found:
+                if not changelog.implicit_before(row):
+                    starts[row.feature_id] = row.seq
+            missing = [fid for fid in chunk if fid not in starts]
+            out += [r for r in found if r.feature_id in starts and r.seq >= starts[r.feature_id]]
+            for fid in missing:  # times out of order (clocks of several hosts): read it all
+                rows = conn.execute(
+                    f"SELECT {self._HISTORY_COLUMNS} FROM {self.history_table} "
+                    f"WHERE layer = {m} AND feature_id = {m} AND at < {m} ORDER BY seq",
+                    (layer.id, fid, at),
+                ).fetchall()
+                out += [self._history_row(r) for r in rows]
+        return out
+
+    def prune_history(self, before: dt.datetime | None = None, keep: int | None = None) -> HistoryPrune:
+        if before is None and keep is None:
+            raise StoreError("pruning the change log needs a date (before) or a number of entries to keep")
+        if keep is not None and keep < 0:
+            raise StoreError(f"the number of entries to keep must be 0 or more, not {keep}")
+        h, m, j = self.history_table, self.mark, self.json_mark
+        conditions: list[str] = []
+        params: list[Any] = []
+        if before is not None:
+            conditions.append(f"at < {m}")
+            params.append(self._time_param(before.astimezone(dt.UTC), "milliseconds"))
+        if keep is not None:
+            conditions.append(
+                f"seq IN (SELECT seq FROM (SELECT seq, row_number() OVER (PARTITION BY layer, feature_id "
+                f"ORDER BY seq DESC) AS back FROM {h}) ranked WHERE back > {m})"
+            )
+            params.append(keep)
+        gone = " AND ".join(conditions)
+        with self._errors("pruning the change log", wrote=True), self._write() as conn:
+            # No write may chain a new entry to one this removes before the folds are in.
+            self._lock_layers(conn)
+            total = int(conn.execute(f"SELECT count(*) FROM {h}").fetchone()[0])
+            doomed = {
+                int(r[0]): (str(r[1]), str(r[2]))
+                for r in conn.execute(
+                    f"SELECT seq, layer, feature_id FROM {h} WHERE {gone}", params
+                ).fetchall()
+            }
+            touched = sorted(set(doomed.values()))
+            folds: list[list[Any]] = []
+            depths: list[list[Any]] = []
+            for layer_id in sorted({lid for lid, _ in touched}):
+                ids = [fid for lid, fid in touched if lid == layer_id]
+                for start in range(0, len(ids), 500):
+                    chunk = ids[start : start + 500]
+                    rows = conn.execute(
+                        f"SELECT {self._HISTORY_COLUMNS} FROM {h} WHERE layer = {m} "
+                        f"AND feature_id IN ({', '.join([m] * len(chunk))}) ORDER BY seq",
+                        [layer_id, *chunk],
+                    ).fetchall()
+                    self._refold(layer_id, [self._history_row(r) for r in rows], doomed, folds, depths)
+            # The rows left that read their before from a removed one get it whole first.
+            if folds:
+                self._executemany(conn, f"UPDATE {h} SET before = {j}, depth = 0 WHERE seq = {m}", folds)
+            if depths:
+                self._executemany(conn, f"UPDATE {h} SET depth = {m} WHERE seq = {m}", depths)
+            if doomed:
+                conn.execute(f"DELETE FROM {h} WHERE {gone}", params)
+        return HistoryPrune(
+            removed=len(doomed),
+            kept=total - len(doomed),
+            features=len({k for k in doomed.values()}),
+            folded=len(folds),
         )
+
+    def _lock_layers(self, conn: Any) -> None:
+        """Inside a write transaction: the writers of every layer wait until it commits (a
+        backend whose write transactions all take turns needs nothing)."""
+
+    def _refold(
+        self,
+        layer_id: str,
+        rows: Sequence[changelog.Row],
+        doomed: Mapping[int, tuple[str, str]],
+        folds: list[list[Any]],
+        depths: list[list[Any]],
+    ) -> None:
+        """The updates that keep the rows left of these features whole: a whole before where
+        the row before it goes, and the depth (rows back to a whole before) counted anew."""
+        previous_kept: dict[str, bool] = {}
+        depth: dict[str, int] = {}
+        for whole in self._rebuild(layer_id, rows):
+            row = whole.row
+            if row.seq in doomed:
+                previous_kept[row.feature_id] = False
+                continue
+            if not changelog.implicit_before(row):
+                new_depth = 0
+            elif not previous_kept.get(row.feature_id, False):
+                folds.append([changelog.dumps(whole.before), row.seq])
+                new_depth = -1  # written by the fold
+            else:
+                new_depth = depth[row.feature_id] + 1
+            if new_depth >= 0 and new_depth != row.depth:
+                depths.append([new_depth, row.seq])
+            depth[row.feature_id] = max(new_depth, 0)
+            previous_kept[row.feature_id] = True
 
     # -- tokens ---------------------------------------------------------------------------------
 

@@ -271,11 +271,15 @@ class Gazetteer:
         """Every place key (memory and store): tells a place name at the end of a street."""
         found = self._store_places
         if found is None:
-            found = set()
-            if self._store is not None:
-                for source in self._store.address_sources():
-                    found.update(normalize_place(name) for name, _ in source.places)
-            self._store_places = found
+            # Built once, by one thread, and published whole (as the fuzzy street list above).
+            with self._lock:
+                found = self._store_places
+                if found is None:
+                    found = set()
+                    if self._store is not None:
+                        for source in self._store.address_sources():
+                            found.update(normalize_place(name) for name, _ in source.places)
+                    self._store_places = found
         return self._places | found
 
     def _street_places(self, compact: str) -> tuple[list[str], list[str]]:
