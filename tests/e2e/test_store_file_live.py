@@ -119,7 +119,13 @@ def test_a_store_deleted_under_the_server_takes_no_write_and_is_not_rebuilt(
     finally:
         # A quick shutdown (SIGINT): nothing is left to finish gracefully.
         server.process.send_signal(signal.SIGINT)
-        server.process.wait(timeout=20)
+        try:
+            server.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            # Shutting down is not what this test is about; on a loaded CI machine a worker
+            # can take longer than 20 s to stop, so end it rather than fail here.
+            server.process.kill()
+            server.process.wait(timeout=20)
         log.close()
     text = (store.instance / "server.log").read_text()
     assert "was removed or replaced while the service was running" in text
