@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 from flask import Flask
 from flask.testing import FlaskClient
+from sample_features import zone_properties
 
 from conftest import StoreConfig
 from mapservice import create_app
@@ -45,15 +46,7 @@ def zone(fid: str = "test-zone", geometry: Any = None, **props: Any) -> dict[str
         "type": "Feature",
         "id": fid,
         "geometry": geometry or {"type": "Point", "coordinates": [11.5861, 50.9271]},
-        "properties": {
-            "name": "Testfläche",
-            "city": "Jena",
-            "status": "active",
-            "legal_status": "legal",
-            "source": "Testdaten",
-            "verified_on": "2026-11-01",
-            **props,
-        },
+        "properties": zone_properties(**props),
     }
 
 

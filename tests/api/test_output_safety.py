@@ -31,6 +31,7 @@ import shapely
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
+from sample_features import camera
 
 from conftest import StoreConfig, start_server, stop_server
 from mapservice import create_app
@@ -159,21 +160,7 @@ def test_a_written_nul_is_a_400_on_both_stores(
 ) -> None:
     """PostgreSQL cannot store NUL in text (it was a 503 "try again later" there): both refuse it."""
     app = hostile_app[0]
-    doc = {
-        "type": "Feature",
-        "id": "test-nul-camera",
-        "geometry": {"type": "Point", "coordinates": [11.5893, 50.9276]},
-        "properties": {
-            "name": "Testkamera",
-            "city": "Jena",
-            "surveillance": "public",
-            "surveillance_type": "camera",
-            "status": "active",
-            "source": "Testdaten",
-            "verified_on": "2026-11-01",
-            **props,
-        },
-    }
+    doc = camera("test-nul-camera", **props)
     headers = {"Authorization": f"Bearer {app.config['TEST_TOKEN']}"}
     response = client.post(
         "/api/collections/video-surveillance/items",

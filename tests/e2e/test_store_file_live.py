@@ -17,6 +17,7 @@ from pathlib import Path
 
 import requests
 from pg import free_port
+from sample_features import camera as sample_camera
 
 from conftest import LAYERS, StoreConfig, start_server
 from mapservice import create_app
@@ -60,20 +61,7 @@ def test_a_store_deleted_under_the_server_takes_no_write_and_is_not_rebuilt(
         _, token = new_token(opened, opened.catalog, "Test", [ALL])
         opened.close()
         auth = {"Authorization": f"Bearer {token}"}
-        camera = {
-            "type": "Feature",
-            "id": "test-cam-live",
-            "geometry": {"type": "Point", "coordinates": [11.5893, 50.9276]},
-            "properties": {
-                "name": "Testkamera Live",
-                "city": "Jena",
-                "surveillance": "public",
-                "surveillance_type": "camera",
-                "status": "active",
-                "source": "Testdaten",
-                "verified_on": "2026-11-01",
-            },
-        }
+        camera = sample_camera("test-cam-live", "Testkamera Live")
         created = requests.post(
             server.url + CAMS,
             data=json.dumps(camera),

@@ -23,6 +23,7 @@ from click.testing import CliRunner, Result
 from flask import Flask
 from flask.testing import FlaskClient
 from pg import Cluster
+from sample_features import camera as sample_camera
 
 from conftest import LAYERS, StoreConfig
 from mapservice import create_app
@@ -39,20 +40,7 @@ STORE = "mapservice.gpkg"
 
 
 def camera(n: int) -> dict[str, Any]:
-    return {
-        "type": "Feature",
-        "id": f"test-cam-store-{n}",
-        "geometry": {"type": "Point", "coordinates": [11.58 + n / 1000, 50.92]},
-        "properties": {
-            "name": f"Testkamera Sicherung {n}",
-            "city": "Jena",
-            "surveillance": "public",
-            "surveillance_type": "camera",
-            "status": "active",
-            "source": "Testdaten",
-            "verified_on": "2026-11-01",
-        },
-    }
+    return sample_camera(f"test-cam-store-{n}", f"Testkamera Sicherung {n}", [11.58 + n / 1000, 50.92])
 
 
 def run(store: StoreConfig, *args: str) -> Result:

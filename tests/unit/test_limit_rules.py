@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sample_features import zone_properties
 
 from mapservice.catalog.layers import load_catalog
 from mapservice.catalog.validation import (
@@ -36,16 +37,7 @@ def zone(geometry: Any, **props: Any) -> dict[str, Any]:
         "type": "Feature",
         "id": "test-zone",
         "geometry": geometry,
-        "properties": {
-            "id": "test-zone",
-            "name": "Testfläche",
-            "city": "Jena",
-            "status": "active",
-            "legal_status": "legal",
-            "source": "Testdaten",
-            "verified_on": "2026-11-01",
-            **props,
-        },
+        "properties": zone_properties(id="test-zone", **props),
     }
 
 
