@@ -292,6 +292,14 @@ class Result:
     seconds: float = 0.0
     extra: str = ""
 
+    def record(self, ok: bool, took: float) -> None:
+        self.sent += 1
+        if ok:
+            self.answered += 1
+            self.latencies.append(took)
+        else:
+            self.failed += 1
+
     def figures(self) -> dict[str, float]:
         return {
             "sent": self.sent,
@@ -307,13 +315,7 @@ def normal_client(port: int, seconds: float) -> Result:
     result = Result()
     began = time.monotonic()
     while time.monotonic() - began < seconds:
-        ok, took = get_once(port, NORMAL_URL)
-        result.sent += 1
-        if ok:
-            result.answered += 1
-            result.latencies.append(took)
-        else:
-            result.failed += 1
+        result.record(*get_once(port, NORMAL_URL))
     result.seconds = time.monotonic() - began
     return result
 
@@ -353,12 +355,7 @@ def mixed(concurrency: int) -> Callable[[Server, float], Result]:
                     conn.close()
                 took = time.monotonic() - began
                 with lock:
-                    result.sent += 1
-                    if ok:
-                        result.answered += 1
-                        result.latencies.append(took)
-                    else:
-                        result.failed += 1
+                    result.record(ok, took)
             conn.close()
 
         threads = [threading.Thread(target=loop, args=(n,)) for n in range(concurrency)]
