@@ -220,17 +220,31 @@ def feature_collection_json(
     skip_geometry: bool,
 ) -> str:
     body = ",".join(feature_json(f, properties, skip_geometry) for f in features)
-    meta = json.dumps(
+    meta = _collection_meta(len(features), number_matched, timestamp, links)
+    return '{"type":"FeatureCollection","features":[' + body + "]," + meta[1:]
+
+
+def encoded_collection_json(
+    features: Sequence[bytes], number_matched: int, timestamp: str, links: Sequence[dict[str, str]]
+) -> bytes:
+    """A FeatureCollection (UTF-8) of features given as GeoJSON (the stores keep each one's)."""
+    meta = _collection_meta(len(features), number_matched, timestamp, links).encode()
+    return b'{"type":"FeatureCollection","features":[' + b",".join(features) + b"]," + meta[1:]
+
+
+def _collection_meta(
+    returned: int, number_matched: int, timestamp: str, links: Sequence[dict[str, str]]
+) -> str:
+    return json.dumps(
         {
             "numberMatched": number_matched,
-            "numberReturned": len(features),
+            "numberReturned": returned,
             "timeStamp": timestamp,
             "links": list(links),
         },
         ensure_ascii=False,
         separators=(",", ":"),
     )
-    return '{"type":"FeatureCollection","features":[' + body + "]," + meta[1:]
 
 
 def paging_links(

@@ -73,6 +73,14 @@ class Query:
     # datetime filter as ISO UTC bounds (None = open); matches features whose validity
     # (the layer's temporal start/end fields) overlaps it. Layers without time match nothing.
     interval: tuple[str | None, str | None] | None = None
+    # numberMatched when the caller knows it already (the published view keeps the count of
+    # the published part per layer version): the store then does not count.
+    matched: int | None = None
+
+    @property
+    def restricted(self) -> bool:
+        """Whether the query selects fewer than all features of the layer."""
+        return self.bbox is not None or bool(self.filters) or self.interval is not None
 
 
 @dataclass(frozen=True)
@@ -94,6 +102,14 @@ class Shape:
 @dataclass(frozen=True)
 class QueryResult:
     features: list[StoredFeature]
+    number_matched: int
+
+
+@dataclass(frozen=True)
+class EncodedPage:
+    """A page of features as the GeoJSON the API sends (UTF-8), one text per feature."""
+
+    features: list[bytes]
     number_matched: int
 
 
@@ -340,6 +356,22 @@ class Store(abc.ABC):
     def query(self, layer_id: str, query: Query) -> QueryResult:
         """Features of a layer matching ``query``; bbox queries use a spatial index."""
 
+    def query_encoded(self, layer_id: str, query: Query) -> EncodedPage:
+        """What :meth:`query` gives, as GeoJSON feature texts (the SQL stores keep them)."""
+        from .sql import encode_feature  # the one encoder; sql.py imports this module
+
+        result = self.query(layer_id, query)
+        return EncodedPage([encode_feature(f).encode() for f in result.features], result.number_matched)
+
+    def count_and_extent(self, layer_id: str, filters: Sequence[Filter] = ()) -> tuple[int, BBox | None]:
+        """How many features match ``filters``, and the lon/lat box around their geometries."""
+        shapes = self.shapes(layer_id, filters)
+        geoms = [s.geometry for s in shapes if s.geometry is not None]
+        if not geoms:
+            return len(shapes), None
+        minx, miny, maxx, maxy = shapely.total_bounds(geoms)
+        return len(shapes), (float(minx), float(miny), float(maxx), float(maxy))
+
     def all_features(self, layer_id: str, filters: Sequence[Filter] = ()) -> list[StoredFeature]:
         """Every feature of a layer (matching ``filters``), in stored order."""
         return self.query(layer_id, Query(filters=tuple(filters), limit=FETCH_ALL)).features
@@ -356,6 +388,14 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def get(self, layer_id: str, feature_id: str) -> StoredFeature | None:
         """One feature by its stable id, or None."""
+
+    def feature_revision(self, layer_id: str, feature_id: str) -> str | None:
+        """The :func:`revision` of one feature (what its strong ETag is made of), or None.
+
+        The SQL stores keep it next to the row, so a revalidation reads one short column
+        instead of the whole feature."""
+        feature = self.get(layer_id, feature_id)
+        return None if feature is None else revision(feature)
 
     @abc.abstractmethod
     def feature_ids(self, layer_id: str) -> set[str]:

@@ -19,7 +19,6 @@ import shutil
 import sqlite3
 import struct
 import time
-import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,7 +29,15 @@ import shapely
 from ..catalog.layers import Catalog, FieldDef, Layer
 from . import gpkg_binary, gpkg_file
 from .base import ADDRESS_COLUMNS, AddressRow, BBox, NewFeature, Reclaimed, StoreError
-from .sql import SqlStore, declared_geometry_type, quote, table_name
+from .sql import (
+    FEATURE_COLUMN,
+    REVISION_COLUMN,
+    SqlStore,
+    declared_geometry_type,
+    derived_fingerprint,
+    quote,
+    table_name,
+)
 
 APPLICATION_ID = 0x47504B47  # "GPKG"
 _log = logging.getLogger(__name__)
@@ -92,6 +99,9 @@ _ADMIN_SCHEMA = [
 # Columns of the change log a file from before the compact history form (store/history.py)
 # gains: the hash of each entry's after and the rows back to a whole before.
 _HISTORY_ADDED = {"rev": "TEXT", "depth": "INTEGER NOT NULL DEFAULT 0"}
+# Columns of the layer versions a file from before issue 16 gains: the count kept with each
+# version (never counted per request) and the fingerprint of the derived columns.
+_STATE_ADDED = {"count": "INTEGER NOT NULL DEFAULT 0", "derived": "TEXT"}
 # The fixed tables an up-to-date file has (checked before taking the write lock).
 _ADMIN_TABLES = (HISTORY_TABLE, TOKEN_TABLE, ADDRESS_TABLE, ADDRESS_STREETS_TABLE, ADDRESS_SOURCES_TABLE)
 
@@ -143,7 +153,8 @@ INSERT INTO gpkg_extensions VALUES
   ('gpkg_data_column_constraints', NULL, 'gpkg_schema',
    'http://www.geopackage.org/spec/#extension_schema', 'read-write');
 CREATE TABLE {STATE_TABLE} (
-  layer TEXT PRIMARY KEY, version INTEGER NOT NULL, updated_at TEXT NOT NULL);
+  layer TEXT PRIMARY KEY, version INTEGER NOT NULL, updated_at TEXT NOT NULL,
+  count INTEGER NOT NULL DEFAULT 0, derived TEXT);
 INSERT INTO gpkg_contents (table_name, data_type, identifier, description) VALUES
   ('{STATE_TABLE}', 'attributes', 'Layer versions',
    'Version and time of the last change per layer (drives HTTP ETags)');
@@ -179,22 +190,6 @@ def _intersects_bbox(blob: bytes | None, minx: float, miny: float, maxx: float, 
     return int(shapely.intersects(geom, shapely.box(minx, miny, maxx, maxy)))
 
 
-_FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
-
-
-def sort_key_de(text: str) -> str:
-    """DIN 5007-1 order: case and umlauts do not separate words (Zöllnitz before Zwönitz)."""
-    folded = text.casefold().translate(_FOLD)
-    return "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
-
-
-def _collate_de(a: str, b: str) -> int:
-    ka, kb = sort_key_de(a), sort_key_de(b)
-    if ka == kb:
-        return (a > b) - (a < b)
-    return (ka > kb) - (ka < kb)
-
-
 def _connect(path: Path, create: bool = False) -> sqlite3.Connection:
     # mode=rw: a missing file is an error, never a new empty database in place of a lost one.
     conn = sqlite3.connect(
@@ -210,7 +205,6 @@ def _connect(path: Path, create: bool = False) -> sqlite3.Connection:
     for i, name in enumerate(("ST_MinX", "ST_MinY", "ST_MaxX", "ST_MaxY")):
         conn.create_function(name, 1, _bound(i), deterministic=True)
     conn.create_function("mapservice_intersects_bbox", 5, _intersects_bbox, deterministic=True)
-    conn.create_collation("mapservice_de", _collate_de)
     return conn
 
 
@@ -253,6 +247,7 @@ class GeoPackageStore(SqlStore):
     json_mark = "?"
     holds_nul = True
     history_table = HISTORY_TABLE
+    state_table = STATE_TABLE
     token_table = TOKEN_TABLE
     address_table = ADDRESS_TABLE
     address_streets_table = ADDRESS_STREETS_TABLE
@@ -386,8 +381,34 @@ class GeoPackageStore(SqlStore):
             [maxx, minx, maxy, miny, minx, miny, maxx, maxy],
         )
 
-    def _text_order(self, column: str, direction: str) -> list[str]:
-        return [f"{column} COLLATE mapservice_de {direction}"]
+    def _count_extent_sql(self, layer: Layer, joins: str, where: str) -> str:
+        # The extent from the R-tree, as the layer's own (float32 bounds, rounded outwards).
+        rtree = quote(f"rtree_{table_name(layer.id)}_geom")
+        return (
+            f"SELECT count(*), min(e.minx), min(e.miny), max(e.maxx), max(e.maxy) "
+            f"FROM {self.table(layer.id)} t{joins} LEFT JOIN {rtree} e ON e.id = t.fid{where}"
+        )
+
+    def _as_utf8(self, column: str) -> str:
+        return f"CAST({column} AS BLOB)"  # the stored UTF-8 as it is
+
+    def _create_stale_trigger(self, conn: sqlite3.Connection, layer: Layer) -> None:
+        t = table_name(layer.id)
+        name = quote(f"mapservice_stale_{t}")
+        feature, rev = quote(FEATURE_COLUMN), quote(REVISION_COLUMN)
+        columns = ", ".join(["geom", *(quote(n) for n in layer.fields)])
+        conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+        # Plain SQL only: QGIS and GDAL run it when they edit the file.
+        conn.execute(
+            f"CREATE TRIGGER {name} AFTER UPDATE OF {columns} ON {quote(t)} WHEN NEW.{rev} IS OLD.{rev} "
+            f"BEGIN UPDATE {quote(t)} SET {feature} = NULL, {rev} = NULL WHERE fid = NEW.fid; END"
+        )
+
+    def _layer_columns(self, conn: sqlite3.Connection, layer: Layer) -> set[str]:
+        return _columns(conn, table_name(layer.id))
+
+    def _add_derived_column(self, conn: sqlite3.Connection, layer: Layer, name: str) -> None:
+        conn.execute(f"ALTER TABLE {self.table(layer.id)} ADD COLUMN {quote(name)} TEXT")
 
     def _time_param(self, at: dt.datetime, timespec: str = "auto") -> Any:
         return at.isoformat(timespec=timespec)
@@ -397,9 +418,11 @@ class GeoPackageStore(SqlStore):
         t = table_name(layer.id)
         now = _utc_now()
         conn.execute(
-            f"INSERT INTO {STATE_TABLE} (layer, version, updated_at) VALUES (?, 1, ?) "
-            "ON CONFLICT(layer) DO UPDATE SET version = version + 1, updated_at = excluded.updated_at",
-            (layer.id, now.isoformat()),
+            f"INSERT INTO {STATE_TABLE} (layer, version, updated_at, count, derived) "
+            f"VALUES (?, 1, ?, (SELECT count(*) FROM {quote(t)}), ?) "
+            "ON CONFLICT(layer) DO UPDATE SET version = version + 1, updated_at = excluded.updated_at, "
+            "count = excluded.count, derived = excluded.derived",
+            (layer.id, now.isoformat(), derived_fingerprint(layer)),
         )
         ext = conn.execute(
             f"SELECT min(minx), min(miny), max(maxx), max(maxy) FROM {quote(f'rtree_{t}_geom')}"
@@ -411,17 +434,13 @@ class GeoPackageStore(SqlStore):
         )
 
     def _read_state(self, conn: sqlite3.Connection, layer: Layer) -> tuple[Any, ...] | None:
-        t = table_name(layer.id)
-        row = conn.execute(
-            f"SELECT version, updated_at FROM {STATE_TABLE} WHERE layer = ?", (layer.id,)
+        # One statement: the count is kept with the version (see _bump), never counted here.
+        row: tuple[Any, ...] | None = conn.execute(
+            f"SELECT s.version, s.updated_at, s.count, c.min_x, c.min_y, c.max_x, c.max_y "
+            f"FROM {STATE_TABLE} s LEFT JOIN gpkg_contents c ON c.table_name = ? WHERE s.layer = ?",
+            (table_name(layer.id), layer.id),
         ).fetchone()
-        if row is None:
-            return None
-        ext = conn.execute(
-            "SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = ?", (t,)
-        ).fetchone()
-        count = conn.execute(f"SELECT count(*) FROM {quote(t)}").fetchone()[0]
-        return (row[0], row[1], count, *(ext if ext is not None else (None,) * 4))
+        return row
 
     # -- address points -------------------------------------------------------------------------
 
@@ -496,6 +515,17 @@ class GeoPackageStore(SqlStore):
             conn.execute(statement)
         for name in _HISTORY_ADDED.keys() - _columns(conn, HISTORY_TABLE):
             conn.execute(f"ALTER TABLE {HISTORY_TABLE} ADD COLUMN {name} {_HISTORY_ADDED[name]}")
+        missing_state = _STATE_ADDED.keys() - _columns(conn, STATE_TABLE)
+        for name in sorted(missing_state):
+            conn.execute(f"ALTER TABLE {STATE_TABLE} ADD COLUMN {name} {_STATE_ADDED[name]}")
+        if "count" in missing_state:
+            for layer in self.catalog:
+                if self._has_table(conn, layer.id):
+                    conn.execute(
+                        f"UPDATE {STATE_TABLE} SET count = (SELECT count(*) FROM {self.table(layer.id)}) "
+                        "WHERE layer = ?",
+                        (layer.id,),
+                    )
         return []
 
     def _schema_gaps(self, conn: sqlite3.Connection) -> tuple[list[str], dict[str, list[str]]]:
@@ -521,9 +551,21 @@ class GeoPackageStore(SqlStore):
             ).fetchone()[0]
             missing_tables, missing_columns = self._schema_gaps(conn)
             history_gaps = _HISTORY_ADDED.keys() - _columns(conn, HISTORY_TABLE)
+            state_gaps = _STATE_ADDED.keys() - _columns(conn, STATE_TABLE)
+            stale = not state_gaps and any(
+                self._derived_stale(conn, layer) or self._has_stale_rows(conn, layer)
+                for layer in self.catalog
+            )
         finally:
             conn.close()
-        return admin == len(_ADMIN_TABLES) and not missing_tables and not missing_columns and not history_gaps
+        return (
+            admin == len(_ADMIN_TABLES)
+            and not missing_tables
+            and not missing_columns
+            and not history_gaps
+            and not state_gaps
+            and not stale
+        )
 
     def _add_column(self, conn: sqlite3.Connection, layer: Layer, name: str) -> None:
         t = table_name(layer.id)
@@ -572,7 +614,7 @@ class GeoPackageStore(SqlStore):
             for statement in _ADMIN_SCHEMA:
                 conn.execute(statement)
             for layer in catalog:
-                builder._create_layer_table(conn, layer)
+                builder._create_table(conn, layer)
                 builder._insert(conn, layer, data.get(layer.id, ()))
                 builder._bump(conn, layer)
             conn.execute("COMMIT")

@@ -44,7 +44,15 @@ from psycopg.types.json import Jsonb
 
 from ..catalog.layers import Catalog, FieldDef, Layer
 from .base import ADDRESS_COLUMNS, AddressRow, BBox, Reclaimed, StoreError
-from .sql import NewLayersLoader, SqlStore, quote, table_name
+from .sql import (
+    FEATURE_COLUMN,
+    REVISION_COLUMN,
+    NewLayersLoader,
+    SqlStore,
+    derived_fingerprint,
+    quote,
+    table_name,
+)
 
 SCHEMA = "mapservice"
 # Key of the advisory lock that serialises schema changes (any fixed bigint; "mapsrvc1").
@@ -126,6 +134,13 @@ CREATE TABLE {SCHEMA}.address_sources (
 ALTER TABLE {SCHEMA}.history ADD COLUMN rev text, ADD COLUMN depth integer NOT NULL DEFAULT 0;
 """,
     ),
+    (
+        5,
+        "fingerprint of the derived columns (stored feature, revision, sort keys)",
+        f"""
+ALTER TABLE {SCHEMA}.layer_state ADD COLUMN derived text;
+""",
+    ),
 ]
 # The address points' version: a row of layer_state under a key no layer id can take.
 ADDRESS_STATE_KEY = ":addresses"
@@ -154,6 +169,7 @@ class PostGISStore(SqlStore):
     json_mark = "%s::json"
     holds_nul = False  # PostgreSQL text cannot hold NUL, so no stored id has one
     history_table = f"{_SCHEMA}.history"
+    state_table = f"{_SCHEMA}.layer_state"
     token_table = f"{_SCHEMA}.tokens"
     address_table = f"{_SCHEMA}.addresses"
     address_streets_table = f"{_SCHEMA}.address_streets"
@@ -249,12 +265,45 @@ class PostGISStore(SqlStore):
         # ST_Intersects uses the GiST index (&&) and then tests the exact geometry.
         return "", ["ST_Intersects(t.geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))"], list(bbox)
 
-    def _text_order(self, column: str, direction: str) -> list[str]:
-        # COLLATE "C": code point order of the keys, whatever the database's locale.
-        return [
-            f'{_SCHEMA}.sort_key_de({column}) COLLATE "C" {direction}',
-            f'{column} COLLATE "C" {direction}',
-        ]
+    def _count_extent_sql(self, layer: Layer, joins: str, where: str) -> str:
+        return (
+            "SELECT n, ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+            f"(SELECT count(*) AS n, ST_Extent(t.geom) AS e FROM {self.table(layer.id)} t{joins}{where}) agg"
+        )
+
+    def _as_utf8(self, column: str) -> str:
+        return f"convert_to({column}, 'UTF8')"
+
+    def _create_stale_trigger(self, conn: psycopg.Connection[Any], layer: Layer) -> None:
+        feature, rev = quote(FEATURE_COLUMN), quote(REVISION_COLUMN)
+        conn.execute(
+            f"""CREATE OR REPLACE FUNCTION {_SCHEMA}.mark_changed_outside() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.{rev} IS NOT DISTINCT FROM OLD.{rev} THEN
+    NEW.{feature} := NULL;
+    NEW.{rev} := NULL;
+  END IF;
+  RETURN NEW;
+END $$""".encode()
+        )
+        columns = ", ".join(["geom", *(quote(n) for n in layer.fields)])
+        conn.execute(f"DROP TRIGGER IF EXISTS mapservice_stale ON {self.table(layer.id)}".encode())
+        conn.execute(
+            f"CREATE TRIGGER mapservice_stale BEFORE UPDATE OF {columns} ON {self.table(layer.id)} "
+            f"FOR EACH ROW EXECUTE FUNCTION {_SCHEMA}.mark_changed_outside()".encode()
+        )
+
+    def _layer_columns(self, conn: psycopg.Connection[Any], layer: Layer) -> set[str]:
+        rows = conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
+            (SCHEMA, table_name(layer.id)),
+        ).fetchall()
+        return {str(r[0]) for r in rows}
+
+    def _add_derived_column(self, conn: psycopg.Connection[Any], layer: Layer, name: str) -> None:
+        # COLLATE "C": sort keys compare by code point, whatever the database's locale.
+        conn.execute(f'ALTER TABLE {self.table(layer.id)} ADD COLUMN {quote(name)} text COLLATE "C"'.encode())
 
     def _text_column(self, column: str) -> str:
         return f'{column} COLLATE "C"'
@@ -267,15 +316,15 @@ class PostGISStore(SqlStore):
         conn.execute(
             f"""
 INSERT INTO {_SCHEMA}.layer_state AS s
-  (layer, version, updated_at, count, min_x, min_y, max_x, max_y)
+  (layer, version, updated_at, count, min_x, min_y, max_x, max_y, derived)
 SELECT %s, 1, date_trunc('second', clock_timestamp()), n,
-       ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
+       ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), %s
 FROM (SELECT count(*) AS n, ST_Extent(geom) AS e FROM {self.table(layer.id)}) agg
 ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded.updated_at,
   count = excluded.count, min_x = excluded.min_x, min_y = excluded.min_y,
-  max_x = excluded.max_x, max_y = excluded.max_y
+  max_x = excluded.max_x, max_y = excluded.max_y, derived = excluded.derived
 """.encode(),
-            (layer.id,),
+            (layer.id, derived_fingerprint(layer)),
         )
 
     def _read_state(self, conn: psycopg.Connection[Any], layer: Layer) -> tuple[Any, ...] | None:

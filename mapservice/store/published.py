@@ -12,8 +12,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any, Literal
 
-import shapely
-
 from ..cache import VersionedCache
 from ..catalog.layers import PUBLICATION_FIELD, PUBLISHED, Catalog
 from . import base
@@ -35,10 +33,18 @@ class PublishedView(Store):
     def layer_ids(self) -> list[str]:
         return self.inner.layer_ids()
 
+    def _public(self, layer_id: str, query: Query) -> Query:
+        if not self._sensitive(layer_id):
+            return query
+        # Without other conditions, numberMatched is the published count kept per version.
+        matched = None if query.restricted else self.state(layer_id).count
+        return replace(query, filters=[*query.filters, Filter(PUBLICATION_FIELD, PUBLISHED)], matched=matched)
+
     def query(self, layer_id: str, query: Query) -> QueryResult:
-        if self._sensitive(layer_id):
-            query = replace(query, filters=[*query.filters, Filter(PUBLICATION_FIELD, PUBLISHED)])
-        return self.inner.query(layer_id, query)
+        return self.inner.query(layer_id, self._public(layer_id, query))
+
+    def query_encoded(self, layer_id: str, query: Query) -> base.EncodedPage:
+        return self.inner.query_encoded(layer_id, self._public(layer_id, query))
 
     def shapes(self, layer_id: str, filters: Sequence[Filter] = ()) -> list[Shape]:
         if self._sensitive(layer_id):
@@ -60,6 +66,12 @@ class PublishedView(Store):
             return None
         return feature
 
+    def feature_revision(self, layer_id: str, feature_id: str) -> str | None:
+        if self._sensitive(layer_id):
+            feature = self.get(layer_id, feature_id)
+            return None if feature is None else base.revision(feature)
+        return self.inner.feature_revision(layer_id, feature_id)
+
     def state(self, layer_id: str) -> LayerState:
         state = self.inner.state(layer_id)
         if not self._sensitive(layer_id):
@@ -70,12 +82,8 @@ class PublishedView(Store):
         return replace(state, count=count, extent=extent)
 
     def _summary(self, layer_id: str) -> tuple[int, BBox | None]:
-        features = self.all_features(layer_id)
-        geoms = [shapely.from_geojson(f.geometry) for f in features if f.geometry is not None]
-        if not geoms:
-            return len(features), None
-        minx, miny, maxx, maxy = shapely.total_bounds(geoms)
-        return len(features), (float(minx), float(miny), float(maxx), float(maxy))
+        # Counted by the store (an index on the publication state), never by reading features.
+        return self.inner.count_and_extent(layer_id, [Filter(PUBLICATION_FIELD, PUBLISHED)])
 
     # -- the view is read-only: writes go to the store itself, with a token ------------------
 

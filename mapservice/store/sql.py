@@ -16,16 +16,18 @@ from __future__ import annotations
 import abc
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 import os
 import threading
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
 import shapely
 
-from ..catalog.layers import Catalog, FieldDef, Layer
+from ..catalog.layers import PUBLICATION_FIELD, Catalog, FieldDef, Layer
 from . import history as changelog
 from .base import (
     ADDRESS_COLUMNS,
@@ -39,6 +41,7 @@ from .base import (
     BBox,
     Edit,
     EditResult,
+    EncodedPage,
     Filter,
     HistoryEntry,
     HistoryPrune,
@@ -48,6 +51,7 @@ from .base import (
     Query,
     QueryResult,
     Shape,
+    SortKey,
     Store,
     StoredFeature,
     StoreError,
@@ -55,11 +59,138 @@ from .base import (
     changes,
     feature_doc,
     plan_edit,
+    revision,
     utc_now,
 )
 
 # Field types stored as numbers or booleans; every other scalar is text and sorts in German.
 NON_TEXT_TYPES = frozenset({"integer", "number", "boolean", "array", "object"})
+
+# Columns the store keeps next to each row, computed on every write from what it reads back
+# (so they are always of the row's current version): the feature as the API sends it (a
+# page is a concatenation of these, no geometry is decoded or encoded per request), its
+# revision (the strong ETag), and a German sort key per text field, so that ordering is an
+# index scan and never a collation function called per row and request.
+FEATURE_COLUMN = "mapservice_feature"
+REVISION_COLUMN = "mapservice_rev"
+SORT_COLUMN_PREFIX = "mapservice_sort_"
+
+_FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
+
+
+def sort_key_de(text: str) -> str:
+    """DIN 5007-1 order: case and umlauts do not separate words (Zöllnitz before Zwönitz)."""
+    folded = text.casefold().translate(_FOLD)
+    return "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
+
+
+def order_key(value: str | None) -> str:
+    """The stored sort key of a text value: compared by code point, it orders as DIN 5007-1,
+    ties by the value's own code points, unknown values last.
+
+    "0" + key + U+0001 + value: U+0001 sorts below every character a key holds, so a key that
+    is a prefix of another sorts first, as in the dictionary.
+    """
+    if value is None:
+        return "1"
+    return "0" + sort_key_de(value) + "\x01" + value
+
+
+def sort_column(field: str) -> str:
+    return SORT_COLUMN_PREFIX + field
+
+
+def text_sort_fields(layer: Layer) -> list[str]:
+    """The fields that get a stored sort key: every sortable field kept as text."""
+    return [n for n, f in layer.fields.items() if f.sortable and f.type not in NON_TEXT_TYPES]
+
+
+def derived_columns(layer: Layer) -> list[str]:
+    return [FEATURE_COLUMN, REVISION_COLUMN, *(sort_column(n) for n in text_sort_fields(layer))]
+
+
+def order_terms(layer: Layer, sortby: Sequence[SortKey], prefix: str = "t.") -> list[str]:
+    """ORDER BY terms for ``sortby`` then fid: a total order, so pages never overlap or skip.
+
+    The layer's default order, ascending, is exactly the column list of its order index, so
+    a page is read off the index (see :meth:`SqlStore._order_index`).
+    """
+    terms: list[str] = []
+    for key in sortby:
+        fdef = layer.fields[key.field]
+        if fdef.type in NON_TEXT_TYPES:
+            column = f"{prefix}{quote(key.field)}"
+            if not fdef.required:
+                terms.append(f"({column} IS NULL)")  # unknown values last in both directions
+            terms.append(column if key.ascending else f"{column} DESC")
+        else:
+            column = f"{prefix}{quote(sort_column(key.field))}"
+            if key.ascending:
+                terms.append(column)  # the key of an unknown value is "1": last
+            else:
+                terms += [f"({column} = '1')", f"{column} DESC"]
+    terms.append(f"{prefix}fid")
+    return terms
+
+
+# The form of the derived columns: a new number makes every store compute them anew on its
+# next start (change it with encode_feature, order_key or revision).
+DERIVED_FORM = 1
+
+
+def derived_fingerprint(layer: Layer) -> str:
+    """What a layer's derived columns depend on besides its rows: fields, order, their form."""
+    parts = [
+        DERIVED_FORM,
+        [[n, f.type, f.sortable] for n, f in layer.fields.items()],
+        list(layer.default_sortby),
+        layer.publication,
+    ]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
+
+
+def encode_feature(feature: StoredFeature) -> str:
+    """A feature as GeoJSON text, exactly as the API sends it (geometry text spliced in)."""
+    geometry = "null" if feature.geometry is None else feature.geometry
+    return (
+        '{"type":"Feature","id":'
+        + json.dumps(feature.id, ensure_ascii=False)
+        + ',"geometry":'
+        + geometry
+        + ',"properties":'
+        + json.dumps(feature.properties, ensure_ascii=False, separators=(",", ":"))
+        + "}"
+    )
+
+
+_FEATURE_HEAD = '{"type":"Feature","id":'
+_GEOMETRY_KEY = ',"geometry":'
+_PROPERTIES_KEY = ',"properties":'
+_decoder = json.JSONDecoder()
+
+
+def decode_feature(text: str) -> StoredFeature:
+    """The feature :func:`encode_feature` wrote; the geometry stays text (it is spliced on).
+
+    No GeoJSON geometry text holds ``,"properties":``, so the first one ends the geometry.
+    """
+    feature_id, end = _decoder.raw_decode(text, len(_FEATURE_HEAD))
+    start = end + len(_GEOMETRY_KEY)
+    split = text.index(_PROPERTIES_KEY, start)
+    geometry = text[start:split]
+    properties = json.loads(text[split + len(_PROPERTIES_KEY) : -1])
+    return StoredFeature(str(feature_id), properties, None if geometry == "null" else geometry)
+
+
+def _geojson_texts(geometries: Sequence[shapely.Geometry | None]) -> list[str | None]:
+    """GeoJSON text of each geometry: one WKB → GeoJSON writer (shapely) for both databases."""
+    present = [i for i, g in enumerate(geometries) if g is not None]
+    texts: list[str | None] = [None] * len(geometries)
+    if present:
+        for i, text in zip(present, shapely.to_geojson([geometries[i] for i in present]), strict=True):
+            texts[i] = str(text)
+    return texts
+
 
 # Features of the layers a store has no table for yet (on the first start: all of them).
 NewLayersLoader = Callable[["SqlStore", list[str]], Mapping[str, Sequence[NewFeature]]]
@@ -103,6 +234,19 @@ def _as_time(value: Any) -> dt.datetime:
     """A stored time as aware UTC (SQLite keeps ISO text, PostgreSQL timestamptz)."""
     parsed = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
     return parsed.astimezone(dt.UTC)
+
+
+def _as_read(fdef: FieldDef, value: Any) -> Any:
+    """A property value as the database gives it back (numbers as float, booleans as bool)."""
+    if value is None:
+        return None
+    if fdef.type == "number":
+        return float(value)
+    if fdef.type == "integer":
+        return int(value)
+    if fdef.type == "boolean":
+        return bool(value)
+    return value
 
 
 def _as_json(value: Any) -> Any:
@@ -224,10 +368,6 @@ class SqlStore(Store):
     def _bbox(self, layer: Layer, bbox: BBox) -> tuple[str, list[str], list[Any]]:
         """Joins, clauses and parameters of "intersects this lon/lat box" (index first)."""
 
-    @abc.abstractmethod
-    def _text_order(self, column: str, direction: str) -> list[str]:
-        """ORDER BY terms of a text column in DIN 5007-1 order, ties by code point."""
-
     def _text_column(self, column: str) -> str:
         """A text column compared by code point (the ISO dates of temporal filters)."""
         return column
@@ -274,6 +414,63 @@ class SqlStore(Store):
         """A read-only look before the schema transaction (False: always take it)."""
         return False
 
+    # -- the derived columns and their indexes ---------------------------------------------------
+
+    state_table = ""  # the table of layer versions: its ``derived`` column holds the fingerprint
+
+    @abc.abstractmethod
+    def _layer_columns(self, conn: Any, layer: Layer) -> set[str]:
+        """The columns the layer's table has."""
+
+    @abc.abstractmethod
+    def _add_derived_column(self, conn: Any, layer: Layer, name: str) -> None:
+        """A text column for derived values (a sort key compares by code point)."""
+
+    def _create_table(self, conn: Any, layer: Layer) -> None:
+        self._create_layer_table(conn, layer)
+        self._add_derived(conn, layer)
+
+    def _add_derived(self, conn: Any, layer: Layer) -> None:
+        """The derived columns the table lacks, and its indexes."""
+        have = self._layer_columns(conn, layer)
+        for name in derived_columns(layer):
+            if name not in have:
+                self._add_derived_column(conn, layer, name)
+        t = table_name(layer.id)
+        order = order_terms(layer, [SortKey(n) for n in layer.default_sortby], prefix="")
+        # Named by its columns: a catalog with another default order gets a new index.
+        digest = hashlib.sha256(repr(order).encode()).hexdigest()[:8]
+        indexes = {f"mapservice_order_{t}_{digest}": order}
+        if layer.publication:
+            indexes[f"mapservice_published_{t}"] = [quote(PUBLICATION_FIELD), "fid"]
+        rev = quote(REVISION_COLUMN)
+        stale = f"CREATE INDEX IF NOT EXISTS {quote(f'mapservice_stale_{t}')} ON {self.table(layer.id)} (fid)"
+        conn.execute(f"{stale} WHERE {rev} IS NULL")
+        self._create_stale_trigger(conn, layer)
+        for name, columns in indexes.items():
+            conn.execute(
+                f"CREATE INDEX IF NOT EXISTS {quote(name)} ON {self.table(layer.id)} ({', '.join(columns)})"
+            )
+
+    def _has_stale_rows(self, conn: Any, layer: Layer) -> bool:
+        """Rows changed outside the service (a partial index holds just them)."""
+        row = conn.execute(
+            f"SELECT 1 FROM {self.table(layer.id)} WHERE {quote(REVISION_COLUMN)} IS NULL LIMIT 1"
+        ).fetchone()
+        return row is not None
+
+    @abc.abstractmethod
+    def _create_stale_trigger(self, conn: Any, layer: Layer) -> None:
+        """A trigger that clears the stored feature and revision of a row whose fields or
+        geometry another program (QGIS, SQL) changed without giving it a new revision."""
+
+    def _derived_stale(self, conn: Any, layer: Layer) -> bool:
+        """Whether the rows' derived values were made for other fields, order or code."""
+        row = conn.execute(
+            f"SELECT derived FROM {self.state_table} WHERE layer = {self.mark}", (layer.id,)
+        ).fetchone()
+        return row is None or row[0] != derived_fingerprint(layer)
+
     def upgrade(self, load_new_layers: NewLayersLoader) -> None:
         """Bring the schema up to the code and the catalog, in one transaction.
 
@@ -289,14 +486,21 @@ class SqlStore(Store):
                 new_layers = load_new_layers(self, missing_tables) if missing_tables else {}
                 for layer_id in missing_tables:
                     layer = self.catalog[layer_id]
-                    self._create_layer_table(conn, layer)
+                    self._create_table(conn, layer)
                     self._insert(conn, layer, new_layers.get(layer_id, ()))
                     self._bump(conn, layer)
-                for layer_id, names in missing_columns.items():
-                    layer = self.catalog[layer_id]
-                    for name in names:
+                for layer in self.catalog:
+                    if layer.id in missing_tables:
+                        continue
+                    for name in missing_columns.get(layer.id, ()):
                         self._add_column(conn, layer, name)
-                    self._bump(conn, layer)
+                    if self._derived_stale(conn, layer):
+                        self._add_derived(conn, layer)
+                        self._refresh_derived(conn, layer)
+                        self._bump(conn, layer)
+                    elif self._has_stale_rows(conn, layer):
+                        self._refresh_derived(conn, layer, only_stale=True)
+                        self._bump(conn, layer)  # they changed unseen: caches must not keep them
         except self.db_errors as exc:
             raise StoreError(f"{self.label}upgrading the store failed, nothing was changed: {exc}") from exc
 
@@ -358,13 +562,37 @@ class SqlStore(Store):
 
     def _rows_to_features(self, layer: Layer, rows: Sequence[Sequence[Any]]) -> list[StoredFeature]:
         props, geometries = self._decode_rows(layer, rows)
-        present = [i for i, g in enumerate(geometries) if g is not None]
-        texts: list[str | None] = [None] * len(rows)
-        if present:
-            # One WKB → GeoJSON writer (shapely) for both databases, so the text is identical.
-            for i, text in zip(present, shapely.to_geojson([geometries[i] for i in present]), strict=True):
-                texts[i] = str(text)
+        texts = _geojson_texts(geometries)
         return [StoredFeature(p["id"], p, text) for p, text in zip(props, texts, strict=True)]
+
+    def _select_encoded(self, layer: Layer) -> str:
+        column = self._as_utf8(f"t.{quote(FEATURE_COLUMN)}")
+        return f"SELECT {column}, t.fid FROM {self.table(layer.id)} t"
+
+    @abc.abstractmethod
+    def _as_utf8(self, column: str) -> str:
+        """SQL giving a text column as its UTF-8 bytes: a page of megabytes is then joined as
+        it is, never decoded into str and encoded again."""
+
+    def _texts(self, conn: Any, layer: Layer, rows: Sequence[Sequence[Any]]) -> list[bytes]:
+        """The feature texts of rows :meth:`_select_encoded` gave. A row changed outside the
+        service (QGIS, SQL) has none (a trigger cleared it): it is built from its columns."""
+        stale = [row[1] for row in rows if row[0] is None]
+        if not stale:
+            return [bytes(row[0]) for row in rows]
+        built: dict[Any, bytes] = {}
+        for start in range(0, len(stale), 500):
+            chunk = stale[start : start + 500]
+            found = conn.execute(
+                f"SELECT t.fid, {self._select(layer).removeprefix('SELECT ')} "
+                f"WHERE t.fid IN ({', '.join([self.mark] * len(chunk))})",
+                chunk,
+            ).fetchall()
+            for fid, feature in zip(
+                [r[0] for r in found], self._rows_to_features(layer, [r[1:] for r in found]), strict=True
+            ):
+                built[fid] = encode_feature(feature).encode()
+        return [bytes(row[0]) if row[0] is not None else built[row[1]] for row in rows]
 
     def shapes(self, layer_id: str, filters: Sequence[Filter] = ()) -> list[Shape]:
         layer = self._layer(layer_id)
@@ -422,50 +650,89 @@ class SqlStore(Store):
         return clauses
 
     def _order(self, layer: Layer, query: Query) -> str:
-        terms: list[str] = []
-        for key in query.sortby:
-            column = f"t.{quote(key.field)}"
-            direction = "ASC" if key.ascending else "DESC"
-            terms.append(f"{column} IS NULL")
-            if layer.fields[key.field].type in NON_TEXT_TYPES:
-                terms.append(f"{column} {direction}")
-            else:
-                terms += self._text_order(column, direction)
-        terms.append("t.fid")  # a total order, so pages never overlap or skip
-        return ", ".join(terms)
+        return ", ".join(order_terms(layer, query.sortby))
 
-    def query(self, layer_id: str, query: Query) -> QueryResult:
-        layer = self._layer(layer_id)
+    def _page(self, layer: Layer, query: Query) -> tuple[list[bytes], int]:
+        """The feature texts of one page and numberMatched."""
         joins, where, params = self._where(layer, query)
         m = self.mark
         with self._errors(f"querying layer '{layer.id}'"), self._read(snapshot=True) as conn:
             # Both statements read one snapshot, so the count matches the page.
-            matched = conn.execute(
-                f"SELECT count(*) FROM {self.table(layer.id)} t{joins}{where}", params
-            ).fetchone()
-            order = self._order(layer, query)
             rows = conn.execute(
-                f"{self._select(layer)}{joins}{where} ORDER BY {order} LIMIT {m} OFFSET {m}",
+                f"{self._select_encoded(layer)}{joins}{where} ORDER BY {self._order(layer, query)} "
+                f"LIMIT {m} OFFSET {m}",
                 [*params, query.limit, query.offset],
             ).fetchall()
-        return QueryResult(self._rows_to_features(layer, rows), int(matched[0]))
+            if query.matched is not None:
+                matched = query.matched
+            elif not query.restricted:
+                # The whole layer: its count is kept with its version, never counted here.
+                state = self._read_state(conn, layer)
+                matched = int(state[2]) if state is not None else 0
+            elif query.limit > 0 and (0 < len(rows) < query.limit or (not rows and query.offset == 0)):
+                matched = query.offset + len(rows)  # the page holds the last match
+            else:
+                counted = conn.execute(
+                    f"SELECT count(*) FROM {self.table(layer.id)} t{joins}{where}", params
+                ).fetchone()
+                matched = int(counted[0])
+            texts = self._texts(conn, layer, rows)
+        return texts, matched
+
+    def query(self, layer_id: str, query: Query) -> QueryResult:
+        layer = self._layer(layer_id)
+        texts, matched = self._page(layer, query)
+        return QueryResult([decode_feature(text.decode()) for text in texts], matched)
+
+    def query_encoded(self, layer_id: str, query: Query) -> EncodedPage:
+        layer = self._layer(layer_id)
+        texts, matched = self._page(layer, query)
+        return EncodedPage(texts, matched)
+
+    def count_and_extent(self, layer_id: str, filters: Sequence[Filter] = ()) -> tuple[int, BBox | None]:
+        layer = self._layer(layer_id)
+        joins, where, params = self._where(layer, Query(filters=tuple(filters)))
+        with self._errors(f"counting layer '{layer.id}'"), self._read(snapshot=True) as conn:
+            row = conn.execute(self._count_extent_sql(layer, joins, where), params).fetchone()
+        extent: BBox | None = None
+        if row[1] is not None:
+            extent = (float(row[1]), float(row[2]), float(row[3]), float(row[4]))
+        return int(row[0]), extent
+
+    @abc.abstractmethod
+    def _count_extent_sql(self, layer: Layer, joins: str, where: str) -> str:
+        """SQL giving (count, min x, min y, max x, max y) of the rows ``joins``/``where`` select."""
 
     def _all(self, conn: Any, layer: Layer, feature_id: str | None = None) -> list[StoredFeature]:
         if feature_id is None:
-            rows = conn.execute(f"{self._select(layer)} ORDER BY t.fid").fetchall()
+            rows = conn.execute(f"{self._select_encoded(layer)} ORDER BY t.fid").fetchall()
         elif "\x00" in feature_id and not self.holds_nul:
             return []
         else:
             rows = conn.execute(
-                f"{self._select(layer)} WHERE t.id = {self._text_param()}", (feature_id,)
+                f"{self._select_encoded(layer)} WHERE t.id = {self._text_param()}", (feature_id,)
             ).fetchall()
-        return self._rows_to_features(layer, rows)
+        return [decode_feature(text.decode()) for text in self._texts(conn, layer, rows)]
 
     def get(self, layer_id: str, feature_id: str) -> StoredFeature | None:
         layer = self._layer(layer_id)
         with self._errors(f"reading layer '{layer.id}'"), self._read() as conn:
             found = self._all(conn, layer, feature_id)
         return found[0] if found else None
+
+    def feature_revision(self, layer_id: str, feature_id: str) -> str | None:
+        layer = self._layer(layer_id)
+        if "\x00" in feature_id and not self.holds_nul:
+            return None
+        with self._errors(f"reading layer '{layer.id}'"), self._read() as conn:
+            row = conn.execute(
+                f"SELECT {quote(REVISION_COLUMN)} FROM {self.table(layer.id)} "
+                f"WHERE id = {self._text_param()}",
+                (feature_id,),
+            ).fetchone()
+        if row is not None and row[0] is None:  # changed outside the service: from its columns
+            return super().feature_revision(layer_id, feature_id)
+        return None if row is None else str(row[0])
 
     def feature_ids(self, layer_id: str) -> set[str]:
         layer = self._layer(layer_id)
@@ -490,37 +757,107 @@ class SqlStore(Store):
 
     # -- writing --------------------------------------------------------------------------------
 
+    def _derived_values(
+        self, layer: Layer, rows: Sequence[tuple[dict[str, Any], shapely.Geometry | None]]
+    ) -> list[list[Any]]:
+        """The derived columns (:func:`derived_columns`) of rows about to be written.
+
+        Computed from the values as the database gives them back (a number column gives a
+        float, a boolean a bool), so the stored feature is what reading the row would build.
+        """
+        names = list(layer.fields)
+        sort_fields = text_sort_fields(layer)
+        texts = _geojson_texts([geom for _, geom in rows])
+        out = []
+        for (props, _), text in zip(rows, texts, strict=True):
+            stored = {n: _as_read(layer.fields[n], props.get(n)) for n in names}
+            feature = StoredFeature(str(stored["id"]), stored, text)
+            out.append(
+                [encode_feature(feature), revision(feature), *(order_key(stored[n]) for n in sort_fields)]
+            )
+        return out
+
     def _insert(self, conn: Any, layer: Layer, features: Sequence[NewFeature]) -> None:
         names = list(layer.fields)
+        derived = derived_columns(layer)
         declared = declared_geometry_type(layer)
-        columns = ", ".join(["geom", *(quote(n) for n in names)])
-        values = ", ".join([self._geometry_in(), *(self._value_in(layer.fields[n]) for n in names)])
+        columns = ", ".join(["geom", *(quote(n) for n in names), *(quote(n) for n in derived)])
+        values = ", ".join(
+            [
+                self._geometry_in(),
+                *(self._value_in(layer.fields[n]) for n in names),
+                *([self.mark] * len(derived)),
+            ]
+        )
         statement = f"INSERT INTO {self.table(layer.id)} ({columns}) VALUES ({values})"
-        rows = []
         # Sorted by id so the row order (and so fid, the last sort key) does not depend on
         # the order of the input.
-        for props, geom in sorted(features, key=lambda f: str(f[0].get("id"))):
-            geometry = None if geom is None else self._geometry_param(promote(geom, declared))
-            rows.append([geometry, *(self.encode_value(layer.fields[n], props.get(n)) for n in names)])
+        ordered = [
+            (props, None if geom is None else promote(geom, declared))
+            for props, geom in sorted(features, key=lambda f: str(f[0].get("id")))
+        ]
+        rows = []
+        for (props, geom), extra in zip(ordered, self._derived_values(layer, ordered), strict=True):
+            geometry = None if geom is None else self._geometry_param(geom)
+            rows.append(
+                [geometry, *(self.encode_value(layer.fields[n], props.get(n)) for n in names), *extra]
+            )
         if rows:
             self._executemany(conn, statement, rows)
 
     def _update(self, conn: Any, layer: Layer, edit: Edit) -> None:
         """Replace one row's values in place (it keeps its fid, so its place in the order)."""
         names = list(layer.fields)
+        derived = derived_columns(layer)
         props = edit.properties or {}
         declared = declared_geometry_type(layer)
-        geometry = None if edit.geometry is None else self._geometry_param(promote(edit.geometry, declared))
+        geom = None if edit.geometry is None else promote(edit.geometry, declared)
+        geometry = None if geom is None else self._geometry_param(geom)
         assignments = ", ".join(
             [
                 f"geom = {self._geometry_in()}",
                 *(f"{quote(n)} = {self._value_in(layer.fields[n])}" for n in names),
+                *(f"{quote(n)} = {self.mark}" for n in derived),
             ]
+        )
+        # The revision first cleared, so the trigger that marks rows changed outside the service
+        # (same revision, other columns: see _add_derived) never takes this write for one.
+        conn.execute(
+            f"UPDATE {self.table(layer.id)} SET {quote(REVISION_COLUMN)} = NULL WHERE id = {self.mark}",
+            (edit.feature_id,),
         )
         conn.execute(
             f"UPDATE {self.table(layer.id)} SET {assignments} WHERE id = {self.mark}",
-            [geometry, *(self.encode_value(layer.fields[n], props.get(n)) for n in names), edit.feature_id],
+            [
+                geometry,
+                *(self.encode_value(layer.fields[n], props.get(n)) for n in names),
+                *self._derived_values(layer, [(props, geom)])[0],
+                edit.feature_id,
+            ],
         )
+
+    def _refresh_derived(self, conn: Any, layer: Layer, only_stale: bool = False) -> None:
+        """Compute the derived columns of stored rows anew, in batches: of every row (a store
+        from before they existed, or a catalog whose fields changed), or ``only_stale``: of the
+        rows changed outside the service since (their revision is null)."""
+        derived = derived_columns(layer)
+        assignments = ", ".join(f"{quote(n)} = {self.mark}" for n in derived)
+        table = self.table(layer.id)
+        statement = f"UPDATE {table} SET {assignments} WHERE fid = {self.mark}"
+        which = f" WHERE {quote(REVISION_COLUMN)} IS NULL" if only_stale else ""
+        fids = [row[0] for row in conn.execute(f"SELECT fid FROM {table}{which} ORDER BY fid").fetchall()]
+        for start in range(0, len(fids), 2000):
+            chunk = fids[start : start + 2000]
+            rows = conn.execute(
+                f"SELECT t.fid, {self._select(layer).removeprefix('SELECT ')} WHERE t.fid IN "
+                f"({', '.join([self.mark] * len(chunk))})",
+                chunk,
+            ).fetchall()
+            props, geometries = self._decode_rows(layer, [row[1:] for row in rows])
+            values = self._derived_values(layer, list(zip(props, geometries, strict=True)))
+            self._executemany(
+                conn, statement, [[*extra, row[0]] for row, extra in zip(rows, values, strict=True)]
+            )
 
     def replace(
         self, layer_id: str, features: Sequence[NewFeature], actor: str | None = None, via: str = "import"

@@ -442,7 +442,7 @@ def test_prev_from_beyond_the_end_leads_to_the_last_page(client: FlaskClient) ->
 
 
 def test_sorting_follows_german_alphabet(client: FlaskClient) -> None:
-    from mapservice.store.geopackage import sort_key_de
+    from mapservice.store.sql import sort_key_de
 
     doc = get_json(client, "/api/collections/municipalities/items?sortby=name&limit=10000&properties=name")
     names = [f["properties"]["name"] for f in doc["features"]]

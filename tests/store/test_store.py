@@ -178,7 +178,7 @@ def test_unsupported_store_setting_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_text_sorts_in_german_order_and_nulls_last(app: Flask) -> None:
-    from mapservice.store.geopackage import sort_key_de
+    from mapservice.store.sql import sort_key_de
 
     store = app.extensions["mapservice"].store
     for ascending in (True, False):

@@ -1,0 +1,188 @@
+"""The columns each store keeps next to a row (issue 16): the feature as the API sends it, its
+revision and its German sort keys, on both stores.
+
+They must always say what the row's own columns say: after every write, after a change made
+outside the service (QGIS, SQL), and in a store from before they existed. A page is read off
+the layer's order index, and the whole layer's count is never counted per request.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from typing import Any
+
+import psycopg
+import shapely.geometry
+from flask import Flask
+from sample_features import camera
+
+from conftest import StoreConfig
+from mapservice import create_app
+from mapservice.store.base import Edit, Query, Store, revision
+from mapservice.store.sql import FEATURE_COLUMN, SqlStore, encode_feature, order_terms, table_name
+
+LAYER = "video-surveillance"
+
+
+def create(fid: str, action: str = "create", **props: Any) -> Edit:
+    """A test camera (invented: ``source`` says Testdaten) as the store takes it."""
+    feature = camera(fid, **props)
+    geometry = shapely.geometry.shape(feature["geometry"])
+    return Edit(action, fid, {"id": fid, **feature["properties"]}, geometry)  # type: ignore[arg-type]
+
+
+def full(app: Flask) -> SqlStore:
+    store: SqlStore = app.extensions["mapservice"].store
+    return store
+
+
+def from_columns(store: SqlStore, layer_id: str) -> dict[str, str]:
+    """Each feature's GeoJSON built the old way: from its columns, WKB through shapely."""
+    layer = store.catalog[layer_id]
+    with store._read() as conn:
+        rows = conn.execute(f"{store._select(layer)} ORDER BY t.fid").fetchall()
+    return {f.id: encode_feature(f) for f in store._rows_to_features(layer, rows)}
+
+
+def execute(config: StoreConfig, sql: str) -> list[tuple[Any, ...]]:
+    if config.store:
+        with psycopg.connect(config.store, autocommit=True) as conn:
+            cur = conn.execute(sql)  # type: ignore[arg-type]
+            return cur.fetchall() if cur.description else []
+    from mapservice.store.geopackage import _connect
+
+    # The store's own connection: the R-tree triggers call its SQL functions.
+    with closing(_connect(config.instance / "mapservice.gpkg")) as conn:
+        rows = conn.execute(sql).fetchall()
+        return rows
+
+
+def table(config: StoreConfig, layer_id: str) -> str:
+    return f"mapservice.{table_name(layer_id)}" if config.store else table_name(layer_id)
+
+
+def test_the_stored_features_are_what_their_columns_say(app: Flask) -> None:
+    store = full(app)
+    for layer_id in store.layer_ids():
+        built = from_columns(store, layer_id)
+        page = store.query_encoded(layer_id, Query(limit=100_000))
+        stored = {}
+        for text in page.features:
+            feature = store.get(layer_id, encode_feature_id(text))
+            assert feature is not None
+            stored[feature.id] = text.decode()
+            assert store.feature_revision(layer_id, feature.id) == revision(feature)
+        assert stored == built, layer_id
+        assert page.number_matched == len(built) == store.state(layer_id).count
+
+
+def encode_feature_id(text: bytes) -> str:
+    from mapservice.store.sql import decode_feature
+
+    return decode_feature(text.decode()).id
+
+
+def test_writes_keep_them_current_and_an_outside_change_is_seen(fresh_store: StoreConfig) -> None:
+    app = create_app(fresh_store.settings())
+    store = full(app)
+    try:
+        for n in range(3):
+            store.edit(LAYER, create(f"test-kam-{n}", name=f"Kamera {n}"), "Test")
+        store.edit(LAYER, create("test-kam-1", "replace", name="Ärztehaus (Test)"), "Test")
+        assert {k: v for k, v in from_columns(store, LAYER).items()} == {
+            f.id: encode_feature(f) for f in store.all_features(LAYER)
+        }
+        names = [
+            f.properties["name"] for f in store.query(LAYER, Query(sortby=()).__class__(limit=10)).features
+        ]
+        assert names == ["Kamera 0", "Ärztehaus (Test)", "Kamera 2"]  # default order: by id
+        # A GIS user edits a row in QGIS (plain SQL on the table): the service shows the edit.
+        execute(
+            fresh_store,
+            f"UPDATE {table(fresh_store, LAYER)} SET name = 'In QGIS geändert' WHERE id = 'test-kam-2'",
+        )
+        changed = store.get(LAYER, "test-kam-2")
+        assert changed is not None and changed.properties["name"] == "In QGIS geändert"
+        assert store.feature_revision(LAYER, "test-kam-2") == revision(changed)
+        page = store.query_encoded(LAYER, Query(limit=10))
+        assert b"In QGIS ge\xc3\xa4ndert" in page.features[2]
+    finally:
+        store.close()
+    # The next start computes the row's columns anew (its revision is stored again).
+    reopened = create_app(fresh_store.settings())
+    try:
+        rows = execute(
+            fresh_store, f"SELECT mapservice_rev FROM {table(fresh_store, LAYER)} WHERE id = 'test-kam-2'"
+        )
+        assert rows[0][0] is not None
+        assert full(reopened).feature_revision(LAYER, "test-kam-2") == revision(
+            full(reopened).get(LAYER, "test-kam-2")  # type: ignore[arg-type]
+        )
+    finally:
+        full(reopened).close()
+
+
+def test_a_store_from_before_gains_them_on_its_next_start(fresh_store: StoreConfig) -> None:
+    app = create_app(fresh_store.settings())
+    before = {lid: from_columns(full(app), lid) for lid in full(app).layer_ids()}
+    full(app).close()
+    t = table(fresh_store, "districts")
+    execute(fresh_store, f"ALTER TABLE {t} DROP COLUMN {FEATURE_COLUMN}")
+    state = "mapservice.layer_state" if fresh_store.store else "mapservice_layer_state"
+    execute(fresh_store, f"UPDATE {state} SET derived = NULL")
+    reopened = create_app(fresh_store.settings())
+    try:
+        store = full(reopened)
+        for layer_id, built in before.items():
+            texts = store.query_encoded(layer_id, Query(limit=100_000)).features
+            assert sorted(t.decode() for t in texts) == sorted(built.values()), layer_id
+    finally:
+        full(reopened).close()
+
+
+def test_a_page_is_read_off_the_order_index_without_counting(app: Flask, shared_store: StoreConfig) -> None:
+    store = full(app)
+    for layer in store.catalog:
+        from mapservice.store.base import SortKey
+
+        order = ", ".join(order_terms(layer, [SortKey(n) for n in layer.default_sortby]))
+        sql = f"SELECT t.{FEATURE_COLUMN} FROM {store.table(layer.id)} t ORDER BY {order} LIMIT 10 OFFSET 5"
+        if shared_store.store:
+            with psycopg.connect(shared_store.store) as conn:
+                conn.execute("SET enable_seqscan = off")  # a tiny table: ask whether it *can*
+                plan = " ".join(r[0] for r in conn.execute(f"EXPLAIN {sql}").fetchall())  # type: ignore[arg-type]
+            assert "mapservice_order_" in plan and "Sort" not in plan, (layer.id, plan)
+        else:
+            with closing(sqlite3.connect(shared_store.instance / "mapservice.gpkg")) as conn:
+                plan = " ".join(str(r[-1]) for r in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
+            assert "mapservice_order_" in plan and "TEMP B-TREE" not in plan, (layer.id, plan)
+    if not shared_store.store:
+        statements: list[str] = []
+        conn = store._conn()
+        conn.set_trace_callback(statements.append)
+        try:
+            store.state("municipalities")
+            store.query_encoded("municipalities", Query(limit=10, offset=100))
+        finally:
+            conn.set_trace_callback(None)
+        assert not [s for s in statements if "count(" in s.lower()], statements
+
+
+def test_the_published_view_counts_without_reading_features(fresh_store: StoreConfig) -> None:
+    app = create_app(fresh_store.settings())
+    store: Store = full(app)
+    try:
+        for n, publication in enumerate(["published", "draft", "published"]):
+            store.edit(LAYER, create(f"test-kam-{n}", publication=publication), "Test")
+        public = app.extensions["mapservice"].public_store
+        calls: list[str] = []
+        original = store.shapes
+        store.shapes = lambda *a, **k: calls.append("shapes") or original(*a, **k)  # type: ignore[method-assign]
+        state = public.state(LAYER)
+        page = public.query(LAYER, Query(limit=10))
+        assert state.count == 2 and page.number_matched == 2
+        assert [f.id for f in page.features] == ["test-kam-0", "test-kam-2"]
+        assert state.extent is not None and calls == []
+    finally:
+        store.close()
