@@ -17,7 +17,19 @@ FORMATS = ("json", "html")
 # Parameters of /items besides the layer's own queryable fields.
 # ``lang`` chooses the language of the HTML representation; the JSON ignores it.
 ITEMS_PARAMS = frozenset(
-    {"f", "lang", "bbox", "bbox-crs", "limit", "offset", "sortby", "properties", "skipGeometry", "datetime"}
+    {
+        "f",
+        "lang",
+        "bbox",
+        "bbox-crs",
+        "limit",
+        "offset",
+        "sortby",
+        "properties",
+        "skipGeometry",
+        "datetime",
+        "after",
+    }
 )
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 # SQLite and PostgreSQL integers are signed 64-bit; larger numbers cannot match anything.
@@ -235,6 +247,18 @@ def _typed_filter_value(fdef: FieldDef, name: str, raw: str) -> object:
     return value
 
 
+_CURSOR = re.compile(r"[0-9]{1,19}\.[0-9]{1,19}\.[0-9]{1,19}\.[0-9a-f]{12}")
+
+
+def parse_cursor(raw: str | None) -> str | None:
+    """``after``: the cursor a "next" link carries (version.offset.row.query), or a 400."""
+    if raw is None:
+        return None
+    if not _CURSOR.fullmatch(raw):
+        raise bad("after", "is not a cursor of this service (it comes from a 'next' link; leave it out)")
+    return raw
+
+
 @dataclass(frozen=True)
 class ItemsRequest:
     query: Query
@@ -263,6 +287,7 @@ def parse_items(
         limit=parse_int("limit", single(args, "limit"), default_limit, 1, max_limit),
         offset=parse_int("offset", single(args, "offset"), 0, 0, None),
         interval=interval,
+        after=parse_cursor(single(args, "after")),
     )
     return ItemsRequest(
         query=query,

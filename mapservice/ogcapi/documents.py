@@ -248,13 +248,25 @@ def _collection_meta(
 
 
 def paging_links(
-    url: str, args: Mapping[str, Sequence[str]], offset: int, limit: int, returned: int, matched: int
+    url: str,
+    args: Mapping[str, Sequence[str]],
+    offset: int,
+    limit: int,
+    returned: int,
+    matched: int,
+    next_after: str | None = None,
 ) -> list[dict[str, str]]:
-    """self / alternate / next / prev, each keeping every other query parameter."""
+    """self / alternate / next / prev, each keeping every other query parameter.
 
-    def page(new_offset: int, fmt: str | None = None) -> str:
-        params = {k: list(v) for k, v in args.items() if k not in ("offset", "f")}
+    "next" also carries the store's cursor (``after``), so that following it costs no more
+    at the end of a large collection than at the start; ``offset`` alone gives the same page.
+    """
+
+    def page(new_offset: int, fmt: str | None = None, after: str | None = None) -> str:
+        params = {k: list(v) for k, v in args.items() if k not in ("offset", "f", "after")}
         params["offset"] = [str(new_offset)]
+        if after is not None:
+            params["after"] = [after]
         if "limit" not in params:
             params["limit"] = [str(limit)]
         if fmt is not None:
@@ -268,7 +280,9 @@ def paging_links(
         link(page(offset, "html"), "alternate", HTML, "diese Seite als HTML / as HTML"),
     ]
     if offset + returned < matched:
-        links.append(link(page(offset + limit), "next", GEOJSON, "nächste Seite / next page"))
+        links.append(
+            link(page(offset + limit, after=next_after), "next", GEOJSON, "nächste Seite / next page")
+        )
     if offset > 0:
         # From beyond the end, "prev" leads to the last page that has features.
         prev = max(min(offset, matched) - limit, 0) if offset >= matched else max(offset - limit, 0)

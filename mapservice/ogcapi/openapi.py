@@ -53,15 +53,29 @@ def _common_parameters(max_limit: int, default_limit: int) -> dict[str, Any]:
             "CRS of bbox; only CRS84 is supported.",
             {"type": "string", "format": "uri", "enum": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"]},
         ),
+        # GIS clients choose their page size from this one definition, so it stays a component
+        # named "limit" that every items path references by $ref: QGIS reads
+        # components/parameters/limit, GDAL >= 3.8 follows the items path's $ref. Both page by
+        # min(max(1000, default), maximum): 1,000 with the default settings
+        # (tests/e2e/test_gdal_paging.py).
         "limit": _param(
             "limit",
-            f"Features per page (1..{max_limit}).",
+            f"Features per page (1..{max_limit}; {default_limit} when not given).",
             {"type": "integer", "minimum": 1, "maximum": max_limit, "default": default_limit},
+            style="form",
+            explode=False,
         ),
         "offset": _param(
             "offset",
             "Number of features to skip (paging; use the next link).",
             {"type": "integer", "minimum": 0, "default": 0},
+        ),
+        "after": _param(
+            "after",
+            "Cursor that next links carry, so that a page deep in a large collection costs no "
+            "more than the first; it only applies together with the offset it came with, and "
+            "offset alone gives the same page.",
+            {"type": "string", "pattern": r"^[0-9]+\.[0-9]+\.[0-9]+\.[0-9a-f]{12}$"},
         ),
         "datetime": _param(
             "datetime",
@@ -105,6 +119,7 @@ def _items_path(layer: Layer) -> dict[str, Any]:
             "bbox-crs",
             "limit",
             "offset",
+            "after",
             "datetime",
             "sortby",
             "properties",

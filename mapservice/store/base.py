@@ -76,6 +76,10 @@ class Query:
     # numberMatched when the caller knows it already (the published view keeps the count of
     # the published part per layer version): the store then does not count.
     matched: int | None = None
+    # The cursor the previous page's "next" link carried (see SqlStore._page): where the
+    # version and the query are still those it was made for, the page starts after its row
+    # (an index range) instead of counting ``offset`` rows; otherwise ``offset`` holds.
+    after: str | None = None
 
     @property
     def restricted(self) -> bool:
@@ -103,6 +107,7 @@ class Shape:
 class QueryResult:
     features: list[StoredFeature]
     number_matched: int
+    next_after: str | None = None  # the cursor of the next page (Query.after)
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,7 @@ class EncodedPage:
 
     features: list[bytes]
     number_matched: int
+    next_after: str | None = None  # the cursor of the next page (Query.after)
 
 
 @dataclass(frozen=True)

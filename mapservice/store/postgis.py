@@ -263,12 +263,16 @@ class PostGISStore(SqlStore):
 
     def _bbox(self, layer: Layer, bbox: BBox) -> tuple[str, list[str], list[Any]]:
         # ST_Intersects uses the GiST index (&&) and then tests the exact geometry.
-        return "", ["ST_Intersects(t.geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))"], list(bbox)
+        return (
+            f"{self.table(layer.id)} t",
+            ["ST_Intersects(t.geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))"],
+            list(bbox),
+        )
 
-    def _count_extent_sql(self, layer: Layer, joins: str, where: str) -> str:
+    def _count_extent_sql(self, layer: Layer, source: str, where: str) -> str:
         return (
             "SELECT n, ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-            f"(SELECT count(*) AS n, ST_Extent(t.geom) AS e FROM {self.table(layer.id)} t{joins}{where}) agg"
+            f"(SELECT count(*) AS n, ST_Extent(t.geom) AS e FROM {source}{where}) agg"
         )
 
     def _as_utf8(self, column: str) -> str:

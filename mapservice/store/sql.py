@@ -366,7 +366,8 @@ class SqlStore(Store):
 
     @abc.abstractmethod
     def _bbox(self, layer: Layer, bbox: BBox) -> tuple[str, list[str], list[Any]]:
-        """Joins, clauses and parameters of "intersects this lon/lat box" (index first)."""
+        """The FROM source (the layer's table as ``t``), clauses and parameters of "intersects
+        this lon/lat box", the spatial index read first."""
 
     def _text_column(self, column: str) -> str:
         """A text column compared by code point (the ISO dates of temporal filters)."""
@@ -442,7 +443,8 @@ class SqlStore(Store):
         digest = hashlib.sha256(repr(order).encode()).hexdigest()[:8]
         indexes = {f"mapservice_order_{t}_{digest}": order}
         if layer.publication:
-            indexes[f"mapservice_published_{t}"] = [quote(PUBLICATION_FIELD), "fid"]
+            # The public view asks for the published ones in this order: one index gives both.
+            indexes[f"mapservice_published_{t}_{digest}"] = [quote(PUBLICATION_FIELD), *order]
         rev = quote(REVISION_COLUMN)
         stale = f"CREATE INDEX IF NOT EXISTS {quote(f'mapservice_stale_{t}')} ON {self.table(layer.id)} (fid)"
         conn.execute(f"{stale} WHERE {rev} IS NULL")
@@ -538,9 +540,11 @@ class SqlStore(Store):
     def layer_ids(self) -> list[str]:
         return self.catalog.ids()
 
+    def _columns(self, layer: Layer) -> str:
+        return ", ".join([self._geometry_out("t.geom"), *(f"t.{quote(n)}" for n in layer.fields)])
+
     def _select(self, layer: Layer) -> str:
-        columns = ", ".join([self._geometry_out("t.geom"), *(f"t.{quote(n)}" for n in layer.fields)])
-        return f"SELECT {columns} FROM {self.table(layer.id)} t"
+        return f"SELECT {self._columns(layer)} FROM {self.table(layer.id)} t"
 
     def _decode_rows(
         self, layer: Layer, rows: Sequence[Sequence[Any]]
@@ -565,9 +569,11 @@ class SqlStore(Store):
         texts = _geojson_texts(geometries)
         return [StoredFeature(p["id"], p, text) for p, text in zip(props, texts, strict=True)]
 
+    def _encoded_columns(self) -> str:
+        return f"{self._as_utf8(f't.{quote(FEATURE_COLUMN)}')}, t.fid"
+
     def _select_encoded(self, layer: Layer) -> str:
-        column = self._as_utf8(f"t.{quote(FEATURE_COLUMN)}")
-        return f"SELECT {column}, t.fid FROM {self.table(layer.id)} t"
+        return f"SELECT {self._encoded_columns()} FROM {self.table(layer.id)} t"
 
     @abc.abstractmethod
     def _as_utf8(self, column: str) -> str:
@@ -596,18 +602,20 @@ class SqlStore(Store):
 
     def shapes(self, layer_id: str, filters: Sequence[Filter] = ()) -> list[Shape]:
         layer = self._layer(layer_id)
-        joins, where, params = self._where(layer, Query(filters=tuple(filters), limit=FETCH_ALL))
+        source, where, params = self._where(layer, Query(filters=tuple(filters), limit=FETCH_ALL))
         with self._errors(f"reading layer '{layer.id}'"), self._read(snapshot=True) as conn:
-            rows = conn.execute(f"{self._select(layer)}{joins}{where} ORDER BY t.fid", params).fetchall()
+            rows = conn.execute(
+                f"SELECT {self._columns(layer)} FROM {source}{where} ORDER BY t.fid", params
+            ).fetchall()
         props, geometries = self._decode_rows(layer, rows)
         return [Shape(p["id"], p, g) for p, g in zip(props, geometries, strict=True)]
 
     def _where(self, layer: Layer, query: Query) -> tuple[str, str, list[Any]]:
-        joins = ""
+        source = f"{self.table(layer.id)} t"
         clauses: list[str] = []
         params: list[Any] = []
         if query.bbox is not None:
-            joins, bbox_clauses, bbox_params = self._bbox(layer, query.bbox)
+            source, bbox_clauses, bbox_params = self._bbox(layer, query.bbox)
             clauses += bbox_clauses
             params += bbox_params
         for flt in query.filters:
@@ -620,7 +628,7 @@ class SqlStore(Store):
         if query.interval is not None:
             clauses.extend(self._temporal_clauses(layer, query.interval, params))
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        return joins, where, params
+        return source, where, params
 
     def _filter(self, layer: Layer, flt: Filter) -> tuple[str, Any]:
         column = f"t.{quote(flt.field)}"
@@ -652,56 +660,89 @@ class SqlStore(Store):
     def _order(self, layer: Layer, query: Query) -> str:
         return ", ".join(order_terms(layer, query.sortby))
 
-    def _page(self, layer: Layer, query: Query) -> tuple[list[bytes], int]:
-        """The feature texts of one page and numberMatched."""
-        joins, where, params = self._where(layer, query)
+    def _page(self, layer: Layer, query: Query) -> tuple[list[bytes], int, str | None]:
+        """The feature texts of one page, numberMatched and the cursor of the next page."""
+        source, where, params = self._where(layer, query)
         m = self.mark
+        terms = order_terms(layer, query.sortby)
+        # A cursor names the query it continues: its source, conditions, values and order.
+        signature = hashlib.sha256(repr((source, where, params, terms)).encode()).hexdigest()[:12]
+        # Keyset paging needs an order of plain columns (ascending, no null flags).
+        keyset = all(term.startswith("t.") and " " not in term for term in terms)
         with self._errors(f"querying layer '{layer.id}'"), self._read(snapshot=True) as conn:
-            # Both statements read one snapshot, so the count matches the page.
+            # Every statement reads one snapshot, so the count matches the page.
+            state = self._read_state(conn, layer)
+            version = int(state[0]) if state is not None else 0
+            start = self._cursor_start(conn, layer, query, version, signature, terms) if keyset else None
+            if start is not None:
+                key_clause = f"({', '.join(terms)}) > ({', '.join([m] * len(start))})"
+                page_where = f"{where} AND {key_clause}" if where else f" WHERE {key_clause}"
+                page_params, offset = [*params, *start], 0
+            else:
+                page_where, page_params, offset = where, params, query.offset
             rows = conn.execute(
-                f"{self._select_encoded(layer)}{joins}{where} ORDER BY {self._order(layer, query)} "
+                f"SELECT {self._encoded_columns()} FROM {source}{page_where} ORDER BY {', '.join(terms)} "
                 f"LIMIT {m} OFFSET {m}",
-                [*params, query.limit, query.offset],
+                [*page_params, query.limit, offset],
             ).fetchall()
             if query.matched is not None:
                 matched = query.matched
             elif not query.restricted:
                 # The whole layer: its count is kept with its version, never counted here.
-                state = self._read_state(conn, layer)
                 matched = int(state[2]) if state is not None else 0
             elif query.limit > 0 and (0 < len(rows) < query.limit or (not rows and query.offset == 0)):
                 matched = query.offset + len(rows)  # the page holds the last match
             else:
-                counted = conn.execute(
-                    f"SELECT count(*) FROM {self.table(layer.id)} t{joins}{where}", params
-                ).fetchone()
+                counted = conn.execute(f"SELECT count(*) FROM {source}{where}", params).fetchone()
                 matched = int(counted[0])
             texts = self._texts(conn, layer, rows)
-        return texts, matched
+        next_after = None
+        end = query.offset + len(rows)
+        if keyset and rows and end < matched:
+            next_after = f"{version}.{end}.{rows[-1][1]}.{signature}"
+        return texts, matched, next_after
+
+    def _cursor_start(
+        self, conn: Any, layer: Layer, query: Query, version: int, signature: str, terms: list[str]
+    ) -> list[Any] | None:
+        """The order values of the row a page's cursor names, or None where ``offset`` holds."""
+        if query.after is None:
+            return None
+        parts = query.after.split(".")
+        if len(parts) != 4 or parts != [str(version), str(query.offset), parts[2], signature]:
+            return None  # another version, offset or query: the cursor says nothing of this one
+        try:
+            fid = int(parts[2])
+        except ValueError:
+            return None
+        row = conn.execute(
+            f"SELECT {', '.join(terms)} FROM {self.table(layer.id)} t WHERE t.fid = {self.mark}", (fid,)
+        ).fetchone()
+        return None if row is None else list(row)
 
     def query(self, layer_id: str, query: Query) -> QueryResult:
         layer = self._layer(layer_id)
-        texts, matched = self._page(layer, query)
-        return QueryResult([decode_feature(text.decode()) for text in texts], matched)
+        texts, matched, next_after = self._page(layer, query)
+        return QueryResult([decode_feature(text.decode()) for text in texts], matched, next_after)
 
     def query_encoded(self, layer_id: str, query: Query) -> EncodedPage:
         layer = self._layer(layer_id)
-        texts, matched = self._page(layer, query)
-        return EncodedPage(texts, matched)
+        texts, matched, next_after = self._page(layer, query)
+        return EncodedPage(texts, matched, next_after)
 
     def count_and_extent(self, layer_id: str, filters: Sequence[Filter] = ()) -> tuple[int, BBox | None]:
         layer = self._layer(layer_id)
-        joins, where, params = self._where(layer, Query(filters=tuple(filters)))
+        source, where, params = self._where(layer, Query(filters=tuple(filters)))
         with self._errors(f"counting layer '{layer.id}'"), self._read(snapshot=True) as conn:
-            row = conn.execute(self._count_extent_sql(layer, joins, where), params).fetchone()
+            row = conn.execute(self._count_extent_sql(layer, source, where), params).fetchone()
         extent: BBox | None = None
         if row[1] is not None:
             extent = (float(row[1]), float(row[2]), float(row[3]), float(row[4]))
         return int(row[0]), extent
 
     @abc.abstractmethod
-    def _count_extent_sql(self, layer: Layer, joins: str, where: str) -> str:
-        """SQL giving (count, min x, min y, max x, max y) of the rows ``joins``/``where`` select."""
+    def _count_extent_sql(self, layer: Layer, source: str, where: str) -> str:
+        """SQL giving (count, min x, min y, max x, max y) of the rows ``source``/``where`` select."""
 
     def _all(self, conn: Any, layer: Layer, feature_id: str | None = None) -> list[StoredFeature]:
         if feature_id is None:

@@ -186,3 +186,76 @@ def test_the_published_view_counts_without_reading_features(fresh_store: StoreCo
         assert state.extent is not None and calls == []
     finally:
         store.close()
+
+
+def _next(page: dict[str, Any]) -> str | None:
+    for link in page["links"]:
+        if link["rel"] == "next":
+            href: str = link["href"]
+            return href.split("localhost", 1)[1]
+    return None
+
+
+def test_next_links_carry_a_cursor_that_gives_the_offset_pages(app: Flask) -> None:
+    client = app.test_client()
+    for query in (
+        "limit=100",
+        "limit=50&sortby=-name",
+        "limit=40&bbox=10.5,50.5,12.5,51.2",
+        "limit=30&land_code=16",
+    ):
+        url: str | None = f"/api/collections/municipalities/items?{query}"
+        followed: list[str] = []
+        offset = 0
+        while url is not None:
+            page = client.get(url).get_json()
+            ids = [f["id"] for f in page["features"]]
+            limit = int(query.split("&")[0].removeprefix("limit="))
+            by_offset = client.get(
+                f"/api/collections/municipalities/items?{query}&offset={offset}"
+            ).get_json()
+            assert ids == [f["id"] for f in by_offset["features"]], (query, offset)
+            assert page["numberMatched"] == by_offset["numberMatched"]
+            followed += ids
+            offset += limit
+            url = _next(page)
+            if url is not None and "sortby" not in query:
+                assert "after=" in url  # the default order and filters: a cursor
+        assert len(followed) == len(set(followed)) == page["numberMatched"], query
+    # A cursor is only taken for the version, offset and query it was made for.
+    first = client.get("/api/collections/municipalities/items?limit=10").get_json()
+    cursor = _next(first)
+    assert cursor is not None
+    elsewhere = cursor.replace("offset=10", "offset=20")
+    assert [f["id"] for f in client.get(elsewhere).get_json()["features"]] == [
+        f["id"]
+        for f in client.get("/api/collections/municipalities/items?limit=10&offset=20").get_json()["features"]
+    ]
+    other_query = cursor + "&land_code=14"
+    expected = client.get("/api/collections/municipalities/items?limit=10&offset=10&land_code=14").get_json()
+    assert [f["id"] for f in client.get(other_query).get_json()["features"]] == [
+        f["id"] for f in expected["features"]
+    ]
+    bad = client.get("/api/collections/municipalities/items?limit=10&offset=10&after=1;DROP TABLE x")
+    assert bad.status_code == 400 and "after" in bad.get_json()["description"]
+
+
+def test_a_cursor_page_starts_after_its_row_instead_of_counting_the_offset(
+    app: Flask, shared_store: StoreConfig
+) -> None:
+    store = full(app)
+    page = store.query_encoded("municipalities", Query(limit=100, offset=0))
+    assert page.next_after is not None
+    statements: list[str] = []
+    if not shared_store.store:
+        conn = store._conn()
+        conn.set_trace_callback(statements.append)
+    try:
+        following = store.query_encoded("municipalities", Query(limit=100, offset=100, after=page.next_after))
+    finally:
+        if not shared_store.store:
+            store._conn().set_trace_callback(None)
+    assert following.features == store.query_encoded("municipalities", Query(limit=100, offset=100)).features
+    if not shared_store.store:
+        select = next(s for s in statements if "ORDER BY" in s)
+        assert "OFFSET 0" in select and ") > (" in select
