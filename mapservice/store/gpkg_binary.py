@@ -45,5 +45,13 @@ def bounds(blob: bytes) -> tuple[float, float, float, float]:
         order = "<" if blob[3] & 1 else ">"
         minx, maxx, miny, maxy = struct.unpack_from(f"{order}4d", blob, 8)
         return minx, miny, maxx, maxy
+    # A 2D point without an envelope (what encode writes): its coordinates, read directly, as
+    # the R-tree triggers ask four times per row (a million rows on an import).
+    if len(blob) == 29 and blob[8] in (0, 1):
+        order = "<" if blob[8] == 1 else ">"
+        (kind,) = struct.unpack_from(f"{order}I", blob, 9)
+        if kind == 1:
+            x, y = struct.unpack_from(f"{order}2d", blob, 13)
+            return x, y, x, y
     b = shapely.from_wkb(wkb_of(blob)).bounds
     return b[0], b[1], b[2], b[3]
