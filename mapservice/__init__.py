@@ -26,7 +26,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from .config import load_settings
     from .finder import routes as finder
-    from .http import caching, errors, security
+    from .http import caching, errors, security, static_gzip
     from .maps import basemap_routes, derived_routes, embed_routes
     from .maps import routes as pages
     from .ogcapi import routes as api
@@ -50,6 +50,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["mapservice"] = build_services(settings, Path(app.instance_path))
     errors.init_app(app)
     caching.init_app(app)
+    static_gzip.init_app(app)
     security.init_app(app)
     basemap_routes.init_app(app)
     for blueprint in (

@@ -124,9 +124,12 @@ def office_hours() -> Response:
 @bp.get("/derived/outlines")
 def outlines() -> Response:
     """Outlines and names of ``layer`` (municipalities or districts) crossing ``bbox``,
-    simplified to about a pixel at ``zoom``: the orientation every map draws."""
+    simplified to about a pixel at ``zoom``: the orientation every map draws. ``outlines=false``
+    gives the names alone, ``major=true`` only those of the towns named from further out."""
     args = _args()
-    check_known(args, {"layer", "bbox", "zoom"})
+    check_known(args, {"layer", "bbox", "zoom", "outlines", "major"})
+    with_outlines = choice(args, "outlines", ("true", "false"), "true") == "true"
+    major_only = choice(args, "major", ("true", "false"), "false") == "true"
     layer = choice(args, "layer", OUTLINE_LAYERS)
     if layer is None:
         raise bad("layer", "give 'layer': municipalities or districts")
@@ -143,6 +146,8 @@ def outlines() -> Response:
         # In the per-map cache: the outline sets (two layers, ten zooms) must never push the
         # finder's index or the planner's rankings out of the shared one.
         chosen = services.cached(("outlines", layer, zoom), (layer,), outline_set, services.map_bounds)
-        return Response(outlines_json(chosen.within(bbox)), mimetype=ogc.GEOJSON)
+        return Response(outlines_json(chosen.within(bbox, with_outlines, major_only)), mimetype=ogc.GEOJSON)
 
-    return conditional(Validators(lambda: _states(layer), "outlines", layer, zoom, bbox), build)
+    return conditional(
+        Validators(lambda: _states(layer), "outlines", layer, zoom, bbox, with_outlines, major_only), build
+    )

@@ -41,9 +41,16 @@ class OutlineSet:
     labels: list[tuple[float, float]]  # a point inside each polygon, for its name
     tree: STRtree
 
-    def within(self, bbox: tuple[float, float, float, float]) -> list[StoredFeature]:
-        """The outlines crossing ``bbox`` (minlon, minlat, maxlon, maxlat), as features."""
+    def within(
+        self, bbox: tuple[float, float, float, float], outlines: bool = True, major_only: bool = False
+    ) -> list[StoredFeature]:
+        """The outlines crossing ``bbox`` (minlon, minlat, maxlon, maxlat), as features.
+
+        ``outlines=False``: names and label points only, for a map whose data are these
+        polygons already; ``major_only``: only the towns named from further out."""
         hits = sorted(int(i) for i in self.tree.query(shapely.box(*bbox)))
+        if major_only:
+            hits = [i for i in hits if self.major[i]]
         return [
             StoredFeature(
                 self.ids[i],
@@ -53,7 +60,7 @@ class OutlineSet:
                     "major": self.major[i],
                     "population": self.population[i],
                 },
-                shapely.to_geojson(self.geometries[i]),
+                shapely.to_geojson(self.geometries[i]) if outlines else None,
             )
             for i in hits
         ]
@@ -94,10 +101,9 @@ def outlines_json(features: list[StoredFeature]) -> str:
                     "type": "Feature",
                     "id": f.id,
                     "properties": f.properties,
-                    "geometry": json.loads(f.geometry),
+                    "geometry": json.loads(f.geometry) if f.geometry else None,
                 }
                 for f in features
-                if f.geometry
             ],
         },
         ensure_ascii=False,

@@ -76,6 +76,7 @@ LOADER = Template("""
         {%- for layer in this.layers %}
             {id: {{ layer.id|tojson }}, url: {{ layer.url|tojson }},
              group: {{ layer.group }}
+             {%- if layer.levels %}, levels: true{% endif %}
              {%- if layer.fov_group %}, fovUrl: {{ layer.fov_url|tojson }},
              fovGroup: {{ layer.fov_group }}{% endif %}},
         {%- endfor %}
@@ -236,9 +237,16 @@ def build_map(
             )
         else:
             group = folium.FeatureGroup(name=t[layer_id]).add_to(fmap)
-            loader_layers.append(
-                {"id": layer_id, "url": layer_url(api_base, layer_id, filters), "group": group.get_name()}
-            )
+            loaded = {
+                "id": layer_id,
+                "url": layer_url(api_base, layer_id, filters),
+                "group": group.get_name(),
+            }
+            if layer_id == "prevention-coverage" and "ags" not in filters:
+                # A Land's municipalities: simplified for the zoom (maps/simplify.py). One
+                # town's outline is light as stored.
+                loaded["levels"] = "true"
+            loader_layers.append(loaded)
         sources = ["municipalities", "prevention-bodies"] if layer_id == "prevention-coverage" else [layer_id]
         for source in sources:
             layer = catalog[source]
@@ -309,7 +317,8 @@ def _parts(
     js.append(static("js/dsm-core.js"))
     js += [static(path) for path in scripts(tiles)]
     js.append(static("js/dsm-basemap.js"))
-    js.append(static("js/dsm-markers.js"))
+    if script == "js/dsm-map.js":  # the planner's choropleth has no markers
+        js.append(static("js/dsm-markers.js"))
     js.append(static("js/dsm-context.js"))
     js.append(static(script))
     css.append(static("css/dsm-map.css"))

@@ -7,16 +7,19 @@ Thin: parameters are checked here, the numbers come from :class:`mapservice.plan
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 from typing import Any
 
 from flask import Blueprint, Response, request
 
-from ..http.caching import Validators, conditional
+from ..http.caching import Validators, add_vary, conditional
 from ..http.context import args as _args
 from ..http.context import planning as _planning
+from ..http.context import services as _services
 from ..http.context import store as _store
 from ..http.errors import ApiError, error_page, error_response, wants_page
-from ..http.params import bad, check_known, choice, single
+from ..http.params import bad, check_known, choice, parse_int, single
+from ..maps.simplify import clamp_level, coverage_topology
 from . import export, gaps
 from .budget import OverBudget
 from .service import DISTRICT_INPUTS, MUNICIPALITY_INPUTS, City, Planning
@@ -24,6 +27,8 @@ from .service import DISTRICT_INPUTS, MUNICIPALITY_INPUTS, City, Planning
 bp = Blueprint("coverage", __name__, url_prefix="/api/coverage")
 FORMATS = ("geojson", "json", "csv")
 GEOJSON = "application/geo+json"
+# TopoJSON has no registered media type; clients read it as JSON.
+TOPOJSON = "application/json"
 # The programme figures a Land's answer cites (their ``programme`` starts with these).
 FIGURES = {"16": "Landespräventionsrat Thüringen", "14": "ASSKomm"}
 # A computation over its time budget is not tried again until the data changes; a client may
@@ -64,6 +69,18 @@ def _states(layers: tuple[str, ...]) -> list[Any]:
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _map_data(body: str, mimetype: str) -> Response:
+    """A whole Land's polygons for a map: gzipped at the highest level when the client takes
+    gzip. They are the largest part of a Land map's first view, built once per data version
+    and level, so the few milliseconds more are spent once for every reader."""
+    response = Response(body, mimetype=mimetype)
+    add_vary(response, "Accept-Encoding")
+    if request.accept_encodings["gzip"] > 0 or request.accept_encodings["x-gzip"] > 0:
+        response.set_data(gzip.compress(response.get_data(), compresslevel=9, mtime=0))
+        response.headers["Content-Encoding"] = "gzip"
+    return response
 
 
 def _attachment(body: str, mimetype: str, filename: str) -> Response:
@@ -159,12 +176,22 @@ def districts() -> Response:
 @bp.get("/municipalities")
 def municipalities() -> Response:
     """Prevention coverage and gap ranking per municipality: ``land=14|16``, ``ags=…``,
-    ``large_towns=true``, ``f=``, ``lang=``."""
+    ``large_towns=true``, ``f=``, ``lang=``.
+
+    ``zoom=`` gives the polygons simplified for that map zoom (neighbours still meeting,
+    maps/simplify.py), ``f=topojson`` the same as TopoJSON, which the maps load; the
+    properties are the same in every format."""
     args = _args()
-    check_known(args, {"land", "ags", "f", "large_towns", "lang", "weighting", "dialect"})
+    check_known(args, {"land", "ags", "f", "large_towns", "lang", "weighting", "dialect", "zoom"})
     weighting = choice(args, "weighting", gaps.WEIGHTINGS, "people") or "people"
     land = choice(args, "land", ("14", "16"))
-    fmt = choice(args, "f", FORMATS, "geojson")
+    fmt = choice(args, "f", (*FORMATS, "topojson"), "geojson")
+    raw_zoom = single(args, "zoom")
+    if raw_zoom is not None and fmt not in ("geojson", "topojson"):
+        raise bad("zoom", "applies only to f=geojson and f=topojson")
+    level = None if raw_zoom is None else clamp_level(parse_int("zoom", raw_zoom, 0, 0, 30))
+    if fmt == "topojson" and level is None:
+        raise bad("zoom", "f=topojson needs the map zoom it is for, e.g. zoom=8")
     lang = choice(args, "lang", ("de", "en"), "de") or "de"
     ags = single(args, "ags")
     if ags is not None and not (len(ags) == 8 and ags.isdigit()):
@@ -196,8 +223,19 @@ def municipalities() -> Response:
         extra["references"] = _references(planning, MUNICIPALITY_INPUTS, land, shown)
         if fmt == "json":
             return Response(export.json_text("municipalities", rows, extra), mimetype="application/json")
+        if level is not None:
+            # One Land's coverage is simplified together: a single municipality (``ags``) is
+            # cut from its Land's, so it meets its neighbours on every map.
+            area = ags[:2] if ags and ags[:2] in FIGURES else land
+            topology = coverage_topology(_services(), area, level)
+            if fmt == "topojson":
+                props = {r["ags"]: export.properties(r) for r in rows}
+                body = topology.topojson(props, {"numberReturned": len(rows), **extra}, "municipalities")
+                return _map_data(body, TOPOJSON)
+            simple = topology.geojson_geometries()
+            rows = [{**r, "geometry": simple.get(r["ags"])} for r in rows]
         return Response(export.geojson_text(rows, "ags", extra), mimetype=GEOJSON)
 
     return conditional(
-        Validators(lambda: _states(MUNICIPALITY_INPUTS), fmt or "", lang, weighting, dialect), build
+        Validators(lambda: _states(MUNICIPALITY_INPUTS), fmt or "", lang, weighting, dialect, level), build
     )

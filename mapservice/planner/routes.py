@@ -18,6 +18,7 @@ from flask import Blueprint, Response, current_app, request, url_for
 from ..http.caching import Validators, conditional
 from ..http.context import args as _args
 from ..http.context import planning as _planning
+from ..http.context import services as _services
 from ..http.context import settings
 from ..http.errors import ApiError
 from ..http.pages import page
@@ -26,6 +27,7 @@ from ..http.security import allow_scripts
 from ..i18n import LAND_NAMES, PLANNER_PROSE, PLANNER_TEXT, SOURCE_TEXT, figure_text, texts, value_label
 from ..localize import number
 from ..maps.render import build_choropleth
+from ..maps.simplify import coverage_bounds
 from ..maps.symbols import context_group, context_options
 from ..maps.views import tiles
 from . import gaps
@@ -215,13 +217,17 @@ def planner() -> Response:
             if city
             else {"districts": "all", "municipalities": "names"}
         )
+        # A Land's map opens on the Land, so that it can ask for its polygons simplified for
+        # the zoom it shows (maps/simplify.py) instead of fitting itself to the full ones.
+        bounds = coverage_bounds(_services(), land) if land else None
         config: dict[str, object] = {
             "url": data_url,
+            "levels": bounds is not None,
             "lang": lang,
             "hatch": pv.HATCH,
             "statusId": "dsm-status",
             "mapId": "dsm-map",
-            "fitted": False,
+            "fitted": bounds is not None,
             "metric": {
                 "id": chosen.id,
                 "kind": chosen.kind,
@@ -239,7 +245,7 @@ def planner() -> Response:
         }
         parts = build_choropleth(
             config,
-            None,
+            bounds,
             tiles(settings(), url_for("basemap.archive")),
             lambda path: url_for("static", filename=path),
             lang,

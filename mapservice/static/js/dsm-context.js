@@ -75,8 +75,7 @@
       s.labels.clearLayers();
       s.major.clearLayers();
       (fc.features || []).forEach(function (f) {
-        if (!f.geometry) return;
-        if (outline) {
+        if (outline && f.geometry) {
           L.geoJSON(f, { pane: "dsm-context", interactive: false,
             style: { color: style.color, weight: style.weight, dashArray: style.dash, fill: false } }).addTo(s.group);
         }
@@ -127,7 +126,11 @@
         });
         if (!on || (s.zoom === zoom && s.loaded && s.loaded.contains(view))) return;
         var wanted = snapped(view.pad(0.25), zoom);
-        var url = opts.api + "/derived/outlines?layer=" + s.level.collection + "&zoom=" + zoom + "&bbox=" + bboxParam(wanted);
+        // A map whose data are these polygons needs their names only; below the zoom of all
+        // names, only the large towns' (a Land's 849 names were 137 kB of its first view).
+        var namesOnly = show[s.level.collection] === "names";
+        var url = opts.api + "/derived/outlines?layer=" + s.level.collection + "&zoom=" + zoom + "&bbox=" + bboxParam(wanted) +
+          (namesOnly ? "&outlines=false" + (zoom < s.level.labelZoom ? "&major=true" : "") : "");
         if (url === s.url) return;
         s.url = url;
         info.requests += 1;

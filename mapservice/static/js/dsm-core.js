@@ -36,6 +36,81 @@
     dl.appendChild(dd);
   };
 
+  // TopoJSON (the simplified polygons of mapservice/maps/simplify.py: quantised, delta-encoded
+  // arcs) → a GeoJSON FeatureCollection of the object `name`, for L.geoJSON.
+  DSM.topoFeatures = function (topology, name) {
+    var t = topology.transform;
+    var arcs = topology.arcs.map(function (arc) {
+      var x = 0, y = 0;
+      return arc.map(function (d) {
+        x += d[0];
+        y += d[1];
+        return [x * t.scale[0] + t.translate[0], y * t.scale[1] + t.translate[1]];
+      });
+    });
+    function ring(ids) {
+      var points = [];
+      ids.forEach(function (i) {
+        var arc = i >= 0 ? arcs[i] : arcs[~i].slice().reverse();
+        // Each arc starts where the one before ended.
+        for (var k = points.length ? 1 : 0; k < arc.length; k++) points.push(arc[k]);
+      });
+      return points;
+    }
+    function polygon(rings) { return rings.map(ring); }
+    return {
+      type: "FeatureCollection",
+      features: topology.objects[name].geometries.map(function (g) {
+        var geometry = g.type === "Polygon" ? { type: "Polygon", coordinates: polygon(g.arcs) } :
+          g.type === "MultiPolygon" ? { type: "MultiPolygon", coordinates: g.arcs.map(polygon) } : null;
+        return { type: "Feature", id: g.id, properties: g.properties, geometry: geometry };
+      }).filter(function (f) { return f.geometry; })
+    };
+  };
+
+  // Zoom levels the service simplifies polygons for (maps/simplify.py MIN_LEVEL, MAX_LEVEL).
+  var LEVELS = [6, 12];
+
+  /* Polygons from `url` (which takes zoom= and f=topojson): the level of the map's zoom first,
+   * then, each time the reader zooms in further, a finer one, which `refine(fc)` puts in
+   * place. Returns a promise of the first FeatureCollection. */
+  DSM.levelled = function (map, url, name, refine) {
+    var asked = 0;
+    function level() {
+      var zoom = map._loaded ? map.getZoom() : LEVELS[1];
+      return Math.max(LEVELS[0], Math.min(LEVELS[1], Math.round(zoom)));
+    }
+    function get(z) {
+      asked = z;
+      var wanted = url + (url.indexOf("?") < 0 ? "?" : "&") + "f=topojson&zoom=" + z;
+      return fetch(wanted, { headers: { Accept: "application/json" }, credentials: "omit" })
+        .then(function (r) {
+          if (!r.ok) throw new Error(wanted + ": HTTP " + r.status);
+          return r.json();
+        })
+        .then(function (topology) { return DSM.topoFeatures(topology, name); });
+    }
+    map.on("zoomend", function () {
+      var z = level();
+      if (z <= asked) return;  // what is drawn is as fine as this zoom needs
+      get(z).then(function (fc) { if (z === asked) refine(fc); })
+        .catch(function (err) { if (window.console) console.error(err); });
+    });
+    return get(level());
+  };
+
+  // The finer outlines of `fc` into the polygons already drawn (by feature id in `byId`);
+  // their styles, popups and tooltips stay.
+  DSM.refine = function (byId, fc) {
+    fc.features.forEach(function (f) {
+      var lyr = byId[f.id];
+      if (!lyr || !lyr.setLatLngs) return;
+      lyr.setLatLngs(L.GeoJSON.coordsToLatLngs(f.geometry.coordinates, f.geometry.type === "Polygon" ? 1 : 2));
+      lyr.feature.geometry = f.geometry;
+    });
+    window.dsmLevel = (window.dsmLevel || 0) + 1;  // for tests: how often finer outlines came
+  };
+
   // A popup's frame: heading, optional subtitle, and the list its facts go into.
   DSM.popupBox = function (title, subtitle) {
     var box = DSM.el("div", null, "dsm-popup");

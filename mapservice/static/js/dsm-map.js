@@ -304,6 +304,7 @@
 
   function addCoverage(layer, fc, cfg) {
     var n = 0;
+    layer.byId = {};
     L.geoJSON(fc, {
       style: function (feature) {
         var p = feature.properties;
@@ -313,8 +314,10 @@
       },
       onEachFeature: function (feature, lyr) {
         n += 1;
-        lyr.bindPopup(coveragePopup(feature.properties, cfg));
-        lyr.bindTooltip(el("span", feature.properties.name), { sticky: true });
+        layer.byId[feature.id] = lyr;
+        // Made when first opened: a Land's 849 popups built up front held up its first view.
+        lyr.bindPopup(function () { return coveragePopup(feature.properties, cfg); });
+        lyr.bindTooltip(function () { return el("span", feature.properties.name); }, { sticky: true });
         if (feature.properties.large_town) {
           var centre = lyr.getBounds().getCenter();
           L.circleMarker(centre, { radius: 4, color: "#111", weight: 2, fillColor: "#fff", fillOpacity: 1,
@@ -409,7 +412,11 @@
     var hoursPromise = cfg.hoursUrl ? getJSON(cfg.hoursUrl).then(function (d) { return d.offices; })
       .catch(function () { return null; }) : Promise.resolve(null);
     var jobs = cfg.layers.map(function (layer) {
-      return getJSON(layer.url).then(function (fc) {
+      // Polygons simplified for the zoom (maps/simplify.py), finer ones as the reader zooms in.
+      var data = layer.levels ?
+        DSM.levelled(cfg.map, layer.url, "municipalities", function (fc) { DSM.refine(layer.byId, fc); }) :
+        getJSON(layer.url);
+      return data.then(function (fc) {
         if (layer.id === "contact-offices") {
           return hoursPromise.then(function (hours) {
             window.dsmCounts[layer.id] = addOffices(layer, fc, cfg, hours);

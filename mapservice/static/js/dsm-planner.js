@@ -76,11 +76,16 @@
       map.attributionControl.addAttribution(html);
     });
     var byId = {};
-    fetch(cfg.url, { headers: { Accept: "application/geo+json" }, credentials: "omit" })
-      .then(function (r) {
-        if (!r.ok) throw new Error(cfg.url + ": HTTP " + r.status);
-        return r.json();
-      })
+    // A Land's municipalities come simplified for the zoom (maps/simplify.py), finer ones as
+    // the reader zooms in; a city's districts as they are.
+    var data = cfg.levels ?
+      DSM.levelled(map, cfg.url, "municipalities", function (fc) { DSM.refine(byId, fc); }) :
+      fetch(cfg.url, { headers: { Accept: "application/geo+json" }, credentials: "omit" })
+        .then(function (r) {
+          if (!r.ok) throw new Error(cfg.url + ": HTTP " + r.status);
+          return r.json();
+        });
+    data
       .then(function (fc) {
         var n = 0;
         var layer = L.geoJSON(fc, {
@@ -96,24 +101,32 @@
             n += 1;
             byId[feature.id] = lyr;
             var p = feature.properties;
-            var shown = formatValue(cfg, p[cfg.metric.id]);
-            lyr.bindTooltip(el("span", (p.name || "") + ": " + (shown === null ? cfg.t.unknown : shown)), { sticky: true });
-            lyr.bindPopup(popup(cfg, p), { maxWidth: 340 });
+            // Made when first opened: a Land's 849 popups built up front held up its first view.
+            lyr.bindTooltip(function () {
+              var shown = formatValue(cfg, p[cfg.metric.id]);
+              return el("span", (p.name || "") + ": " + (shown === null ? cfg.t.unknown : shown));
+            }, { sticky: true });
+            lyr.bindPopup(function () { return popup(cfg, p); }, { maxWidth: 340 });
           }
         }).addTo(map);
         window.dsmCounts.choropleth = n;
         window.dsmLayer = layer;  // for tests and assistive scripts
-        // The table's "show on map" buttons: keyboard users reach every area this way.
-        Array.prototype.forEach.call(document.querySelectorAll("button[data-fid]"), function (button) {
-          var lyr = byId[button.getAttribute("data-fid")];
-          if (!lyr) return;
-          button.hidden = false;
-          button.addEventListener("click", function () {
-            map.fitBounds(lyr.getBounds(), { maxZoom: 14 });
-            lyr.openPopup(lyr.getBounds().getCenter());
-            document.getElementById(cfg.mapId).scrollIntoView({ block: "nearest" });
+        // The table's "show on map" buttons: keyboard users reach every area this way. The
+        // page runs this script before the table, which may still be being read.
+        function wireButtons() {
+          Array.prototype.forEach.call(document.querySelectorAll("button[data-fid]"), function (button) {
+            var lyr = byId[button.getAttribute("data-fid")];
+            if (!lyr) return;
+            button.hidden = false;
+            button.addEventListener("click", function () {
+              map.fitBounds(lyr.getBounds(), { maxZoom: 14 });
+              lyr.openPopup(lyr.getBounds().getCenter());
+              document.getElementById(cfg.mapId).scrollIntoView({ block: "nearest" });
+            });
           });
-        });
+        }
+        if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", wireButtons);
+        else wireButtons();
         if (!cfg.fitted && layer.getBounds().isValid()) map.fitBounds(layer.getBounds());
         if (status) status.textContent = "";
         window.mapReady = true;
