@@ -278,6 +278,10 @@ class PostGISStore(SqlStore):
     def _as_utf8(self, column: str) -> str:
         return f"convert_to({column}, 'UTF8')"
 
+    def _fetch_encoded(self, conn: Any, statement: str, params: Sequence[Any]) -> list[Any]:
+        # Binary results: the bytes as they are (the text protocol would send them as hex).
+        return list(conn.execute(statement.encode(), params, binary=True).fetchall())
+
     def _create_stale_trigger(self, conn: psycopg.Connection[Any], layer: Layer) -> None:
         feature, rev = quote(FEATURE_COLUMN), quote(REVISION_COLUMN)
         conn.execute(

@@ -586,6 +586,10 @@ class SqlStore(Store):
         """SQL giving a text column as its UTF-8 bytes: a page of megabytes is then joined as
         it is, never decoded into str and encoded again."""
 
+    def _fetch_encoded(self, conn: Any, statement: str, params: Sequence[Any]) -> list[Any]:
+        """The rows of a statement selecting :meth:`_encoded_columns`."""
+        return list(conn.execute(statement, params).fetchall())
+
     def _texts(self, conn: Any, layer: Layer, rows: Sequence[Sequence[Any]]) -> list[bytes]:
         """The feature texts of rows :meth:`_select_encoded` gave. A row changed outside the
         service (QGIS, SQL) has none (a trigger cleared it): it is built from its columns."""
@@ -686,11 +690,12 @@ class SqlStore(Store):
                 page_params, offset = [*params, *start], 0
             else:
                 page_where, page_params, offset = where, params, query.offset
-            rows = conn.execute(
+            rows = self._fetch_encoded(
+                conn,
                 f"SELECT {self._encoded_columns()} FROM {source}{page_where} ORDER BY {', '.join(terms)} "
                 f"LIMIT {m} OFFSET {m}",
                 [*page_params, query.limit, offset],
-            ).fetchall()
+            )
             if query.matched is not None:
                 matched = query.matched
             elif not query.restricted:
