@@ -12,12 +12,16 @@ import datetime as dt
 import gzip
 import hashlib
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from flask import Flask, Request, Response, request
+from werkzeug.datastructures import Headers
 
 from .. import __version__
 from ..store.base import LayerState, StoredFeature, revision
+from . import replay
 from .context import services
+from .replay import GZIP_SUFFIX
 
 COMPRESSIBLE = frozenset(
     {
@@ -41,11 +45,59 @@ def _http_date(value: dt.datetime) -> dt.datetime:
     return value.astimezone(dt.UTC).replace(microsecond=0)
 
 
+def header(headers: Headers, name: str) -> str | None:
+    """The first value of a response header, or None.
+
+    werkzeug's ``headers.get(name)``, ``name in headers`` and ``setdefault`` raise and catch a
+    ``BadRequestKeyError`` for every header that is missing, which on a cached answer costs
+    more than the lookup itself; ``getlist`` only compares names.
+    """
+    values = headers.getlist(name)
+    return values[0] if values else None
+
+
+def add_vary(response: Response, name: str) -> None:
+    """Add ``name`` to the response's Vary, as ``response.vary.add`` does, without its
+    exception for a response that has no Vary yet."""
+    current = header(response.headers, "Vary")
+    if current is None:
+        response.headers["Vary"] = name
+    elif name.lower() not in {token.strip().lower() for token in current.split(",")}:
+        response.headers["Vary"] = f"{current}, {name}"
+
+
+def request_url(environ: dict[str, Any]) -> str:
+    """The URL as the client sent it, proxy prefix included, straight from the WSGI environ.
+
+    It tells apart every pair of URLs that ``request.url_root`` and ``request.full_path`` tell
+    apart (an ETag only has to differ when the answer may), without werkzeug's IRI decoding on
+    every request; each instance behind one proxy computes the same text.
+    """
+    host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME', '')}:{environ.get('SERVER_PORT', '')}"
+    return "\0".join(
+        (
+            environ.get("wsgi.url_scheme", "http"),
+            host,
+            environ.get("SCRIPT_NAME", ""),
+            environ.get("PATH_INFO", ""),
+            environ.get("QUERY_STRING", ""),
+        )
+    )
+
+
 class Validators:
     """ETag and Last-Modified of one response, known before it is built.
 
     The ETag covers what the body depends on: the data versions of the layers it reads, the
     full URL (with any proxy prefix), the representation, the catalog and the settings.
+
+    ``replayable`` says that the answer depends on nothing but the request and the data
+    versions of ``states`` (no clock, no other input): http/replay.py may then send it again
+    before the app runs, after reading those versions again.
+
+    A strong ETag must be read after the versions (pass them as ``versions_read``): a write
+    in between then shows in the versions, and no answer is kept under versions older than
+    the content its ETag names.
     """
 
     def __init__(
@@ -53,31 +105,36 @@ class Validators:
         states: Callable[[], Iterable[LayerState]] | Iterable[LayerState],
         *parts: object,
         strong_etag: str | None = None,
+        replayable: bool = False,
+        versions_read: Iterable[LayerState] | None = None,
     ) -> None:
         self._states_fn = states if callable(states) else None
-        self.states = list(states() if callable(states) else states)
-        digest = hashlib.sha256()
-        fingerprint = services().fingerprint
+        if versions_read is not None:
+            # The route read them through ``states`` before what ``strong_etag`` is made of.
+            self.states = list(versions_read)
+        else:
+            self.states = list(states() if callable(states) else states)
+        environ = request.environ
         # A reader with a token may see more than the public: their responses get their own
         # ETags (and cache entries) and are marked private.
-        self.private = "Authorization" in request.headers
-        viewer = request.headers.get("Authorization", "")
+        viewer = environ.get("HTTP_AUTHORIZATION")
+        self.private = viewer is not None
+        # A replay reads the versions again through the states function; a fixed list can only
+        # be replayed when it is empty (the answer depends on the catalog and settings alone).
+        self.replayable = replayable and not self.private and (self._states_fn is not None or not self.states)
         # A body built from one read of a feature is cached under that feature's ETag too:
         # the layer version alone could be read after a write the body does not contain.
-        for part in (
-            __version__,
-            fingerprint,
-            request.url_root,
-            request.full_path,
-            viewer,
-            strong_etag,
-            *parts,
-        ):
-            digest.update(repr(part).encode())
-            digest.update(b"\0")
-        for state in self.states:
-            digest.update(f"{state.version}:{state.updated_at.isoformat()}".encode())
-        self.key = digest.hexdigest()[:32]  # identifies the cached body
+        text = "\0".join(
+            (
+                _app_identity(),
+                request_url(environ),
+                viewer or "",
+                repr(strong_etag),
+                *(repr(part) for part in parts),
+                *(f"{state.version}:{state.updated_at.isoformat()}" for state in self.states),
+            )
+        )
+        self.key = hashlib.sha256(text.encode()).hexdigest()[:32]  # identifies the cached body
         # A feature's strong ETag (its content) is what If-Match of a write compares.
         self.strong = strong_etag is not None
         self.etag = strong_etag if strong_etag is not None else self.key
@@ -85,25 +142,38 @@ class Validators:
             (_http_date(s.updated_at) for s in self.states),
             default=_http_date(services().catalog_mtime),
         )
+        self._body_is_newer = False
+
+    def body_is_newer(self) -> None:
+        """The body being built read data newer than these validators: it goes out without
+        them and is not cached (a route that reads its data after the validators says so)."""
+        self._body_is_newer = True
 
     def unchanged(self) -> bool:
         """True when the data did not change while the response was being built.
 
-        A strong ETag is computed from the very feature the body shows, so it stays right
-        whatever else changed meanwhile (and a writer needs it for If-Match).
+        A strong ETag names the content of the very feature the body shows (the route calls
+        :meth:`body_is_newer` otherwise), so it stays right whatever else changed meanwhile
+        (and a writer needs it for If-Match).
         """
+        if self._body_is_newer:
+            return False
         return self.strong or self._states_fn is None or list(self._states_fn()) == self.states
 
     def matches(self, req: Request) -> bool:
-        if req.if_none_match:
-            return any(req.if_none_match.contains_weak(tag) for tag in (self.etag, self.etag + GZIP_SUFFIX))
-        since = req.if_modified_since
-        return since is not None and self.last_modified <= since
+        return replay.not_modified(req.environ, self.etag, self.last_modified)
 
     def apply(self, response: Response) -> Response:
         etag = self.etag
-        if self.strong and response.headers.get("Content-Encoding") == "gzip":
-            etag += GZIP_SUFFIX  # other bytes, so another strong validator (RFC 9110, 8.8.1)
+        if self.strong:
+            # Other bytes, so another strong validator (RFC 9110, 8.8.1). A 304 repeats the
+            # tag of the copy the client holds (RFC 9110, 15.4.5).
+            if response.status_code == 304:
+                gzipped = replay.holds_gzip_tag(request.environ, etag)
+            else:
+                gzipped = header(response.headers, "Content-Encoding") == "gzip"
+            if gzipped:
+                etag += GZIP_SUFFIX
         response.set_etag(etag, weak=not self.strong)
         response.last_modified = self.last_modified
         if self.private:
@@ -113,8 +183,14 @@ class Validators:
             response.headers["Cache-Control"] = f"public, max-age={max_age}"
         return response
 
+    def answer(self, cache_key: tuple[str, str]) -> replay.Answer:
+        """What http/replay.py needs to send this answer again while the data stays."""
+        return replay.Answer(self._states_fn, self.states, self.etag, self.last_modified, cache_key)
 
-GZIP_SUFFIX = "-gzip"
+
+def _app_identity() -> str:
+    """The app version and the fingerprint of catalog and settings (both fixed per process)."""
+    return f"{__version__}\0{services().fingerprint}"
 
 
 def if_match(req: Request, feature: StoredFeature) -> bool:
@@ -131,7 +207,13 @@ def feature_etag(feature: StoredFeature) -> str:
     Nothing of the instance goes in: every instance over one store must give a feature the
     same ETag, or a write through one with an ETag from another would fail with 412.
     """
-    text = f"{__version__}:{revision(feature)}"
+    return etag_of_revision(revision(feature))
+
+
+def etag_of_revision(feature_revision: str) -> str:
+    """The strong ETag of a feature from its revision alone (``Store.feature_revision``): a
+    revalidation need not read the feature."""
+    text = f"{__version__}:{feature_revision}"
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -146,10 +228,10 @@ def compress(response: Response) -> Response:
         response.status_code != 200
         or response.direct_passthrough
         or response.mimetype not in COMPRESSIBLE
-        or "Content-Encoding" in response.headers
+        or header(response.headers, "Content-Encoding") is not None
     ):
         return response
-    response.vary.add("Accept-Encoding")
+    add_vary(response, "Accept-Encoding")
     if _accepts_gzip(request):
         data = response.get_data()
         if len(data) >= settings.gzip_min_size:
@@ -160,14 +242,15 @@ def compress(response: Response) -> Response:
 
 def conditional(validators: Validators, build: Callable[[], Response]) -> Response:
     """304 when the client's copy is current, else the (cached or built) response."""
+    cache_key = (validators.key, "gzip" if _accepts_gzip(request) else "identity")
     if validators.matches(request):
-        not_modified = Response(status=304)
-        # A 304 repeats the Vary of the 200 it stands for (RFC 9110, 15.4.5).
-        not_modified.vary.add("Accept-Encoding")
-        return validators.apply(not_modified)
+        # A 304 repeats the Vary of the 200 it stands for (RFC 9110, 15.4.5). The media type
+        # only spares werkzeug a header lookup: a 304 carries none.
+        not_modified = Response(status=304, mimetype="text/plain")
+        not_modified.headers["Vary"] = "Accept-Encoding"
+        return _replayable(validators, cache_key, validators.apply(not_modified))
     cache = services().responses
-    key = (validators.key, "gzip" if _accepts_gzip(request) else "identity")
-    hit = cache.get(key)
+    hit = cache.get(cache_key)
     if hit is not None:
         body, content_type, encoding, csp = hit
         response = Response(body, content_type=content_type)
@@ -176,8 +259,8 @@ def conditional(validators: Validators, build: Callable[[], Response]) -> Respon
         if csp:
             response.headers["Content-Security-Policy"] = csp
         if response.mimetype in COMPRESSIBLE:
-            response.vary.add("Accept-Encoding")
-        return validators.apply(response)
+            response.headers["Vary"] = "Accept-Encoding"
+        return _replayable(validators, cache_key, validators.apply(response))
     response = compress(build())
     if not validators.unchanged():
         # A write landed while building: the body may be newer than the ETag says, so it
@@ -186,13 +269,21 @@ def conditional(validators: Validators, build: Callable[[], Response]) -> Respon
         return response
     if response.status_code == 200 and not response.direct_passthrough:
         cache.put(
-            key,
+            cache_key,
             response.get_data(),
             response.content_type or "application/octet-stream",
-            response.headers.get("Content-Encoding"),
-            response.headers.get("Content-Security-Policy"),
+            header(response.headers, "Content-Encoding"),
+            header(response.headers, "Content-Security-Policy"),
         )
+        _replayable(validators, cache_key, response)
     return validators.apply(response)
+
+
+def _replayable(validators: Validators, cache_key: tuple[str, str], response: Response) -> Response:
+    """Let http/replay.py keep this answer, when the route declared it replayable."""
+    if validators.replayable:
+        replay.offer(request.environ, validators.answer(cache_key))
+    return response
 
 
 def _after_request(response: Response) -> Response:
@@ -211,3 +302,4 @@ def _after_request(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     app.after_request(_after_request)
+    replay.init_app(app)

@@ -22,6 +22,7 @@ from flask import Flask, Response, request
 
 from ..config import Settings
 from ..maps.basemap import tile_host
+from .caching import header
 from .context import services
 
 CSP = "Content-Security-Policy"
@@ -73,13 +74,18 @@ def allow_scripts(response: Response, *scripts: str) -> Response:
 
 
 def _after_request(response: Response) -> Response:
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    # Looked up with caching.header: werkzeug's setdefault and ``in`` raise and catch an
+    # exception for each missing header, on every response.
+    headers = response.headers
+    if header(headers, "X-Content-Type-Options") is None:
+        headers["X-Content-Type-Options"] = "nosniff"
     # No page sends its URL on (a district or an address in a query must not leak).
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    if header(headers, "Referrer-Policy") is None:
+        headers["Referrer-Policy"] = "no-referrer"
     # A 304 gets no CSP: the browser would merge it into the stored response and replace the
     # policy that allows the page's inline script.
-    if response.status_code != 304 and response.mimetype == "text/html" and CSP not in response.headers:
-        response.headers[CSP] = policy(services().settings, request.endpoint)
+    if response.status_code != 304 and response.mimetype == "text/html" and header(headers, CSP) is None:
+        headers[CSP] = policy(services().settings, request.endpoint)
     return response
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, request, url_for
 
 from ..http.auth import may_read_all
-from ..http.caching import Validators, conditional, feature_etag
+from ..http.caching import Validators, conditional, etag_of_revision
 from ..http.context import args as _args
 from ..http.context import catalog as _catalog
 from ..http.context import collection_layer as _layer
@@ -20,7 +20,7 @@ from ..http.errors import ApiError
 from ..http.pages import render
 from ..http.params import check_known, parse_format, parse_items, single
 from ..i18n import OPENAPI_TEXT, pick_lang
-from ..store.base import LayerState, Store
+from ..store.base import LayerState, Store, revision
 from . import documents as ogc
 from .openapi import openapi_document
 
@@ -78,7 +78,7 @@ def _respond(
             return Response(body, mimetype="text/html")
         return _json(doc, mimetype)
 
-    response = conditional(Validators(states, "html" if html else "json", lang), build)
+    response = conditional(Validators(states, "html" if html else "json", lang, replayable=True), build)
     response.vary.add("Accept")
     return response
 
@@ -159,11 +159,18 @@ def items(collection_id: str) -> Response:
     url = url_for("api.items", collection_id=layer.id, _external=True)
 
     def build() -> Response:
-        result = store.query(layer.id, req.query)
+        # The plain GeoJSON page is a concatenation of the features' stored texts.
+        whole = not html and req.properties is None and not req.skip_geometry
+        if whole:
+            page = store.query_encoded(layer.id, req.query)
+            returned, matched, next_after = len(page.features), page.number_matched, page.next_after
+        else:
+            result = store.query(layer.id, req.query)
+            returned, matched, next_after = len(result.features), result.number_matched, result.next_after
         # The HTML page's own links lead on to HTML pages.
         link_args = {**args, "f": ["html"]} if html else args
         links = ogc.paging_links(
-            url, link_args, req.query.offset, req.query.limit, len(result.features), result.number_matched
+            url, link_args, req.query.offset, req.query.limit, returned, matched, next_after
         )
         links.append(
             ogc.link(
@@ -173,6 +180,9 @@ def items(collection_id: str) -> Response:
                 layer.title,
             )
         )
+        if whole:
+            encoded = ogc.encoded_collection_json(page.features, matched, _timestamp(), links)
+            return Response(encoded, mimetype=ogc.GEOJSON)
         if html:
             return Response(
                 render(
@@ -181,18 +191,19 @@ def items(collection_id: str) -> Response:
                     layer=layer,
                     features=result.features,
                     links=links,
-                    matched=result.number_matched,
+                    matched=matched,
                     offset=req.query.offset,
                     properties=req.properties or list(layer.fields),
                 ),
                 mimetype="text/html",
             )
         body = ogc.feature_collection_json(
-            result.features, result.number_matched, _timestamp(), links, req.properties, req.skip_geometry
+            result.features, matched, _timestamp(), links, req.properties, req.skip_geometry
         )
         return Response(body, mimetype=ogc.GEOJSON)
 
-    response = conditional(Validators(_state_fn([layer.id]), "html" if html else "json", _lang(args)), build)
+    validators = Validators(_state_fn([layer.id]), "html" if html else "json", _lang(args), replayable=True)
+    response = conditional(validators, build)
     response.vary.add("Accept")
     return response
 
@@ -205,18 +216,31 @@ def item(collection_id: str, feature_id: str) -> Response:
     html = _wants_html(parse_format(args))
     lang = _lang(args)
     store = _reader_store(layer.id)
-    url = url_for("api.item", collection_id=layer.id, feature_id=feature_id, _external=True)
-    # Looked up before the preconditions: a missing feature is 404, never 304.
-    feature = store.get(layer.id, feature_id)
-    if feature is None:
-        raise ApiError(
-            404,
-            "NotFound",
-            f"Collection '{layer.id}' has no feature with id '{feature_id}'",
-            key="no_feature",
-        )
+    states = _state_fn([layer.id])
+    # The layer version first, then the feature: a write in between shows in the version.
+    versions = states()
+    # Looked up before the preconditions: a missing feature is 404, never 304. Its revision
+    # (a short column) is all a revalidation needs; the feature is read to build a body.
+    feature_revision = store.feature_revision(layer.id, feature_id)
+    if feature_revision is None:
+        raise _no_feature(layer.id, feature_id)
+    # The GeoJSON has the feature's own strong ETag: a write sends it back in If-Match.
+    validators = Validators(
+        states,
+        "html" if html else "json",
+        lang,
+        strong_etag=None if html else etag_of_revision(feature_revision),
+        replayable=True,
+        versions_read=versions,
+    )
 
     def build() -> Response:
+        feature = store.get(layer.id, feature_id)
+        if feature is None:  # deleted since its revision was read
+            raise _no_feature(layer.id, feature_id)
+        if revision(feature) != feature_revision:
+            validators.body_is_newer()  # changed since: this body must not carry that ETag
+        url = url_for("api.item", collection_id=layer.id, feature_id=feature_id, _external=True)
         coll = url_for("api.collection", collection_id=layer.id, _external=True)
         links = [
             ogc.link(f"{url}?f=json", "self", ogc.GEOJSON, "dieses Objekt / this feature"),
@@ -230,13 +254,15 @@ def item(collection_id: str, feature_id: str) -> Response:
             )
         return Response(ogc.feature_json(feature, None, False, links), mimetype=ogc.GEOJSON)
 
-    # The GeoJSON has the feature's own strong ETag: a write sends it back in If-Match.
-    validators = Validators(
-        _state_fn([layer.id]),
-        "html" if html else "json",
-        lang,
-        strong_etag=None if html else feature_etag(feature),
-    )
     response = conditional(validators, build)
     response.vary.add("Accept")
     return response
+
+
+def _no_feature(layer_id: str, feature_id: str) -> ApiError:
+    return ApiError(
+        404,
+        "NotFound",
+        f"Collection '{layer_id}' has no feature with id '{feature_id}'",
+        key="no_feature",
+    )

@@ -461,7 +461,7 @@ def test_a_get_racing_a_write_never_pairs_the_old_body_with_the_new_etag(
     postgis_cluster: Any, tmp_path: Path
 ) -> None:
     """PostGIS only (the one store where a reader can be held between two of its reads): GET
-    on a camera reads the feature, then the layer version for the response cache's key. A
+    on a camera reads the layer version for the response cache's key and the feature. A
     write landing between the two must not leave the old body cached under the new version:
     the next GET would pair that old body with the new (current) ETag, and a client editing
     what it was shown overwrites the write it never saw, with If-Match passing.
@@ -511,7 +511,9 @@ def test_a_get_racing_a_write_never_pairs_the_old_body_with_the_new_etag(
             )
             writer.commit()
             reader.join(timeout=60)
-        assert first["r"].json()["properties"]["purpose"] == "Zweck A"  # read before the write
+        # The GET reads the layer version before the feature (so a replayed 304 can never keep
+        # an old ETag after a write): it waited for the lock and may show either state.
+        assert first["r"].json()["properties"]["purpose"] in ("Zweck A", "Zweck B")
 
         shown = requests.get(url, headers=auth, timeout=30)
         body = shown.json()["properties"]["purpose"]
