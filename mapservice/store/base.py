@@ -107,7 +107,8 @@ class Shape:
 class QueryResult:
     features: list[StoredFeature]
     number_matched: int
-    next_after: str | None = None  # the cursor of the next page (Query.after)
+    # The cursor of the next page (Query.after): how to get there, not part of the result.
+    next_after: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,8 @@ class EncodedPage:
 
     features: list[bytes]
     number_matched: int
-    next_after: str | None = None  # the cursor of the next page (Query.after)
+    # The cursor of the next page (Query.after): how to get there, not part of the result.
+    next_after: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -675,8 +675,10 @@ class SqlStore(Store):
         source, where, params = self._where(layer, query)
         m = self.mark
         terms = order_terms(layer, query.sortby)
-        # A cursor names the query it continues: its source, conditions, values and order.
-        signature = hashlib.sha256(repr((source, where, params, terms)).encode()).hexdigest()[:12]
+        # A cursor names the query it continues (the same on every store, so that the API's
+        # documents are too): box, conditions, time and order.
+        parts = (layer.id, query.bbox, tuple(query.filters), tuple(query.sortby), query.interval)
+        signature = hashlib.sha256(repr(parts).encode()).hexdigest()[:12]
         # Keyset paging needs an order of plain columns (ascending, no null flags).
         keyset = all(term.startswith("t.") and " " not in term for term in terms)
         with self._errors(f"querying layer '{layer.id}'"), self._read(snapshot=True) as conn:
