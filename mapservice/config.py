@@ -67,7 +67,10 @@ class Settings:
     cache_max_age: int = _setting(
         60, "Seconds clients and CDNs may reuse a GET response (Cache-Control max-age)."
     )
-    gzip_level: int = _setting(5, "gzip level 1-9 for compressed responses.")
+    gzip_level: int = _setting(
+        5,
+        "gzip level 1-9 for compressed responses (zlib's scale; ISA-L writes 1-3, 4-6, 7-9 as its 1, 2, 3).",
+    )
     gzip_min_size: int = _setting(1024, "Responses smaller than this many bytes are not gzipped.")
     response_cache_mb: int = _setting(
         64, "Megabytes of finished responses each worker keeps (keyed by ETag, so never stale)."

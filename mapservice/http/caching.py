@@ -9,12 +9,12 @@ validators allow.
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import hashlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, Request, Response, request
+from isal import igzip
 from werkzeug.datastructures import Headers
 
 from .. import __version__
@@ -221,6 +221,12 @@ def _accepts_gzip(req: Request) -> bool:
     return req.accept_encodings["gzip"] > 0 or req.accept_encodings["x-gzip"] > 0
 
 
+def gzip_bytes(data: bytes, level: int) -> bytes:
+    """gzip as browsers read it, one pass through ISA-L: its levels 1-3 stand for zlib's 1-9
+    (the default 5 is ISA-L's 2: about 10 % larger than zlib's 5, written ten times faster)."""
+    return igzip.compress(data, compresslevel=min(3, (level - 1) // 3 + 1), mtime=0)
+
+
 def compress(response: Response) -> Response:
     """gzip a compressible 200 response when the client accepts it and it is big enough."""
     settings = services().settings
@@ -235,7 +241,7 @@ def compress(response: Response) -> Response:
     if _accepts_gzip(request):
         data = response.get_data()
         if len(data) >= settings.gzip_min_size:
-            response.set_data(gzip.compress(data, compresslevel=settings.gzip_level, mtime=0))
+            response.set_data(gzip_bytes(data, settings.gzip_level))
             response.headers["Content-Encoding"] = "gzip"
     return response
 

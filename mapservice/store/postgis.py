@@ -275,6 +275,13 @@ class PostGISStore(SqlStore):
             f"(SELECT count(*) AS n, ST_Extent(t.geom) AS e FROM {source}{where}) agg"
         )
 
+    def _after_bulk_write(self, layer: Layer) -> None:
+        # Fresh statistics at once: with those of the table before the import (or none), the
+        # planner sorts a million rows for a page, or walks the order index for a small bbox,
+        # until autovacuum comes by.
+        with self._read() as conn:
+            conn.execute(f"ANALYZE {self.table(layer.id)}".encode())
+
     def _as_utf8(self, column: str) -> str:
         return f"convert_to({column}, 'UTF8')"
 

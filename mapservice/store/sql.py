@@ -924,7 +924,12 @@ class SqlStore(Store):
             self._bump(conn, layer)
             if actor is not None:
                 self._log_all(conn, utc_now(), layer, actor, via, changes(before, self._all(conn, layer)))
+        with self._errors(f"updating the statistics of layer '{layer.id}'"):
+            self._after_bulk_write(layer)
         return self.state(layer_id)
+
+    def _after_bulk_write(self, layer: Layer) -> None:
+        """After a layer's whole content was swapped (an import): what the database needs."""
 
     def edit(
         self, layer_id: str, edit: Edit, actor: str, via: str = "api", check: Precondition | None = None
