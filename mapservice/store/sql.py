@@ -598,17 +598,22 @@ class SqlStore(Store):
             return [bytes(row[0]) for row in rows]
         built: dict[Any, bytes] = {}
         for start in range(0, len(stale), 500):
-            chunk = stale[start : start + 500]
-            found = conn.execute(
-                f"SELECT t.fid, {self._select(layer).removeprefix('SELECT ')} "
-                f"WHERE t.fid IN ({', '.join([self.mark] * len(chunk))})",
-                chunk,
-            ).fetchall()
+            found = self._rows_by_fid(conn, layer, stale[start : start + 500])
             for fid, feature in zip(
                 [r[0] for r in found], self._rows_to_features(layer, [r[1:] for r in found]), strict=True
             ):
                 built[fid] = encode_feature(feature).encode()
         return [bytes(row[0]) if row[0] is not None else built[row[1]] for row in rows]
+
+    def _rows_by_fid(self, conn: Any, layer: Layer, fids: Sequence[Any]) -> list[Any]:
+        """fid, then the columns :meth:`_select` gives, of the rows with these fids."""
+        return list(
+            conn.execute(
+                f"SELECT t.fid, {self._columns(layer)} FROM {self.table(layer.id)} t "
+                f"WHERE t.fid IN ({', '.join([self.mark] * len(fids))})",
+                list(fids),
+            ).fetchall()
+        )
 
     def shapes(self, layer_id: str, filters: Sequence[Filter] = ()) -> list[Shape]:
         layer = self._layer(layer_id)
@@ -901,12 +906,7 @@ class SqlStore(Store):
         which = f" WHERE {quote(REVISION_COLUMN)} IS NULL" if only_stale else ""
         fids = [row[0] for row in conn.execute(f"SELECT fid FROM {table}{which} ORDER BY fid").fetchall()]
         for start in range(0, len(fids), 2000):
-            chunk = fids[start : start + 2000]
-            rows = conn.execute(
-                f"SELECT t.fid, {self._select(layer).removeprefix('SELECT ')} WHERE t.fid IN "
-                f"({', '.join([self.mark] * len(chunk))})",
-                chunk,
-            ).fetchall()
+            rows = self._rows_by_fid(conn, layer, fids[start : start + 2000])
             props, geometries = self._decode_rows(layer, [row[1:] for row in rows])
             values = self._derived_values(layer, list(zip(props, geometries, strict=True)))
             self._executemany(
