@@ -273,7 +273,13 @@ class GeoPackageStore(SqlStore):
     # -- connections and transactions ---------------------------------------------------------
 
     def _connect(self) -> sqlite3.Connection:
-        return _connect(self.path)
+        try:
+            return _connect(self.path)
+        except sqlite3.OperationalError:
+            # A thread's first connection after the file was removed (mode=rw makes no new
+            # one): the identity check says what happened, as on every other path.
+            self._check_file(writing=True)
+            raise
 
     # Seconds between two checks of the file's identity on reads (writes check every time).
     read_check_seconds = 1.0
