@@ -26,7 +26,7 @@ MIN_ZOOM, MAX_ZOOM = 6, 15
 # view over several towns, a Land's map): the same threshold as the planner's "large town".
 MAJOR_POPULATION = 10_000
 # One pixel at zoom z on a 256-pixel web-mercator tile, in degrees of longitude.
-_DEGREES_PER_PIXEL_Z0 = 360.0 / 256.0
+DEGREES_PER_PIXEL_Z0 = 360.0 / 256.0
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def build_outlines(features: Sequence[Shape], zoom: int) -> OutlineSet:
     """Simplify each polygon's boundary to about a pixel of ``zoom``; label at a point inside."""
     located = [f for f in features if f.geometry is not None]
     polygons = np.array([f.geometry for f in located], dtype=object)
-    tolerance = _DEGREES_PER_PIXEL_Z0 / 2**zoom
+    tolerance = DEGREES_PER_PIXEL_Z0 / 2**zoom
     # The boundary, not the polygon: the map draws lines, and a line simplifies without the
     # topology repairs a polygon would need.
     lines = shapely.simplify(shapely.boundary(polygons), tolerance, preserve_topology=False)

@@ -27,7 +27,9 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 
+from ..planner.metrics import LAND_EPSG
 from ..store.base import Filter
+from .outlines import DEGREES_PER_PIXEL_Z0
 
 if TYPE_CHECKING:
     from ..services import Services
@@ -35,9 +37,8 @@ if TYPE_CHECKING:
 # Zooms outside this range get the nearest level. Below 6 a Land is a few dozen pixels; from
 # 12 on one pixel (24 m) is finer than the stored 1:250 000 outlines, which are drawn as stored.
 MIN_LEVEL, MAX_LEVEL = 6, 12
-# One pixel at zoom 0 in metres at the equator (web mercator, 256-pixel tiles) and in degrees.
+# One pixel at zoom 0 in metres at the equator (web mercator, 256-pixel tiles).
 _METRES_PER_PIXEL_Z0 = 156_543.034
-_DEGREES_PER_PIXEL_Z0 = 360.0 / 256.0
 
 # How far a simplified boundary may be from the stored one, and the grid its points are put
 # on, in screen pixels of the level's zoom. Leaflet draws on whole pixels and simplifies every
@@ -46,9 +47,8 @@ _DEGREES_PER_PIXEL_Z0 = 360.0 / 256.0
 TOLERANCE_PIXELS = 1.5
 QUANTA_PER_PIXEL = 1
 Point = tuple[int, int]
-# The metric CRS of each Land (the planner's, planner/metrics.LAND_EPSG); both Lands together
-# are simplified in UTM 32N, which still covers Saxony well enough for a pixel.
-LAND_EPSG = {"16": 25832, "14": 25833}
+# Each Land is simplified in the planner's metric CRS (LAND_EPSG); both Lands together in UTM
+# 32N, which still covers Saxony well enough for a pixel.
 BOTH_LANDS_EPSG = 25832
 
 
@@ -196,7 +196,7 @@ def simplify_coverage(
     lonlat = np.where(shapely.is_empty(lonlat), geoms, lonlat)
     # One pixel, the grid Leaflet draws on: east-west in degrees of longitude, north-south the
     # same distance on the map.
-    step_x = _DEGREES_PER_PIXEL_Z0 / 2**zoom / QUANTA_PER_PIXEL
+    step_x = DEGREES_PER_PIXEL_Z0 / 2**zoom / QUANTA_PER_PIXEL
     step_y = step_x * math.cos(math.radians(middle))
     rings = [
         [[_quantise(ring, minx, miny, step_x, step_y) for ring in polygon] for polygon in _polygons(g)]

@@ -672,9 +672,6 @@ class SqlStore(Store):
             params.append(start)
         return clauses
 
-    def _order(self, layer: Layer, query: Query) -> str:
-        return ", ".join(order_terms(layer, query.sortby))
-
     def _page(self, layer: Layer, query: Query) -> tuple[list[bytes], int, str | None]:
         """The feature texts of one page, numberMatched and the cursor of the next page."""
         source, where, params = self._where(layer, query)
