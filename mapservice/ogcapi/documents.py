@@ -12,12 +12,14 @@ from urllib.parse import urlencode
 
 from ..catalog.layers import Catalog, FieldDef, Layer
 from ..store.base import LayerState, StoredFeature
+from . import schema
 
 GEOJSON = "application/geo+json"
 JSON = "application/json"
 HTML = "text/html"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 SCHEMA = "application/schema+json"
+XML = "application/xml"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
 # Only classes the implementation really meets (tests/api/test_api.py checks each one).
@@ -97,6 +99,11 @@ def collection(base: str, layer: Layer, state: LayerState) -> dict[str, Any]:
                 SCHEMA,
                 "Abfragbare Eigenschaften / queryables",
             ),
+            # Part 5: the features' schema. GIS clients build their fields from it, also for
+            # a layer with no features yet (see schema.py for why there are two forms).
+            link(f"{url}/schema", "describedby", SCHEMA, "Schema der Objekte / feature schema"),
+            link(f"{url}/schema", "http://www.opengis.net/def/rel/ogc/1.0/schema", SCHEMA, "Schema"),
+            link(f"{url}/schema?f=xsd", "describedBy", XML, "GML-Anwendungsschema / GML application schema"),
         ],
         "extent": {},
         "license": layer.licence,
@@ -165,6 +172,10 @@ def _schema(fdef: FieldDef) -> dict[str, Any]:
     if fdef.maximum is not None:
         out["maximum"] = fdef.maximum
     return out
+
+
+def feature_schema(base: str, layer: Layer) -> dict[str, Any]:
+    return schema.feature_schema(base, layer, _schema)
 
 
 def queryables(base: str, layer: Layer) -> dict[str, Any]:

@@ -341,6 +341,25 @@ def openapi_document(base: str, catalog: Catalog, max_limit: int, default_limit:
                 "responses": {**_json_ok("JSON Schema", "application/schema+json"), **_error_responses()},
             }
         }
+        paths[f"{c}/schema"] = {
+            "get": {
+                "tags": [layer.id],
+                "summary": "Schema der Objekte / feature schema (Part 5; f=xsd: GML-Anwendungsschema)",
+                "operationId": f"getSchema_{op}",
+                "parameters": [
+                    {
+                        "name": "f",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "enum": ["json", "xsd"], "default": "json"},
+                    }
+                ],
+                "responses": {
+                    **_json_ok("JSON Schema", "application/schema+json"),
+                    **_error_responses(),
+                },
+            }
+        }
     return {
         "openapi": "3.0.3",
         "info": {

@@ -18,11 +18,12 @@ from ..http.context import full_store, services
 from ..http.context import store as _store
 from ..http.errors import ApiError
 from ..http.pages import render
-from ..http.params import check_known, parse_format, parse_items, single
+from ..http.params import bad, check_known, parse_format, parse_items, single
 from ..i18n import OPENAPI_TEXT, pick_lang
 from ..store.base import LayerState, Store, revision
 from . import documents as ogc
 from .openapi import openapi_document
+from .schema import gml_application_schema
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -142,6 +143,25 @@ def queryables(collection_id: str) -> Response:
     return _respond(
         _args(), [], lambda: ogc.queryables(base, layer), "api/queryables.html", "application/schema+json"
     )
+
+
+@bp.get("/collections/<collection_id>/schema")
+def feature_schema(collection_id: str) -> Response:
+    """Part 5 JSON Schema, or with ``f=xsd`` the same as a GML application schema (schema.py)."""
+    layer = _layer(collection_id)
+    args = _args()
+    check_known(args, {"f"})
+    fmt = single(args, "f")
+    if fmt not in (None, "json", "xsd"):
+        raise bad("f", f"'{fmt}' is not a schema format (use json or xsd)")
+    base = _base()
+
+    def build() -> Response:
+        if fmt == "xsd":
+            return Response(gml_application_schema(layer), mimetype="application/xml")
+        return _json(ogc.feature_schema(base, layer), "application/schema+json")
+
+    return conditional(Validators([], fmt or "json", "de", replayable=True), build)
 
 
 def _timestamp() -> str:

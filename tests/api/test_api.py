@@ -462,3 +462,32 @@ def test_etag_depends_on_settings_and_proxy_prefix(
     b = proxied.get(url, headers={"X-Forwarded-Prefix": "/stadt-b"})
     assert a.headers["ETag"] != b.headers["ETag"]
     assert "/stadt-b/api/" in json.loads(b.data)["links"][0]["href"]
+
+
+def test_each_collection_links_its_feature_schema(client: FlaskClient) -> None:
+    doc = get_json(client, "/api/collections/districts")
+    links = {(link["rel"], link["type"]): link["href"] for link in doc["links"]}
+    schema_url = links[("describedby", "application/schema+json")]
+    assert links[("http://www.opengis.net/def/rel/ogc/1.0/schema", "application/schema+json")] == schema_url
+    response = client.get(urlsplit(schema_url).path)
+    assert response.mimetype == "application/schema+json"
+    schema = json.loads(response.data)
+    props = schema["properties"]
+    assert props["id"]["x-ogc-role"] == "id"
+    assert props["geometry"] == {
+        "format": "geometry-multipolygon",
+        "x-ogc-role": "primary-geometry",
+        "title": "geometry",
+    }
+    assert props["population"]["type"] == "integer" and props["population"]["minimum"] == 0
+    assert props["area_km2"]["type"] == "number"
+    xsd = client.get(urlsplit(links[("describedBy", "application/xml")]).path + "?f=xsd")
+    assert xsd.mimetype == "application/xml"
+    assert b'name="population" type="xs:integer"' in xsd.data
+    assert b'type="gml:MultiSurfacePropertyType"' in xsd.data
+
+
+def test_feature_schema_rejects_an_unknown_format(client: FlaskClient) -> None:
+    response = client.get("/api/collections/districts/schema?f=csv")
+    assert response.status_code == 400
+    assert "'f'" in json.loads(response.data)["description"]
