@@ -48,7 +48,8 @@ _XSD_TYPE = {
     "boolean": "xs:boolean",
     "datetime": "xs:dateTime",
 }
-TARGET_NAMESPACE = "https://github.com/district-safety-map/mapservice/schema"
+# A URN, not a web address: nobody should try to fetch it, and it names no host of ours.
+TARGET_NAMESPACE = "urn:x-mapservice:schema"
 
 
 def feature_schema(base: str, layer: Layer, field_schema: Any) -> dict[str, Any]:
