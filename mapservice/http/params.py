@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..catalog.layers import FieldDef, Layer
+from ..ogcapi import cql2
 from ..store.base import BBox, Filter, Query, SortKey
+from ..store.expressions import Expression
 from .errors import ApiError
 
 FORMATS = ("json", "html")
@@ -29,6 +31,9 @@ ITEMS_PARAMS = frozenset(
         "skipGeometry",
         "datetime",
         "after",
+        "filter",
+        "filter-lang",
+        "filter-crs",
     }
 )
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -259,6 +264,21 @@ def parse_cursor(raw: str | None) -> str | None:
     return raw
 
 
+def parse_filter(args: Mapping[str, Sequence[str]], layer: Layer) -> Expression | None:
+    """``filter`` in ``filter-lang`` (CQL2 text by default), its geometries in ``filter-crs``."""
+    lang = choice(args, "filter-lang", cql2.LANGUAGES, cql2.TEXT)
+    crs = single(args, "filter-crs")
+    if crs is not None and crs != CRS84:
+        raise bad("filter-crs", f"only {CRS84} is supported")
+    raw = single(args, "filter")
+    if raw is None:
+        return None
+    try:
+        return cql2.parse_filter(raw, lang or cql2.TEXT, layer)
+    except cql2.FilterError as exc:
+        raise bad("filter", str(exc)) from None
+
+
 @dataclass(frozen=True)
 class ItemsRequest:
     query: Query
@@ -288,6 +308,7 @@ def parse_items(
         offset=parse_int("offset", single(args, "offset"), 0, 0, None),
         interval=interval,
         after=parse_cursor(single(args, "after")),
+        expression=parse_filter(args, layer),
     )
     return ItemsRequest(
         query=query,

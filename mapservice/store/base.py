@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 import shapely
 
+from .expressions import Expression
+
 BBox = tuple[float, float, float, float]
 
 # The limit of a query meant to read every feature of a layer (a map's list, an index, an
@@ -80,11 +82,18 @@ class Query:
     # version and the query are still those it was made for, the page starts after its row
     # (an index range) instead of counting ``offset`` rows; otherwise ``offset`` holds.
     after: str | None = None
+    # A CQL2 filter, checked against the layer already (see expressions.py).
+    expression: Expression | None = None
 
     @property
     def restricted(self) -> bool:
         """Whether the query selects fewer than all features of the layer."""
-        return self.bbox is not None or bool(self.filters) or self.interval is not None
+        return (
+            self.bbox is not None
+            or bool(self.filters)
+            or self.interval is not None
+            or self.expression is not None
+        )
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ transaction commits, and a write is one transaction, so a crash never leaves hal
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import os
@@ -27,8 +28,9 @@ from typing import Any
 import shapely
 
 from ..catalog.layers import Catalog, FieldDef, Layer
-from . import gpkg_binary, gpkg_file
+from . import expressions, gpkg_binary, gpkg_file
 from .base import ADDRESS_COLUMNS, AddressRow, BBox, NewFeature, Reclaimed, StoreError
+from .expressions import LikePart
 from .sql import (
     FEATURE_COLUMN,
     REVISION_COLUMN,
@@ -190,6 +192,37 @@ def _intersects_bbox(blob: bytes | None, minx: float, miny: float, maxx: float, 
     return int(shapely.intersects(geom, shapely.box(minx, miny, maxx, maxy)))
 
 
+@functools.lru_cache(maxsize=64)
+def _prepared(wkb: bytes) -> shapely.Geometry:
+    """A filter's geometry literal, parsed and prepared once for all the rows it is tested on."""
+    geom = shapely.from_wkb(wkb)
+    shapely.prepare(geom)
+    return geom
+
+
+# relation(feature, literal) asked as converse(literal, feature): a prepared geometry speeds
+# up only the predicates it is the first argument of.
+_CONVERSE = {
+    "intersects": shapely.intersects,
+    "disjoint": shapely.disjoint,
+    "touches": shapely.touches,
+    "crosses": shapely.crosses,
+    "overlaps": shapely.overlaps,
+    "equals": shapely.equals,
+    "contains": shapely.within,
+    "within": shapely.contains,
+}
+
+
+def _relate(blob: bytes | None, relation: str, wkb: bytes) -> int | None:
+    """``relation(feature, literal)`` of a CQL2 spatial filter; NULL without a location, as
+    PostGIS gives it."""
+    if blob is None:
+        return None
+    feature = shapely.from_wkb(gpkg_binary.wkb_of(blob))
+    return int(_CONVERSE[relation](_prepared(wkb), feature))
+
+
 def _connect(path: Path, create: bool = False) -> sqlite3.Connection:
     # mode=rw: a missing file is an error, never a new empty database in place of a lost one.
     conn = sqlite3.connect(
@@ -205,6 +238,7 @@ def _connect(path: Path, create: bool = False) -> sqlite3.Connection:
     for i, name in enumerate(("ST_MinX", "ST_MinY", "ST_MaxX", "ST_MaxY")):
         conn.create_function(name, 1, _bound(i), deterministic=True)
     conn.create_function("mapservice_intersects_bbox", 5, _intersects_bbox, deterministic=True)
+    conn.create_function("mapservice_relate", 3, _relate, deterministic=True)
     return conn
 
 
@@ -387,6 +421,33 @@ class GeoPackageStore(SqlStore):
                 "mapservice_intersects_bbox(t.geom, ?, ?, ?, ?)",
             ],
             [maxx, minx, maxy, miny, minx, miny, maxx, maxy],
+        )
+
+    native_booleans = False
+
+    def _like(self, column: str, parts: Sequence[LikePart]) -> tuple[str, Any]:
+        # GLOB, not LIKE: SQLite's LIKE ignores the case of ASCII letters, CQL2's does not.
+        # GLOB has no escape character; a bracket holding one character stands for it.
+        glob = {"any": "*", "one": "?"}
+        pattern = "".join(
+            "".join(f"[{c}]" if c in "*?[" else c for c in text) if kind == "text" else glob[kind]
+            for kind, text in parts
+        )
+        return f"{column} GLOB ?", pattern
+
+    def _spatial(self, layer: Layer, node: expressions.Spatial, params: list[Any]) -> str:
+        exact = "mapservice_relate(t.geom, ?, ?)"
+        if node.relation == "disjoint":  # true far from the literal: the index cannot help
+            params += [node.relation, node.wkb]
+            return f"({exact})"
+        # Candidates from the R-tree (by fid: SQLite reads them as a list of row ids), then
+        # the exact test; a row without a location stays unknown, as on PostGIS.
+        minx, miny, maxx, maxy = node.bounds
+        rtree = quote(f"rtree_{table_name(layer.id)}_geom")
+        params += [maxx, minx, maxy, miny, node.relation, node.wkb]
+        return (
+            f"((t.fid IN (SELECT id FROM {rtree} WHERE minx <= ? AND maxx >= ? AND miny <= ? "
+            f"AND maxy >= ?) OR t.geom IS NULL) AND {exact})"
         )
 
     def _count_extent_sql(self, layer: Layer, source: str, where: str) -> str:

@@ -44,6 +44,7 @@ from psycopg.types.json import Jsonb
 
 from ..catalog.layers import Catalog, FieldDef, Layer
 from .base import ADDRESS_COLUMNS, AddressRow, BBox, Reclaimed, StoreError
+from .expressions import LikePart, Scalar, Spatial
 from .sql import (
     FEATURE_COLUMN,
     REVISION_COLUMN,
@@ -268,6 +269,30 @@ class PostGISStore(SqlStore):
             ["ST_Intersects(t.geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))"],
             list(bbox),
         )
+
+    def _literal_mark(self, value: Scalar) -> str:
+        # Typed: psycopg sends Python values untyped or as the smallest integer type, and a
+        # comparison must neither round a fraction nor compare a date text as a number.
+        if isinstance(value, bool):
+            return "%s::boolean"
+        if isinstance(value, int):
+            return "%s::bigint"
+        if isinstance(value, float):
+            return "%s::double precision"
+        return "%s::text"
+
+    def _like(self, column: str, parts: Sequence[LikePart]) -> tuple[str, Any]:
+        wildcard = {"any": "%", "one": "_"}
+        pattern = "".join(
+            "".join(f"\\{c}" if c in "\\%_" else c for c in text) if kind == "text" else wildcard[kind]
+            for kind, text in parts
+        )
+        return f"{column} LIKE %s::text ESCAPE '\\'", pattern
+
+    def _spatial(self, layer: Layer, node: Spatial, params: list[Any]) -> str:
+        # ST_Intersects and its relatives read the GiST index themselves (ST_Disjoint cannot).
+        params.append(node.wkb)
+        return f"ST_{node.relation.capitalize()}(t.geom, ST_GeomFromWKB(%s, 4326))"
 
     def _count_extent_sql(self, layer: Layer, source: str, where: str) -> str:
         return (

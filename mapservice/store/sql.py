@@ -29,6 +29,7 @@ from typing import Any
 import shapely
 
 from ..catalog.layers import PUBLICATION_FIELD, Catalog, FieldDef, Layer
+from . import expressions as ex
 from . import history as changelog
 from .base import (
     ADDRESS_COLUMNS,
@@ -63,6 +64,7 @@ from .base import (
     revision,
     utc_now,
 )
+from .expressions import LikePart
 
 # Field types stored as numbers or booleans; every other scalar is text and sorts in German.
 NON_TEXT_TYPES = frozenset({"integer", "number", "boolean", "array", "object"})
@@ -642,8 +644,68 @@ class SqlStore(Store):
             params.append(param)
         if query.interval is not None:
             clauses.extend(self._temporal_clauses(layer, query.interval, params))
+        if query.expression is not None:
+            clauses.append(self._expression(layer, query.expression, params))
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         return source, where, params
+
+    # -- CQL2 expressions (checked by the API already: every value becomes a parameter) ---------
+
+    def _expression(self, layer: Layer, node: ex.Expression, params: list[Any]) -> str:
+        """SQL of a filter expression; its parameters are appended in the order of the text.
+        Nulls are left to SQL's three-valued logic, which both databases share."""
+        if isinstance(node, ex.And | ex.Or):
+            joiner = " AND " if isinstance(node, ex.And) else " OR "
+            return f"({joiner.join(self._expression(layer, item, params) for item in node.items)})"
+        if isinstance(node, ex.Not):
+            return f"(NOT {self._expression(layer, node.item, params)})"
+        if isinstance(node, ex.Spatial):
+            return self._spatial(layer, node, params)
+        column = f"t.{quote(node.left.name if isinstance(node, ex.Compare) else node.prop.name)}"
+        if isinstance(node, ex.IsNull):
+            return f"({column} IS {'NOT ' if node.negated else ''}NULL)"
+        if isinstance(node, ex.Like):
+            sql, param = self._like(column, ex.like_parts(node.pattern))
+            params.append(param)
+            return f"(NOT {sql})" if node.negated else f"({sql})"
+        if isinstance(node, ex.In):
+            marks = ", ".join(self._literal(v, params) for v in node.values)
+            return f"({column} {'NOT ' if node.negated else ''}IN ({marks}))"
+        if isinstance(node, ex.Between):
+            column = self._ordered(column, node.prop)
+            low, high = self._literal(node.low, params), self._literal(node.high, params)
+            return f"({column} {'NOT ' if node.negated else ''}BETWEEN {low} AND {high})"
+        ordered = node.op not in ("=", "<>")
+        left = self._ordered(column, node.left) if ordered else column
+        if isinstance(node.right, ex.Property):
+            right = f"t.{quote(node.right.name)}"
+            right = self._ordered(right, node.right) if ordered else right
+        else:
+            right = self._literal(node.right, params)
+        return f"({left} {node.op} {right})"
+
+    def _ordered(self, column: str, prop: ex.Property) -> str:
+        """A column as it is ordered: texts (and ISO dates) by code point on every store."""
+        return column if prop.kind in ("integer", "number", "boolean") else self._text_column(column)
+
+    def _literal(self, value: ex.Scalar, params: list[Any]) -> str:
+        params.append(int(value) if isinstance(value, bool) and not self.native_booleans else value)
+        return self._literal_mark(value)
+
+    native_booleans = True  # False where booleans are kept as 0 and 1 (SQLite)
+
+    def _literal_mark(self, value: ex.Scalar) -> str:
+        """The placeholder of a literal (with its SQL type where the driver needs one)."""
+        return self.mark
+
+    @abc.abstractmethod
+    def _like(self, column: str, parts: Sequence[LikePart]) -> tuple[str, Any]:
+        """A case-sensitive ``column LIKE pattern`` in this database's syntax, and its parameter."""
+
+    @abc.abstractmethod
+    def _spatial(self, layer: Layer, node: ex.Spatial, params: list[Any]) -> str:
+        """``relation(t.geom, literal)``, the spatial index read first where it can help;
+        unknown (NULL) for a feature without a location."""
 
     def _filter(self, layer: Layer, flt: Filter) -> tuple[str, Any]:
         column = f"t.{quote(flt.field)}"
@@ -679,7 +741,15 @@ class SqlStore(Store):
         terms = order_terms(layer, query.sortby)
         # A cursor names the query it continues (the same on every store, so that the API's
         # documents are too): box, conditions, time and order.
-        parts = (layer.id, query.bbox, tuple(query.filters), tuple(query.sortby), query.interval)
+        parts: tuple[Any, ...] = (
+            layer.id,
+            query.bbox,
+            tuple(query.filters),
+            tuple(query.sortby),
+            query.interval,
+        )
+        if query.expression is not None:  # appended only here, so older cursors stay valid
+            parts = (*parts, query.expression)
         signature = hashlib.sha256(repr(parts).encode()).hexdigest()[:12]
         # Keyset paging needs an order of plain columns (ascending, no null flags).
         keyset = all(term.startswith("t.") and " " not in term for term in terms)
