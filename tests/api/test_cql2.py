@@ -437,7 +437,9 @@ HOSTILE += [
 
 
 @pytest.mark.parametrize(("query", "says"), HOSTILE, ids=[str(i) for i in range(len(HOSTILE))])
-def test_bad_filters_get_400_saying_what(client: FlaskClient, query: dict[str, str], says: str | None) -> None:
+def test_bad_filters_get_400_saying_what(
+    client: FlaskClient, query: dict[str, str], says: str | None
+) -> None:
     response = client.get(f"/api/collections/municipalities/items?{urlencode(query)}")
     if says is None:  # a text that merely looks like SQL is a value like any other
         assert response.status_code == 200, response.data
