@@ -6,6 +6,7 @@ from typing import Any
 
 from .. import __version__
 from ..catalog.layers import Catalog, Layer
+from . import cql2
 from .documents import SERVICE_DESCRIPTION, SERVICE_TITLE, _schema
 
 
@@ -88,6 +89,28 @@ def _common_parameters(max_limit: int, default_limit: int) -> dict[str, Any]:
         "skipGeometry": _param(
             "skipGeometry", "true: features without geometry.", {"type": "boolean", "default": False}
         ),
+        # Part 3: CQL2 over the collection's queryables (ogcapi/cql2.py says what is met).
+        "filter": _param(
+            "filter",
+            "CQL2 filter over the queryables, e.g. population > 10000 AND kreis = 'Zwickau'. "
+            "Operators: = <> < <= > >=, LIKE (% and _, case-sensitive), IN, BETWEEN, IS NULL, "
+            "AND, OR, NOT; S_INTERSECTS, S_WITHIN, S_CONTAINS, S_DISJOINT, S_TOUCHES, S_CROSSES, "
+            "S_OVERLAPS and S_EQUALS of the property geometry against a WKT, BBOX or GeoJSON "
+            "geometry; dates as DATE('2023-01-01'). At most "
+            f"{cql2.MAX_NODES} conditions, {cql2.MAX_DEPTH} levels of nesting and "
+            f"{cql2.MAX_LIST} values in an IN list.",
+            {"type": "string", "maxLength": cql2.MAX_CHARS},
+        ),
+        "filter-lang": _param(
+            "filter-lang",
+            "Language of filter: cql2-text (default) or cql2-json.",
+            {"type": "string", "enum": list(cql2.LANGUAGES), "default": cql2.TEXT},
+        ),
+        "filter-crs": _param(
+            "filter-crs",
+            "CRS of the geometries in filter; only CRS84 is supported.",
+            {"type": "string", "format": "uri", "enum": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"]},
+        ),
     }
 
 
@@ -124,6 +147,9 @@ def _items_path(layer: Layer) -> dict[str, Any]:
             "sortby",
             "properties",
             "skipGeometry",
+            "filter",
+            "filter-lang",
+            "filter-crs",
         )
     ]
     filters = [
