@@ -19,6 +19,7 @@ import functools
 import json
 import math
 import re
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,29 @@ def parse_filter(
 
     ``to_crs84`` brings the geometry literals from ``filter-crs`` to lon/lat (None: CRS84).
     """
+    if to_crs84 is not None:  # a transform is not part of the key: parsed each time
+        return _parse(raw, lang, layer, to_crs84)
+    key = (raw, lang, id(layer))
+    with _PARSED_LOCK:
+        cached = _PARSED.get(key)
+    if cached is not None and cached[0] is layer:  # this catalog's layer, not a later one's
+        return cached[1]
+    expression = _parse(raw, lang, layer)
+    with _PARSED_LOCK:
+        if len(_PARSED) >= PARSED_KEPT:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[key] = (layer, expression)
+    return expression
+
+
+# Filters parsed lately, checked already: a map or a GIS client sends the same one again and
+# again, and parsing costs a tenth of what the rest of a small page costs.
+PARSED_KEPT = 256
+_PARSED: dict[tuple[str, str, int], tuple[Layer, ex.Expression]] = {}
+_PARSED_LOCK = threading.Lock()
+
+
+def _parse(raw: str, lang: str, layer: Layer, to_crs84: GeometryTransform | None = None) -> ex.Expression:
     if len(raw) > MAX_CHARS:
         raise FilterError(f"is {len(raw)} characters long; at most {MAX_CHARS} are accepted")
     if "\x00" in raw:

@@ -121,3 +121,17 @@ def like_parts(pattern: str) -> list[LikePart]:
     if text:
         parts.append(("text", "".join(text)))
     return parts
+
+
+def index_bounds(node: Expression) -> tuple[float, float, float, float] | None:
+    """The box every selected feature must meet, where the filter itself requires one: a
+    spatial test (other than disjoint) that the whole filter depends on. A store reads its
+    spatial index with it first."""
+    if isinstance(node, Spatial) and node.relation != "disjoint":
+        return node.bounds
+    if isinstance(node, And):
+        for item in node.items:
+            bounds = index_bounds(item)
+            if bounds is not None:
+                return bounds
+    return None

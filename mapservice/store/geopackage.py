@@ -193,11 +193,14 @@ def _intersects_bbox(blob: bytes | None, minx: float, miny: float, maxx: float, 
 
 
 @functools.lru_cache(maxsize=64)
-def _prepared(wkb: bytes) -> shapely.Geometry:
-    """A filter's geometry literal, parsed and prepared once for all the rows it is tested on."""
+def _prepared(wkb: bytes) -> tuple[shapely.Geometry, tuple[float, float, float, float] | None]:
+    """A filter's geometry literal, parsed and prepared once for all the rows it is tested
+    on, and its bounds if it is a rectangle (a BBOX)."""
     geom = shapely.from_wkb(wkb)
     shapely.prepare(geom)
-    return geom
+    bounds = tuple(float(b) for b in geom.bounds)
+    rectangle = geom.geom_type == "Polygon" and bool(shapely.equals(geom, shapely.box(*bounds)))
+    return geom, (bounds[0], bounds[1], bounds[2], bounds[3]) if rectangle else None
 
 
 # relation(feature, literal) asked as converse(literal, feature): a prepared geometry speeds
@@ -219,8 +222,14 @@ def _relate(blob: bytes | None, relation: str, wkb: bytes) -> int | None:
     PostGIS gives it."""
     if blob is None:
         return None
+    literal, rectangle = _prepared(wkb)
+    if relation == "intersects" and rectangle is not None and not gpkg_binary.is_empty(blob):
+        # Inside the box by its envelope: no need to look at the shape (as for ``bbox``).
+        minx, miny, maxx, maxy = gpkg_binary.bounds(blob)
+        if minx >= rectangle[0] and miny >= rectangle[1] and maxx <= rectangle[2] and maxy <= rectangle[3]:
+            return 1
     feature = shapely.from_wkb(gpkg_binary.wkb_of(blob))
-    return int(_CONVERSE[relation](_prepared(wkb), feature))
+    return int(_CONVERSE[relation](literal, feature))
 
 
 def _connect(path: Path, create: bool = False) -> sqlite3.Connection:
@@ -410,17 +419,18 @@ class GeoPackageStore(SqlStore):
         return f"EXISTS (SELECT 1 FROM json_each({column}) WHERE value = ?)", value
 
     def _bbox(self, layer: Layer, bbox: BBox) -> tuple[str, list[str], list[Any]]:
-        minx, miny, maxx, maxy = bbox
+        source, clauses, params = self._index_source(layer, bbox)
+        return source, [*clauses, "mapservice_intersects_bbox(t.geom, ?, ?, ?, ?)"], [*params, *bbox]
+
+    def _index_source(self, layer: Layer, bounds: BBox) -> tuple[str, list[str], list[Any]]:
+        minx, miny, maxx, maxy = bounds
         rtree = quote(f"rtree_{table_name(layer.id)}_geom")
         # CROSS JOIN: SQLite keeps the R-tree as the outer loop. Left to itself, it may walk
         # the order index and probe the R-tree once per row, which at a million rows is seconds.
         return (
             f"{rtree} r CROSS JOIN {self.table(layer.id)} t ON t.fid = r.id",
-            [
-                "r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?",
-                "mapservice_intersects_bbox(t.geom, ?, ?, ?, ?)",
-            ],
-            [maxx, minx, maxy, miny, minx, miny, maxx, maxy],
+            ["r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?"],
+            [maxx, minx, maxy, miny],
         )
 
     native_booleans = False
@@ -436,19 +446,10 @@ class GeoPackageStore(SqlStore):
         return f"{column} GLOB ?", pattern
 
     def _spatial(self, layer: Layer, node: expressions.Spatial, params: list[Any]) -> str:
-        exact = "mapservice_relate(t.geom, ?, ?)"
-        if node.relation == "disjoint":  # true far from the literal: the index cannot help
-            params += [node.relation, node.wkb]
-            return f"({exact})"
-        # Candidates from the R-tree (by fid: SQLite reads them as a list of row ids), then
-        # the exact test; a row without a location stays unknown, as on PostGIS.
-        minx, miny, maxx, maxy = node.bounds
-        rtree = quote(f"rtree_{table_name(layer.id)}_geom")
-        params += [maxx, minx, maxy, miny, node.relation, node.wkb]
-        return (
-            f"((t.fid IN (SELECT id FROM {rtree} WHERE minx <= ? AND maxx >= ? AND miny <= ? "
-            f"AND maxy >= ?) OR t.geom IS NULL) AND {exact})"
-        )
+        # The exact test in Python; a filter that depends on it as a whole reads the R-tree
+        # first (SqlStore._where, _index_source), so it runs on the candidates only.
+        params += [node.relation, node.wkb]
+        return "mapservice_relate(t.geom, ?, ?)"
 
     def _count_extent_sql(self, layer: Layer, source: str, where: str) -> str:
         # The extent from the R-tree, as the layer's own (float32 bounds, rounded outwards).

@@ -635,6 +635,13 @@ class SqlStore(Store):
             source, bbox_clauses, bbox_params = self._bbox(layer, query.bbox)
             clauses += bbox_clauses
             params += bbox_params
+        elif query.expression is not None:
+            bounds = ex.index_bounds(query.expression)
+            indexed = self._index_source(layer, bounds) if bounds is not None else None
+            if indexed is not None:
+                source, index_clauses, index_params = indexed
+                clauses += index_clauses
+                params += index_params
         for flt in query.filters:
             if not self.holds_nul and isinstance(flt.value, str) and "\x00" in flt.value:
                 clauses.append("1 = 0")  # no stored text can hold NUL, so nothing matches
@@ -704,8 +711,12 @@ class SqlStore(Store):
 
     @abc.abstractmethod
     def _spatial(self, layer: Layer, node: ex.Spatial, params: list[Any]) -> str:
-        """``relation(t.geom, literal)``, the spatial index read first where it can help;
-        unknown (NULL) for a feature without a location."""
+        """``relation(t.geom, literal)``; unknown (NULL) for a feature without a location."""
+
+    def _index_source(self, layer: Layer, bounds: BBox) -> tuple[str, list[str], list[Any]] | None:
+        """FROM source, clauses and parameters that read the spatial index for the features
+        whose box meets ``bounds`` (None: the database's planner does that by itself)."""
+        return None
 
     def _filter(self, layer: Layer, flt: Filter) -> tuple[str, Any]:
         column = f"t.{quote(flt.field)}"
