@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..catalog.layers import FieldDef, Layer
+from ..ogcapi import crs as crs_module  # a module import: crs.py imports this module for bad()
 from ..store.base import BBox, Filter, Query, SortKey
 from .errors import ApiError
 
@@ -22,6 +23,7 @@ ITEMS_PARAMS = frozenset(
         "lang",
         "bbox",
         "bbox-crs",
+        "crs",
         "limit",
         "offset",
         "sortby",
@@ -31,7 +33,6 @@ ITEMS_PARAMS = frozenset(
         "after",
     }
 )
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 # SQLite and PostgreSQL integers are signed 64-bit; larger numbers cannot match anything.
 INT64_MAX = 2**63 - 1
 WHOLE_NUMBER = re.compile(r"-?[0-9]+")
@@ -119,13 +120,15 @@ def parse_int(name: str, raw: str | None, default: int, low: int, high: int | No
 
 
 def parse_bbox(raw: str | None, crs: str | None) -> BBox | None:
-    if crs is not None and crs != CRS84:
-        raise bad("bbox-crs", f"only {CRS84} is supported")
+    """``bbox`` in the CRS ``bbox-crs`` names (CRS84 by default) as a lon/lat box."""
+    box_crs = crs_module.parse_crs("bbox-crs", crs)
     if raw is None:
         return None
     parts = raw.split(",")
     if len(parts) not in (4, 6):
-        raise bad("bbox", f"needs 4 numbers (minLon,minLat,maxLon,maxLat), got {len(parts)}")
+        first, second = box_crs.axes
+        axes = f"min{first},min{second},max{first},max{second}"
+        raise bad("bbox", f"needs 4 numbers ({axes} in {box_crs.code}), got {len(parts)}")
     parsed = [strict_float(p) for p in parts]
     numbers = [n for n in parsed if n is not None]
     if len(numbers) != len(parts):
@@ -135,19 +138,7 @@ def parse_bbox(raw: str | None, crs: str | None) -> BBox | None:
     if len(numbers) == 6:  # minx, miny, minz, maxx, maxy, maxz: heights play no part here
         numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
     minx, miny, maxx, maxy = numbers
-    for name, value, limit in (
-        ("minLon", minx, 180),
-        ("maxLon", maxx, 180),
-        ("minLat", miny, 90),
-        ("maxLat", maxy, 90),
-    ):
-        if not -limit <= value <= limit:
-            raise bad("bbox", f"{name} {value:g} is outside -{limit}..{limit}")
-    if minx > maxx:
-        raise bad("bbox", f"minLon {minx:g} is greater than maxLon {maxx:g}")
-    if miny > maxy:
-        raise bad("bbox", f"minLat {miny:g} is greater than maxLat {maxy:g}")
-    return (minx, miny, maxx, maxy)
+    return crs_module.bbox_to_crs84((minx, miny, maxx, maxy), box_crs)
 
 
 def _parse_instant(text: str) -> dt.datetime:
@@ -265,6 +256,7 @@ class ItemsRequest:
     properties: list[str] | None
     skip_geometry: bool
     fmt: str | None
+    crs: crs_module.Crs
 
 
 def parse_items(
@@ -294,4 +286,5 @@ def parse_items(
         properties=parse_properties(single(args, "properties"), layer),
         skip_geometry=parse_bool("skipGeometry", single(args, "skipGeometry")),
         fmt=parse_format(args),
+        crs=crs_module.parse_crs("crs", single(args, "crs")),
     )
