@@ -138,7 +138,9 @@ def report(store: str, table: list[Row]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--stores", default="gpkg,pg")
     parser.add_argument("--cameras", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)

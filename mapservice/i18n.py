@@ -1059,10 +1059,16 @@ OPENAPI_TEXT: dict[str, dict[str, str]] = {
         "op_getQueryables": "Abfragbare Eigenschaften",
         "p_f": "Format: json (Standard) oder html; ohne Angabe entscheidet der Accept-Header.",
         "p_bbox": (
-            "Nur Objekte, deren Geometrie das Rechteck minLon,minLat,maxLon,maxLat schneidet "
-            "(WGS 84 Länge/Breite, CRS84)."
+            "Nur Objekte, deren Geometrie das Rechteck schneidet: minLon,minLat,maxLon,maxLat "
+            "in CRS84 (WGS 84 Länge/Breite) oder Minima und Maxima der Achsen von bbox-crs in "
+            "deren Reihenfolge (EPSG:4326: minLat,minLon,maxLat,maxLon; EPSG:25832: Rechts-, "
+            "dann Hochwert)."
         ),
-        "p_bbox-crs": "Koordinatensystem von bbox; nur CRS84 wird unterstützt.",
+        "p_bbox-crs": "Koordinatensystem von bbox (ohne Angabe CRS84).",
+        "p_crs": (
+            "Koordinatensystem der Antwort, in seiner Achsenreihenfolge (EPSG:4326: Breite, "
+            "Länge); der Header Content-Crs nennt es. Ohne Angabe CRS84."
+        ),
         "p_limit": "Objekte je Seite (1 bis 10000).",
         "p_offset": "Zahl der übersprungenen Objekte (zum Blättern: dem next-Link folgen).",
         "p_datetime": (
@@ -1093,10 +1099,16 @@ OPENAPI_TEXT: dict[str, dict[str, str]] = {
         "op_getQueryables": "Queryable properties",
         "p_f": "Format: json (default) or html; without it the Accept header decides.",
         "p_bbox": (
-            "Only features whose geometry intersects the box minLon,minLat,maxLon,maxLat "
-            "(WGS 84 lon/lat, CRS84)."
+            "Only features whose geometry intersects the box: minLon,minLat,maxLon,maxLat in "
+            "CRS84 (WGS 84 lon/lat), or the minima and maxima of the axes of bbox-crs in its "
+            "axis order (EPSG:4326: minLat,minLon,maxLat,maxLon; EPSG:25832: easting, then "
+            "northing)."
         ),
-        "p_bbox-crs": "CRS of bbox; only CRS84 is supported.",
+        "p_bbox-crs": "CRS of bbox (CRS84 when not given).",
+        "p_crs": (
+            "CRS of the response's coordinates, in its axis order (EPSG:4326: lat, lon); the "
+            "Content-Crs header names it. CRS84 when not given."
+        ),
         "p_limit": "Features per page (1 to 10000).",
         "p_offset": "Number of features to skip (for paging, follow the next link).",
         "p_datetime": (
@@ -1359,6 +1371,9 @@ ERROR_TEXT: dict[str, dict[str, str]] = {
         "unknown_collection": "Eine Sammlung „{collection}“ gibt es nicht. Diese Sammlungen gibt es:",
         "unknown_params": "Diese Angabe kennt die Seite nicht: {names}. Möglich sind: {allowed}.",
         "no_feature": "Dieses Objekt gibt es nicht oder nicht mehr.",
+        "unsupported_crs": (
+            "Das Koordinatensystem „{crs}“ ({parameter}) wird nicht unterstützt. Möglich sind: {supported}."
+        ),
         "unavailable": (
             "Die Daten können gerade nicht gelesen werden. Bitte versuchen Sie es später noch einmal."
         ),
@@ -1400,6 +1415,9 @@ ERROR_TEXT: dict[str, dict[str, str]] = {
         "unknown_collection": "There is no collection '{collection}'. These collections exist:",
         "unknown_params": "This page does not know: {names}. Possible are: {allowed}.",
         "no_feature": "This item does not exist, or no longer exists.",
+        "unsupported_crs": (
+            "The coordinate reference system '{crs}' ({parameter}) is not supported. Possible: {supported}."
+        ),
         "unavailable": "The data cannot be read right now. Please try again later.",
         "server_error": "The service could not answer this request. The error has been logged.",
         "home": "To the home page",

@@ -210,10 +210,11 @@ def feature_etag(feature: StoredFeature) -> str:
     return etag_of_revision(revision(feature))
 
 
-def etag_of_revision(feature_revision: str) -> str:
+def etag_of_revision(feature_revision: str, variant: str = "") -> str:
     """The strong ETag of a feature from its revision alone (``Store.feature_revision``): a
-    revalidation need not read the feature."""
-    text = f"{__version__}:{feature_revision}"
+    revalidation need not read the feature. ``variant`` names another representation of the
+    same content (the URI of an output CRS): other bytes, another strong ETag."""
+    text = f"{__version__}:{feature_revision}" + (f":{variant}" if variant else "")
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -295,7 +296,7 @@ def _replayable(validators: Validators, cache_key: tuple[str, str], response: Re
 def _after_request(response: Response) -> Response:
     if request.method in ("GET", "HEAD", "OPTIONS"):
         response.headers["Access-Control-Allow-Origin"] = "*"
-        response.headers["Access-Control-Expose-Headers"] = "ETag, Last-Modified, Link"
+        response.headers["Access-Control-Expose-Headers"] = "ETag, Last-Modified, Link, Content-Crs"
     if request.method == "OPTIONS":
         # Preflight of a cross-origin revalidation (If-None-Match is not a "simple" header).
         response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -11,8 +12,9 @@ from typing import Any
 
 from ..catalog.layers import FieldDef, Layer
 from ..ogcapi import cql2
+from ..ogcapi import crs as crs_module  # a module import: crs.py imports this module for bad()
 from ..store.base import BBox, Filter, Query, SortKey
-from ..store.expressions import Expression
+from ..store.expressions import And, Expression
 from .errors import ApiError
 
 FORMATS = ("json", "html")
@@ -24,6 +26,7 @@ ITEMS_PARAMS = frozenset(
         "lang",
         "bbox",
         "bbox-crs",
+        "crs",
         "limit",
         "offset",
         "sortby",
@@ -36,7 +39,6 @@ ITEMS_PARAMS = frozenset(
         "filter-crs",
     }
 )
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 # SQLite and PostgreSQL integers are signed 64-bit; larger numbers cannot match anything.
 INT64_MAX = 2**63 - 1
 WHOLE_NUMBER = re.compile(r"-?[0-9]+")
@@ -124,13 +126,21 @@ def parse_int(name: str, raw: str | None, default: int, low: int, high: int | No
 
 
 def parse_bbox(raw: str | None, crs: str | None) -> BBox | None:
-    if crs is not None and crs != CRS84:
-        raise bad("bbox-crs", f"only {CRS84} is supported")
+    """``bbox`` in the CRS ``bbox-crs`` names (CRS84 by default) as a lon/lat box."""
+    box_crs = crs_module.parse_crs("bbox-crs", crs)
+    numbers = _bbox_numbers(raw, box_crs)
+    return None if numbers is None else crs_module.bbox_to_crs84(numbers, box_crs)
+
+
+def _bbox_numbers(raw: str | None, box_crs: crs_module.Crs) -> BBox | None:
+    """The four numbers of ``bbox`` as given (in ``box_crs``'s axis order), checked."""
     if raw is None:
         return None
     parts = raw.split(",")
     if len(parts) not in (4, 6):
-        raise bad("bbox", f"needs 4 numbers (minLon,minLat,maxLon,maxLat), got {len(parts)}")
+        first, second = box_crs.axes
+        axes = f"min{first},min{second},max{first},max{second}"
+        raise bad("bbox", f"needs 4 numbers ({axes} in {box_crs.code}), got {len(parts)}")
     parsed = [strict_float(p) for p in parts]
     numbers = [n for n in parsed if n is not None]
     if len(numbers) != len(parts):
@@ -140,18 +150,6 @@ def parse_bbox(raw: str | None, crs: str | None) -> BBox | None:
     if len(numbers) == 6:  # minx, miny, minz, maxx, maxy, maxz: heights play no part here
         numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
     minx, miny, maxx, maxy = numbers
-    for name, value, limit in (
-        ("minLon", minx, 180),
-        ("maxLon", maxx, 180),
-        ("minLat", miny, 90),
-        ("maxLat", maxy, 90),
-    ):
-        if not -limit <= value <= limit:
-            raise bad("bbox", f"{name} {value:g} is outside -{limit}..{limit}")
-    if minx > maxx:
-        raise bad("bbox", f"minLon {minx:g} is greater than maxLon {maxx:g}")
-    if miny > maxy:
-        raise bad("bbox", f"minLat {miny:g} is greater than maxLat {maxy:g}")
     return (minx, miny, maxx, maxy)
 
 
@@ -267,16 +265,35 @@ def parse_cursor(raw: str | None) -> str | None:
 def parse_filter(args: Mapping[str, Sequence[str]], layer: Layer) -> Expression | None:
     """``filter`` in ``filter-lang`` (CQL2 text by default), its geometries in ``filter-crs``."""
     lang = choice(args, "filter-lang", cql2.LANGUAGES, cql2.TEXT)
-    crs = single(args, "filter-crs")
-    if crs is not None and crs != CRS84:
-        raise bad("filter-crs", f"only {CRS84} is supported")
+    filter_crs = crs_module.parse_crs("filter-crs", single(args, "filter-crs"))
     raw = single(args, "filter")
     if raw is None:
         return None
+    to_crs84 = None
+    if filter_crs != crs_module.CRS84:
+        to_crs84 = functools.partial(crs_module.geometry_to_crs84, crs=filter_crs)
     try:
-        return cql2.parse_filter(raw, lang or cql2.TEXT, layer)
+        return cql2.parse_filter(raw, lang or cql2.TEXT, layer, to_crs84)
     except cql2.FilterError as exc:
         raise bad("filter", str(exc)) from None
+
+
+def parse_selection(args: Mapping[str, Sequence[str]], layer: Layer) -> tuple[BBox | None, Expression | None]:
+    """``bbox`` (in ``bbox-crs``) and ``filter`` as the store's lon/lat box and expression.
+
+    A box in UTM is not a lon/lat box: the store reads its index with the lon/lat box that
+    covers it and tests the box's own outline as a spatial condition after that."""
+    box_crs = crs_module.parse_crs("bbox-crs", single(args, "bbox-crs"))
+    numbers = _bbox_numbers(single(args, "bbox"), box_crs)
+    expression = parse_filter(args, layer)
+    if numbers is None:
+        return None, expression
+    bbox = crs_module.bbox_to_crs84(numbers, box_crs)
+    outline = crs_module.bbox_outline_crs84(numbers, box_crs)
+    if outline is None:
+        return bbox, expression
+    exact = cql2.intersects(outline)
+    return bbox, exact if expression is None else And((exact, expression))
 
 
 @dataclass(frozen=True)
@@ -285,6 +302,7 @@ class ItemsRequest:
     properties: list[str] | None
     skip_geometry: bool
     fmt: str | None
+    crs: crs_module.Crs
 
 
 def parse_items(
@@ -300,19 +318,21 @@ def parse_items(
         fdef = layer.fields[name]
         filters.append(Filter(name, _typed_filter_value(fdef, name, raw), contains=fdef.type == "array"))
     interval = parse_datetime(single(args, "datetime"))
+    bbox, expression = parse_selection(args, layer)
     query = Query(
-        bbox=parse_bbox(single(args, "bbox"), single(args, "bbox-crs")),
+        bbox=bbox,
         filters=tuple(filters),
         sortby=tuple(parse_sortby(single(args, "sortby"), layer)),
         limit=parse_int("limit", single(args, "limit"), default_limit, 1, max_limit),
         offset=parse_int("offset", single(args, "offset"), 0, 0, None),
         interval=interval,
         after=parse_cursor(single(args, "after")),
-        expression=parse_filter(args, layer),
+        expression=expression,
     )
     return ItemsRequest(
         query=query,
         properties=parse_properties(single(args, "properties"), layer),
         skip_geometry=parse_bool("skipGeometry", single(args, "skipGeometry")),
         fmt=parse_format(args),
+        crs=crs_module.parse_crs("crs", single(args, "crs")),
     )

@@ -403,13 +403,25 @@ class _Builder:
             raise FilterError(f"{where}: the first operand must be the property geometry, got {_short(left)}")
         if not isinstance(right, shapely.Geometry):
             raise FilterError(f"{where}: the second operand must be a geometry (WKT, GeoJSON or BBOX)")
-        geom = right if self.to_crs84 is None else self.to_crs84(right)
+        try:
+            geom = right if self.to_crs84 is None else self.to_crs84(right)
+        except Exception as exc:  # pyproj's errors: no place the CRS describes
+            raise FilterError(f"{where}: the geometry cannot be brought to lon/lat ({exc})") from None
         if geom.is_empty or not all(math.isfinite(b) for b in geom.bounds):
             raise FilterError(f"{where}: the geometry is empty or lies outside the coordinate system")
         assert relation in ex.SPATIAL
-        wkb = shapely.to_wkb(geom, output_dimension=2, flavor="iso")
-        minx, miny, maxx, maxy = (float(b) for b in geom.bounds)
-        return ex.Spatial(relation, wkb, (minx, miny, maxx, maxy))  # type: ignore[arg-type]
+        return _spatial(relation, geom)  # type: ignore[arg-type]
+
+
+def intersects(geom: shapely.Geometry) -> ex.Spatial:
+    """``S_INTERSECTS(geometry, geom)`` for a lon/lat geometry the service made itself."""
+    return _spatial("intersects", geom)
+
+
+def _spatial(relation: ex.Relation, geom: shapely.Geometry) -> ex.Spatial:
+    wkb = shapely.to_wkb(geom, output_dimension=2, flavor="iso")
+    minx, miny, maxx, maxy = (float(b) for b in geom.bounds)
+    return ex.Spatial(relation, wkb, (minx, miny, maxx, maxy))
 
 
 class _PropertyName(str):

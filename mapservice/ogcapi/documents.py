@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from ..catalog.layers import Catalog, FieldDef, Layer
 from ..store.base import LayerState, StoredFeature
 from . import schema
+from .crs import CRS84_URI, SUPPORTED_URIS
 
 GEOJSON = "application/geo+json"
 JSON = "application/json"
@@ -20,7 +21,7 @@ HTML = "text/html"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 SCHEMA = "application/schema+json"
 XML = "application/xml"
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+CRS84 = CRS84_URI
 
 # Only classes the implementation really meets (tests/api/test_api.py checks each one).
 CONFORMANCE = [
@@ -28,6 +29,8 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    # Part 2: crs and bbox-crs on items and item, Content-Crs, the CRS lists per collection.
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
     # Part 3 filters in CQL2 (ogcapi/cql2.py; tests/api/test_cql2.py checks each class).
@@ -97,7 +100,9 @@ def collection(base: str, layer: Layer, state: LayerState) -> dict[str, Any]:
         "title": layer.title,
         "description": layer.description,
         "itemType": "feature",
-        "crs": [CRS84],
+        # Listed in each collection rather than once as "#/crs" in /collections: a client that
+        # reads one collection alone (OAPIF_COLLECTION:, OWSLib) finds them there.
+        "crs": list(SUPPORTED_URIS),
         "storageCrs": CRS84,
         "links": [
             link(url, "self", JSON, layer.title),

@@ -7,6 +7,7 @@ from typing import Any
 from .. import __version__
 from ..catalog.layers import Catalog, Layer
 from . import cql2
+from .crs import CRS84_URI, SUPPORTED_URIS
 from .documents import SERVICE_DESCRIPTION, SERVICE_TITLE, _schema
 
 
@@ -43,16 +44,23 @@ def _common_parameters(max_limit: int, default_limit: int) -> dict[str, Any]:
         ),
         "bbox": _param(
             "bbox",
-            "Only features whose geometry intersects the box minLon,minLat,maxLon,maxLat "
-            "(WGS 84 lon/lat, CRS84).",
+            "Only features whose geometry intersects the box: minLon,minLat,maxLon,maxLat in "
+            "CRS84 (WGS 84 lon/lat), or the minima and maxima of the axes of bbox-crs in its axis "
+            "order (EPSG:4326: minLat,minLon,maxLat,maxLon; EPSG:25832: minEasting,minNorthing,...).",
             {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
             style="form",
             explode=False,
         ),
         "bbox-crs": _param(
             "bbox-crs",
-            "CRS of bbox; only CRS84 is supported.",
-            {"type": "string", "format": "uri", "enum": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"]},
+            "CRS of bbox (default CRS84).",
+            {"type": "string", "format": "uri", "enum": list(SUPPORTED_URIS), "default": CRS84_URI},
+        ),
+        "crs": _param(
+            "crs",
+            "CRS of the coordinates in the response, in its axis order (EPSG:4326 is lat/lon); "
+            "the Content-Crs header names it. Default CRS84.",
+            {"type": "string", "format": "uri", "enum": list(SUPPORTED_URIS), "default": CRS84_URI},
         ),
         # GIS clients choose their page size from this one definition, so it stays a component
         # named "limit" that every items path references by $ref: QGIS reads
@@ -108,8 +116,8 @@ def _common_parameters(max_limit: int, default_limit: int) -> dict[str, Any]:
         ),
         "filter-crs": _param(
             "filter-crs",
-            "CRS of the geometries in filter; only CRS84 is supported.",
-            {"type": "string", "format": "uri", "enum": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"]},
+            "CRS of the geometries in filter, in its axis order (default CRS84).",
+            {"type": "string", "format": "uri", "enum": list(SUPPORTED_URIS), "default": CRS84_URI},
         ),
     }
 
@@ -140,6 +148,7 @@ def _items_path(layer: Layer) -> dict[str, Any]:
             "f",
             "bbox",
             "bbox-crs",
+            "crs",
             "limit",
             "offset",
             "after",
@@ -354,6 +363,7 @@ def openapi_document(base: str, catalog: Catalog, max_limit: int, default_limit:
                 "parameters": [
                     {"name": "featureId", "in": "path", "required": True, "schema": {"type": "string"}},
                     *f_ref,
+                    {"$ref": "#/components/parameters/crs"},
                 ],
                 "responses": {**_json_ok("GeoJSON Feature", "application/geo+json"), **_error_responses()},
             },

@@ -22,6 +22,7 @@ from ..http.params import bad, check_known, parse_format, parse_items, single
 from ..i18n import OPENAPI_TEXT, pick_lang
 from ..store.base import LayerState, Store, revision
 from . import documents as ogc
+from .crs import CRS84, Crs, features_in, parse_crs
 from .openapi import openapi_document
 from .schema import gml_application_schema
 
@@ -164,6 +165,13 @@ def feature_schema(collection_id: str) -> Response:
     return conditional(Validators([], fmt or "json", "de", replayable=True), build)
 
 
+def _with_content_crs(response: Response, crs: Crs) -> Response:
+    """Part 2: a GeoJSON response names the CRS of its coordinates. Set on every answer, as a
+    cached or replayed one is rebuilt from its body alone."""
+    response.headers["Content-Crs"] = f"<{crs.uri}>"
+    return response
+
+
 def _timestamp() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
@@ -179,8 +187,8 @@ def items(collection_id: str) -> Response:
     url = url_for("api.items", collection_id=layer.id, _external=True)
 
     def build() -> Response:
-        # The plain GeoJSON page is a concatenation of the features' stored texts.
-        whole = not html and req.properties is None and not req.skip_geometry
+        # The plain GeoJSON page is a concatenation of the features' stored texts (CRS84).
+        whole = not html and req.properties is None and not req.skip_geometry and req.crs == CRS84
         if whole:
             page = store.query_encoded(layer.id, req.query)
             returned, matched, next_after = len(page.features), page.number_matched, page.next_after
@@ -217,23 +225,26 @@ def items(collection_id: str) -> Response:
                 ),
                 mimetype="text/html",
             )
+        features = result.features if req.skip_geometry else features_in(result.features, req.crs)
         body = ogc.feature_collection_json(
-            result.features, matched, _timestamp(), links, req.properties, req.skip_geometry
+            features, matched, _timestamp(), links, req.properties, req.skip_geometry
         )
         return Response(body, mimetype=ogc.GEOJSON)
 
     validators = Validators(_state_fn([layer.id]), "html" if html else "json", _lang(args), replayable=True)
     response = conditional(validators, build)
     response.vary.add("Accept")
-    return response
+    # The HTML page shows lon/lat on its map whatever ``crs`` says (its links keep it).
+    return response if html else _with_content_crs(response, req.crs)
 
 
 @bp.get("/collections/<collection_id>/items/<feature_id>")
 def item(collection_id: str, feature_id: str) -> Response:
     layer = _layer(collection_id)
     args = _args()
-    check_known(args, {"f", "lang"})
+    check_known(args, {"f", "lang", "crs"})
     html = _wants_html(parse_format(args))
+    crs = parse_crs("crs", single(args, "crs"))
     lang = _lang(args)
     store = _reader_store(layer.id)
     states = _state_fn([layer.id])
@@ -244,12 +255,13 @@ def item(collection_id: str, feature_id: str) -> Response:
     feature_revision = store.feature_revision(layer.id, feature_id)
     if feature_revision is None:
         raise _no_feature(layer.id, feature_id)
-    # The GeoJSON has the feature's own strong ETag: a write sends it back in If-Match.
+    # The GeoJSON has the feature's own strong ETag: a write sends it back in If-Match. In
+    # another CRS it is other bytes, so another strong ETag (a write compares the CRS84 one).
     validators = Validators(
         states,
         "html" if html else "json",
         lang,
-        strong_etag=None if html else etag_of_revision(feature_revision),
+        strong_etag=None if html else etag_of_revision(feature_revision, "" if crs == CRS84 else crs.uri),
         replayable=True,
         versions_read=versions,
     )
@@ -272,11 +284,12 @@ def item(collection_id: str, feature_id: str) -> Response:
                 render("api/item.html", lang, layer=layer, feature=feature, links=links),
                 mimetype="text/html",
             )
-        return Response(ogc.feature_json(feature, None, False, links), mimetype=ogc.GEOJSON)
+        (in_crs,) = features_in([feature], crs)
+        return Response(ogc.feature_json(in_crs, None, False, links), mimetype=ogc.GEOJSON)
 
     response = conditional(validators, build)
     response.vary.add("Accept")
-    return response
+    return response if html else _with_content_crs(response, crs)
 
 
 def _no_feature(layer_id: str, feature_id: str) -> ApiError:

@@ -407,7 +407,7 @@ HOSTILE = [
     ({"filter": '{"op": "=", "args": [{"property": "name"}]', "filter-lang": "cql2-json"}, "position"),
     ({"filter": json.dumps({"op": "not", "args": [{"op": "=", "args": [1, 1]}]})}, "position"),
     ({"filter": "population > 1", "filter-lang": "sql"}, "filter-lang"),
-    ({"filter": "population > 1", "filter-crs": "EPSG:31468"}, "filter-crs"),
+    ({"filter": "population > 1", "filter-crs": "http://www.opengis.net/def/crs/EPSG/0/31468"}, "filter-crs"),
 ]
 
 
@@ -514,3 +514,39 @@ def test_filter_links_keep_the_filter(client: FlaskClient) -> None:
     html = client.get(f"/api/collections/municipalities/items?{urlencode({'filter': text, 'f': 'html'})}")
     assert html.status_code == 200
     assert "Chemnitz" in html.get_data(as_text=True) and "Jena" not in html.get_data(as_text=True)
+
+
+def test_filter_crs_takes_geometries_in_utm_and_in_lat_lon(client: FlaskClient) -> None:
+    """The same polygon around central Jena, written in EPSG:25832 and in EPSG:4326 (lat/lon
+    axis order), selects what it selects in CRS84."""
+    from pyproj import Transformer
+
+    ring = [(11.55, 50.90), (11.62, 50.90), (11.62, 50.95), (11.55, 50.95), (11.55, 50.90)]
+    to_utm = Transformer.from_crs("EPSG:4326", "EPSG:25832", always_xy=True)
+    utm = [to_utm.transform(lon, lat) for lon, lat in ring]
+
+    def wkt(points: list[tuple[float, float]]) -> str:
+        return "POLYGON((" + ", ".join(f"{x:.6f} {y:.6f}" for x, y in points) + "))"
+
+    epsg = "http://www.opengis.net/def/crs/EPSG/0/"
+    lonlat = set(
+        matching_ids(client, "statistical-districts", {"filter": f"S_INTERSECTS(geometry, {wkt(ring)})"})
+    )
+    in_utm = matching_ids(
+        client,
+        "statistical-districts",
+        {"filter": f"S_INTERSECTS(geometry, {wkt(utm)})", "filter-crs": f"{epsg}25832"},
+    )
+    latlon = matching_ids(
+        client,
+        "statistical-districts",
+        {
+            "filter": f"S_INTERSECTS(geometry, {wkt([(lat, lon) for lon, lat in ring])})",
+            "filter-crs": f"{epsg}4326",
+        },
+    )
+    assert 3 <= len(lonlat) < 41
+    assert set(latlon) == lonlat
+    # A straight edge in metres bends a little in degrees: the sets may differ only at the
+    # border, and for this polygon they do not.
+    assert set(in_utm) == lonlat

@@ -26,6 +26,8 @@ from mapservice import create_app
 from mapservice.cli import main
 
 DISTRICTS = "/api/collections/districts/items"
+UTM32 = "http://www.opengis.net/def/crs/EPSG/0/25832"
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CAMS = "/api/collections/video-surveillance/items"
 GEOJSON = "application/geo+json"
 
@@ -103,6 +105,25 @@ def test_a_revalidated_feature_is_not_read(app: Flask, monkeypatch: pytest.Monke
     assert len(reads) == 1
 
 
+def test_a_crs84_page_is_the_stored_texts_and_only_another_crs_decodes(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inner = app.extensions["mapservice"].store
+    calls: list[str] = []
+    for name in ("query", "query_encoded"):
+        real = getattr(inner, name)
+
+        def counted(*args: Any, _name: str = name, _real: Any = real) -> Any:
+            calls.append(_name)
+            return _real(*args)
+
+        monkeypatch.setattr(inner, name, counted)
+    client = app.test_client()
+    for query in ("limit=5", f"limit=5&crs={CRS84}", f"limit=5&crs={UTM32}"):
+        assert client.get(f"{DISTRICTS}?{query}").status_code == 200
+    assert calls == ["query_encoded", "query_encoded", "query"]
+
+
 def test_a_missing_or_unpublished_feature_is_404_never_304(written_app: Flask, token: str) -> None:
     client = written_app.test_client()
     assert client.get(f"{DISTRICTS}/no-such-district", headers={"If-None-Match": "*"}).status_code == 404
@@ -167,7 +188,9 @@ def test_a_cached_answer_has_the_headers_of_the_first(gpkg_app: Flask, shared_gp
         for path in (
             f"{DISTRICTS}/{district}",
             f"{DISTRICTS}/{district}?f=html&lang=en",
+            f"{DISTRICTS}/{district}?crs={UTM32}",
             DISTRICTS,
+            f"{DISTRICTS}?crs={UTM32}",
             "/api/collections",
         ):
             _check_repeats(server.url + path)
@@ -214,6 +237,7 @@ def test_no_exception_is_raised_and_caught_on_the_way(app: Flask, monkeypatch: p
         f"{DISTRICTS}/{_a_district(app)}",
         f"{DISTRICTS}/{_a_district(app)}?f=html",
         f"{DISTRICTS}?limit=5",
+        f"{DISTRICTS}?limit=5&crs={UTM32}&bbox=11.5,50.85,11.7,50.98",
         "/api/collections",
         "/api",
     ]
