@@ -1078,6 +1078,19 @@ OPENAPI_TEXT: dict[str, dict[str, str]] = {
         "p_sortby": "Eigenschaften durch Kommas getrennt, „-“ davor für absteigend.",
         "p_properties": "Nur diese Eigenschaften (durch Kommas getrennt).",
         "p_skipGeometry": "true: Objekte ohne Geometrie.",
+        "p_filter": (
+            "CQL2-Filter über die abfragbaren Eigenschaften, z. B. population > 10000 AND "
+            "kreis = 'Zwickau'. Vergleiche = <> < <= > >=, LIKE (% und _, Groß- und "
+            "Kleinschreibung zählen), IN, BETWEEN, IS NULL, verknüpft mit AND, OR und NOT; "
+            "räumlich S_INTERSECTS, S_WITHIN, S_CONTAINS, S_DISJOINT, S_TOUCHES, S_CROSSES, "
+            "S_OVERLAPS und S_EQUALS der Eigenschaft geometry mit einer WKT-, BBOX- oder "
+            "GeoJSON-Geometrie; Datumsangaben als DATE('2023-01-01'). Höchstens 200 "
+            "Bedingungen, 20 Klammerebenen und 500 Werte in einer IN-Liste."
+        ),
+        "p_filter-lang": "Sprache von filter: cql2-text (Standard) oder cql2-json.",
+        "p_filter-crs": (
+            "Koordinatensystem der Geometrien in filter, in seiner Achsenreihenfolge (ohne Angabe CRS84)."
+        ),
         "p_featureId": "Kennung des Objekts",
         "p_If-Match": "Das ETag aus dem GET auf das Objekt",
         "filter": "Filter nach Eigenschaft",
@@ -1118,6 +1131,17 @@ OPENAPI_TEXT: dict[str, dict[str, str]] = {
         "p_sortby": "Comma-separated properties, '-' before one for descending.",
         "p_properties": "Only these properties (comma-separated).",
         "p_skipGeometry": "true: features without geometry.",
+        "p_filter": (
+            "CQL2 filter over the queryable properties, e.g. population > 10000 AND "
+            "kreis = 'Zwickau'. Comparisons = <> < <= > >=, LIKE (% and _, case-sensitive), "
+            "IN, BETWEEN, IS NULL, joined with AND, OR and NOT; spatial S_INTERSECTS, "
+            "S_WITHIN, S_CONTAINS, S_DISJOINT, S_TOUCHES, S_CROSSES, S_OVERLAPS and S_EQUALS "
+            "of the property geometry with a WKT, BBOX or GeoJSON geometry; dates as "
+            "DATE('2023-01-01'). At most 200 conditions, 20 levels of parentheses and 500 "
+            "values in an IN list."
+        ),
+        "p_filter-lang": "Language of filter: cql2-text (default) or cql2-json.",
+        "p_filter-crs": "CRS of the geometries in filter, in its axis order (CRS84 when not given).",
         "p_featureId": "Identifier of the item",
         "p_If-Match": "The ETag from GET on the item",
         "filter": "Filter by property",
@@ -1235,6 +1259,12 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
         "description": "Beschreibung",
         "extent": "Ausdehnung (Länge/Breite)",
         "items_count": "{matched} Objekte insgesamt, hier {shown} ab Nr. {first}",
+        "filter_label": "Filter (CQL2)",
+        "filter_apply": "Filtern",
+        "filter_hint": (
+            "Zum Beispiel: population > 10000 AND kreis = 'Zwickau'. Die Eigenschaften sind "
+            "die Spalten der Tabelle; die Vergleiche nennt die API-Dokumentation."
+        ),
         "pages": "Seiten",
         "location": "Lage",
         "properties": "Eigenschaften",
@@ -1304,6 +1334,12 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
         "description": "Description",
         "extent": "Extent (lon/lat)",
         "items_count": "{matched} features in all, {shown} shown from no. {first}",
+        "filter_label": "Filter (CQL2)",
+        "filter_apply": "Apply filter",
+        "filter_hint": (
+            "For example: population > 10000 AND kreis = 'Zwickau'. The properties are the "
+            "columns of the table; the API documentation lists the comparisons."
+        ),
         "pages": "Pages",
         "location": "Location",
         "properties": "Properties",
@@ -1371,6 +1407,52 @@ ERROR_TEXT: dict[str, dict[str, str]] = {
         "unknown_collection": "Eine Sammlung „{collection}“ gibt es nicht. Diese Sammlungen gibt es:",
         "unknown_params": "Diese Angabe kennt die Seite nicht: {names}. Möglich sind: {allowed}.",
         "no_feature": "Dieses Objekt gibt es nicht oder nicht mehr.",
+        # CQL2 filters (ogcapi/cql2.py FilterError keys); the API's own message is English.
+        "filter_invalid": (
+            "Der Filter lässt sich so nicht verwenden. Wie Filter aussehen, beschreibt die API-Dokumentation."
+        ),
+        "filter_syntax": (
+            "Der Filter ist an Stelle {position} nicht lesbar („{excerpt}“). Erwartet wird dort eine "
+            "Eigenschaft, ein Vergleich wie = < LIKE IN BETWEEN IS NULL, ein Text in einfachen "
+            "Anführungszeichen, eine Zahl oder eine Geometrie."
+        ),
+        "filter_end": "Der Filter endet zu früh: Es fehlt ein Wert oder eine schließende Klammer.",
+        "filter_json": "Der Filter ist an Stelle {position} kein gültiges JSON.",
+        "filter_nul": "Der Filter enthält an Stelle {position} ein Nullzeichen.",
+        "filter_too_long": "Der Filter hat {chars} Zeichen; höchstens {most} sind möglich.",
+        "filter_too_deep": "Der Filter ist tiefer als {most} Ebenen verschachtelt.",
+        "filter_too_many": "Der Filter hat mehr als {most} Bedingungen.",
+        "filter_list_too_long": "Die Liste im Filter hat {count} Werte; höchstens {most} sind möglich.",
+        "filter_unknown_property": (
+            "„{name}“ ist keine abfragbare Eigenschaft dieser Sammlung. Abfragbar sind: {names}."
+        ),
+        "filter_list_property": (
+            "„{name}“ ist eine Liste. Listen lassen sich nicht im Filter vergleichen; die Angabe "
+            "{name}=… findet die Objekte, deren Liste einen Wert enthält."
+        ),
+        "filter_geometry_property": "Die Geometrie wird mit S_INTERSECTS, S_WITHIN usw. verglichen.",
+        "filter_number": "„{name}“ ist eine Zahl und lässt sich nur mit einer Zahl vergleichen.",
+        "filter_text": (
+            "„{name}“ ist ein Text und lässt sich nur mit einem Text in einfachen "
+            "Anführungszeichen vergleichen."
+        ),
+        "filter_boolean": "„{name}“ ist ja oder nein und lässt sich nur mit TRUE oder FALSE vergleichen.",
+        "filter_no_order": "„{name}“ ist ja oder nein und hat keine Reihenfolge: nur = oder <> sind möglich.",
+        "filter_date": "„{name}“ ist ein Datum; verglichen wird mit DATE('JJJJ-MM-TT').",
+        "filter_like_text": "LIKE vergleicht Texte; „{name}“ ist keiner.",
+        "filter_geometry": (
+            "Die Geometrie im Filter ist ungültig oder liegt außerhalb des Koordinatensystems."
+        ),
+        "filter_geometry_points": (
+            "Die Geometrie im Filter hat {count} Punkte; höchstens {most} sind möglich."
+        ),
+        "filter_function": "Die Funktion {name} kennt dieser Dienst nicht.",
+        "filter_operator": "Den Operator „{name}“ kennt dieser Dienst nicht.",
+        "filter_unsupported": (
+            "Diese Art Ausdruck kennt der Dienst nicht. Möglich sind die Vergleiche = <> < <= > >=, "
+            "LIKE, IN, BETWEEN und IS NULL, verknüpft mit AND, OR und NOT, und die räumlichen "
+            "Vergleiche S_INTERSECTS, S_WITHIN und ihre Verwandten."
+        ),
         "unsupported_crs": (
             "Das Koordinatensystem „{crs}“ ({parameter}) wird nicht unterstützt. Möglich sind: {supported}."
         ),
@@ -1415,6 +1497,45 @@ ERROR_TEXT: dict[str, dict[str, str]] = {
         "unknown_collection": "There is no collection '{collection}'. These collections exist:",
         "unknown_params": "This page does not know: {names}. Possible are: {allowed}.",
         "no_feature": "This item does not exist, or no longer exists.",
+        # CQL2 filters (ogcapi/cql2.py FilterError keys).
+        "filter_invalid": "This filter cannot be used. The API documentation describes filters.",
+        "filter_syntax": (
+            "The filter cannot be read at position {position} ('{excerpt}'). Expected there: a "
+            "property, a comparison such as = < LIKE IN BETWEEN IS NULL, a text in single quotes, "
+            "a number or a geometry."
+        ),
+        "filter_end": "The filter ends too early: a value or a closing parenthesis is missing.",
+        "filter_json": "The filter is not valid JSON at position {position}.",
+        "filter_nul": "The filter contains a NUL character at position {position}.",
+        "filter_too_long": "The filter has {chars} characters; at most {most} are possible.",
+        "filter_too_deep": "The filter nests deeper than {most} levels.",
+        "filter_too_many": "The filter has more than {most} conditions.",
+        "filter_list_too_long": "The list in the filter has {count} values; at most {most} are possible.",
+        "filter_unknown_property": (
+            "'{name}' is not a queryable property of this collection. Queryable are: {names}."
+        ),
+        "filter_list_property": (
+            "'{name}' is a list. Lists cannot be compared in a filter; the parameter {name}=… "
+            "finds the features whose list holds a value."
+        ),
+        "filter_geometry_property": "The geometry is compared with S_INTERSECTS, S_WITHIN and the like.",
+        "filter_number": "'{name}' is a number and can only be compared with a number.",
+        "filter_text": "'{name}' is a text and can only be compared with a text in single quotes.",
+        "filter_boolean": "'{name}' is yes or no and can only be compared with TRUE or FALSE.",
+        "filter_no_order": "'{name}' is yes or no and has no order: only = or <> are possible.",
+        "filter_date": "'{name}' is a date; compare it with DATE('YYYY-MM-DD').",
+        "filter_like_text": "LIKE compares texts; '{name}' is not one.",
+        "filter_geometry": ("The geometry in the filter is not valid or lies outside the coordinate system."),
+        "filter_geometry_points": (
+            "The geometry in the filter has {count} points; at most {most} are possible."
+        ),
+        "filter_function": "This service does not know the function {name}.",
+        "filter_operator": "This service does not know the operator '{name}'.",
+        "filter_unsupported": (
+            "This service does not know this kind of expression. Possible are the comparisons "
+            "= <> < <= > >=, LIKE, IN, BETWEEN and IS NULL, joined with AND, OR and NOT, and the "
+            "spatial comparisons S_INTERSECTS, S_WITHIN and their relatives."
+        ),
         "unsupported_crs": (
             "The coordinate reference system '{crs}' ({parameter}) is not supported. Possible: {supported}."
         ),

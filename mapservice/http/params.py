@@ -267,7 +267,7 @@ def parse_filter(args: Mapping[str, Sequence[str]], layer: Layer) -> Expression 
     lang = choice(args, "filter-lang", cql2.LANGUAGES, cql2.TEXT)
     filter_crs = crs_module.parse_crs("filter-crs", single(args, "filter-crs"))
     raw = single(args, "filter")
-    if raw is None:
+    if raw is None or not raw.strip():  # an empty filter (a form sent empty) selects all
         return None
     to_crs84 = None
     if filter_crs != crs_module.CRS84:
@@ -275,7 +275,7 @@ def parse_filter(args: Mapping[str, Sequence[str]], layer: Layer) -> Expression 
     try:
         return cql2.parse_filter(raw, lang or cql2.TEXT, layer, to_crs84)
     except cql2.FilterError as exc:
-        raise bad("filter", str(exc)) from None
+        raise bad("filter", str(exc), exc.key, **exc.params) from None
 
 
 def parse_selection(args: Mapping[str, Sequence[str]], layer: Layer) -> tuple[BBox | None, Expression | None]:

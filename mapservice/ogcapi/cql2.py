@@ -70,7 +70,13 @@ _CONVERSE = {"contains": "within", "within": "contains"}
 
 
 class FilterError(ValueError):
-    """A filter that cannot be used; the message says where and what."""
+    """A filter that cannot be used; the message says where and what (for the API), ``key``
+    and ``params`` the same for pages in either language (i18n.ERROR_TEXT)."""
+
+    def __init__(self, message: str, key: str = "filter_invalid", **params: object) -> None:
+        super().__init__(message)
+        self.key = key
+        self.params = params
 
 
 GeometryTransform = Callable[[shapely.Geometry], shapely.Geometry]
@@ -107,9 +113,15 @@ _PARSED_LOCK = threading.Lock()
 
 def _parse(raw: str, lang: str, layer: Layer, to_crs84: GeometryTransform | None = None) -> ex.Expression:
     if len(raw) > MAX_CHARS:
-        raise FilterError(f"is {len(raw)} characters long; at most {MAX_CHARS} are accepted")
+        raise FilterError(
+            f"is {len(raw)} characters long; at most {MAX_CHARS} are accepted",
+            "filter_too_long",
+            chars=len(raw),
+            most=MAX_CHARS,
+        )
     if "\x00" in raw:
-        raise FilterError(f"position {raw.index(chr(0)) + 1}: contains a NUL character")
+        position = raw.index(chr(0)) + 1
+        raise FilterError(f"position {position}: contains a NUL character", "filter_nul", position=position)
     builder = _Builder(layer, to_crs84)
     if lang == JSON:
         return builder.from_json(_load_json(raw), "filter", 1)
@@ -121,9 +133,13 @@ def _load_json(raw: str) -> Any:
     try:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise FilterError(f"position {exc.pos + 1}: not valid JSON ({exc.msg})") from None
+        raise FilterError(
+            f"position {exc.pos + 1}: not valid JSON ({exc.msg})", "filter_json", position=exc.pos + 1
+        ) from None
     except RecursionError:
-        raise FilterError(f"nests deeper than {MAX_DEPTH} levels") from None
+        raise FilterError(
+            f"nests deeper than {MAX_DEPTH} levels", "filter_too_deep", most=MAX_DEPTH
+        ) from None
 
 
 def _check_text_depth(raw: str) -> None:
@@ -140,7 +156,11 @@ def _check_text_depth(raw: str) -> None:
             depth += 1
             # Geometry literals bring up to three levels of their own (MULTIPOLYGON).
             if depth > MAX_DEPTH + 3:
-                raise FilterError(f"position {position}: nests deeper than {MAX_DEPTH} levels")
+                raise FilterError(
+                    f"position {position}: nests deeper than {MAX_DEPTH} levels",
+                    "filter_too_deep",
+                    most=MAX_DEPTH,
+                )
         elif char == ")":
             depth -= 1
 
@@ -188,17 +208,20 @@ def _parse_text(raw: str) -> Any:
     try:
         return _text_parser().parse(raw)
     except lark.exceptions.UnexpectedEOF:
-        raise FilterError("ends too early (an operand or a closing parenthesis is missing)") from None
+        raise FilterError(_ENDS_EARLY, "filter_end") from None
     except lark.exceptions.UnexpectedInput as exc:
         column = getattr(exc, "column", None)
         token = getattr(exc, "token", None)
         if not isinstance(column, int) or column < 1 or getattr(token, "type", None) == "$END":
-            raise FilterError("ends too early (an operand or a closing parenthesis is missing)") from None
+            raise FilterError(_ENDS_EARLY, "filter_end") from None
         excerpt = raw[column - 1 : column + 19]
         raise FilterError(
             f"position {column}: cannot read {excerpt!r} here (CQL2 text: a property, an "
             "operator such as = < LIKE IN BETWEEN IS NULL, a 'quoted text', a number or a "
-            "geometry)"
+            "geometry)",
+            "filter_syntax",
+            position=column,
+            excerpt=excerpt,
         ) from None
     except lark.exceptions.VisitError as exc:
         raise FilterError(f"not valid CQL2 text: {exc.orig_exc}") from None
@@ -217,9 +240,9 @@ class _Builder:
     def _count(self, depth: int) -> None:
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            raise FilterError(f"has more than {MAX_NODES} conditions")
+            raise FilterError(f"has more than {MAX_NODES} conditions", "filter_too_many", most=MAX_NODES)
         if depth > MAX_DEPTH:
-            raise FilterError(f"nests deeper than {MAX_DEPTH} levels")
+            raise FilterError(f"nests deeper than {MAX_DEPTH} levels", "filter_too_deep", most=MAX_DEPTH)
 
     # -- CQL2 text, as pygeofilter's syntax tree -----------------------------------------------
 
@@ -259,7 +282,7 @@ class _Builder:
         if kind in _SPATIAL_NAMES:
             where = f"S_{_SPATIAL_NAMES[kind].upper()}"
             return self.spatial(_SPATIAL_NAMES[kind], _text_of(node.lhs), _text_of(node.rhs), where)
-        raise FilterError(f"{_describe(node)} is not supported here ({_SUPPORTED})")
+        raise _unsupported(node)
 
     # -- CQL2 JSON ---------------------------------------------------------------------------
 
@@ -309,7 +332,9 @@ class _Builder:
             _arity(args, 2, where)
             left, right = (_json_operand(a, where) for a in args)
             return self.spatial(lowered[2:], left, right, where)
-        raise FilterError(f"{where}: operator '{op}' is not supported ({_SUPPORTED})")
+        raise FilterError(
+            f"{where}: operator '{op}' is not supported ({_SUPPORTED})", "filter_operator", name=op
+        )
 
     # -- the checks both forms share -----------------------------------------------------------
 
@@ -320,15 +345,22 @@ class _Builder:
         fdef = self.layer.field(name)
         if fdef is None or not fdef.filterable:
             if name == "geometry":
-                raise FilterError(f"{where}: the geometry is compared with the S_… functions")
+                raise FilterError(
+                    f"{where}: the geometry is compared with the S_… functions", "filter_geometry_property"
+                )
             names = ", ".join(n for n, f in self.layer.fields.items() if f.filterable and f.is_scalar)
             raise FilterError(
-                f"{where}: '{name}' is not a queryable of {self.layer.id} (queryables: {names})"
+                f"{where}: '{name}' is not a queryable of {self.layer.id} (queryables: {names})",
+                "filter_unknown_property",
+                name=name,
+                names=names,
             )
         if not fdef.is_scalar:
             raise FilterError(
                 f"{where}: '{name}' is a list; CQL2 array functions are not supported, "
-                f"use the parameter {name}=… to find features whose list holds a value"
+                f"use the parameter {name}=… to find features whose list holds a value",
+                "filter_list_property",
+                name=name,
             )
         return ex.Property(name, fdef.type)
 
@@ -340,10 +372,18 @@ class _Builder:
         if kind == "boolean":
             if isinstance(operand, bool):
                 return operand
-            raise FilterError(f"{where}: '{prop.name}' is true or false, not {_short(operand)}")
+            raise FilterError(
+                f"{where}: '{prop.name}' is true or false, not {_short(operand)}",
+                "filter_boolean",
+                name=prop.name,
+            )
         if kind in NUMBER_KINDS:
             if isinstance(operand, bool) or not isinstance(operand, int | float):
-                raise FilterError(f"{where}: '{prop.name}' is a number; compare it with a number")
+                raise FilterError(
+                    f"{where}: '{prop.name}' is a number; compare it with a number",
+                    "filter_number",
+                    name=prop.name,
+                )
             if isinstance(operand, float) and not math.isfinite(operand):
                 raise FilterError(f"{where}: {operand} is not a finite number")
             if isinstance(operand, int) and not -INT64 <= operand < INT64:
@@ -353,11 +393,19 @@ class _Builder:
             return _time_text(prop, operand, where)
         if isinstance(operand, str):
             return operand
-        raise FilterError(f"{where}: '{prop.name}' is a text; compare it with a 'quoted text'")
+        raise FilterError(
+            f"{where}: '{prop.name}' is a text; compare it with a 'quoted text'",
+            "filter_text",
+            name=prop.name,
+        )
 
     def _orderable(self, prop: ex.Property, where: str) -> None:
         if prop.kind == "boolean":
-            raise FilterError(f"{where}: '{prop.name}' is true or false and has no order (use = or <>)")
+            raise FilterError(
+                f"{where}: '{prop.name}' is true or false and has no order (use = or <>)",
+                "filter_no_order",
+                name=prop.name,
+            )
 
     def compare(
         self, op: str, left: Any, right: Any, read: Callable[[Any], Any], path: str = ""
@@ -383,7 +431,11 @@ class _Builder:
 
     def like(self, prop: ex.Property, pattern: Any, negated: bool, where: str) -> ex.Like:
         if prop.kind not in TEXT_KINDS | TIME_KINDS:
-            raise FilterError(f"{where}: LIKE compares texts; '{prop.name}' is {prop.kind}")
+            raise FilterError(
+                f"{where}: LIKE compares texts; '{prop.name}' is {prop.kind}",
+                "filter_like_text",
+                name=prop.name,
+            )
         if not isinstance(pattern, str):
             raise FilterError(f"{where}: the pattern must be a 'quoted text', got {_short(pattern)}")
         return ex.Like(prop, pattern, negated)
@@ -392,7 +444,12 @@ class _Builder:
         if not values:
             raise FilterError(f"{where}: the list is empty")
         if len(values) > MAX_LIST:
-            raise FilterError(f"{where}: the list has {len(values)} values; at most {MAX_LIST} are accepted")
+            raise FilterError(
+                f"{where}: the list has {len(values)} values; at most {MAX_LIST} are accepted",
+                "filter_list_too_long",
+                count=len(values),
+                most=MAX_LIST,
+            )
         return ex.In(prop, tuple(self.value(prop, v, where) for v in values), negated)
 
     def spatial(self, relation: str, left: Any, right: Any, where: str) -> ex.Spatial:
@@ -400,15 +457,27 @@ class _Builder:
             left, right = right, left
             relation = _CONVERSE.get(relation, relation)
         if not (isinstance(left, _PropertyName) and str(left) == "geometry"):
-            raise FilterError(f"{where}: the first operand must be the property geometry, got {_short(left)}")
+            raise FilterError(
+                f"{where}: the first operand must be the property geometry, got {_short(left)}",
+                "filter_geometry",
+            )
         if not isinstance(right, shapely.Geometry):
-            raise FilterError(f"{where}: the second operand must be a geometry (WKT, GeoJSON or BBOX)")
+            raise FilterError(
+                f"{where}: the second operand must be a geometry (WKT, GeoJSON or BBOX)",
+                "filter_geometry",
+            )
         try:
             geom = right if self.to_crs84 is None else self.to_crs84(right)
         except Exception as exc:  # pyproj's errors: no place the CRS describes
-            raise FilterError(f"{where}: the geometry cannot be brought to lon/lat ({exc})") from None
+            raise FilterError(
+                f"{where}: the geometry cannot be brought to lon/lat ({exc})",
+                "filter_geometry",
+            ) from None
         if geom.is_empty or not all(math.isfinite(b) for b in geom.bounds):
-            raise FilterError(f"{where}: the geometry is empty or lies outside the coordinate system")
+            raise FilterError(
+                f"{where}: the geometry is empty or lies outside the coordinate system",
+                "filter_geometry",
+            )
         assert relation in ex.SPATIAL
         return _spatial(relation, geom)  # type: ignore[arg-type]
 
@@ -459,16 +528,24 @@ def _time_text(prop: ex.Property, operand: Any, where: str) -> str:
     """A date or instant as the ISO text the stores keep (UTC for instants)."""
     if isinstance(operand, dt.datetime):
         if prop.kind != "datetime":
-            raise FilterError(f"{where}: '{prop.name}' is a date; use DATE('YYYY-MM-DD')")
+            raise FilterError(
+                f"{where}: '{prop.name}' is a date; use DATE('YYYY-MM-DD')", "filter_date", name=prop.name
+            )
         moment = operand if operand.tzinfo else operand.replace(tzinfo=dt.UTC)
         return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
     if isinstance(operand, dt.date):
         if prop.kind != "date":
-            raise FilterError(f"{where}: '{prop.name}' is a date-time; use TIMESTAMP('…Z')")
+            raise FilterError(
+                f"{where}: '{prop.name}' is a date-time; use TIMESTAMP('…Z')", "filter_date", name=prop.name
+            )
         return operand.isoformat()
     if isinstance(operand, str) and prop.kind == "date" and REDUCED_DATE.fullmatch(operand):
         return operand
-    raise FilterError(f"{where}: '{prop.name}' is a {prop.kind}; compare it with DATE('YYYY-MM-DD')")
+    raise FilterError(
+        f"{where}: '{prop.name}' is a {prop.kind}; compare it with DATE('YYYY-MM-DD')",
+        "filter_date",
+        name=prop.name,
+    )
 
 
 def _text_of(node: Any) -> Any:
@@ -484,7 +561,7 @@ def _text_of(node: Any) -> Any:
     if isinstance(node, ast.Function) and node.name.lower() == "bbox":
         return _bbox(list(node.arguments), "BBOX")
     if isinstance(node, ast.Node):
-        raise FilterError(f"{_describe(node)} is not supported here ({_SUPPORTED})")
+        raise _unsupported(node)
     return node
 
 
@@ -518,7 +595,7 @@ def _bbox(numbers: list[Any], where: str) -> shapely.Geometry:
     if len(numbers) not in (4, 6) or not all(
         isinstance(n, int | float) and not isinstance(n, bool) and math.isfinite(n) for n in numbers
     ):
-        raise FilterError(f"{where}: a BBOX has 4 (or 6) finite numbers")
+        raise FilterError(f"{where}: a BBOX has 4 (or 6) finite numbers", "filter_geometry")
     if len(numbers) == 6:
         numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
     minx, miny, maxx, maxy = (float(n) for n in numbers)
@@ -533,13 +610,29 @@ def _geometry(geojson: Any, where: str) -> shapely.Geometry:
     try:
         geom = shapely.geometry.shape(geojson)
     except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
-        raise FilterError(f"{where}: not a valid geometry ({exc})") from None
+        raise FilterError(f"{where}: not a valid geometry ({exc})", "filter_geometry") from None
     except Exception as exc:  # shapely.errors.GEOSException and relatives
-        raise FilterError(f"{where}: not a valid geometry ({exc})") from None
+        raise FilterError(f"{where}: not a valid geometry ({exc})", "filter_geometry") from None
     points = shapely.get_num_coordinates(geom)
     if points > MAX_POINTS:
-        raise FilterError(f"{where}: the geometry has {points} points; at most {MAX_POINTS} are accepted")
+        raise FilterError(
+            f"{where}: the geometry has {points} points; at most {MAX_POINTS} are accepted",
+            "filter_geometry_points",
+            count=points,
+            most=MAX_POINTS,
+        )
     return geom
+
+
+_ENDS_EARLY = "ends too early (an operand or a closing parenthesis is missing)"
+
+
+def _unsupported(node: Any) -> FilterError:
+    name = getattr(node, "name", None)
+    message = f"{_describe(node)} is not supported here ({_SUPPORTED})"
+    if isinstance(name, str) and type(node).__name__ == "Function":
+        return FilterError(message, "filter_function", name=f"{name.upper()}()")
+    return FilterError(message, "filter_unsupported")
 
 
 def _describe(node: Any) -> str:

@@ -44,6 +44,10 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
     "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
     "http://www.opengis.net/spec/cql2/1.0/conf/property-property",
+    # Part 5 (draft) schemas: /collections/{id}/schema, a JSON Schema 2020-12 with x-ogc-role
+    # for id and geometry, linked with rel [ogc-rel:schema]. QGIS's OAPIF provider reads the
+    # schema for its fields only where this class is declared (QgsOapifProvider::init).
+    "http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/schemas",
     # Part 4 (writes with a token): POST/PUT/DELETE, and PATCH as JSON Merge Patch.
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",

@@ -222,6 +222,9 @@ def items(collection_id: str) -> Response:
                     matched=matched,
                     offset=req.query.offset,
                     properties=req.properties or list(layer.fields),
+                    filter_text=single(args, "filter")
+                    if single(args, "filter-lang") in (None, "cql2-text")
+                    else None,
                 ),
                 mimetype="text/html",
             )

@@ -491,3 +491,24 @@ def test_feature_schema_rejects_an_unknown_format(client: FlaskClient) -> None:
     response = client.get("/api/collections/districts/schema?f=csv")
     assert response.status_code == 400
     assert "'f'" in json.loads(response.data)["description"]
+
+
+def test_part_5_schemas_are_declared_as_qgis_needs_them(client: FlaskClient) -> None:
+    """QGIS takes a layer's fields from the schema only where the conformance declares Part 5
+    schemas and the collection links it with the Part 5 relation as application/schema+json."""
+    assert (
+        "http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/schemas"
+        in get_json(client, "/api/conformance")["conformsTo"]
+    )
+    links = get_json(client, "/api/collections/video-surveillance")["links"]
+    schema = [
+        link
+        for link in links
+        if link["rel"] == "http://www.opengis.net/def/rel/ogc/1.0/schema"
+        and link["type"] == "application/schema+json"
+    ]
+    assert len(schema) == 1
+    doc = get_json(client, urlsplit(schema[0]["href"]).path)
+    assert doc["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert doc["properties"]["geometry"]["format"] == "geometry-point"
+    assert doc["properties"]["signage"]["type"] == "boolean"

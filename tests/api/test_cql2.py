@@ -12,6 +12,7 @@ The graffiti walls in the boolean test are invented test data ("Testwand"), not 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import operator
 import re
@@ -511,9 +512,9 @@ def test_filter_links_keep_the_filter(client: FlaskClient) -> None:
     doc = get_json(client, f"/api/collections/municipalities/items?{urlencode({'filter': text, 'limit': 5})}")
     nxt = next(link["href"] for link in doc["links"] if link["rel"] == "next")
     assert "filter=land" in nxt
-    html = client.get(f"/api/collections/municipalities/items?{urlencode({'filter': text, 'f': 'html'})}")
-    assert html.status_code == 200
-    assert "Chemnitz" in html.get_data(as_text=True) and "Jena" not in html.get_data(as_text=True)
+    page = client.get(f"/api/collections/municipalities/items?{urlencode({'filter': text, 'f': 'html'})}")
+    assert page.status_code == 200
+    assert "Chemnitz" in page.get_data(as_text=True) and "Jena" not in page.get_data(as_text=True)
 
 
 def test_filter_crs_takes_geometries_in_utm_and_in_lat_lon(client: FlaskClient) -> None:
@@ -550,3 +551,53 @@ def test_filter_crs_takes_geometries_in_utm_and_in_lat_lon(client: FlaskClient) 
     # A straight edge in metres bends a little in degrees: the sets may differ only at the
     # border, and for this polygon they do not.
     assert set(in_utm) == lonlat
+
+
+@pytest.mark.parametrize(("lang", "words"), [("de", "Bedingungen"), ("en", "conditions")])
+def test_api_documentation_page_gives_the_filter_limits_in_its_language(
+    client: FlaskClient, lang: str, words: str
+) -> None:
+    from mapservice.ogcapi import cql2
+
+    page = client.get(f"/api/openapi?f=html&lang={lang}").get_data(as_text=True)
+    assert f"{cql2.MAX_NODES} {words}" in page
+    assert f"{cql2.MAX_LIST} " in page and f"{cql2.MAX_DEPTH} " in page
+    assert "S_INTERSECTS" in page and "cql2-json" in page
+
+
+PAGE_ERRORS = [
+    ("population > 'x", "nicht lesbar", "cannot be read"),
+    ("(population > 1", "endet zu früh", "ends too early"),
+    ("nosuchfield = 1", "„nosuchfield“ ist keine abfragbare Eigenschaft", "'nosuchfield' is not a queryable"),
+    ("population = 'viele'", "„population“ ist eine Zahl", "'population' is a number"),
+    ("name > 5", "„name“ ist ein Text", "'name' is a text"),
+    ("upper(name) = 'JENA'", "Die Funktion UPPER()", "the function UPPER()"),
+    ("verified_on > 2020", "ist ein Datum", "is a date"),
+    (" OR ".join(f"population = {i}" for i in range(300)), "mehr als 200 Bedingungen", "more than 200"),
+    ("S_INTERSECTS(geometry, POLYGON((1 2, 3 4)))", "Geometrie im Filter ist ungültig", "not valid"),
+]
+
+
+@pytest.mark.parametrize(("text", "german", "english"), PAGE_ERRORS, ids=[t[:30] for t, _, _ in PAGE_ERRORS])
+def test_a_bad_filter_on_the_items_page_says_what_in_the_pages_language(
+    client: FlaskClient, text: str, german: str, english: str
+) -> None:
+    url = f"/api/collections/municipalities/items?{urlencode({'filter': text, 'f': 'html'})}"
+    de = client.get(url)
+    en = client.get(url + "&lang=en")
+    assert de.status_code == en.status_code == 400
+    assert german in html.unescape(de.get_data(as_text=True))
+    assert english in html.unescape(en.get_data(as_text=True))
+    assert "Parameter 'filter'" not in html.unescape(de.get_data(as_text=True))  # the API's words
+
+
+def test_the_items_page_has_a_filter_form_that_keeps_the_filter(client: FlaskClient) -> None:
+    text = "population > 10000 AND kreis = 'Zwickau'"
+    page = client.get(f"/api/collections/municipalities/items?{urlencode({'filter': text, 'f': 'html'})}")
+    text_of_page = page.get_data(as_text=True)
+    assert '<label for="cql2-filter">' in text_of_page
+    assert 'value="population &gt; 10000 AND kreis = &#39;Zwickau&#39;"' in text_of_page
+    assert "Meerane" in text_of_page and "Leipzig" not in text_of_page
+    # Sent empty, the form shows everything again.
+    again = client.get("/api/collections/municipalities/items?f=html&filter=&limit=5")
+    assert again.status_code == 200 and "1275" in again.get_data(as_text=True)
