@@ -12,6 +12,7 @@ expression is true. A feature without a location is unknown to every spatial pre
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -121,6 +122,16 @@ def like_parts(pattern: str) -> list[LikePart]:
     if text:
         parts.append(("text", "".join(text)))
     return parts
+
+
+def like_pattern(pattern: str, any_text: str, one_char: str, literal: Callable[[str], str]) -> str:
+    """A CQL2 LIKE pattern in a database's syntax: its wildcards, and ``literal`` writing a
+    character of the text so that the database takes it as that character."""
+    wildcards = {"any": any_text, "one": one_char}
+    return "".join(
+        "".join(literal(c) for c in text) if kind == "text" else wildcards[kind]
+        for kind, text in like_parts(pattern)
+    )
 
 
 def index_bounds(node: Expression) -> tuple[float, float, float, float] | None:

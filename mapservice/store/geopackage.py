@@ -30,7 +30,6 @@ import shapely
 from ..catalog.layers import Catalog, FieldDef, Layer
 from . import expressions, gpkg_binary, gpkg_file
 from .base import ADDRESS_COLUMNS, AddressRow, BBox, NewFeature, Reclaimed, StoreError
-from .expressions import LikePart
 from .sql import (
     FEATURE_COLUMN,
     REVISION_COLUMN,
@@ -435,15 +434,11 @@ class GeoPackageStore(SqlStore):
 
     native_booleans = False
 
-    def _like(self, column: str, parts: Sequence[LikePart]) -> tuple[str, Any]:
+    def _like(self, column: str, pattern: str) -> tuple[str, Any]:
         # GLOB, not LIKE: SQLite's LIKE ignores the case of ASCII letters, CQL2's does not.
         # GLOB has no escape character; a bracket holding one character stands for it.
-        glob = {"any": "*", "one": "?"}
-        pattern = "".join(
-            "".join(f"[{c}]" if c in "*?[" else c for c in text) if kind == "text" else glob[kind]
-            for kind, text in parts
-        )
-        return f"{column} GLOB ?", pattern
+        glob = expressions.like_pattern(pattern, "*", "?", lambda c: f"[{c}]" if c in "*?[" else c)
+        return f"{column} GLOB ?", glob
 
     def _spatial(self, layer: Layer, node: expressions.Spatial, params: list[Any]) -> str:
         # The exact test in Python; a filter that depends on it as a whole reads the R-tree

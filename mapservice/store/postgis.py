@@ -44,7 +44,7 @@ from psycopg.types.json import Jsonb
 
 from ..catalog.layers import Catalog, FieldDef, Layer
 from .base import ADDRESS_COLUMNS, AddressRow, BBox, Reclaimed, StoreError
-from .expressions import LikePart, Scalar, Spatial
+from .expressions import Scalar, Spatial, like_pattern
 from .sql import (
     FEATURE_COLUMN,
     REVISION_COLUMN,
@@ -281,13 +281,9 @@ class PostGISStore(SqlStore):
             return "%s::double precision"
         return "%s::text"
 
-    def _like(self, column: str, parts: Sequence[LikePart]) -> tuple[str, Any]:
-        wildcard = {"any": "%", "one": "_"}
-        pattern = "".join(
-            "".join(f"\\{c}" if c in "\\%_" else c for c in text) if kind == "text" else wildcard[kind]
-            for kind, text in parts
-        )
-        return f"{column} LIKE %s::text ESCAPE '\\'", pattern
+    def _like(self, column: str, pattern: str) -> tuple[str, Any]:
+        like = like_pattern(pattern, "%", "_", lambda c: f"\\{c}" if c in "\\%_" else c)
+        return f"{column} LIKE %s::text ESCAPE '\\'", like
 
     def _spatial(self, layer: Layer, node: Spatial, params: list[Any]) -> str:
         # ST_Intersects and its relatives read the GiST index themselves (ST_Disjoint cannot).

@@ -64,7 +64,6 @@ from .base import (
     revision,
     utc_now,
 )
-from .expressions import LikePart
 
 # Field types stored as numbers or booleans; every other scalar is text and sorts in German.
 NON_TEXT_TYPES = frozenset({"integer", "number", "boolean", "array", "object"})
@@ -672,7 +671,7 @@ class SqlStore(Store):
         if isinstance(node, ex.IsNull):
             return f"({column} IS {'NOT ' if node.negated else ''}NULL)"
         if isinstance(node, ex.Like):
-            sql, param = self._like(column, ex.like_parts(node.pattern))
+            sql, param = self._like(column, node.pattern)
             params.append(param)
             return f"(NOT {sql})" if node.negated else f"({sql})"
         if isinstance(node, ex.In):
@@ -706,7 +705,7 @@ class SqlStore(Store):
         return self.mark
 
     @abc.abstractmethod
-    def _like(self, column: str, parts: Sequence[LikePart]) -> tuple[str, Any]:
+    def _like(self, column: str, pattern: str) -> tuple[str, Any]:
         """A case-sensitive ``column LIKE pattern`` in this database's syntax, and its parameter."""
 
     @abc.abstractmethod
