@@ -1057,6 +1057,8 @@ OPENAPI_TEXT: dict[str, dict[str, str]] = {
         "op_deleteItem": "Objekt löschen",
         "op_getItemHistory": "Änderungen des Objekts",
         "op_getQueryables": "Abfragbare Eigenschaften",
+        "op_getSchema": "Schema der Objekte (Teil 5; f=xsd: GML-Anwendungsschema)",
+        "p_getSchema_f": "Format: json (Standard, JSON Schema) oder xsd (GML-Anwendungsschema).",
         "p_f": "Format: json (Standard) oder html; ohne Angabe entscheidet der Accept-Header.",
         "p_bbox": (
             "Nur Objekte, deren Geometrie das Rechteck schneidet: minLon,minLat,maxLon,maxLat "
@@ -1078,6 +1080,11 @@ OPENAPI_TEXT: dict[str, dict[str, str]] = {
         "p_sortby": "Eigenschaften durch Kommas getrennt, „-“ davor für absteigend.",
         "p_properties": "Nur diese Eigenschaften (durch Kommas getrennt).",
         "p_skipGeometry": "true: Objekte ohne Geometrie.",
+        "p_after": (
+            "Markierung, die next-Links mitgeben, damit eine Seite tief in einer großen Sammlung "
+            "nicht mehr kostet als die erste; sie gilt nur zusammen mit dem offset, mit dem sie "
+            "kam, und offset allein ergibt dieselbe Seite."
+        ),
         "p_filter": (
             "CQL2-Filter über die abfragbaren Eigenschaften, z. B. population > 10000 AND "
             "kreis = 'Zwickau'. Vergleiche = <> < <= > >=, LIKE (% und _, Groß- und "
@@ -1110,6 +1117,8 @@ OPENAPI_TEXT: dict[str, dict[str, str]] = {
         "op_deleteItem": "Delete the item",
         "op_getItemHistory": "Change history of the item",
         "op_getQueryables": "Queryable properties",
+        "op_getSchema": "Schema of the features (Part 5; f=xsd: GML application schema)",
+        "p_getSchema_f": "Format: json (default, JSON Schema) or xsd (GML application schema).",
         "p_f": "Format: json (default) or html; without it the Accept header decides.",
         "p_bbox": (
             "Only features whose geometry intersects the box: minLon,minLat,maxLon,maxLat in "
@@ -1131,6 +1140,11 @@ OPENAPI_TEXT: dict[str, dict[str, str]] = {
         "p_sortby": "Comma-separated properties, '-' before one for descending.",
         "p_properties": "Only these properties (comma-separated).",
         "p_skipGeometry": "true: features without geometry.",
+        "p_after": (
+            "Cursor that next links carry, so that a page deep in a large collection costs no "
+            "more than the first; it only applies together with the offset it came with, and "
+            "offset alone gives the same page."
+        ),
         "p_filter": (
             "CQL2 filter over the queryable properties, e.g. population > 10000 AND "
             "kreis = 'Zwickau'. Comparisons = <> < <= > >=, LIKE (% and _, case-sensitive), "

@@ -512,3 +512,34 @@ def test_part_5_schemas_are_declared_as_qgis_needs_them(client: FlaskClient) -> 
     assert doc["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert doc["properties"]["geometry"]["format"] == "geometry-point"
     assert doc["properties"]["signage"]["type"] == "boolean"
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_api_documentation_page_words_every_operation_and_parameter_in_its_language(
+    client: FlaskClient, lang: str
+) -> None:
+    """The OpenAPI document is English; its HTML page takes each operation's and parameter's
+    text from i18n.OPENAPI_TEXT, or it would show the document's English on a German page."""
+    from mapservice.i18n import OPENAPI_TEXT
+
+    words = OPENAPI_TEXT[lang]
+    doc = get_json(client, "/api/openapi")
+    fields = {name for layer in doc["tags"] for name in ()} | {
+        n
+        for c in get_json(client, "/api/collections")["collections"]
+        for n in get_json(client, f"/api/collections/{c['id']}/queryables")["properties"]
+    }
+    missing = []
+    for item in doc["paths"].values():
+        for op in item.values():
+            kind = op["operationId"].split("_")[0]
+            if f"op_{kind}" not in words:
+                missing.append(f"op_{kind}")
+            for param in op.get("parameters", []):
+                if "$ref" in param:
+                    param = doc["components"]["parameters"][param["$ref"].rsplit("/", 1)[-1]]
+                name = param["name"]
+                worded = f"p_{kind}_{name}" in words or f"p_{name}" in words
+                if param["in"] == "query" and name not in fields and not worded:
+                    missing.append(f"p_{name} ({kind})")
+    assert not missing, sorted(set(missing))
