@@ -1277,7 +1277,7 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
         "filter_apply": "Filtern",
         "filter_hint": (
             "Zum Beispiel: population > 10000 AND kreis = 'Zwickau'. Die Eigenschaften sind "
-            "die Spalten der Tabelle; die Vergleiche nennt die API-Dokumentation."
+            "die Spalten der Tabelle. Alle Vergleiche nennt die"
         ),
         "pages": "Seiten",
         "location": "Lage",
@@ -1352,7 +1352,7 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
         "filter_apply": "Apply filter",
         "filter_hint": (
             "For example: population > 10000 AND kreis = 'Zwickau'. The properties are the "
-            "columns of the table; the API documentation lists the comparisons."
+            "columns of the table. All comparisons are listed in the"
         ),
         "pages": "Pages",
         "location": "Location",
