@@ -66,6 +66,10 @@ class FieldDef:
     type: str
     required: bool = False
     description: str = ""
+    # A described field also has a short label and the same in English (schemas, pages).
+    description_en: str = ""
+    title: str = ""
+    title_en: str = ""
     values: tuple[Any, ...] | None = None
     pattern: str | None = None
     minimum: float | None = None
@@ -203,6 +207,9 @@ _FIELD_KEYS = frozenset(
         "type",
         "required",
         "description",
+        "description_en",
+        "title",
+        "title_en",
         "values",
         "pattern",
         "minimum",
@@ -265,12 +272,24 @@ def _parse_field(name: str, table: Any, path: Path, prefix: str) -> FieldDef:
             raise CatalogError(path, f"{prefix}default", "only single-value fields have a default")
         if values is not None and default not in values:
             raise CatalogError(path, f"{prefix}default", f"'{default}' is not one of the values")
+    description = _optional(table, "description", str, "", path, prefix)
+    words = {
+        key: _optional(table, key, str, "", path, prefix) for key in ("description_en", "title", "title_en")
+    }
+    for key, text in words.items():
+        if description and not text.strip():
+            raise CatalogError(
+                path, f"{prefix}{key}", "missing (a described field has title, title_en and description_en)"
+            )
     return FieldDef(
         name=name,
         type=ftype,
         default=default,
         required=_optional(table, "required", bool, False, path, prefix),
-        description=_optional(table, "description", str, "", path, prefix),
+        description=description,
+        description_en=words["description_en"],
+        title=words["title"],
+        title_en=words["title_en"],
         values=tuple(values) if values is not None else None,
         pattern=pattern,
         minimum=_optional(table, "minimum", (int, float), None, path, prefix),

@@ -181,8 +181,14 @@ def _schema(fdef: FieldDef) -> dict[str, Any]:
             out["format"] = fmt
         if t == "date":
             out["pattern"] = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+    # German first (the catalog's language); the English words beside them, for clients and
+    # pages in English (JSON Schema has no translations of its own).
+    if fdef.title:
+        out["title"] = fdef.title
+        out["x-title-en"] = fdef.title_en
     if fdef.description:
         out["description"] = fdef.description
+        out["x-description-en"] = fdef.description_en
     if fdef.values is not None:
         out["enum"] = list(fdef.values)
     if fdef.pattern:
@@ -204,8 +210,7 @@ def queryables(base: str, layer: Layer) -> dict[str, Any]:
     }
     for name, fdef in layer.fields.items():
         if fdef.filterable:
-            props[name] = _schema(fdef)
-            props[name]["title"] = name
+            props[name] = {"title": name, **_schema(fdef)}
     return {
         "$schema": "https://json-schema.org/draft/2019-09/schema",
         "$id": f"{base}/collections/{layer.id}/queryables",

@@ -67,7 +67,7 @@ def feature_schema(base: str, layer: Layer, field_schema: Any) -> dict[str, Any]
     for name, fdef in layer.fields.items():
         if name == "id":
             continue
-        props[name] = {**field_schema(fdef), "title": name}
+        props[name] = {"title": name, **field_schema(fdef)}
     required = [name for name, fdef in layer.fields.items() if fdef.required and name != "id"]
     doc: dict[str, Any] = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -10,8 +10,9 @@ from pathlib import Path
 import pyogrio
 import pytest
 import shapely
+from flask.testing import FlaskClient
 
-from conftest import LAYERS, StoreConfig
+from conftest import LAYERS, StoreConfig, get_json
 from mapservice import create_app
 from mapservice.catalog.layers import CatalogError, load_catalog
 from mapservice.catalog.validation import ValidationError
@@ -115,6 +116,18 @@ def _edit(path: Path, old: str, new: str) -> None:
         ),
         ("districts.toml", 'pattern = "^[0-9]{8}$"', 'pattern = "^[0-9{8}$"', "fields.city_ags.pattern"),
         (
+            "municipalities.toml",
+            'title_en = "Population"\n',
+            "",
+            "fields.population.title_en",
+        ),
+        (
+            "contact-offices.toml",
+            'description_en = "Role, in English"\n',
+            "",
+            "fields.officers.items.fields.role_en.description_en",
+        ),
+        (
             "districts.toml",
             '[fields.name]\ntype = "string"',
             '[fields.name]\ntype = "string"\n[oops',
@@ -171,7 +184,8 @@ def test_an_existing_store_is_upgraded_to_a_grown_catalog(
     _edit(
         layers_copy / "districts.toml",
         "[fields.source]",
-        '[fields.ward_note]\ntype = "string"\ndescription = "Neu"\n\n[fields.source]',
+        '[fields.ward_note]\ntype = "string"\ndescription = "Neu"\ndescription_en = "New"\n'
+        'title = "Neu"\ntitle_en = "New"\n\n[fields.source]',
     )
     second = create_app(settings)
     doc = second.test_client().get("/api/collections/districts/items/jena-winzerla").get_json()
@@ -234,3 +248,37 @@ def test_a_new_layer_must_reference_features_of_the_existing_store(
     assert "statistical-districts.geojson" in message and "'jena-woellnitz'" in message
     assert "field 'district'" in message
     assert "statistical_districts" not in fresh_store.tables()  # nothing half-written
+
+
+def test_every_field_has_its_title_and_description_in_german_and_english(client: FlaskClient) -> None:
+    """The Part 5 schema and the queryables give each described field a German title and
+    description and the English ones beside them."""
+    checked = 0
+    for collection in get_json(client, "/api/collections")["collections"]:
+        schema = get_json(client, f"/api/collections/{collection['id']}/schema")
+        queryables = get_json(client, f"/api/collections/{collection['id']}/queryables")
+        for name, prop in schema["properties"].items():
+            if name in ("id", "geometry"):
+                continue
+            for key in ("title", "x-title-en", "description", "x-description-en"):
+                assert isinstance(prop.get(key), str) and prop[key].strip(), (collection["id"], name, key)
+            if name in queryables["properties"]:
+                assert queryables["properties"][name]["x-description-en"] == prop["x-description-en"]
+            checked += 1
+    assert checked > 120
+    population = get_json(client, "/api/collections/municipalities/schema")["properties"]["population"]
+    assert (population["title"], population["x-title-en"]) == ("Einwohner", "Population")
+
+
+@pytest.mark.parametrize(("lang", "text"), [("de", "Private Haushalte"), ("en", "Private households")])
+def test_field_descriptions_on_pages_are_in_the_pages_language(
+    client: FlaskClient, lang: str, text: str
+) -> None:
+    for url in (
+        f"/api/collections/districts/queryables?f=html&lang={lang}",
+        f"/api/collections/districts/items/jena-winzerla?f=html&lang={lang}",
+    ):
+        page = client.get(url).get_data(as_text=True)
+        assert text in page, url
+        other = "Private households" if lang == "de" else "Private Haushalte"
+        assert other not in page, url
