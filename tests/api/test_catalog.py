@@ -282,3 +282,10 @@ def test_field_descriptions_on_pages_are_in_the_pages_language(
         assert text in page, url
         other = "Private households" if lang == "de" else "Private Haushalte"
         assert other not in page, url
+
+
+def test_queryables_page_heads_its_columns_in_words(client: FlaskClient) -> None:
+    for lang, word in (("de", "Werte"), ("en", "Values")):
+        page = client.get(f"/api/collections/districts/queryables?f=html&lang={lang}").get_data(as_text=True)
+        assert f'<th scope="col">{word}</th>' in page
+        assert "built-in method" not in page
