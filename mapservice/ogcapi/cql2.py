@@ -629,17 +629,14 @@ _ENDS_EARLY = "ends too early (an operand or a closing parenthesis is missing)"
 
 def _unsupported(node: Any) -> FilterError:
     name = getattr(node, "name", None)
-    message = f"{_describe(node)} is not supported here ({_SUPPORTED})"
     if isinstance(name, str) and type(node).__name__ == "Function":
-        return FilterError(message, "filter_function", name=f"{name.upper()}()")
-    return FilterError(message, "filter_unsupported")
-
-
-def _describe(node: Any) -> str:
-    name = getattr(node, "name", None)
-    if isinstance(name, str) and type(node).__name__ == "Function":
-        return f"the function {name.upper()}()"
-    return f"the operation {type(node).__name__}"
+        function = f"{name.upper()}()"
+        return FilterError(
+            f"the function {function} is not supported here ({_SUPPORTED})", "filter_function", name=function
+        )
+    return FilterError(
+        f"the operation {type(node).__name__} is not supported here ({_SUPPORTED})", "filter_unsupported"
+    )
 
 
 def _shown(operand: Any) -> str:

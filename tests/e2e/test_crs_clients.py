@@ -21,9 +21,7 @@ What the clients do with Part 2:
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -171,18 +169,9 @@ def test_gdal_3_7_and_later_read_the_layer_in_25832_with_the_crs_open_option(
     live_server: Server, shared_store: StoreConfig, tmp_path: Path
 ) -> None:
     agent = f"mapservice-test-crs-{uuid.uuid4().hex}"
-    env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "all_proxy")}
-    env |= {"NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1", "GDAL_HTTP_USERAGENT": agent}
-    done = subprocess.run(
-        [sys.executable, "-c", PYOGRIO_CLIENT, f"OAPIF:{live_server.url}/api", LAYER],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=300,
-        check=False,
+    done = run_gdal(
+        [sys.executable, "-c", PYOGRIO_CLIENT, f"OAPIF:{live_server.url}/api", LAYER], agent, tmp_path
     )
-    assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout)
     assert tuple(result["gdal"][:2]) >= (3, 7), result["gdal"]
     assert result["crs"] == "EPSG:25832"
