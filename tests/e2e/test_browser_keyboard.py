@@ -33,6 +33,10 @@ PAGES = {
     "/api?f=html": None,
     "/api/collections?f=html": None,
     "/api/collections/districts/items?f=html&city=Jena": None,
+    "/api/collections/municipalities/items?f=html&filter=population%20%3E%2010000": None,
+    "/api/collections/districts/queryables?f=html": None,
+    "/api/collections/districts/items/jena-winzerla?f=html&lang=en": None,
+    "/api/openapi?f=html&lang=en": None,
 }
 
 # How far the figures of the 320 px walk count tab stops (a bigger count is written as this).
