@@ -1143,6 +1143,13 @@ def build_prevention_bodies(src: Path, build: Build) -> None:
             **_prose_pair("contact", None if is_office else office_contact),
             **_prose_pair("working_groups", row.get("working_groups")),
             **_prose_pair("events", row.get("events")),
+            # Neither a founding date nor a public contact point is in the sources.
+            "founded": None,
+            "contact_office": None,
+            "email": None,
+            "phone": None,
+            # Taken from public announcements, so public; survey answers arrive as drafts.
+            "publication": "published",
             "source": source,
             "verified_on": verified_on,
         }

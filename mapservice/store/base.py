@@ -220,6 +220,65 @@ class Token:
     revoked_at: dt.datetime | None = None
 
 
+# -- surveys of municipalities (mapservice/survey) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Survey:
+    """A survey sent to municipalities: who was asked (``area``, as given to the command) and
+    until when (``closes_on``, the last day answers are taken)."""
+
+    id: str
+    title: str
+    created_at: dt.datetime
+    closes_on: dt.date
+    created_by: str
+    area: dict[str, Any]
+    closed_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """One municipality asked in a survey and its personal link (only its hash is kept)."""
+
+    survey_id: str
+    ags: str
+    name: str
+    token_id: str
+    secret_hash: str
+    opened_at: dt.datetime | None = None
+
+
+# What became of an answer: waiting for review, approved and published, rejected, or replaced
+# by a later answer of the same municipality before anyone reviewed it.
+REVIEW_STATES = ("pending", "approved", "rejected", "superseded")
+
+
+@dataclass(frozen=True)
+class SurveyAnswer:
+    """One answer as sent; ``answer`` is the form's content (mapservice/survey/answers.py)."""
+
+    seq: int
+    survey_id: str
+    ags: str
+    submitted_at: dt.datetime
+    answer: dict[str, Any]
+    review: str = "pending"
+    reviewed_at: dt.datetime | None = None
+    reviewer: str | None = None
+    review_note: str | None = None
+
+
+@dataclass(frozen=True)
+class SurveyWrite:
+    """Edits of one layer and a survey step, written in one transaction: all or nothing."""
+
+    layer_id: str
+    edits: Sequence[Edit]
+    actor: str
+    via: str
+
+
 # -- address points of the offline gazetteer ---------------------------------------------------
 
 # The columns of one stored address point, in this order: what it says (street, house number,
@@ -482,6 +541,63 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def revoke_token(self, token_id: str) -> bool:
         """Mark a token revoked from now on; False when there is no such active token."""
+
+    # -- surveys ------------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def add_survey(self, survey: Survey, invitations: Sequence[Invitation]) -> None:
+        """Store a new survey with one invitation per municipality, in one transaction."""
+
+    @abc.abstractmethod
+    def surveys(self) -> list[Survey]:
+        """All surveys, oldest first."""
+
+    @abc.abstractmethod
+    def survey(self, survey_id: str) -> Survey | None:
+        """One survey by its id."""
+
+    @abc.abstractmethod
+    def close_survey(self, survey_id: str, at: dt.datetime) -> bool:
+        """Close a survey now; False when it does not exist or is closed already."""
+
+    @abc.abstractmethod
+    def invitations(self, survey_id: str) -> list[Invitation]:
+        """The municipalities asked in a survey, by AGS."""
+
+    @abc.abstractmethod
+    def invitation(self, token_id: str) -> Invitation | None:
+        """The invitation of a link's token id (looked up directly, like a write token)."""
+
+    @abc.abstractmethod
+    def mark_opened(self, survey_id: str, ags: str, at: dt.datetime) -> None:
+        """Record the first time the link was opened (later openings change nothing)."""
+
+    @abc.abstractmethod
+    def answers(self, survey_id: str, ags: str | None = None) -> list[SurveyAnswer]:
+        """The answers of a survey (of one municipality), oldest first."""
+
+    @abc.abstractmethod
+    def submit_answer(self, answer: SurveyAnswer, write: SurveyWrite) -> SurveyAnswer:
+        """Store an answer (earlier pending ones of the municipality become superseded) and
+        its draft features, in one transaction; returns the answer with its number."""
+
+    @abc.abstractmethod
+    def review_answer(
+        self, seq: int, decision: str, reviewer: str, note: str | None, write: SurveyWrite
+    ) -> SurveyAnswer:
+        """Approve or reject a pending answer and write what follows from it, in one
+        transaction; a StoreError when the answer is no longer pending."""
+
+    @abc.abstractmethod
+    def count_survey_failure(
+        self, client: str, at: dt.datetime, window: dt.timedelta, record: bool = True
+    ) -> int:
+        """Record a failed link attempt of ``client`` (a hash; with ``record`` False only look)
+        and return how many it made within ``window``; older records are dropped."""
+
+    @abc.abstractmethod
+    def survey_state(self) -> LayerState:
+        """Version and change time of all survey data (a step in any survey bumps it)."""
 
     # -- address points (the offline gazetteer) -----------------------------------------------
 

@@ -33,6 +33,7 @@ from .base import ADDRESS_COLUMNS, AddressRow, BBox, NewFeature, Reclaimed, Stor
 from .sql import (
     FEATURE_COLUMN,
     REVISION_COLUMN,
+    SURVEY_STATE_KEY,
     SqlStore,
     declared_geometry_type,
     derived_fingerprint,
@@ -49,6 +50,10 @@ TOKEN_TABLE = "mapservice_tokens"  # noqa: S105 - a table name, not a secret
 ADDRESS_TABLE = "mapservice_addresses"
 ADDRESS_STREETS_TABLE = "mapservice_address_streets"
 ADDRESS_SOURCES_TABLE = "mapservice_address_sources"
+SURVEY_TABLE = "mapservice_surveys"
+INVITATION_TABLE = "mapservice_survey_invitations"
+ANSWER_TABLE = "mapservice_survey_answers"
+FAILURE_TABLE = "mapservice_survey_failures"
 # The address points' version lives in the layer state table under a key no layer id can
 # take (layer ids are lower-case words and hyphens).
 ADDRESS_STATE_KEY = ":addresses"
@@ -96,6 +101,23 @@ _ADMIN_SCHEMA = [
     f"""INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description)
   VALUES ('{ADDRESS_SOURCES_TABLE}', 'attributes', 'Adressquellen',
   'Imported address sources: format, file, number of points, date, licence, attribution')""",
+    # Surveys of municipalities (mapservice survey): not registered in gpkg_contents, since
+    # answers are not public before review and the links' hashes are not for a GIS user.
+    f"""CREATE TABLE IF NOT EXISTS {SURVEY_TABLE} (
+  id TEXT PRIMARY KEY, title TEXT NOT NULL, created_at TEXT NOT NULL, closes_on TEXT NOT NULL,
+  created_by TEXT NOT NULL, area TEXT NOT NULL, closed_at TEXT)""",
+    f"""CREATE TABLE IF NOT EXISTS {INVITATION_TABLE} (
+  survey_id TEXT NOT NULL REFERENCES {SURVEY_TABLE} (id), ags TEXT NOT NULL, name TEXT NOT NULL,
+  token_id TEXT NOT NULL UNIQUE, secret_hash TEXT NOT NULL, opened_at TEXT,
+  PRIMARY KEY (survey_id, ags))""",
+    f"""CREATE TABLE IF NOT EXISTS {ANSWER_TABLE} (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, survey_id TEXT NOT NULL, ags TEXT NOT NULL,
+  submitted_at TEXT NOT NULL, answer TEXT NOT NULL, review TEXT NOT NULL, reviewed_at TEXT,
+  reviewer TEXT, review_note TEXT,
+  FOREIGN KEY (survey_id, ags) REFERENCES {INVITATION_TABLE} (survey_id, ags))""",
+    f"CREATE INDEX IF NOT EXISTS {ANSWER_TABLE}_municipality ON {ANSWER_TABLE} (survey_id, ags)",
+    f"""CREATE TABLE IF NOT EXISTS {FAILURE_TABLE} (client TEXT NOT NULL, at TEXT NOT NULL)""",
+    f"CREATE INDEX IF NOT EXISTS {FAILURE_TABLE}_client ON {FAILURE_TABLE} (client)",
 ]
 # Columns of the change log a file from before the compact history form (store/history.py)
 # gains: the hash of each entry's after and the rows back to a whole before.
@@ -104,7 +126,17 @@ _HISTORY_ADDED = {"rev": "TEXT", "depth": "INTEGER NOT NULL DEFAULT 0"}
 # version (never counted per request) and the fingerprint of the derived columns.
 _STATE_ADDED = {"count": "INTEGER NOT NULL DEFAULT 0", "derived": "TEXT"}
 # The fixed tables an up-to-date file has (checked before taking the write lock).
-_ADMIN_TABLES = (HISTORY_TABLE, TOKEN_TABLE, ADDRESS_TABLE, ADDRESS_STREETS_TABLE, ADDRESS_SOURCES_TABLE)
+_ADMIN_TABLES = (
+    HISTORY_TABLE,
+    TOKEN_TABLE,
+    ADDRESS_TABLE,
+    ADDRESS_STREETS_TABLE,
+    ADDRESS_SOURCES_TABLE,
+    SURVEY_TABLE,
+    INVITATION_TABLE,
+    ANSWER_TABLE,
+    FAILURE_TABLE,
+)
 
 WGS84_WKT = (
     'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,'
@@ -294,6 +326,10 @@ class GeoPackageStore(SqlStore):
     address_table = ADDRESS_TABLE
     address_streets_table = ADDRESS_STREETS_TABLE
     address_sources_table = ADDRESS_SOURCES_TABLE
+    survey_table = SURVEY_TABLE
+    invitation_table = INVITATION_TABLE
+    answer_table = ANSWER_TABLE
+    failure_table = FAILURE_TABLE
     db_errors = (sqlite3.Error,)
 
     def __init__(self, path: Path | str, catalog: Catalog) -> None:
@@ -532,6 +568,13 @@ class GeoPackageStore(SqlStore):
             "UPDATE gpkg_contents SET last_change = ?, min_x = ?, min_y = ?, max_x = ?, max_y = ? "
             "WHERE table_name = ?",
             (now.strftime("%Y-%m-%dT%H:%M:%S.000Z"), *(bbox or (None,) * 4), ADDRESS_TABLE),
+        )
+
+    def _bump_surveys(self, conn: sqlite3.Connection) -> None:
+        conn.execute(
+            f"INSERT INTO {STATE_TABLE} (layer, version, updated_at) VALUES (?, 1, ?) "
+            "ON CONFLICT(layer) DO UPDATE SET version = version + 1, updated_at = excluded.updated_at",
+            (SURVEY_STATE_KEY, _utc_now().isoformat()),
         )
 
     def _read_address_version(self, conn: sqlite3.Connection) -> tuple[Any, Any] | None:

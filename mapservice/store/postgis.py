@@ -48,6 +48,7 @@ from .expressions import Scalar, Spatial, like_pattern
 from .sql import (
     FEATURE_COLUMN,
     REVISION_COLUMN,
+    SURVEY_STATE_KEY,
     NewLayersLoader,
     SqlStore,
     derived_fingerprint,
@@ -142,6 +143,28 @@ ALTER TABLE {SCHEMA}.history ADD COLUMN rev text, ADD COLUMN depth integer NOT N
 ALTER TABLE {SCHEMA}.layer_state ADD COLUMN derived text;
 """,
     ),
+    (
+        6,
+        "surveys of municipalities: invitations (token hashes), answers, failed attempts",
+        f"""
+CREATE TABLE {SCHEMA}.surveys (
+  id text PRIMARY KEY, title text NOT NULL, created_at timestamptz NOT NULL, closes_on text NOT NULL,
+  created_by text NOT NULL, area json NOT NULL, closed_at timestamptz);
+CREATE TABLE {SCHEMA}.survey_invitations (
+  survey_id text NOT NULL REFERENCES {SCHEMA}.surveys (id), ags text NOT NULL, name text NOT NULL,
+  token_id text NOT NULL UNIQUE, secret_hash text NOT NULL, opened_at timestamptz,
+  PRIMARY KEY (survey_id, ags));
+CREATE TABLE {SCHEMA}.survey_answers (
+  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, survey_id text NOT NULL, ags text NOT NULL,
+  submitted_at timestamptz NOT NULL, answer json NOT NULL,
+  review text NOT NULL CHECK (review IN ('pending', 'approved', 'rejected', 'superseded')),
+  reviewed_at timestamptz, reviewer text, review_note text,
+  FOREIGN KEY (survey_id, ags) REFERENCES {SCHEMA}.survey_invitations (survey_id, ags));
+CREATE INDEX survey_answers_municipality ON {SCHEMA}.survey_answers (survey_id, ags);
+CREATE TABLE {SCHEMA}.survey_failures (client text NOT NULL, at timestamptz NOT NULL);
+CREATE INDEX survey_failures_client ON {SCHEMA}.survey_failures (client);
+""",
+    ),
 ]
 # The address points' version: a row of layer_state under a key no layer id can take.
 ADDRESS_STATE_KEY = ":addresses"
@@ -175,6 +198,10 @@ class PostGISStore(SqlStore):
     address_table = f"{_SCHEMA}.addresses"
     address_streets_table = f"{_SCHEMA}.address_streets"
     address_sources_table = f"{_SCHEMA}.address_sources"
+    survey_table = f"{_SCHEMA}.surveys"
+    invitation_table = f"{_SCHEMA}.survey_invitations"
+    answer_table = f"{_SCHEMA}.survey_answers"
+    failure_table = f"{_SCHEMA}.survey_failures"
     db_errors = (psycopg.Error,)
 
     def __init__(self, url: str, catalog: Catalog) -> None:
@@ -403,6 +430,14 @@ ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded
   max_x = excluded.max_x, max_y = excluded.max_y
 """.encode(),
             (ADDRESS_STATE_KEY, *(bbox or (None,) * 4)),
+        )
+
+    def _bump_surveys(self, conn: psycopg.Connection[Any]) -> None:
+        conn.execute(
+            f"INSERT INTO {_SCHEMA}.layer_state AS s (layer, version, updated_at, count) "
+            "VALUES (%s, 1, date_trunc('second', clock_timestamp()), 0) "
+            "ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded.updated_at",
+            (SURVEY_STATE_KEY,),
         )
 
     def _read_address_version(self, conn: psycopg.Connection[Any]) -> tuple[Any, Any] | None:

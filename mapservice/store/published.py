@@ -147,6 +147,55 @@ class PublishedView(Store):
     def revoke_token(self, token_id: str) -> bool:
         raise self._read_only()
 
+    # Surveys: who was asked and whether they answered is public (the map shows it); what an
+    # answer says is public only once a reviewer approved it. Links and reviews are written
+    # by the survey's own routes and the CLI, through the store itself.
+
+    def add_survey(self, survey: base.Survey, invitations: Sequence[base.Invitation]) -> None:
+        raise self._read_only()
+
+    def surveys(self) -> list[base.Survey]:
+        return self.inner.surveys()
+
+    def survey(self, survey_id: str) -> base.Survey | None:
+        return self.inner.survey(survey_id)
+
+    def close_survey(self, survey_id: str, at: dt.datetime) -> bool:
+        raise self._read_only()
+
+    def invitations(self, survey_id: str) -> list[base.Invitation]:
+        return self.inner.invitations(survey_id)
+
+    def invitation(self, token_id: str) -> base.Invitation | None:
+        raise self._read_only()  # a link is checked against the store itself, never here
+
+    def mark_opened(self, survey_id: str, ags: str, at: dt.datetime) -> None:
+        raise self._read_only()
+
+    def answers(self, survey_id: str, ags: str | None = None) -> list[base.SurveyAnswer]:
+        """The answers as the public may know them: when each was sent, and the content of
+        approved ones only (a pending or rejected answer's content stays with the reviewers)."""
+        return [
+            a if a.review == "approved" else replace(a, answer={}, review_note=None, reviewer=None)
+            for a in self.inner.answers(survey_id, ags)
+        ]
+
+    def submit_answer(self, answer: base.SurveyAnswer, write: base.SurveyWrite) -> base.SurveyAnswer:
+        raise self._read_only()
+
+    def review_answer(
+        self, seq: int, decision: str, reviewer: str, note: str | None, write: base.SurveyWrite
+    ) -> base.SurveyAnswer:
+        raise self._read_only()
+
+    def count_survey_failure(
+        self, client: str, at: dt.datetime, window: dt.timedelta, record: bool = True
+    ) -> int:
+        raise self._read_only()
+
+    def survey_state(self) -> LayerState:
+        return self.inner.survey_state()
+
     # Address points are public by nature (they are what a citizen types); only the CLI writes.
 
     def replace_addresses(

@@ -28,7 +28,7 @@ from typing import Any
 
 import shapely
 
-from ..catalog.layers import PUBLICATION_FIELD, Catalog, FieldDef, Layer
+from ..catalog.layers import PUBLICATION_FIELD, PUBLISHED, Catalog, FieldDef, Layer
 from . import expressions as ex
 from . import history as changelog
 from .base import (
@@ -47,6 +47,7 @@ from .base import (
     Filter,
     HistoryEntry,
     HistoryPrune,
+    Invitation,
     LayerState,
     NewFeature,
     Precondition,
@@ -57,6 +58,9 @@ from .base import (
     Store,
     StoredFeature,
     StoreError,
+    Survey,
+    SurveyAnswer,
+    SurveyWrite,
     Token,
     changes,
     feature_doc,
@@ -64,6 +68,9 @@ from .base import (
     revision,
     utc_now,
 )
+
+# The survey data's version lives in the layer state table under a key no layer id can take.
+SURVEY_STATE_KEY = ":surveys"
 
 # Field types stored as numbers or booleans; every other scalar is text and sorts in German.
 NON_TEXT_TYPES = frozenset({"integer", "number", "boolean", "array", "object"})
@@ -301,6 +308,10 @@ class SqlStore(Store):
     address_table = ""  # the points
     address_streets_table = ""  # one row per street, place and source (fuzzy matching)
     address_sources_table = ""  # one row per source (name, format, licence, places)
+    survey_table = ""  # surveys of municipalities
+    invitation_table = ""  # one row per municipality asked, with its link's token hash
+    answer_table = ""  # the answers as sent and their review
+    failure_table = ""  # failed link attempts of the last minutes (rate limit)
     db_errors: tuple[type[Exception], ...] = ()
 
     def __init__(self, catalog: Catalog) -> None:
@@ -503,6 +514,13 @@ class SqlStore(Store):
                         continue
                     for name in missing_columns.get(layer.id, ()):
                         self._add_column(conn, layer, name)
+                        if layer.publication and name == PUBLICATION_FIELD:
+                            # The layer has just become sensitive: what it held was public
+                            # until now and stays so; only what arrives from now on is a draft.
+                            conn.execute(
+                                f"UPDATE {self.table(layer.id)} SET {quote(name)} = {self.mark}",
+                                (PUBLISHED,),
+                            )
                     if self._derived_stale(conn, layer):
                         self._add_derived(conn, layer)
                         self._refresh_derived(conn, layer)
@@ -1359,6 +1377,253 @@ class SqlStore(Store):
                 (self._time_param(utc_now()), token_id),
             )
             return bool(cur.rowcount == 1)
+
+    # -- surveys --------------------------------------------------------------------------------
+    # Four fixed tables (created by each dialect's schema): the surveys, one invitation per
+    # municipality asked (the link's token hash), the answers as sent with their review, and
+    # the failed link attempts of the last minutes (a hash of the client, for the rate limit).
+
+    _SURVEY_COLUMNS = "id, title, created_at, closes_on, created_by, area, closed_at"
+    _INVITATION_COLUMNS = "survey_id, ags, name, token_id, secret_hash, opened_at"
+    _ANSWER_COLUMNS = "seq, survey_id, ags, submitted_at, answer, review, reviewed_at, reviewer, review_note"
+
+    @abc.abstractmethod
+    def _bump_surveys(self, conn: Any) -> None:
+        """New version and change time of the survey data (a row of the state table)."""
+
+    @staticmethod
+    def _survey(row: Sequence[Any]) -> Survey:
+        return Survey(
+            id=row[0],
+            title=row[1],
+            created_at=_as_time(row[2]),
+            closes_on=dt.date.fromisoformat(str(row[3])),
+            created_by=row[4],
+            area=dict(_as_json(row[5])),
+            closed_at=None if row[6] is None else _as_time(row[6]),
+        )
+
+    @staticmethod
+    def _invitation(row: Sequence[Any]) -> Invitation:
+        return Invitation(
+            survey_id=row[0],
+            ags=row[1],
+            name=row[2],
+            token_id=row[3],
+            secret_hash=row[4],
+            opened_at=None if row[5] is None else _as_time(row[5]),
+        )
+
+    @staticmethod
+    def _answer(row: Sequence[Any]) -> SurveyAnswer:
+        return SurveyAnswer(
+            seq=int(row[0]),
+            survey_id=row[1],
+            ags=row[2],
+            submitted_at=_as_time(row[3]),
+            answer=dict(_as_json(row[4])),
+            review=row[5],
+            reviewed_at=None if row[6] is None else _as_time(row[6]),
+            reviewer=row[7],
+            review_note=row[8],
+        )
+
+    def add_survey(self, survey: Survey, invitations: Sequence[Invitation]) -> None:
+        m, j = self.mark, self.json_mark
+        with self._errors(f"storing survey '{survey.id}'", wrote=True), self._write() as conn:
+            conn.execute(
+                f"INSERT INTO {self.survey_table} ({self._SURVEY_COLUMNS}) "
+                f"VALUES ({m}, {m}, {m}, {m}, {m}, {j}, {m})",
+                (
+                    survey.id,
+                    survey.title,
+                    self._time_param(survey.created_at),
+                    survey.closes_on.isoformat(),
+                    survey.created_by,
+                    json.dumps(survey.area, ensure_ascii=False),
+                    None,
+                ),
+            )
+            self._executemany(
+                conn,
+                f"INSERT INTO {self.invitation_table} ({self._INVITATION_COLUMNS}) "
+                f"VALUES ({m}, {m}, {m}, {m}, {m}, {m})",
+                [[i.survey_id, i.ags, i.name, i.token_id, i.secret_hash, None] for i in invitations],
+            )
+            self._bump_surveys(conn)
+
+    def surveys(self) -> list[Survey]:
+        with self._errors("reading the surveys"), self._read() as conn:
+            rows = conn.execute(
+                f"SELECT {self._SURVEY_COLUMNS} FROM {self.survey_table} ORDER BY created_at, id"
+            ).fetchall()
+        return [self._survey(r) for r in rows]
+
+    def survey(self, survey_id: str) -> Survey | None:
+        if "\x00" in survey_id and not self.holds_nul:
+            return None
+        with self._errors("reading the surveys"), self._read() as conn:
+            row = conn.execute(
+                f"SELECT {self._SURVEY_COLUMNS} FROM {self.survey_table} WHERE id = {self.mark}", (survey_id,)
+            ).fetchone()
+        return None if row is None else self._survey(row)
+
+    def close_survey(self, survey_id: str, at: dt.datetime) -> bool:
+        m = self.mark
+        with self._errors(f"closing survey '{survey_id}'", wrote=True), self._write() as conn:
+            cur = conn.execute(
+                f"UPDATE {self.survey_table} SET closed_at = {m} WHERE id = {m} AND closed_at IS NULL",
+                (self._time_param(at), survey_id),
+            )
+            closed = bool(cur.rowcount == 1)
+            if closed:
+                self._bump_surveys(conn)
+        return closed
+
+    def invitations(self, survey_id: str) -> list[Invitation]:
+        with self._errors("reading the invitations of a survey"), self._read() as conn:
+            rows = conn.execute(
+                f"SELECT {self._INVITATION_COLUMNS} FROM {self.invitation_table} "
+                f"WHERE survey_id = {self.mark} ORDER BY ags",
+                (survey_id,),
+            ).fetchall()
+        return [self._invitation(r) for r in rows]
+
+    def invitation(self, token_id: str) -> Invitation | None:
+        if "\x00" in token_id and not self.holds_nul:
+            return None
+        with self._errors("reading the invitations of a survey"), self._read() as conn:
+            row = conn.execute(
+                f"SELECT {self._INVITATION_COLUMNS} FROM {self.invitation_table} "
+                f"WHERE token_id = {self.mark}",
+                (token_id,),
+            ).fetchone()
+        return None if row is None else self._invitation(row)
+
+    def mark_opened(self, survey_id: str, ags: str, at: dt.datetime) -> None:
+        m = self.mark
+        with self._errors("recording that a survey link was opened", wrote=True), self._write() as conn:
+            cur = conn.execute(
+                f"UPDATE {self.invitation_table} SET opened_at = {m} "
+                f"WHERE survey_id = {m} AND ags = {m} AND opened_at IS NULL",
+                (self._time_param(at), survey_id, ags),
+            )
+            if cur.rowcount == 1:
+                self._bump_surveys(conn)
+
+    def answers(self, survey_id: str, ags: str | None = None) -> list[SurveyAnswer]:
+        m = self.mark
+        where, params = f"survey_id = {m}", [survey_id]
+        if ags is not None:
+            where, params = f"{where} AND ags = {m}", [survey_id, ags]
+        with self._errors("reading the answers of a survey"), self._read() as conn:
+            rows = conn.execute(
+                f"SELECT {self._ANSWER_COLUMNS} FROM {self.answer_table} WHERE {where} ORDER BY seq", params
+            ).fetchall()
+        return [self._answer(r) for r in rows]
+
+    def _apply_edits(self, conn: Any, write: SurveyWrite) -> None:
+        """The edits of ``write`` inside the caller's transaction, each logged like an API write."""
+        layer = self._layer(write.layer_id)
+        at = utc_now()
+        for edit in write.edits:
+            found = self._all(conn, layer, edit.feature_id)
+            before = found[0] if found else None
+            step = plan_edit(edit, layer.id, before, None)
+            if step == "insert":
+                self._insert(conn, layer, [(edit.properties or {}, edit.geometry)])
+            elif step == "delete":
+                conn.execute(f"DELETE FROM {self.table(layer.id)} WHERE id = {self.mark}", (edit.feature_id,))
+            else:
+                self._update(conn, layer, edit)
+            found = self._all(conn, layer, edit.feature_id)
+            after = found[0] if found else None
+            self._log(
+                conn,
+                at,
+                layer,
+                edit.feature_id,
+                LOGGED_ACTION[edit.action],
+                write.actor,
+                write.via,
+                before,
+                after,
+            )
+        if write.edits:
+            self._bump(conn, layer)
+
+    def submit_answer(self, answer: SurveyAnswer, write: SurveyWrite) -> SurveyAnswer:
+        m, j = self.mark, self.json_mark
+        layer = self._layer(write.layer_id)
+        with self._errors(f"storing the answer of {answer.ags}", wrote=True), self._write(layer) as conn:
+            conn.execute(
+                f"UPDATE {self.answer_table} SET review = 'superseded' "
+                f"WHERE survey_id = {m} AND ags = {m} AND review = 'pending'",
+                (answer.survey_id, answer.ags),
+            )
+            self._apply_edits(conn, write)
+            row = conn.execute(
+                f"INSERT INTO {self.answer_table} (survey_id, ags, submitted_at, answer, review) "
+                f"VALUES ({m}, {m}, {m}, {j}, 'pending') RETURNING seq",
+                (
+                    answer.survey_id,
+                    answer.ags,
+                    self._time_param(answer.submitted_at),
+                    json.dumps(answer.answer, ensure_ascii=False),
+                ),
+            ).fetchone()
+            self._bump_surveys(conn)
+        return dataclasses.replace(answer, seq=int(row[0]), review="pending")
+
+    def review_answer(
+        self, seq: int, decision: str, reviewer: str, note: str | None, write: SurveyWrite
+    ) -> SurveyAnswer:
+        if decision not in ("approved", "rejected"):
+            raise StoreError(f"a review decides 'approved' or 'rejected', not '{decision}'")
+        m = self.mark
+        layer = self._layer(write.layer_id)
+        with self._errors(f"storing the review of answer {seq}", wrote=True), self._write(layer) as conn:
+            # Only a pending answer is decided, once: a second reviewer (or a newer answer
+            # that superseded it meanwhile) finds it decided and nothing is written.
+            cur = conn.execute(
+                f"UPDATE {self.answer_table} SET review = {m}, reviewed_at = {m}, reviewer = {m}, "
+                f"review_note = {m} WHERE seq = {m} AND review = 'pending'",
+                (decision, self._time_param(utc_now()), reviewer, note, seq),
+            )
+            if cur.rowcount != 1:
+                raise StoreError(f"answer {seq} is not waiting for review (it was decided or replaced)")
+            self._apply_edits(conn, write)
+            row = conn.execute(
+                f"SELECT {self._ANSWER_COLUMNS} FROM {self.answer_table} WHERE seq = {m}", (seq,)
+            ).fetchone()
+            self._bump_surveys(conn)
+        return self._answer(row)
+
+    def count_survey_failure(
+        self, client: str, at: dt.datetime, window: dt.timedelta, record: bool = True
+    ) -> int:
+        m = self.mark
+        with self._errors("recording a failed survey link", wrote=True), self._write() as conn:
+            conn.execute(f"DELETE FROM {self.failure_table} WHERE at < {m}", (self._time_param(at - window),))
+            if record:
+                conn.execute(
+                    f"INSERT INTO {self.failure_table} (client, at) VALUES ({m}, {m})",
+                    (client, self._time_param(at)),
+                )
+            row = conn.execute(
+                f"SELECT count(*) FROM {self.failure_table} WHERE client = {m}", (client,)
+            ).fetchone()
+        return int(row[0])
+
+    def survey_state(self) -> LayerState:
+        with self._errors("reading the version of the surveys"), self._read() as conn:
+            row = conn.execute(
+                f"SELECT version, updated_at FROM {self.state_table} WHERE layer = {self.mark}",
+                (SURVEY_STATE_KEY,),
+            ).fetchone()
+        if row is None:
+            return LayerState(version=0, updated_at=dt.datetime(1970, 1, 1, tzinfo=dt.UTC), count=0)
+        return LayerState(version=int(row[0]), updated_at=_as_time(row[1]), count=0)
 
     # -- address points of the offline gazetteer ------------------------------------------------
 

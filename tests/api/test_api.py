@@ -375,6 +375,7 @@ def test_data_values_are_escaped_in_html(fresh_app: Flask) -> None:
                     "level": "gemeinde",
                     "source": '"><script>alert(1)</script>',
                     "verified_on": "2026-01-01",
+                    "publication": "published",
                 },
                 Point(11.5, 50.9),
             )
