@@ -35,6 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .planner import routes as planner
     from .resources import resource_dir
     from .services import build_services
+    from .survey import routes as survey
 
     settings = load_settings(config)
     instance = Path(settings.instance_path).resolve() if settings.instance_path else None
@@ -63,6 +64,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         basemap_routes.bp,
         finder.bp,
         planner.bp,
+        survey.bp,
     ):
         app.register_blueprint(blueprint)
     if settings.proxy_hops:

@@ -1,4 +1,4 @@
-"""The ``mapservice`` command: serve, check, coverage, import, gazetteer, token, history, settings."""
+"""The ``mapservice`` command: serve, check, coverage, import, gazetteer, token, survey, history, settings."""
 
 from __future__ import annotations
 
@@ -580,6 +580,254 @@ def token_revoke(token_id: str) -> None:
     finally:
         store.close()
     click.echo(f"token {token_id} revoked")
+
+
+@main.group()
+def survey() -> None:
+    """Surveys of municipalities on their prevention bodies: create, list, status, close, export, review."""
+
+
+def _survey_or_fail(store: Store, survey_id: str) -> Any:
+    found = store.survey(survey_id)
+    if found is None:
+        known = ", ".join(s.id for s in store.surveys()) or "none yet"
+        _fail(click.UsageError(f"no survey '{survey_id}' (surveys: {known}; see 'mapservice survey list')"))
+    return found
+
+
+def _figures_line(figures: dict[str, Any]) -> str:
+    share = figures["active_share"]
+    active = f"{figures['with_active_body']} with an active body" + (
+        f" ({share:.0%} of those asked)" if share is not None else ""
+    )
+    return (
+        f"{figures['asked']} asked, {figures['opened']} opened, {figures['answered']} answered "
+        f"({figures['pending']} pending, {figures['approved']} approved, {figures['rejected']} rejected), "
+        f"{active}, {figures['with_planned_body']} planned, {figures['without_body']} without a body"
+    )
+
+
+@survey.command("create")
+@click.option("--title", required=True, help="Shown on the form and named as the source of the answers.")
+@click.option(
+    "--closes",
+    "closes",
+    required=True,
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Last day answers are taken (YYYY-MM-DD).",
+)
+@click.option(
+    "--land", default=None, help="Land code: every municipality of the Land (16 Thüringen, 14 Sachsen)."
+)
+@click.option("--kreis", "kreise", multiple=True, help="A Kreis (5-digit key or name); repeat for several.")
+@click.option(
+    "--min-population",
+    type=click.IntRange(0),
+    default=None,
+    help="Only municipalities with at least this many residents.",
+)
+@click.option(
+    "--ags", "ags", multiple=True, help="A municipality key (AGS, 8 digits); repeat or give a comma list."
+)
+@click.option(
+    "--base-url",
+    required=True,
+    help="The service's public address, e.g. https://karte.example.de (for the links).",
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV for the mail merge (municipality, AGS, link, closing date).",
+)
+def survey_create(
+    title: str,
+    closes: dt.datetime,
+    land: str | None,
+    kreise: tuple[str, ...],
+    min_population: int | None,
+    ags: tuple[str, ...],
+    base_url: str,
+    out: Path,
+) -> None:
+    """Create a survey with one personal link per municipality; the links are written once, to --out."""
+    from .survey import service
+
+    if not base_url.startswith(("https://", "http://")):
+        _fail(click.UsageError("--base-url: give the address with https://, e.g. https://karte.example.de"))
+    if out.exists():
+        _fail(click.UsageError(f"--out: {out} exists; the links are written once, to a new file"))
+    keys = [a.strip() for chunk in ags for a in chunk.split(",") if a.strip()]
+    services = _services()
+    store = services.store
+    try:
+        rows = [f.properties for f in store.all_features("municipalities")]
+        chosen = service.select_municipalities(rows, land, kreise, min_population, keys)
+        lands = {a[:2] for a, _ in chosen}
+        area = {
+            "land": land or (lands.pop() if len(lands) == 1 else None),
+            "kreis": list(kreise),
+            "min_population": min_population,
+            "ags": keys,
+        }
+        record, links = service.create_survey(store, title, closes.date(), chosen, area, _login_name())
+    except service.SurveyError as exc:
+        _fail(click.UsageError(str(exc)))
+    except StoreError as exc:
+        _fail(exc)
+    finally:
+        store.close()
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # the links are capabilities
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        handle.write(service.links_csv(record, links, base_url))
+    click.echo(
+        f"survey {record.id}: {record.title!r}, {len(links)} municipalities, closes {record.closes_on}"
+    )
+    click.echo(f"The links are in {out} and are not shown again: only their hashes are stored.", err=True)
+
+
+@survey.command("list")
+def survey_list() -> None:
+    """List the surveys with their progress."""
+    from .survey import service
+
+    store, _ = _admin_store()
+    try:
+        for record in store.surveys():
+            figures = service.progress(store, record)
+            state = "closed" if figures["closed"] else f"open until {record.closes_on}"
+            click.echo(f"{record.id}  {state:<22} {record.title}")
+            click.echo(f"        {_figures_line(figures)}")
+    except StoreError as exc:
+        _fail(exc)
+    finally:
+        store.close()
+
+
+@survey.command("status")
+@click.argument("survey_id")
+def survey_status(survey_id: str) -> None:
+    """Progress of a survey and the state of each municipality asked."""
+    from .survey import service
+
+    store, _ = _admin_store()
+    try:
+        record = _survey_or_fail(store, survey_id)
+        figures = service.progress(store, record)
+    except StoreError as exc:
+        _fail(exc)
+    finally:
+        store.close()
+    click.echo(
+        f"{record.id}: {record.title} (closes {record.closes_on}{', closed' if figures['closed'] else ''})"
+    )
+    click.echo(_figures_line(figures))
+    for row in figures["municipalities"]:
+        review = f", {row['review']}" if row["review"] else ""
+        opened = "opened" if row["opened"] else "not opened"
+        click.echo(f"  {row['ags']}  {row['name']:<28} {row['status']}{review} ({opened})")
+
+
+@survey.command("close")
+@click.argument("survey_id")
+def survey_close(survey_id: str) -> None:
+    """Close a survey now: its links answer 410 from now on."""
+    store, _ = _admin_store()
+    try:
+        _survey_or_fail(store, survey_id)
+        if not store.close_survey(survey_id, dt.datetime.now(dt.UTC).replace(microsecond=0)):
+            _fail(click.UsageError(f"survey {survey_id} is closed already"))
+    except StoreError as exc:
+        _fail(exc)
+    finally:
+        store.close()
+    click.echo(f"survey {survey_id} closed")
+
+
+@survey.command("export")
+@click.argument("survey_id")
+def survey_export(survey_id: str) -> None:
+    """CSV of each municipality asked: state, review, what its latest answer says (no links)."""
+    import csv
+
+    from .survey import service
+
+    store, _ = _admin_store()
+    try:
+        record = _survey_or_fail(store, survey_id)
+        figures = service.progress(store, record)
+        latest = {a.ags: a for a in store.answers(record.id) if a.review != "superseded"}
+    except StoreError as exc:
+        _fail(exc)
+    finally:
+        store.close()
+    writer = csv.writer(sys.stdout, lineterminator="\r\n")
+    writer.writerow(
+        ["Gemeinde", "AGS", "Link geöffnet", "Stand", "Prüfung", "Geantwortet am", "Kein Gremium", "Gremien"]
+    )
+    for row in figures["municipalities"]:
+        answer = latest.get(row["ags"])
+        bodies = "; ".join(
+            f"{b.get('name')} ({b.get('type') or '?'}, {b.get('status')})"
+            for b in (answer.answer.get("bodies", []) if answer else [])
+            if b.get("name")
+        )
+        writer.writerow(
+            [
+                row["name"],
+                row["ags"],
+                "ja" if row["opened"] else "nein",
+                {"asked": "gefragt", "answered": "geantwortet", "no_answer": "keine Antwort"}[row["status"]],
+                {"pending": "offen", "approved": "freigegeben", "rejected": "abgelehnt"}.get(
+                    row["review"] or "", ""
+                ),
+                row["answered_at"] or "",
+                ("ja" if answer.answer.get("no_body") else "nein") if answer else "",
+                bodies,
+            ]
+        )
+
+
+@survey.command("review")
+@click.argument("survey_id")
+@click.argument("ags")
+@click.option("--approve", "decision", flag_value="approve", help="Publish the answer's bodies.")
+@click.option("--reject", "decision", flag_value="reject", help="Drop the answer's drafts; the record stays.")
+@click.option("--by", "reviewer", default=None, help="Who reviews (logged) [default: the login name].")
+@click.option("--note", default=None, help="Why (kept with the review).")
+def survey_review(
+    survey_id: str, ags: str, decision: str | None, reviewer: str | None, note: str | None
+) -> None:
+    """Show an answer against the record, field by field; with --approve or --reject decide it."""
+    from .survey import service
+
+    services = _services()
+    store, catalog = services.store, services.catalog
+    try:
+        record = _survey_or_fail(store, survey_id)
+        if decision is None:
+            answer = service.pending_answer(store, record.id, ags)
+            for draft in service.comparison(store, catalog, answer):
+                target = f"updates {draft['record']}" if draft["record"] else "new"
+                click.echo(f"{draft['draft']} ({target}):")
+                for f in draft["fields"]:
+                    mark = "*" if f["changed"] else " "
+                    click.echo(
+                        f"  {mark} {f['field']:<18} on record: {f['on_record']!r:<30} "
+                        f"answered: {f['answered']!r}"
+                    )
+            click.echo("Decide with --approve or --reject.", err=True)
+            return
+        who = f"{reviewer or _login_name()} (mapservice survey review)"
+        reviewed = service.review(store, record, ags, decision, who, note)
+    except service.SurveyError as exc:
+        _fail(click.UsageError(str(exc)))
+    except StoreError as exc:
+        _fail(exc)
+    finally:
+        store.close()
+    click.echo(f"answer {reviewed.seq} of {ags}: {reviewed.review}")
 
 
 @main.group()

@@ -1416,6 +1416,19 @@ ERROR_TEXT: dict[str, dict[str, str]] = {
         "title_500": "Fehler im Dienst",
         "title_503": "Vorübergehend nicht verfügbar",
         "no_page": "Diese Seite gibt es nicht.",
+        "title_410": "Nicht mehr möglich",
+        "title_429": "Zu viele Versuche",
+        "survey_unknown": (
+            "Diesen Umfrage-Link gibt es nicht. Bitte prüfen Sie, ob Sie ihn vollständig übernommen haben."
+        ),
+        "survey_closed": (
+            "Diese Umfrage ist beendet; Antworten werden nicht mehr angenommen. Einsendeschluss war "
+            "der {closes}."
+        ),
+        "survey_rate_limited": (
+            "Zu viele ungültige Links von diesem Anschluss. Bitte versuchen Sie es in {minutes} "
+            "Minuten wieder."
+        ),
         "unknown_map": "Eine Karte „{map}“ gibt es nicht. Diese Karten gibt es:",
         "unknown_area": "Für „{area}“ sind keine Daten gespeichert. Diese Gebiete gibt es:",
         "unknown_collection": "Eine Sammlung „{collection}“ gibt es nicht. Diese Sammlungen gibt es:",
@@ -1506,6 +1519,13 @@ ERROR_TEXT: dict[str, dict[str, str]] = {
         "title_500": "Service error",
         "title_503": "Temporarily unavailable",
         "no_page": "This page does not exist.",
+        "title_410": "No longer possible",
+        "title_429": "Too many attempts",
+        "survey_unknown": "This survey link does not exist. Please check that you copied all of it.",
+        "survey_closed": "This survey has ended; answers are no longer taken. The closing date was {closes}.",
+        "survey_rate_limited": (
+            "Too many invalid links from this connection. Please try again in {minutes} minutes."
+        ),
         "unknown_map": "There is no map '{map}'. These maps exist:",
         "unknown_area": "No data is stored for '{area}'. These areas exist:",
         "unknown_collection": "There is no collection '{collection}'. These collections exist:",
@@ -1838,4 +1858,209 @@ CSV_COLUMN_TEXT: dict[str, tuple[str, str]] = {
     "bodies": ("Präventionsgremien", "Prevention bodies"),
     "gap_misses": ("Verfehlte Schwellen", "Thresholds missed"),
     "gap_unknown": ("Unbekannt", "Unknown"),
+}
+
+
+# The survey form (/survey/<link>, templates/survey/form.html) and its messages; the keys of
+# the messages are those of mapservice/survey/answers.py and survey/service.py.
+SURVEY_TEXT: dict[str, dict[str, str]] = {
+    "de": {
+        "title": "Umfrage zu Präventionsgremien",
+        "for": "für {name} (Amtlicher Gemeindeschlüssel {ags})",
+        "intro": (
+            "Bitte geben Sie an, welche Gremien der Kriminalprävention es in Ihrer Gemeinde gibt. "
+            "Was bei uns schon verzeichnet ist, ist eingetragen: Bitte prüfen und ergänzen Sie es. "
+            "Sie können speichern und mit demselben Link bis zum {closes} wiederkommen."
+        ),
+        "published_note": (
+            "Ihre Angaben werden nach Prüfung durch die Landesstelle auf der öffentlichen Karte "
+            "veröffentlicht – auch die Kontaktangaben. Angaben zu Personen sind freiwillig."
+        ),
+        "required_note": "Mit * markierte Felder sind Pflichtfelder.",
+        "closes": "Einsendeschluss",
+        "errors_heading": "Bitte prüfen Sie Ihre Angaben",
+        "errors_count": "{count} Angaben sind noch nicht richtig:",
+        "no_body_legend": "Kein Gremium",
+        "no_body": "Wir haben kein Präventionsgremium.",
+        "no_body_hint": (
+            "Das ist auch eine Antwort: Sie wird als Aussage der Gemeinde verzeichnet. Gremien, die "
+            "es nicht mehr gibt, bitte unten als „aufgelöst“ angeben."
+        ),
+        "body": "Gremium {number}",
+        "body_on_record": "Gremium {number} (bei uns verzeichnet)",
+        "new_body": "Weiteres Gremium (neu)",
+        "new_body_hint": "Leer lassen, wenn es kein weiteres gibt.",
+        "field_name": "Bezeichnung",
+        "field_type": "Art",
+        "field_status": "Status",
+        "field_level": "Ebene",
+        "field_founded": "Gegründet",
+        "hint_founded": "Jahr, Monat oder Tag, z. B. 2019, 2019-05 oder 2019-05-14",
+        "field_programme": "Programm",
+        "hint_programme": "z. B. ein Landesprogramm oder Netzwerk, an dem das Gremium teilnimmt",
+        "field_programme_stage": "Stand im Programm",
+        "field_working_groups": "Arbeitsgruppen",
+        "field_partners": "Partner",
+        "contact_legend": "Öffentlicher Kontakt (wird veröffentlicht)",
+        "field_contact_office": "Kontaktstelle",
+        "hint_contact_office": "Dienststelle oder Büro, z. B. „Ordnungsamt, Sachgebiet Prävention“",
+        "field_email": "E-Mail",
+        "field_phone": "Telefon",
+        "field_contact": "Ansprechperson (freiwillig, wird veröffentlicht)",
+        "choose": "– bitte wählen –",
+        "not_given": "– keine Angabe –",
+        "add_body": "Weiteres Gremium hinzufügen",
+        "save": "Antwort speichern",
+        "sent_heading": "Ihre Antwort ist gespeichert",
+        "sent_text": (
+            "Vielen Dank. Sie wurde am {date} gespeichert und wird geprüft, bevor sie veröffentlicht "
+            "wird. Bis zum {closes} können Sie sie mit demselben Link ändern."
+        ),
+        "last_answer": "Ihre letzte Antwort vom {date}",
+        "review_pending": "wird geprüft",
+        "review_approved": "geprüft und veröffentlicht",
+        "review_rejected": "nicht übernommen",
+        "review_state": "Stand der Prüfung",
+        "what_you_sent": "Was Sie gesendet haben",
+        "answer_no_body": "Kein Präventionsgremium",
+        "unknown": "keine Angabe",
+        "answer_empty": (
+            "Bitte geben Sie mindestens ein Gremium an oder kreuzen Sie „Wir haben kein "
+            "Präventionsgremium“ an."
+        ),
+        "contradicts_no_body": (
+            "Ein aktives oder geplantes Gremium passt nicht zu „Wir haben kein Präventionsgremium“."
+        ),
+        "required": "Bitte ausfüllen.",
+        "bad_text": "Dieser Text enthält Zeichen, die nicht gespeichert werden können.",
+        "too_long": "Höchstens {most} Zeichen (jetzt {length}).",
+        "not_a_choice": "Bitte einen der angebotenen Werte wählen.",
+        "not_a_date": "Bitte als Jahr, Jahr-Monat oder Datum angeben, z. B. 2019-05-14.",
+        "date_in_future": "Das Datum liegt in der Zukunft.",
+        "not_an_email": "Bitte eine E-Mail-Adresse angeben, z. B. praevention@stadt.example.",
+        "not_a_phone": "Bitte eine Telefonnummer aus Ziffern angeben, z. B. 03641 49-0.",
+        "nonce_bad": "Das Formular ist ungültig. Bitte laden Sie die Seite neu und senden Sie noch einmal.",
+        "nonce_expired": (
+            "Das Formular ist älter als einen Tag. Bitte prüfen Sie die Angaben und senden Sie noch einmal."
+        ),
+        "nonce_stale": (
+            "Mit diesem Link wurde inzwischen eine andere Antwort gespeichert. Hier steht jetzt "
+            "diese; bitte prüfen Sie sie und senden Sie Ihre Änderungen noch einmal."
+        ),
+        "type_kpr": "Kommunaler Präventionsrat",
+        "type_asskomm_partner": "Partner der Allianz Sichere Sächsische Kommunen (ASSKomm)",
+        "type_ordnungspartnerschaft": "Ordnungspartnerschaft",
+        "type_sicherheitspartnerschaft": "Sicherheitspartnerschaft",
+        "type_runder_tisch": "Runder Tisch",
+        "type_stadtteilgremium": "Stadtteilgremium",
+        "type_kreisgremium": "Gremium des Landkreises",
+        "status_active": "aktiv",
+        "status_planned": "geplant",
+        "status_dormant": "ruhend",
+        "status_dissolved": "aufgelöst",
+        "level_kreis": "Landkreis",
+        "level_verband": "Verwaltungsgemeinschaft oder Verband",
+        "level_gemeinde": "Gemeinde",
+        "level_stadtteil": "Stadtteil",
+        "programme_stage_contacted": "Kontakt",
+        "programme_stage_participant": "Teilnahme",
+        "programme_stage_pre_agreement": "Vorvereinbarung",
+        "programme_stage_agreement": "Kooperationsvereinbarung",
+    },
+    "en": {
+        "title": "Survey of prevention bodies",
+        "for": "for {name} (official municipality key {ags})",
+        "intro": (
+            "Please tell us which crime-prevention bodies your municipality has. What we have on "
+            "record is filled in: please check and complete it. You can save and come back with "
+            "the same link until {closes}."
+        ),
+        "published_note": (
+            "After review by the Land office, your answer is published on the public map, the "
+            "contact details included. Details of persons are optional."
+        ),
+        "required_note": "Fields marked * are required.",
+        "closes": "Closing date",
+        "errors_heading": "Please check your answer",
+        "errors_count": "{count} entries are not right yet:",
+        "no_body_legend": "No body",
+        "no_body": "We have no prevention body.",
+        "no_body_hint": (
+            "That is an answer too: it is recorded as the municipality's statement. Please give "
+            "bodies that no longer exist below as “dissolved”."
+        ),
+        "body": "Body {number}",
+        "body_on_record": "Body {number} (on our record)",
+        "new_body": "Another body (new)",
+        "new_body_hint": "Leave empty if there is no other.",
+        "field_name": "Name",
+        "field_type": "Type",
+        "field_status": "Status",
+        "field_level": "Level",
+        "field_founded": "Founded",
+        "hint_founded": "Year, month or day, e.g. 2019, 2019-05 or 2019-05-14",
+        "field_programme": "Programme",
+        "hint_programme": "e.g. a programme or network of the Land that the body takes part in",
+        "field_programme_stage": "Stage in the programme",
+        "field_working_groups": "Working groups",
+        "field_partners": "Partners",
+        "contact_legend": "Public contact (will be published)",
+        "field_contact_office": "Contact point",
+        "hint_contact_office": "Department or office, e.g. “public order office, prevention unit”",
+        "field_email": "E-mail",
+        "field_phone": "Phone",
+        "field_contact": "Contact person (optional, will be published)",
+        "choose": "– please choose –",
+        "not_given": "– not given –",
+        "add_body": "Add another body",
+        "save": "Save answer",
+        "sent_heading": "Your answer is saved",
+        "sent_text": (
+            "Thank you. It was saved on {date} and is reviewed before it is published. Until "
+            "{closes} you can change it with the same link."
+        ),
+        "last_answer": "Your last answer of {date}",
+        "review_pending": "being reviewed",
+        "review_approved": "reviewed and published",
+        "review_rejected": "not taken over",
+        "review_state": "Review",
+        "what_you_sent": "What you sent",
+        "answer_no_body": "No prevention body",
+        "unknown": "not given",
+        "answer_empty": "Please give at least one body, or tick “We have no prevention body”.",
+        "contradicts_no_body": "An active or planned body does not fit “We have no prevention body”.",
+        "required": "Please fill in.",
+        "bad_text": "This text holds characters that cannot be stored.",
+        "too_long": "At most {most} characters (now {length}).",
+        "not_a_choice": "Please choose one of the values offered.",
+        "not_a_date": "Please give a year, year-month or date, e.g. 2019-05-14.",
+        "date_in_future": "The date is in the future.",
+        "not_an_email": "Please give an e-mail address, e.g. prevention@town.example.",
+        "not_a_phone": "Please give a phone number of digits, e.g. +49 3641 49-0.",
+        "nonce_bad": "The form is not valid. Please reload the page and send again.",
+        "nonce_expired": "The form is older than a day. Please check the entries and send again.",
+        "nonce_stale": (
+            "Another answer was saved with this link meanwhile. It is shown here now; please check "
+            "it and send your changes again."
+        ),
+        "type_kpr": "Municipal prevention council",
+        "type_asskomm_partner": "Partner of the Saxon ASSKomm network",
+        "type_ordnungspartnerschaft": "Public-order partnership",
+        "type_sicherheitspartnerschaft": "Security partnership",
+        "type_runder_tisch": "Round table",
+        "type_stadtteilgremium": "Neighbourhood body",
+        "type_kreisgremium": "Body of the district (Landkreis)",
+        "status_active": "active",
+        "status_planned": "planned",
+        "status_dormant": "dormant",
+        "status_dissolved": "dissolved",
+        "level_kreis": "district (Landkreis)",
+        "level_verband": "association of municipalities",
+        "level_gemeinde": "municipality",
+        "level_stadtteil": "neighbourhood",
+        "programme_stage_contacted": "contacted",
+        "programme_stage_participant": "participant",
+        "programme_stage_pre_agreement": "pre-agreement",
+        "programme_stage_agreement": "cooperation agreement",
+    },
 }

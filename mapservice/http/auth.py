@@ -47,6 +47,28 @@ def bearer(required: bool = False) -> Token | None:
     return token
 
 
+def writer(layer_id: str) -> Token:
+    """The request's token, which must exist and may write ``layer_id``: 401 or 403 if not."""
+    token = bearer(required=True)
+    if token is None:
+        raise ApiError(
+            401,
+            "Unauthorized",
+            "Changing data needs a write token: send "
+            "'Authorization: Bearer <token>' (an administrator creates one with "
+            "'mapservice token create')",
+            headers={"WWW-Authenticate": REALM},
+        )
+    if not tokens.may_write(token, layer_id):
+        raise ApiError(
+            403,
+            "Forbidden",
+            f"Token {token.id} ({token.name}) may not write "
+            f"'{layer_id}'; it may write: {', '.join(token.collections)}",
+        )
+    return token
+
+
 def may_read_all(layer_id: str) -> bool:
     """A token for this collection also shows its unpublished features."""
     token = bearer()

@@ -70,6 +70,8 @@ PAGE_ENDPOINTS = frozenset(
         "embed.snippet",
         "finder.finder_page",
         "planner.planner",
+        "survey.survey_form",
+        "survey.survey_answer",
     }
 )
 

@@ -17,14 +17,13 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..catalog.layers import Layer
 from ..catalog.validation import Limits, Problem, geometry_bounds, value_problem
-from ..http.auth import REALM, bearer
+from ..http.auth import writer
 from ..http.caching import feature_etag, if_match
 from ..http.context import catalog as _catalog
 from ..http.context import collection_layer as _layer
 from ..http.context import full_store
 from ..http.context import settings as _settings
 from ..http.errors import ApiError
-from ..store import tokens
 from ..store.base import (
     Edit,
     StoredFeature,
@@ -40,24 +39,7 @@ MERGE_PATCH = "application/merge-patch+json"
 
 
 def _writer(layer: Layer) -> Token:
-    token = bearer(required=True)
-    if token is None:
-        raise ApiError(
-            401,
-            "Unauthorized",
-            "Changing data needs a write token: send "
-            "'Authorization: Bearer <token>' (an administrator creates one with "
-            "'mapservice token create')",
-            headers={"WWW-Authenticate": REALM},
-        )
-    if not tokens.may_write(token, layer.id):
-        raise ApiError(
-            403,
-            "Forbidden",
-            f"Token {token.id} ({token.name}) may not write "
-            f"'{layer.id}'; it may write: {', '.join(token.collections)}",
-        )
-    return token
+    return writer(layer.id)
 
 
 def _actor(token: Token) -> str:
