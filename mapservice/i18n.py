@@ -51,6 +51,7 @@ TEXT: dict[str, dict[str, str]] = {
         "kreis": "Kreis",
         "status": "Status",
         "bodies": "Gremien",
+        "survey_status": "Umfrage",
         "none_known": "keins bekannt",
         "large_town": "Stadt ab 10.000 Einwohnern",
         "rules": "Regeln",
@@ -138,6 +139,7 @@ TEXT: dict[str, dict[str, str]] = {
         "kreis": "District (Kreis)",
         "status": "Status",
         "bodies": "Bodies",
+        "survey_status": "Survey",
         "none_known": "none known",
         "large_town": "town with 10,000+ inhabitants",
         "rules": "Rules",
@@ -202,6 +204,11 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
             "municipality": "Gemeinde",
             "unknown": "unbekannt",
         },
+        "survey_status": {
+            "answered": "geantwortet",
+            "asked": "gefragt, noch keine Antwort",
+            "no_answer": "keine Antwort",
+        },
         "prevention_status": {
             "active": "aktiv",
             "planned": "geplant",
@@ -254,6 +261,11 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
             "district": "district",
             "municipality": "municipality",
             "unknown": "unknown",
+        },
+        "survey_status": {
+            "answered": "answered",
+            "asked": "asked, no answer yet",
+            "no_answer": "no answer",
         },
         "prevention_status": {
             "active": "active",
@@ -730,6 +742,10 @@ METRIC_TEXT: dict[str, dict[str, tuple[str, str, str]]] = {
         "de": ("Stand bei ASSKomm (Sachsen)", "", "ASSKomm"),
         "en": ("ASSKomm stage (Saxony)", "", "ASSKomm"),
     },
+    "survey_status": {
+        "de": ("Stand der Umfrage", "", "Umfrage"),
+        "en": ("Survey status", "", "Survey"),
+    },
 }
 # The legend entries of the planner's category metrics, by metric and value.
 CATEGORY_TEXT: dict[str, dict[object, tuple[str, str]]] = {
@@ -753,6 +769,12 @@ CATEGORY_TEXT: dict[str, dict[object, tuple[str, str]]] = {
         "participant": ("Teilnahme", "participant"),
         "contacted": ("Kontakt", "contacted"),
         None: ("keine Teilnahme bekannt", "no participation known"),
+    },
+    "survey_status": {
+        "answered": ("geantwortet", "answered"),
+        "asked": ("gefragt, noch keine Antwort", "asked, no answer yet"),
+        "no_answer": ("keine Antwort", "no answer"),
+        None: ("nicht gefragt", "not asked"),
     },
     "large_town": {
         True: ("ab 10.000 Einwohner", "10,000 inhabitants or more"),
@@ -955,6 +977,14 @@ GEOCODE_TEXT: dict[str, dict[str, str]] = {
 # (templates/planner/planner.html). Numbers arrive formatted for the language.
 PLANNER_PROSE: dict[str, dict[str, str]] = {
     "de": {
+        "live_survey": "Umfrage mit diesem Dienst: „{title}“",
+        "live_survey_figures": (
+            "{asked} gefragt, {answered} geantwortet ({answered_share}), {active} mit aktivem Gremium "
+            "({active_share} der Gefragten), {planned} mit geplantem, {none} ohne Gremium. Gezählt "
+            "sind geprüfte Antworten; {pending} warten auf Prüfung, {rejected} nicht übernommen."
+        ),
+        "live_survey_dates": "Gestartet am {created}, Einsendeschluss {closes}{closed}.",
+        "live_survey_closed": " (beendet)",
         "survey_computed": (
             "{large_towns} Thüringer Gemeinden haben laut Daten mindestens {threshold} Einwohner "
             "(Gebietsstand 2016, Einwohner 2018; {unknown} Gemeinden ohne Einwohnerzahl). Die Umfrage "
@@ -996,6 +1026,14 @@ PLANNER_PROSE: dict[str, dict[str, str]] = {
         ),
     },
     "en": {
+        "live_survey": "Survey run with this service: “{title}”",
+        "live_survey_figures": (
+            "{asked} asked, {answered} answered ({answered_share}), {active} with an active body "
+            "({active_share} of those asked), {planned} with a planned one, {none} without a body. "
+            "Reviewed answers are counted; {pending} are waiting for review, {rejected} not taken over."
+        ),
+        "live_survey_dates": "Started on {created}, closing date {closes}{closed}.",
+        "live_survey_closed": " (ended)",
         "survey_computed": (
             "According to the data, {large_towns} Thuringian municipalities have at least {threshold} "
             "inhabitants (boundaries 2016, population 2018; {unknown} municipalities without a "
@@ -1855,6 +1893,7 @@ CSV_COLUMN_TEXT: dict[str, tuple[str, str]] = {
     "prevention_status": ("Präventionsgremium", "Prevention body"),
     "prevention_bodies": ("Präventionsgremien", "Prevention bodies"),
     "asskomm_stage": ("Stand bei ASSKomm", "ASSKomm stage"),
+    "survey_status": ("Stand der Umfrage", "Survey status"),
     "bodies": ("Präventionsgremien", "Prevention bodies"),
     "gap_misses": ("Verfehlte Schwellen", "Thresholds missed"),
     "gap_unknown": ("Unbekannt", "Unknown"),

@@ -167,6 +167,11 @@ class Formats:
     def distance(self, metres: float) -> str:
         return distance(metres, self.lang)
 
+    def percent(self, share: float) -> str:
+        """A share 0..1 as a whole percent: "35 %" in German, "35%" in English."""
+        value = number(round(share * 100), self.lang)
+        return f"{value}\u00a0%" if self.lang == "de" else f"{value}%"
+
     def amount(self, value: float | int, currency: str = "EUR") -> str:
         return amount(value, self.lang, currency)
 

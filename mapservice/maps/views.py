@@ -16,9 +16,10 @@ from ..catalog.layers import Credit
 from ..catalog.maps import MapDef
 from ..config import Settings
 from ..finder.hours import BERLIN, land_of, status
-from ..i18n import texts, value_label
+from ..i18n import CATEGORY_TEXT, texts, value_label
 from ..planner.metrics import prevention_coverage
 from ..store.base import Filter, StoredFeature
+from ..survey.service import statuses as survey_statuses
 from .basemap import Basemap, basemap_of
 from .render import EmbedOptions, MapParts, build_map
 
@@ -105,8 +106,12 @@ def layer_lists(services: Services, mapdef: MapDef, shown: list[str], lang: str)
             munis = store.all_features("municipalities", filters)
             bodies = [f.properties for f in store.all_features("prevention-bodies")]
             rows = [prevention_coverage(m.properties, bodies) for m in munis]
+            asked = survey_statuses(store)
+            which = 1 if lang == "en" else 0
             for row in rows:
                 row["status_label"] = value_label(lang, "prevention_status", row["prevention_status"])
+                if asked:  # a survey was run: each row says whether it was asked and answered
+                    row["survey_label"] = CATEGORY_TEXT["survey_status"][asked.get(row["ags"])][which]
             rows.sort(key=lambda r: (r["prevention_status"] == "none_known", -(r["population"] or 0)))
             own, bodies_credit = (
                 catalog["municipalities"].credit(lang),

@@ -217,6 +217,9 @@ def municipalities() -> Response:
         }
         if land in (None, "16"):
             extra["survey"] = planning.survey()
+        live = planning.live_survey(land)
+        if live is not None:
+            extra["liveSurvey"] = live
         shown = [
             f for f in planning.figures if land is None or f.get("programme", "").startswith(FIGURES[land])
         ]

@@ -66,6 +66,7 @@ MUNICIPALITY_COLUMNS = (
     "large_town",
     "prevention_status",
     "asskomm_stage",
+    "survey_status",
     "bodies",
     "gap_misses",
     "gap_unknown",
@@ -176,7 +177,7 @@ def json_text(key: str, rows: Sequence[Mapping[str, Any]], extra: Mapping[str, A
 
 CSV_DIALECTS = ("excel-de", "rfc4180")
 # Coded columns and the label table of each (i18n CATEGORY_TEXT by metric, else VALUES).
-_CATEGORY_COLUMNS = ("officer_recorded", "prevention_status", "asskomm_stage", "large_town")
+_CATEGORY_COLUMNS = ("officer_recorded", "prevention_status", "asskomm_stage", "large_town", "survey_status")
 _VALUE_COLUMNS = {"kind": "municipality_kind"}
 
 

@@ -184,7 +184,10 @@ def context(
     rows = area.rows(planning)
     shapes = report_svg.outlines(rows)
     maps = []
-    for i, m in enumerate(area.metrics):
+    live_survey = planning.live_survey(area.land) if area.land else None
+    # The survey's map only where the Land has run a survey with this service.
+    metrics = [m for m in area.metrics if m.id != "survey_status" or live_survey is not None]
+    for i, m in enumerate(metrics):
         legend = pv.classes(m, rows)
         title = words["map_of"].format(metric=m.label(lang))
         maps.append(
@@ -226,6 +229,7 @@ def context(
         "fmt": pv.fmt_cell,
         "unknowns": unknowns(rows, lang),
         "survey": survey,
+        "live_survey": live_survey,
         "asskomm": asskomm,
         "asskomm_counts": (
             {c.value: c.count for c in pv.classes(pv.MUNICIPALITY_METRICS[4], rows)} if land == "14" else {}

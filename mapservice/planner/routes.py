@@ -172,11 +172,17 @@ def planner() -> Response:
         except ApiError as exc:
             raise _unknown_area(planning, area, exc.description) from exc
         metrics, table, inputs = pv.DISTRICT_METRICS, DISTRICT_TABLE, DISTRICT_INPUTS
+    if land is not None and planning.live_survey(land) is None:  # no survey: no survey map
+        metrics = tuple(m for m in metrics if m.id != "survey_status")
     chosen = pv.metric(metrics, single(args, "metric"))
     if chosen is None:
         raise bad("metric", f"'{single(args, 'metric')}' is not one of {', '.join(m.id for m in metrics)}")
-    # ASSKomm is Saxony's network: its column would be empty for any other Land.
+    live_survey = planning.live_survey(land) if land else None
+    # ASSKomm is Saxony's network: its column would be empty for any other Land; the survey
+    # column is there when the Land has run a survey with this service.
     columns = [c for c in table if c != "asskomm_stage" or land == "14"]
+    if live_survey is not None:
+        columns.append("survey_status")
     if weighting == "people":  # the value the ranking follows, beside the rank
         columns.insert(1, "gap_weighted")
     if chosen.id not in columns:
@@ -291,6 +297,7 @@ def planner() -> Response:
             reference=planning.reference,
             st=SOURCE_TEXT[lang],
             survey=survey,
+            live_survey=live_survey,
             asskomm=asskomm,
             asskomm_counts=asskomm_counts,
             fmt=pv.fmt_cell,

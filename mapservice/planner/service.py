@@ -23,6 +23,7 @@ from ..cache import VersionedCache, data_versions
 from ..catalog.layers import Catalog, Credit
 from ..config import ConfigError, Settings
 from ..store.base import Filter, Store
+from ..survey import service as surveys
 from . import gaps
 from . import metrics as coverage
 from .budget import Deadline
@@ -305,6 +306,9 @@ class Planning:
             features = self._features("municipalities", filters)
             bodies = [f.properties for f in self._features("prevention-bodies")]
             rows = coverage.municipality_metrics((f.properties for f in features), bodies)
+            statuses = surveys.statuses(self.store)
+            for row in rows:  # asked, answered, no_answer in the newest survey of its Land
+                row["survey_status"] = statuses.get(row["ags"])
             for row, feature in zip(rows, features, strict=True):
                 row["geometry"] = feature.geometry  # GeoJSON text, spliced into GeoJSON as is
             return gaps.rank(rows, lambda r: gaps.municipality_findings(r, self.thresholds), weighting)
@@ -312,6 +316,21 @@ class Planning:
         value: list[dict[str, Any]] = self._cached(
             ("municipalities", land, weighting), MUNICIPALITY_INPUTS, compute
         )
+        return value
+
+    def live_survey(self, land: str | None) -> dict[str, Any] | None:
+        """The figures of the newest survey run with this service for the Land (None: none),
+        computed from its answers; public: counts only, nothing of an unreviewed answer."""
+
+        def compute() -> dict[str, Any] | None:
+            found = surveys.latest_survey_for(self.store, land)
+            if found is None:
+                return None
+            figures = surveys.progress(self.store, found)
+            figures.pop("municipalities")
+            return figures
+
+        value: dict[str, Any] | None = self._cached(("live-survey", land), MUNICIPALITY_INPUTS, compute)
         return value
 
     def survey(self) -> dict[str, Any]:

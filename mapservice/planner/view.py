@@ -107,6 +107,16 @@ LARGE = _categories(
     ),
 )
 
+SURVEY = _categories(
+    "survey_status",
+    (
+        ("answered", "#1a9641"),
+        ("asked", "#fdae61"),
+        ("no_answer", "#d7191c"),
+        (None, "#f0f0f0"),
+    ),
+)
+
 GAP = _metric("gap_score", "number")
 BODY = _metric("prevention_status", "category", categories=PREVENTION)
 DISTRICT_METRICS = (
@@ -130,6 +140,7 @@ MUNICIPALITY_METRICS = (
     _metric("population", "number", worse="none"),
     _metric("large_town", "category", categories=LARGE),
     _metric("asskomm_stage", "category", categories=STAGE),
+    _metric("survey_status", "category", worse="none", categories=SURVEY),
 )
 
 

@@ -17,6 +17,9 @@ from ..catalog.layers import PUBLICATION_FIELD, PUBLISHED, Catalog
 from . import base
 from .base import BBox, Filter, LayerState, Query, QueryResult, Shape, Store, StoredFeature, StoreError
 
+# The layer that surveys of municipalities fill (mapservice/survey).
+SURVEYED_LAYER = "prevention-bodies"
+
 
 class PublishedView(Store):
     """A read-only view of ``inner`` without unpublished features of sensitive layers."""
@@ -79,7 +82,18 @@ class PublishedView(Store):
         versions = (state.version, state.updated_at.isoformat())
         count, extent = self._summaries.get(layer_id, versions, lambda: self._summary(layer_id))
         # The version stays the inner one: any write may change what is published.
-        return replace(state, count=count, extent=extent)
+        state = replace(state, count=count, extent=extent)
+        if layer_id == SURVEYED_LAYER:
+            # What the public sees of this layer includes the survey status of each
+            # municipality (maps, planner): a step in a survey is a new version of it too.
+            # Both versions only grow, so their sum changes whenever either does.
+            surveys = self.inner.survey_state()
+            state = replace(
+                state,
+                version=state.version + surveys.version,
+                updated_at=max(state.updated_at, surveys.updated_at),
+            )
+        return state
 
     def _summary(self, layer_id: str) -> tuple[int, BBox | None]:
         # Counted by the store (an index on the publication state), never by reading features.

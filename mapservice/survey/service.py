@@ -407,3 +407,14 @@ def status_by_ags(store: Store, survey: Survey, today: dt.date | None = None) ->
     return {
         i.ags: municipality_status(survey, i.ags in answered, today) for i in store.invitations(survey.id)
     }
+
+
+def statuses(store: Store) -> dict[str, str]:
+    """Survey status of every municipality asked in the newest survey of each Land."""
+    newest: dict[str | None, Survey] = {}
+    for survey in store.surveys():  # oldest first: a later one of the same Land wins
+        newest[survey.area.get("land")] = survey
+    out: dict[str, str] = {}
+    for survey in newest.values():
+        out.update(status_by_ags(store, survey))
+    return out

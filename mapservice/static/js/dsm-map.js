@@ -215,6 +215,10 @@
       p.population.toLocaleString(cfg.lang === "en" ? "en-GB" : "de-DE") + (p.population_date ? " (" + dataDate(p.population_date, cfg) + ")" : ""), cfg);
     row(b.dl, cfg.t.large_town, p.large_town === null ? null : (p.large_town ? cfg.t.yes : cfg.t.no), cfg);
     row(b.dl, cfg.t.status, cfg.v.prevention_status[p.prevention_status] || p.prevention_status, cfg);
+    // Only where a survey was run: then every municipality asked says how far it got.
+    if (p.survey_status !== undefined && p.survey_status !== null) {
+      row(b.dl, cfg.t.survey_status, cfg.v.survey_status[p.survey_status] || p.survey_status, cfg);
+    }
     if (p.bodies && p.bodies.length) {
       var ul = el("ul");
       p.bodies.forEach(function (body) {
