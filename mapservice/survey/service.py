@@ -320,7 +320,8 @@ def review(
     else:
         edits = forms.reject_edits(drafts, set(stored))
     write = SurveyWrite(forms.LAYER, edits, f"{reviewer} · Umfrage {survey.id}, {ags}", "survey-review")
-    return store.review_answer(answer.seq, f"{decision}d", reviewer, note, write)
+    decided = {"approve": "approved", "reject": "rejected"}[decision]
+    return store.review_answer(answer.seq, decided, reviewer, note, write)
 
 
 # -- progress -------------------------------------------------------------------------------------
