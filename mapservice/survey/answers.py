@@ -4,7 +4,7 @@ An answer is a plain dict, stored as sent (``SurveyAnswer.answer``)::
 
     {"no_body": false,
      "bodies": [{"ref": "zwickau-kpr" | null, "name": ..., "type": ..., ...}],
-     "drafts": {"umfrage-<survey>-<ags>-1": "zwickau-kpr" | null}}
+     "drafts": {"entwurf-<survey>-<ags>-1": "zwickau-kpr" | null}}
 
 ``ref`` names the body on record that a filled-in block is about (the form is pre-filled with
 them); ``drafts`` maps each draft feature the answer wrote to the record it would update on
@@ -178,7 +178,13 @@ def source_of(survey: Survey) -> str:
 def draft_id(survey: Survey, ags: str, number: int) -> str:
     """The id of an answer's draft: stable for the municipality and block, so that saving the
     answer again updates the same drafts. Number 0 is the "no body" statement."""
-    return f"umfrage-{survey.id}-{ags}-{number}"
+    return f"entwurf-{survey.id}-{ags}-{number}"
+
+
+def published_id(draft: str) -> str:
+    """The id a new body of an answer is published under: not the draft's own, so that a later
+    answer about the published body (its draft again ``entwurf-…``) never replaces it unseen."""
+    return "umfrage-" + draft.removeprefix("entwurf-")
 
 
 def _body_properties(
@@ -254,9 +260,11 @@ def submit_edits(
     return edits
 
 
-def approve_edits(drafts: Mapping[str, str | None], stored: Mapping[str, StoredFeature]) -> list[Edit]:
-    """What approving writes: a new body's draft is published as it is; a draft about a body on
-    record replaces that record (keeping its id and location) and is removed."""
+def approve_edits(
+    drafts: Mapping[str, str | None], stored: Mapping[str, StoredFeature], existing: set[str]
+) -> list[Edit]:
+    """What approving writes: a new body is published under :func:`published_id`; a draft about
+    a body on record replaces that record (keeping its id and location). The drafts go."""
     edits: list[Edit] = []
     for key, ref in drafts.items():
         draft = stored.get(key)
@@ -264,7 +272,10 @@ def approve_edits(drafts: Mapping[str, str | None], stored: Mapping[str, StoredF
             continue  # removed by hand meanwhile: nothing left to publish
         props = {**draft.properties, PUBLICATION_FIELD: PUBLISHED}
         if ref is None or ref not in stored:
-            edits.append(_edit("replace", key, props, draft.geometry))
+            target = published_id(key)
+            action = "replace" if target in existing else "create"
+            edits.append(_edit(action, target, {**props, "id": target}, draft.geometry))
+            edits.append(_edit("delete", key, None, None))
         else:
             record = stored[ref]
             edits.append(_edit("replace", ref, {**props, "id": ref}, record.geometry))

@@ -230,7 +230,9 @@ def latest_answer(store: Store, survey_id: str, ags: str) -> SurveyAnswer | None
 def form_values(store: Store, invitation: Invitation) -> dict[str, Any]:
     """What the form shows: the latest answer if there is one, else what is on record."""
     latest = latest_answer(store, invitation.survey_id, invitation.ags)
-    if latest is not None:
+    # Once approved, the record is the answer: the form shows it, each body with its id, so
+    # that saving again updates the published bodies instead of adding them a second time.
+    if latest is not None and latest.review != "approved":
         return {
             "no_body": bool(latest.answer.get("no_body")),
             "bodies": list(latest.answer.get("bodies", [])),
@@ -316,7 +318,7 @@ def review(
     drafts: dict[str, str | None] = dict(answer.answer.get("drafts") or {})
     stored = _stored(store, [*drafts.keys(), *(r for r in drafts.values() if r)])
     if decision == "approve":
-        edits = forms.approve_edits(drafts, stored)
+        edits = forms.approve_edits(drafts, stored, store.feature_ids(forms.LAYER))
     else:
         edits = forms.reject_edits(drafts, set(stored))
     write = SurveyWrite(forms.LAYER, edits, f"{reviewer} · Umfrage {survey.id}, {ags}", "survey-review")

@@ -196,14 +196,19 @@ def _walk(browser: Browser, store: StoreConfig, base: str, tmp_path: Path, shots
 
     # The change log: the answer and the review, with the survey and the municipality.
     jena_id = next(f["id"] for f in public if f["properties"]["status"] == "active")
-    history = requests.get(
-        f"{base}/api/collections/prevention-bodies/items/{jena_id}/history",
-        headers=auth,
-    ).json()
-    steps = [(c["via"], c["actor"]) for c in history["changes"]]
-    assert [v for v, _ in steps] == ["survey", "survey-review"], steps
-    assert f"Umfrage {survey_id}" in steps[0][1] and f"({JENA})" in steps[0][1]
-    assert "Landesstelle (Testdaten)" in steps[1][1] and JENA in steps[1][1]
+
+    def changes(feature_id: str) -> list[tuple[str, str, str]]:
+        url = f"{base}/api/collections/prevention-bodies/items/{feature_id}/history"
+        return [
+            (c["via"], c["action"], c["actor"]) for c in requests.get(url, headers=auth).json()["changes"]
+        ]
+
+    draft = changes(jena_id.replace("umfrage-", "entwurf-", 1))
+    assert [(v, a) for v, a, _ in draft] == [("survey", "create"), ("survey-review", "delete")], draft
+    assert f"Umfrage {survey_id}" in draft[0][2] and f"Jena ({JENA})" in draft[0][2]
+    published = changes(jena_id)
+    assert [(v, a) for v, a, _ in published] == [("survey-review", "create")], published
+    assert "Landesstelle (Testdaten)" in published[0][2] and JENA in published[0][2]
 
     # Coverage and the planner: the status of each municipality asked, and the summary.
     rows = requests.get(f"{base}/api/coverage/municipalities", params={"land": "16", "f": "json"}).json()
