@@ -287,7 +287,9 @@ def survey_review(survey_id: str, ags: str) -> Response:
     try:
         reviewed = service.review(store, survey, ags, decision, reviewer, note or None)
     except service.SurveyError as exc:
-        raise ApiError(409, "Conflict", str(exc)) from None
+        # A bad note is the request's fault; anything else is the answer's state.
+        status, code = (400, "InvalidParameterValue") if str(exc).startswith("note:") else (409, "Conflict")
+        raise ApiError(status, code, str(exc)) from None
     except StoreError as exc:
         if "not waiting for review" in str(exc):
             raise ApiError(409, "Conflict", str(exc)) from None

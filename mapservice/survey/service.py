@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..catalog.layers import PUBLICATION_FIELD, PUBLISHED, Catalog
-from ..catalog.validation import check_properties
+from ..catalog.validation import check_properties, value_problem
 from ..store.base import (
     Invitation,
     Store,
@@ -314,6 +314,9 @@ def review(
         raise SurveyError(f"decision: 'approve' or 'reject', not '{decision}'")
     if note is not None and len(note) > MAX_NOTE:
         raise SurveyError(f"note: at most {MAX_NOTE} characters, not {len(note)}")
+    problem = value_problem(note) if note is not None else None
+    if problem is not None:
+        raise SurveyError(f"note: {problem[1]}")
     answer = pending_answer(store, survey.id, ags)
     drafts: dict[str, str | None] = dict(answer.answer.get("drafts") or {})
     stored = _stored(store, [*drafts.keys(), *(r for r in drafts.values() if r)])

@@ -224,6 +224,8 @@ def _walk(browser: Browser, store: StoreConfig, base: str, tmp_path: Path, shots
     text = browser.find("main").text
     assert "34 gefragt, 3 geantwortet" in text and "1 mit aktivem Gremium" in text
     browser.screenshot(shots / "survey-planner-de-1280.png")
+    report = requests.get(f"{base}/planner/report", params={"area": "land-16"})
+    assert report.status_code == 200 and "34 gefragt, 3 geantwortet" in report.text
     browser.load(f"{base}/map/prevention-thueringen", wait_for_js="window.mapReady === true", timeout=60)
     table_row = browser.js(
         "return Array.from(document.querySelectorAll('tr')).map(function (r) { return r.innerText; })"
