@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -587,6 +588,19 @@ def survey() -> None:
     """Surveys of municipalities on their prevention bodies: create, list, status, close, export, review."""
 
 
+@contextlib.contextmanager
+def _admin_session() -> Iterator[tuple[Store, Catalog]]:
+    """The store and catalog for a command: a store failure ends it with its message, and the
+    store is closed however the command ends."""
+    store, catalog = _admin_store()
+    try:
+        yield store, catalog
+    except StoreError as exc:
+        _fail(exc)
+    finally:
+        store.close()
+
+
 def _survey_or_fail(store: Store, survey_id: str) -> Any:
     found = store.survey(survey_id)
     if found is None:
@@ -692,17 +706,12 @@ def survey_list() -> None:
     """List the surveys with their progress."""
     from .survey import service
 
-    store, _ = _admin_store()
-    try:
+    with _admin_session() as (store, _):
         for record in store.surveys():
             figures = service.progress(store, record)
             state = "closed" if figures["closed"] else f"open until {record.closes_on}"
             click.echo(f"{record.id}  {state:<22} {record.title}")
             click.echo(f"        {_figures_line(figures)}")
-    except StoreError as exc:
-        _fail(exc)
-    finally:
-        store.close()
 
 
 @survey.command("status")
@@ -711,14 +720,9 @@ def survey_status(survey_id: str) -> None:
     """Progress of a survey and the state of each municipality asked."""
     from .survey import service
 
-    store, _ = _admin_store()
-    try:
+    with _admin_session() as (store, _):
         record = _survey_or_fail(store, survey_id)
         figures = service.progress(store, record)
-    except StoreError as exc:
-        _fail(exc)
-    finally:
-        store.close()
     click.echo(
         f"{record.id}: {record.title} (closes {record.closes_on}{', closed' if figures['closed'] else ''})"
     )
@@ -733,15 +737,10 @@ def survey_status(survey_id: str) -> None:
 @click.argument("survey_id")
 def survey_close(survey_id: str) -> None:
     """Close a survey now: its links answer 410 from now on."""
-    store, _ = _admin_store()
-    try:
+    with _admin_session() as (store, _):
         _survey_or_fail(store, survey_id)
         if not store.close_survey(survey_id, dt.datetime.now(dt.UTC).replace(microsecond=0)):
             _fail(click.UsageError(f"survey {survey_id} is closed already"))
-    except StoreError as exc:
-        _fail(exc)
-    finally:
-        store.close()
     click.echo(f"survey {survey_id} closed")
 
 
@@ -753,15 +752,10 @@ def survey_export(survey_id: str) -> None:
 
     from .survey import service
 
-    store, _ = _admin_store()
-    try:
+    with _admin_session() as (store, _):
         record = _survey_or_fail(store, survey_id)
         figures = service.progress(store, record)
         latest = {a.ags: a for a in store.answers(record.id) if a.review != "superseded"}
-    except StoreError as exc:
-        _fail(exc)
-    finally:
-        store.close()
     writer = csv.writer(sys.stdout, lineterminator="\r\n")
     writer.writerow(
         ["Gemeinde", "AGS", "Link geöffnet", "Stand", "Prüfung", "Geantwortet am", "Kein Gremium", "Gremien"]

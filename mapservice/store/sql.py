@@ -1353,21 +1353,20 @@ class SqlStore(Store):
             )
 
     def tokens(self) -> list[Token]:
-        with self._errors("reading the tokens"), self._read() as conn:
-            rows = conn.execute(
-                f"SELECT {self._TOKEN_COLUMNS} FROM {self.token_table} ORDER BY created_at, id"
-            ).fetchall()
+        rows = self._fetch(
+            "reading the tokens",
+            f"SELECT {self._TOKEN_COLUMNS} FROM {self.token_table} ORDER BY created_at, id",
+        )
         return [self._token(r) for r in rows]
 
     def token(self, token_id: str) -> Token | None:
         """One token by its id (the primary key): every authenticated request asks."""
-        if "\x00" in token_id and not self.holds_nul:
-            return None
-        with self._errors("reading the tokens"), self._read() as conn:
-            row = conn.execute(
-                f"SELECT {self._TOKEN_COLUMNS} FROM {self.token_table} WHERE id = {self.mark}", (token_id,)
-            ).fetchone()
-        return None if row is None else self._token(row)
+        rows = self._fetch(
+            "reading the tokens",
+            f"SELECT {self._TOKEN_COLUMNS} FROM {self.token_table} WHERE id = {self.mark}",
+            (token_id,),
+        )
+        return self._token(rows[0]) if rows else None
 
     def revoke_token(self, token_id: str) -> bool:
         m = self.mark
@@ -1452,21 +1451,28 @@ class SqlStore(Store):
             )
             self._bump_surveys(conn)
 
+    def _fetch(self, doing: str, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        """The rows of one read of the fixed tables; a text with NUL (which PostgreSQL cannot
+        hold, so no row has it) finds nothing instead of failing."""
+        if not self.holds_nul and any(isinstance(p, str) and "\x00" in p for p in params):
+            return []
+        with self._errors(doing), self._read() as conn:
+            return list(conn.execute(statement, params).fetchall())
+
     def surveys(self) -> list[Survey]:
-        with self._errors("reading the surveys"), self._read() as conn:
-            rows = conn.execute(
-                f"SELECT {self._SURVEY_COLUMNS} FROM {self.survey_table} ORDER BY created_at, id"
-            ).fetchall()
+        rows = self._fetch(
+            "reading the surveys",
+            f"SELECT {self._SURVEY_COLUMNS} FROM {self.survey_table} ORDER BY created_at, id",
+        )
         return [self._survey(r) for r in rows]
 
     def survey(self, survey_id: str) -> Survey | None:
-        if "\x00" in survey_id and not self.holds_nul:
-            return None
-        with self._errors("reading the surveys"), self._read() as conn:
-            row = conn.execute(
-                f"SELECT {self._SURVEY_COLUMNS} FROM {self.survey_table} WHERE id = {self.mark}", (survey_id,)
-            ).fetchone()
-        return None if row is None else self._survey(row)
+        rows = self._fetch(
+            "reading the surveys",
+            f"SELECT {self._SURVEY_COLUMNS} FROM {self.survey_table} WHERE id = {self.mark}",
+            (survey_id,),
+        )
+        return self._survey(rows[0]) if rows else None
 
     def close_survey(self, survey_id: str, at: dt.datetime) -> bool:
         m = self.mark
@@ -1481,24 +1487,21 @@ class SqlStore(Store):
         return closed
 
     def invitations(self, survey_id: str) -> list[Invitation]:
-        with self._errors("reading the invitations of a survey"), self._read() as conn:
-            rows = conn.execute(
-                f"SELECT {self._INVITATION_COLUMNS} FROM {self.invitation_table} "
-                f"WHERE survey_id = {self.mark} ORDER BY ags",
-                (survey_id,),
-            ).fetchall()
+        rows = self._fetch(
+            "reading the invitations of a survey",
+            f"SELECT {self._INVITATION_COLUMNS} FROM {self.invitation_table} "
+            f"WHERE survey_id = {self.mark} ORDER BY ags",
+            (survey_id,),
+        )
         return [self._invitation(r) for r in rows]
 
     def invitation(self, token_id: str) -> Invitation | None:
-        if "\x00" in token_id and not self.holds_nul:
-            return None
-        with self._errors("reading the invitations of a survey"), self._read() as conn:
-            row = conn.execute(
-                f"SELECT {self._INVITATION_COLUMNS} FROM {self.invitation_table} "
-                f"WHERE token_id = {self.mark}",
-                (token_id,),
-            ).fetchone()
-        return None if row is None else self._invitation(row)
+        rows = self._fetch(
+            "reading the invitations of a survey",
+            f"SELECT {self._INVITATION_COLUMNS} FROM {self.invitation_table} WHERE token_id = {self.mark}",
+            (token_id,),
+        )
+        return self._invitation(rows[0]) if rows else None
 
     def mark_opened(self, survey_id: str, ags: str, at: dt.datetime) -> None:
         m = self.mark
@@ -1516,10 +1519,11 @@ class SqlStore(Store):
         where, params = f"survey_id = {m}", [survey_id]
         if ags is not None:
             where, params = f"{where} AND ags = {m}", [survey_id, ags]
-        with self._errors("reading the answers of a survey"), self._read() as conn:
-            rows = conn.execute(
-                f"SELECT {self._ANSWER_COLUMNS} FROM {self.answer_table} WHERE {where} ORDER BY seq", params
-            ).fetchall()
+        rows = self._fetch(
+            "reading the answers of a survey",
+            f"SELECT {self._ANSWER_COLUMNS} FROM {self.answer_table} WHERE {where} ORDER BY seq",
+            params,
+        )
         return [self._answer(r) for r in rows]
 
     def _apply_edits(self, conn: Any, write: SurveyWrite) -> None:

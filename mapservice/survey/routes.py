@@ -148,7 +148,8 @@ def _form_page(
 def survey_form(token: str) -> Response:
     store = full_store()
     invitation, survey = _invitation(store, token)
-    if invitation.opened_at is None:
+    # A HEAD is what link checkers of mail systems send: it does not count as opened.
+    if invitation.opened_at is None and request.method == "GET":
         store.mark_opened(survey.id, invitation.ags, utc_now().replace(microsecond=0))
     return _form_page(store, token, invitation, survey, service.form_values(store, invitation))
 

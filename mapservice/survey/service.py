@@ -41,6 +41,7 @@ LINK_PREFIX = "dsu"
 _LINK_RE = re.compile(r"^dsu_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
 # A form's nonce is good for this long: a respondent may fill it in over a working day.
 NONCE_VALID = dt.timedelta(hours=24)
+_NONCE_RE = re.compile(r"[0-9]{1,12}\.[0-9]{1,12}\.[0-9a-f]{32}")
 # Failed link attempts a client may make in a window before it is refused (429).
 FAILURES_ALLOWED = 10
 FAILURE_WINDOW = dt.timedelta(minutes=15)
@@ -199,9 +200,9 @@ def _mac(invitation: Invitation, stamp: str, base_seq: int) -> str:
 def nonce_problem(invitation: Invitation, nonce: str, latest_seq: int, at: dt.datetime) -> str | None:
     """None for a good nonce, else a text key: made for another link, too old, or for a form
     based on an older answer (someone saved the answer meanwhile: sending would overwrite it)."""
-    parts = nonce.split(".")
-    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+    if _NONCE_RE.fullmatch(nonce) is None:  # ASCII only: what compare_digest can compare
         return "nonce_bad"
+    parts = nonce.split(".")
     stamp, seq_text, mac = parts
     if not hmac.compare_digest(mac, _mac(invitation, stamp, int(seq_text))):
         return "nonce_bad"
