@@ -1939,7 +1939,7 @@ SURVEY_TEXT: dict[str, dict[str, str]] = {
         "hint_programme": "z. B. ein Landesprogramm oder Netzwerk, an dem das Gremium teilnimmt",
         "field_programme_stage": "Stand im Programm",
         "field_working_groups": "Arbeitsgruppen",
-        "field_partners": "Partner",
+        "field_partners": "Beteiligte Partner",
         "contact_legend": "Öffentlicher Kontakt (wird veröffentlicht)",
         "field_contact_office": "Kontaktstelle",
         "hint_contact_office": "Dienststelle oder Büro, z. B. „Ordnungsamt, Sachgebiet Prävention“",
@@ -1986,7 +1986,7 @@ SURVEY_TEXT: dict[str, dict[str, str]] = {
             "Mit diesem Link wurde inzwischen eine andere Antwort gespeichert. Hier steht jetzt "
             "diese; bitte prüfen Sie sie und senden Sie Ihre Änderungen noch einmal."
         ),
-        "type_kpr": "Kommunaler Präventionsrat",
+        "type_kpr": "Kommunaler Präventionsrat (KPR)",
         "type_asskomm_partner": "Partner der Allianz Sichere Sächsische Kommunen (ASSKomm)",
         "type_ordnungspartnerschaft": "Ordnungspartnerschaft",
         "type_sicherheitspartnerschaft": "Sicherheitspartnerschaft",

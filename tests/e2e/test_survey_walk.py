@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 import requests
 from browser import Browser, browser_fixture, browser_output_fixture, wait_until  # noqa: F401 - fixtures
-from selenium.webdriver.support.expected_conditions import staleness_of
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.support.ui import Select
 
 from conftest import StoreConfig, start_server, stop_server
 
@@ -49,11 +49,17 @@ def _fill(browser: Browser, block: int, values: dict[str, str]) -> None:
 
 
 def _save(browser: Browser) -> None:
-    button = browser.find("button[value=save]")
-    button.click()
-    # The old page is gone once its button is: then the answer's page is the one shown.
-    WebDriverWait(browser.driver, 20).until(staleness_of(button))
-    wait_until(lambda: browser.driver.execute_script("return document.readyState") == "complete", timeout=20)
+    # The page before the click is marked; the answer's page is a new document without the mark.
+    browser.js("window.dsmOldPage = true;")
+    browser.find("button[value=save]").click()
+
+    def new_page() -> bool:
+        try:
+            return bool(browser.js("return window.dsmOldPage !== true && document.readyState === 'complete'"))
+        except WebDriverException:  # asked while the documents change
+            return False
+
+    wait_until(new_page, timeout=20)
 
 
 def _features(base: str, **params: str) -> list[dict[str, Any]]:
