@@ -22,6 +22,7 @@ import requests
 from browser import Browser, browser_fixture, browser_output_fixture, wait_until  # noqa: F401 - fixtures
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import Select
+from test_axe import AXE, axe_violations
 
 from conftest import StoreConfig, start_server, stop_server
 
@@ -60,6 +61,13 @@ def _save(browser: Browser) -> None:
             return False
 
     wait_until(new_page, timeout=20)
+
+
+def _axe(browser: Browser) -> list[str]:
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} is missing: run `npm ci --prefix tests/node`", pytrace=False)
+    found = axe_violations(browser, AXE.read_text(encoding="utf-8"))
+    return [f"{v['id']}: {v['help']}; first: {v['nodes'][0]['target']}" for v in found]
 
 
 def _features(base: str, **params: str) -> list[dict[str, Any]]:
@@ -126,6 +134,8 @@ def _walk(browser: Browser, store: StoreConfig, base: str, tmp_path: Path, shots
     assert "E-Mail-Adresse" in browser.find("#body-0-email-error").text
     assert browser.find("#body-0-name").get_attribute("value") == "Kriminalpräventiver Rat Jena (Testdaten)"
     browser.screenshot(shots / "survey-error-de-1280.png")
+    # The form with its errors shown, as axe-core sees it (the pages' own test, tests/e2e/test_axe.py).
+    assert _axe(browser) == []
     _fill(browser, 0, {"email": "praevention@jena.example"})
     _save(browser)
     assert "Ihre Antwort ist gespeichert" in browser.find("main").text
@@ -143,6 +153,7 @@ def _walk(browser: Browser, store: StoreConfig, base: str, tmp_path: Path, shots
             "level": "gemeinde",
         },
     )
+    assert _axe(browser) == []
     _save(browser)
     assert "Your answer is saved" in browser.find("main").text
 
