@@ -977,7 +977,7 @@ GEOCODE_TEXT: dict[str, dict[str, str]] = {
 # (templates/planner/planner.html). Numbers arrive formatted for the language.
 PLANNER_PROSE: dict[str, dict[str, str]] = {
     "de": {
-        "live_survey": "Umfrage mit diesem Dienst: „{title}“",
+        "live_survey": "Umfrage mit diesem Dienst:",
         "live_survey_figures": (
             "{asked} gefragt, {answered} geantwortet ({answered_share}), {active} mit aktivem Gremium "
             "({active_share} der Gefragten), {planned} mit geplantem, {none} ohne Gremium. Gezählt "
@@ -1026,7 +1026,7 @@ PLANNER_PROSE: dict[str, dict[str, str]] = {
         ),
     },
     "en": {
-        "live_survey": "Survey run with this service: “{title}”",
+        "live_survey": "Survey run with this service:",
         "live_survey_figures": (
             "{asked} asked, {answered} answered ({answered_share}), {active} with an active body "
             "({active_share} of those asked), {planned} with a planned one, {none} without a body. "
