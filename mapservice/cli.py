@@ -589,12 +589,14 @@ def survey() -> None:
 
 
 @contextlib.contextmanager
-def _admin_session() -> Iterator[tuple[Store, Catalog]]:
-    """The store and catalog for a command: a store failure ends it with its message, and the
-    store is closed however the command ends."""
+def _admin_session(*usage_errors: type[Exception]) -> Iterator[tuple[Store, Catalog]]:
+    """The store and catalog for a command: a store failure ends it with its message, one of
+    ``usage_errors`` as a usage error, and the store is closed however the command ends."""
     store, catalog = _admin_store()
     try:
         yield store, catalog
+    except usage_errors as exc:
+        _fail(click.UsageError(str(exc)))
     except StoreError as exc:
         _fail(exc)
     finally:
@@ -673,9 +675,7 @@ def survey_create(
     if out.exists():
         _fail(click.UsageError(f"--out: {out} exists; the links are written once, to a new file"))
     keys = [a.strip() for chunk in ags for a in chunk.split(",") if a.strip()]
-    services = _services()
-    store = services.store
-    try:
+    with _admin_session(service.SurveyError) as (store, _):
         rows = [f.properties for f in store.all_features("municipalities")]
         chosen = service.select_municipalities(rows, land, kreise, min_population, keys)
         lands = {a[:2] for a, _ in chosen}
@@ -686,12 +686,6 @@ def survey_create(
             "ags": keys,
         }
         record, links = service.create_survey(store, title, closes.date(), chosen, area, _login_name())
-    except service.SurveyError as exc:
-        _fail(click.UsageError(str(exc)))
-    except StoreError as exc:
-        _fail(exc)
-    finally:
-        store.close()
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # the links are capabilities
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
         handle.write(service.links_csv(record, links, base_url))
@@ -796,9 +790,7 @@ def survey_review(
     """Show an answer against the record, field by field; with --approve or --reject decide it."""
     from .survey import service
 
-    services = _services()
-    store, catalog = services.store, services.catalog
-    try:
+    with _admin_session(service.SurveyError) as (store, catalog):
         record = _survey_or_fail(store, survey_id)
         if decision is None:
             answer = service.pending_answer(store, record.id, ags)
@@ -815,12 +807,6 @@ def survey_review(
             return
         who = f"{reviewer or _login_name()} (mapservice survey review)"
         reviewed = service.review(store, record, ags, decision, who, note)
-    except service.SurveyError as exc:
-        _fail(click.UsageError(str(exc)))
-    except StoreError as exc:
-        _fail(exc)
-    finally:
-        store.close()
     click.echo(f"answer {reviewed.seq} of {ags}: {reviewed.review}")
 
 

@@ -178,7 +178,8 @@ class PublishedView(Store):
         raise self._read_only()
 
     def invitations(self, survey_id: str) -> list[base.Invitation]:
-        return self.inner.invitations(survey_id)
+        # Who was asked, without the links' hashes: those are for checking a link, not for readers.
+        return [replace(i, secret_hash="") for i in self.inner.invitations(survey_id)]
 
     def invitation(self, token_id: str) -> base.Invitation | None:
         raise self._read_only()  # a link is checked against the store itself, never here

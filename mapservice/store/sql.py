@@ -1607,16 +1607,18 @@ class SqlStore(Store):
         self, client: str, at: dt.datetime, window: dt.timedelta, record: bool = True
     ) -> int:
         m = self.mark
+        since = self._time_param(at - window)
+        count = f"SELECT count(*) FROM {self.failure_table} WHERE client = {m} AND at >= {m}"
+        if not record:  # every request of a link looks: a read, no write transaction
+            return int(self._fetch("counting failed survey links", count, (client, since))[0][0])
         with self._errors("recording a failed survey link", wrote=True), self._write() as conn:
-            conn.execute(f"DELETE FROM {self.failure_table} WHERE at < {m}", (self._time_param(at - window),))
-            if record:
-                conn.execute(
-                    f"INSERT INTO {self.failure_table} (client, at) VALUES ({m}, {m})",
-                    (client, self._time_param(at)),
-                )
-            row = conn.execute(
-                f"SELECT count(*) FROM {self.failure_table} WHERE client = {m}", (client,)
-            ).fetchone()
+            # Old records go when a new one comes, so the table holds the last window only.
+            conn.execute(f"DELETE FROM {self.failure_table} WHERE at < {m}", (since,))
+            conn.execute(
+                f"INSERT INTO {self.failure_table} (client, at) VALUES ({m}, {m})",
+                (client, self._time_param(at)),
+            )
+            row = conn.execute(count, (client, since)).fetchone()
         return int(row[0])
 
     def survey_state(self) -> LayerState:

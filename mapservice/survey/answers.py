@@ -27,8 +27,9 @@ import shapely
 from ..catalog.layers import PUBLICATION_FIELD, PUBLISHED, Layer
 from ..catalog.validation import DEFAULT_LIMITS, EMAIL_RE, Limits, parse_date, value_problem
 from ..store.base import Edit, Invitation, StoredFeature, Survey
+from ..store.published import SURVEYED_LAYER
 
-LAYER = "prevention-bodies"
+LAYER = SURVEYED_LAYER  # prevention-bodies
 DRAFT = "draft"
 MAX_BODIES = 10  # blocks in one answer; a municipality has one or two bodies, rarely more
 # The statuses a respondent can give a body; "unclear" is for sources that say nothing, and

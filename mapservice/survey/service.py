@@ -273,21 +273,21 @@ def submit(
 # -- review ---------------------------------------------------------------------------------------
 
 
-def _stored(store: Store, ids: Iterable[str]) -> dict[str, StoredFeature]:
-    out = {}
-    for key in ids:
-        if key is None:
-            continue
+def _drafts(store: Store, answer: SurveyAnswer) -> tuple[dict[str, str | None], dict[str, StoredFeature]]:
+    """An answer's drafts (draft id → the record it updates, or None) and, as stored now, the
+    drafts and those records that still exist."""
+    drafts: dict[str, str | None] = dict(answer.answer.get("drafts") or {})
+    stored = {}
+    for key in {*drafts, *(ref for ref in drafts.values() if ref)}:
         feature = store.get(forms.LAYER, key)
         if feature is not None:
-            out[key] = feature
-    return out
+            stored[key] = feature
+    return drafts, stored
 
 
 def comparison(store: Store, catalog: Catalog, answer: SurveyAnswer) -> list[dict[str, Any]]:
     """Each draft of an answer against the record it would update, field by field."""
-    drafts: dict[str, str | None] = dict(answer.answer.get("drafts") or {})
-    stored = _stored(store, [*drafts.keys(), *(r for r in drafts.values() if r)])
+    drafts, stored = _drafts(store, answer)
     return forms.comparison(catalog[forms.LAYER], drafts, stored)
 
 
@@ -319,8 +319,7 @@ def review(
     if problem is not None:
         raise SurveyError(f"note: {problem[1]}")
     answer = pending_answer(store, survey.id, ags)
-    drafts: dict[str, str | None] = dict(answer.answer.get("drafts") or {})
-    stored = _stored(store, [*drafts.keys(), *(r for r in drafts.values() if r)])
+    drafts, stored = _drafts(store, answer)
     if decision == "approve":
         edits = forms.approve_edits(drafts, stored, store.feature_ids(forms.LAYER))
     else:
@@ -399,29 +398,26 @@ def progress(store: Store, survey: Survey, today: dt.date | None = None) -> dict
     }
 
 
-def latest_survey_for(store: Store, land: str | None, today: dt.date | None = None) -> Survey | None:
-    """The newest survey of a Land (its area's land, or all its municipalities in the Land)."""
-    found = None
-    for survey in store.surveys():
-        if land is None or survey.area.get("land") == land:
-            found = survey
-    return found
+def newest_surveys(store: Store) -> dict[str | None, Survey]:
+    """The newest survey of each Land (None: a survey across Länder); surveys come oldest first."""
+    return {survey.area.get("land"): survey for survey in store.surveys()}
 
 
-def status_by_ags(store: Store, survey: Survey, today: dt.date | None = None) -> dict[str, str]:
-    """Survey status per municipality asked: asked, answered, no_answer (public: no content)."""
-    answered = {a.ags for a in store.answers(survey.id) if a.review != "superseded"}
-    return {
-        i.ags: municipality_status(survey, i.ags in answered, today) for i in store.invitations(survey.id)
-    }
+def latest_survey_for(store: Store, land: str | None) -> Survey | None:
+    """The newest survey of a Land; with ``land`` None, the newest of all."""
+    if land is None:
+        every = store.surveys()
+        return every[-1] if every else None
+    return newest_surveys(store).get(land)
 
 
-def statuses(store: Store) -> dict[str, str]:
-    """Survey status of every municipality asked in the newest survey of each Land."""
-    newest: dict[str | None, Survey] = {}
-    for survey in store.surveys():  # oldest first: a later one of the same Land wins
-        newest[survey.area.get("land")] = survey
+def statuses(store: Store, today: dt.date | None = None) -> dict[str, str]:
+    """Survey status (asked, answered, no_answer) of every municipality asked in the newest
+    survey of each Land: public, it says nothing of what an answer contains."""
     out: dict[str, str] = {}
-    for survey in newest.values():
-        out.update(status_by_ags(store, survey))
+    for survey in newest_surveys(store).values():
+        # A superseded answer always has a later one: any answer means "answered".
+        answered = {a.ags for a in store.answers(survey.id)}
+        for i in store.invitations(survey.id):
+            out[i.ags] = municipality_status(survey, i.ags in answered, today)
     return out
