@@ -151,8 +151,11 @@ def prevention_coverage(
         "population_date": municipality.get("population_date"),
         "large_town": None if population is None else population >= LARGE_TOWN,
         "prevention_status": _best((b.get("status") for b in covering), STATUS_ORDER) or NONE_KNOWN,
+        # A statement that there is no body (status none) gives the status, not a body to list.
         "bodies": [
-            {k: v for k, v in _body_summary(b, "municipality").items() if k != "via"} for b in covering
+            {k: v for k, v in _body_summary(b, "municipality").items() if k != "via"}
+            for b in covering
+            if b.get("status") != "none"
         ],
         "asskomm_stage": _best((b.get("programme_stage") for b in asskomm), STAGE_ORDER),
     }
@@ -461,7 +464,7 @@ def _district_bodies(district_id: str, city_ags: str, bodies: Sequence[Mapping[s
             covering.append(_body_summary(body, "municipality"))
     return {
         "prevention_status": _best((b["status"] for b in covering), STATUS_ORDER) or NONE_KNOWN,
-        "prevention_bodies": covering,
+        "prevention_bodies": [b for b in covering if b["status"] != "none"],  # as for municipalities
     }
 
 

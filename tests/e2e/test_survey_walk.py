@@ -232,6 +232,7 @@ def _walk(browser: Browser, store: StoreConfig, base: str, tmp_path: Path, shots
     by_ags = {r["ags"]: r for r in rows["municipalities"]}
     assert by_ags[JENA]["prevention_status"] == "active"
     assert by_ags[GOTHA]["prevention_status"] == "none"  # a known gap, not missing data
+    assert by_ags[GOTHA]["bodies"] == []  # the statement is no body to list
     assert by_ags[WEIMAR]["prevention_status"] == "none_known"
     assert {by_ags[a]["survey_status"] for a in (JENA, WEIMAR, GOTHA)} == {"answered"}
     assert sum(1 for r in rows["municipalities"] if r["survey_status"] == "asked") == 31
@@ -249,6 +250,7 @@ def _walk(browser: Browser, store: StoreConfig, base: str, tmp_path: Path, shots
         ".filter(function (t) { return t.indexOf('Gotha') === 0; })[0] || ''"
     )
     assert "laut Quelle keins" in table_row and "geantwortet" in table_row
+    assert "Präventionsgremium" not in table_row  # the statement's own name is not listed as a body
 
     # The links: a wrong one is 404 and says nothing; after 10 wrong ones, 429; closed, 410.
     wrong_url, unknown_url = link[JENA][:-4] + "AAAA", f"{base}/survey/dsu_000000000000_{'A' * 43}"
