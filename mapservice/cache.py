@@ -160,6 +160,10 @@ class ResponseCache:
                 self._items.move_to_end(key)
             return item
 
+    def holds(self, key: tuple[str, str]) -> bool:
+        """Whether a body is kept under ``key`` (a look that does not count as a use)."""
+        return key in self._items
+
     def put(
         self, key: tuple[str, str], body: bytes, mimetype: str, encoding: str | None, csp: str | None = None
     ) -> None:

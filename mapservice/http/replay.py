@@ -188,6 +188,9 @@ class Replay:
         self, key: tuple[str, ...], kept: _Kept, environ: WSGIEnvironment, start_response: StartResponse
     ) -> list[bytes] | None:
         answer = kept.answer
+        revalidation = "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ
+        if not revalidation and (kept.ok is None or not self._services().responses.holds(answer.cache_key)):
+            return None  # nothing to send without building it: no need to read the versions
         if answer.states_fn is not None:
             try:
                 with self.app.app_context():

@@ -35,6 +35,7 @@ from functools import partial
 from typing import Any
 
 from gunicorn import util
+from gunicorn.http import wsgi
 from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, TConn, ThreadWorker
 
 # A client has this long from connecting (or, on a kept-alive connection, from its first byte)
@@ -55,6 +56,11 @@ LINGER = 2.0
 RECV_SIZE = 64 * 1024
 # Longest wait for a client to take the next part of an answer.
 SEND_TIMEOUT = 30.0
+
+# At most this often the worker tells the arbiter it is alive (gunicorn's heartbeat file).
+HEARTBEAT_INTERVAL = 1.0
+# Answers up to this size leave in one send, status line, headers and body together.
+ONE_SEND_BYTES = 256 * 1024
 
 # Status → the code word in the JSON error, like mapservice/http/errors.py's codes.
 CODES = {
@@ -95,12 +101,44 @@ def write_json_error(sock: socket.socket, status_int: int, reason: str, mesg: st
     util.write_nonblock(sock, error_bytes(status_int, description))
 
 
-def install() -> None:
-    """Make gunicorn's own error answers (400, 414, 431, …) JSON.
+class OneSendResponse(wsgi.Response):  # type: ignore[misc]
+    """gunicorn's response, but the headers go out with the first body bytes.
 
-    gunicorn has no setting for its error page; its workers call this module function.
+    gunicorn sends the status line and headers in one ``sendall`` and each body chunk in
+    another: two system calls, each letting go of the GIL and waiting to get it back behind the
+    busy threads, for an answer that fits one segment. A body that is not chunked and not too
+    large is sent together with its headers; everything else goes the way gunicorn sends it.
+    """
+
+    headers_sent: bool
+    sent: int
+
+    def write(self, arg: bytes) -> None:
+        if (
+            self.headers_sent
+            or not isinstance(arg, bytes)
+            or self.chunked
+            or self._omits_body
+            or len(arg) > ONE_SEND_BYTES
+            or (self.response_length is not None and len(arg) > self.response_length)
+        ):
+            super().write(arg)
+            return
+        head = self.default_headers()
+        head.extend(["%s: %s\r\n" % (k, v) for k, v in self.headers])  # noqa: UP031 (as gunicorn)
+        self.sock.sendall(util.to_bytestring("%s\r\n" % "".join(head), "latin-1") + arg)  # noqa: UP031
+        self.headers_sent = True
+        self.sent += len(arg)
+
+
+def install() -> None:
+    """Make gunicorn's own error answers (400, 414, 431, …) JSON, and send small answers in one
+    go (OneSendResponse).
+
+    gunicorn has no setting for either; its workers call these module globals.
     """
     util.write_error = write_json_error
+    wsgi.Response = OneSendResponse
 
 
 class _Reading:
@@ -268,6 +306,20 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         self.reading: dict[TConn, _Reading] = {}  # waiting in the poller for (more of) a request
         self.lingering: dict[socket.socket, float] = {}
+        self._heartbeat_at = float("-inf")
+
+    def notify(self) -> None:
+        """Tell the arbiter this worker is alive, at most once a second.
+
+        gthread touches its heartbeat file at every turn of its loop, which turns at least
+        twice per request; the system call lets go of the GIL, and getting it back behind a
+        busy thread was a tenth of a small request's time. The arbiter restarts a worker only
+        after ``--timeout`` seconds (at least one) without a touch.
+        """
+        now = time.monotonic()
+        if now - self._heartbeat_at >= min(HEARTBEAT_INTERVAL, self.timeout / 4):
+            self._heartbeat_at = now
+            super().notify()
 
     # -- in the loop: connections waiting for bytes ------------------------------------------
 
