@@ -33,6 +33,11 @@ rounds and [min–max], and how many times faster each of the project's systems 
 peer and nginx (their ms / ours; our req/s / theirs), the ratio taken within each round.
 
 Rows (``--only``): districts, municipalities, bbox, bbox-gzip, municipalities-gzip.
+
+``--gdal N``: after the rows, N interleaved rounds of what a GIS user does: ``ogr2ogr -f GPKG
+out.gpkg OAPIF:<landing page> municipalities`` with Debian's GDAL (``ogr2ogr``, plain, as GDAL
+pages by itself), on every system but nginx; seconds per copy, and the features the copy
+holds (``ogrinfo -so``), which must be all 1,275.
 ``--quick``: 0.5 s latency and 1 s wrk per cell (default 3 s and 5 s; ``--latency-seconds``,
 ``--wrk-seconds`` set them). A quick run of all rows takes about 2 minutes per round, the
 default about 6. ``--tree DIR`` runs the project's service from another source tree
@@ -45,6 +50,7 @@ import argparse
 import gzip
 import json
 import math
+import os
 import re
 import shutil
 import statistics
@@ -240,6 +246,64 @@ class Bench:
         cell.rps.append(rate.requests_per_s)
         cell.errors += lat.errors + rate.errors
 
+    def gdal_source(self, system: str, collection: str) -> tuple[str, str]:
+        """GDAL's OAPIF connection string and layer name of a collection on a system."""
+        base = f"http://{ps.HOST}:{self.processes[system].port}"
+        if system in OURS:
+            return f"OAPIF:{base}/api", collection
+        if system == "tipg":
+            return f"OAPIF:{base}", f"mapservice.{collection.replace('-', '_')}"
+        return f"OAPIF:{base}", collection
+
+    def gdal_copy(self, system: str, collection: str) -> tuple[float, int]:
+        """Seconds of one ogr2ogr copy of a collection, and the features it holds (-1: failed)."""
+        source, layer = self.gdal_source(system, collection)
+        out = self.work / f"copy-{system}.gpkg"
+        out.unlink(missing_ok=True)
+        env = {**os.environ, "GDAL_HTTP_TIMEOUT": "600", "CPL_DEBUG": "OFF"}
+        started = time.perf_counter()
+        done = subprocess.run(
+            ["ogr2ogr", "-f", "GPKG", str(out), source, layer],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=900,
+        )
+        took = time.perf_counter() - started
+        if done.returncode != 0:
+            return took, -1
+        info = subprocess.run(
+            ["ogrinfo", "-so", "-al", str(out)], capture_output=True, text=True, check=False, timeout=60
+        )
+        found = re.search(r"Feature Count: (\d+)", info.stdout)
+        return took, int(found[1]) if found else -1
+
+
+def gdal_rounds(bench: Bench, systems: list[str], rounds: int) -> None:
+    """ogr2ogr of all municipalities through each system, interleaved (odd rounds backwards)."""
+    systems = [s for s in systems if s != "nginx"]
+    seconds: dict[str, list[float]] = {s: [] for s in systems}
+    counts: dict[str, set[int]] = {s: set() for s in systems}
+    for round_no in range(rounds):
+        for system in systems if round_no % 2 == 0 else systems[::-1]:
+            took, count = bench.gdal_copy(system, "municipalities")
+            seconds[system].append(took)
+            counts[system].add(count)
+    print(f"\n== ogr2ogr -f GPKG out.gpkg OAPIF:… municipalities ({rounds} rounds, GDAL's own paging)")
+    print(f"{'system':<15}{'seconds, median [min–max]':>30}  features in the copy")
+    for system in systems:
+        held = ", ".join(str(c) for c in sorted(counts[system]))
+        print(f"{system:<15}{spread(seconds[system], 2):>30}  {held}")
+    ours = [s for s in systems if s in OURS]
+    others = [s for s in systems if s not in OURS]
+    if ours and others:
+        print("  times faster: their s / our s, median [min–max] over rounds")
+        print("  " + f"{'':<13}" + "".join(f"{o:>25}" for o in others))
+        for system in ours:
+            cells = [spread(ratios(seconds[system], seconds[o], False), 1) + "×" for o in others]
+            print("  " + f"{system:<13}" + "".join(f"{c:>25}" for c in cells))
+
 
 # --------------------------------------------------------------------------- report
 
@@ -374,6 +438,7 @@ def main() -> None:
     parser.add_argument("--latency-seconds", type=float, default=None)
     parser.add_argument("--wrk-seconds", type=float, default=None)
     parser.add_argument("--tree", type=Path, default=None, help="run the project from this source tree")
+    parser.add_argument("--gdal", type=int, default=0, help="rounds of ogr2ogr through each system [0]")
     args = parser.parse_args()
     args.latency_seconds = args.latency_seconds or (0.5 if args.quick else 3.0)
     args.wrk_seconds = args.wrk_seconds or (1.0 if args.quick else 5.0)
@@ -423,6 +488,8 @@ def main() -> None:
         for row in rows:
             report(row, cells[row.key], args.connections)
         summary(rows, cells)
+        if args.gdal:
+            gdal_rounds(bench, systems, args.gdal)
         print(f"\nload average at the end: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
     finally:
         bench.stop()

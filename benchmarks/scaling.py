@@ -20,7 +20,11 @@ keep-alive connection for ``--seconds``:
   requests at once on new connections warm every worker up;
 - ``page``: ``?limit=100`` (default order);
 - ``offset``: ``?limit=100&offset=N-100``, the last page;
-- ``bbox``: a square around the middle that holds about 100 cameras (``n`` says how many).
+- ``bbox``: a square around the middle that holds about 100 cameras (``n`` says how many);
+- ``write``: one more invented camera created through the API (a token made with
+  ``mapservice token create``), then ``after``: the slowest of 4 first pages at once on new
+  connections right after it (every worker's first request after a write: what each worker
+  recomputes per data version shows here).
 
 Columns give the median and p99 in ms, then the resident memory (VmRSS) of each gunicorn
 worker after the requests. The last lines give the growth from the smallest to the largest
@@ -30,11 +34,14 @@ N (target: within 2×).
 from __future__ import annotations
 
 import argparse
+import http.client
+import json
 import math
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +67,8 @@ class Figures:
     import_s: float = math.nan
     import_mb: float = math.nan
     first_ms: float = math.nan
+    write_ms: float = math.nan
+    after_write_ms: float = math.nan
     timings: dict[str, ps.Latency] = field(default_factory=dict)
     bbox_count: int = 0
     rss_mb: list[float] = field(default_factory=list)
@@ -111,7 +120,61 @@ def load(
     return took, peak, ""
 
 
-def measure(figures: Figures, server: ps.Process, seconds: float, gzip_ok: bool) -> None:
+def make_token(instance: Path, store: str, tree: Path | None) -> str:
+    """A write token for the camera layer, from the CLI (it prints the secret on stdout)."""
+    done = subprocess.run(
+        [str(ps.MAPSERVICE), "token", "create", "--name", "scaling-benchmark", "--collection", LAYER],
+        env=ps.mapservice_env(instance, store, tree),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip().splitlines()[-1]
+
+
+def write_one(port: int, token: str) -> tuple[int, bytes]:
+    """Create one invented camera (test data) through the API; status and answer."""
+    row = history_size.register(1, seed=7)[0]
+    names = history_size.HEADER.split(";")
+    props = dict(zip(names, row, strict=True))
+    lon, lat = float(props.pop("lon")), float(props.pop("lat"))
+    props["id"] = "test-kamera-geschrieben"
+    props["range_m"] = float(props["range_m"].replace(",", "."))
+    body = json.dumps(
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]}, "properties": props}
+    )
+    conn = http.client.HTTPConnection(ps.HOST, port, timeout=600)
+    try:
+        conn.request(
+            "POST",
+            ITEMS,
+            body=body,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/geo+json"},
+        )
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def slowest_of_at_once(port: int, path: str, headers: dict[str, str], connections: int = 4) -> float:
+    """ms of the slowest of ``connections`` requests sent at once on new connections."""
+    took: list[float] = []
+
+    def one() -> None:
+        started = time.perf_counter()
+        ps.get(port, path, headers)
+        took.append((time.perf_counter() - started) * 1000)
+
+    threads = [threading.Thread(target=one, daemon=True) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return max(took)
+
+
+def measure(figures: Figures, server: ps.Process, seconds: float, gzip_ok: bool, token: str) -> None:
     headers = ps.headers_for(gzip_ok)
     size = figures.size
     started = time.perf_counter()
@@ -132,6 +195,13 @@ def measure(figures: Figures, server: ps.Process, seconds: float, gzip_ok: bool)
         ps.warm(server.port, path, headers)
         figures.timings[name] = ps.latency(server.port, path, headers, seconds, min_requests=10)
     figures.rss_mb = ps.worker_rss_mb(server)
+    started = time.perf_counter()
+    status, answer = write_one(server.port, token)
+    figures.write_ms = (time.perf_counter() - started) * 1000
+    if status != 201:
+        figures.problem = f"write: status {status}: {answer[:300]!r}"
+        return
+    figures.after_write_ms = slowest_of_at_once(server.port, paths["page"], headers)
 
 
 def cell(latency: ps.Latency | None) -> str:
@@ -144,7 +214,8 @@ def report(rows: list[Figures]) -> None:
     print()
     print(
         f"{'store':<6}{'N':>9}{'import s':>10}{'feat/s':>9}{'imp MB':>8}{'first ms':>10}"
-        f"{'page p50/p99':>15}{'offset p50/p99':>16}{'bbox p50/p99':>15}{'n':>5}  worker RSS MB"
+        f"{'page p50/p99':>15}{'offset p50/p99':>16}{'bbox p50/p99':>15}{'n':>5}"
+        f"{'write ms':>10}{'after ms':>10}  worker RSS MB"
     )
     for f in rows:
         if f.problem:
@@ -155,7 +226,8 @@ def report(rows: list[Figures]) -> None:
         print(
             f"{f.store:<6}{f.size:>9}{f.import_s:>10.1f}{rate:>9.0f}{f.import_mb:>8.0f}{f.first_ms:>10.1f}"
             f"{cell(f.timings.get('page')):>15}{cell(f.timings.get('offset')):>16}"
-            f"{cell(f.timings.get('bbox')):>15}{f.bbox_count:>5}  {rss}"
+            f"{cell(f.timings.get('bbox')):>15}{f.bbox_count:>5}"
+            f"{f.write_ms:>10.1f}{f.after_write_ms:>10.1f}  {rss}"
         )
     for store in sorted({f.store for f in rows}):
         mine = [f for f in rows if f.store == store and not f.problem]
@@ -218,11 +290,12 @@ def main() -> None:
                 )
                 if figures.problem:
                     continue
+                token = make_token(instance, url, args.tree)
                 server = ps.mapservice_server(
                     f"{store}-{size}", work, url, cache_mb=0, tree=args.tree, instance=instance
                 )
                 try:
-                    measure(figures, server, seconds, args.gzip)
+                    measure(figures, server, seconds, args.gzip, token)
                 finally:
                     server.stop()
                 if url and cluster is not None:

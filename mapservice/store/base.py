@@ -138,6 +138,10 @@ class LayerState:
     updated_at: dt.datetime  # UTC, whole seconds (HTTP dates have no fractions)
     count: int
     extent: BBox | None = field(default=None)
+    # A layer with a publication state: count and extent of its published features, kept
+    # with the version by every write (None where the store has not recorded them yet).
+    published_count: int | None = field(default=None)
+    published_extent: BBox | None = field(default=None)
 
 
 # A feature on its way in: validated properties and a shapely geometry (or None).

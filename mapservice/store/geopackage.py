@@ -32,8 +32,10 @@ from . import expressions, gpkg_binary, gpkg_file
 from .base import ADDRESS_COLUMNS, AddressRow, BBox, NewFeature, Reclaimed, StoreError
 from .sql import (
     FEATURE_COLUMN,
+    PUBLISHED_SUMMARY_COLUMNS,
     REVISION_COLUMN,
     SURVEY_STATE_KEY,
+    Change,
     SqlStore,
     declared_geometry_type,
     derived_fingerprint,
@@ -124,7 +126,15 @@ _ADMIN_SCHEMA = [
 _HISTORY_ADDED = {"rev": "TEXT", "depth": "INTEGER NOT NULL DEFAULT 0"}
 # Columns of the layer versions a file from before issue 16 gains: the count kept with each
 # version (never counted per request) and the fingerprint of the derived columns.
-_STATE_ADDED = {"count": "INTEGER NOT NULL DEFAULT 0", "derived": "TEXT"}
+_STATE_ADDED = {
+    "count": "INTEGER NOT NULL DEFAULT 0",
+    "derived": "TEXT",
+    "published_count": "INTEGER",
+    "published_min_x": "REAL",
+    "published_min_y": "REAL",
+    "published_max_x": "REAL",
+    "published_max_y": "REAL",
+}
 # The fixed tables an up-to-date file has (checked before taking the write lock).
 _ADMIN_TABLES = (
     HISTORY_TABLE,
@@ -187,7 +197,8 @@ INSERT INTO gpkg_extensions VALUES
    'http://www.geopackage.org/spec/#extension_schema', 'read-write');
 CREATE TABLE {STATE_TABLE} (
   layer TEXT PRIMARY KEY, version INTEGER NOT NULL, updated_at TEXT NOT NULL,
-  count INTEGER NOT NULL DEFAULT 0, derived TEXT);
+  count INTEGER NOT NULL DEFAULT 0, derived TEXT, published_count INTEGER,
+  published_min_x REAL, published_min_y REAL, published_max_x REAL, published_max_y REAL);
 INSERT INTO gpkg_contents (table_name, data_type, identifier, description) VALUES
   ('{STATE_TABLE}', 'attributes', 'Layer versions',
    'Version and time of the last change per layer (drives HTTP ETags)');
@@ -514,7 +525,7 @@ class GeoPackageStore(SqlStore):
     def _time_param(self, at: dt.datetime, timespec: str = "auto") -> Any:
         return at.isoformat(timespec=timespec)
 
-    def _bump(self, conn: sqlite3.Connection, layer: Layer) -> None:
+    def _bump(self, conn: sqlite3.Connection, layer: Layer, change: Change | None = None) -> None:
         """New version and change time for the layer, and its extent in gpkg_contents."""
         t = table_name(layer.id)
         now = _utc_now()
@@ -533,11 +544,13 @@ class GeoPackageStore(SqlStore):
             "WHERE table_name = ?",
             (now.strftime("%Y-%m-%dT%H:%M:%S.000Z"), *ext, t),
         )
+        self._keep_published_summary(conn, layer, change)
 
     def _read_state(self, conn: sqlite3.Connection, layer: Layer) -> tuple[Any, ...] | None:
         # One statement: the count is kept with the version (see _bump), never counted here.
         row: tuple[Any, ...] | None = conn.execute(
-            f"SELECT s.version, s.updated_at, s.count, c.min_x, c.min_y, c.max_x, c.max_y "
+            f"SELECT s.version, s.updated_at, s.count, c.min_x, c.min_y, c.max_x, c.max_y, "
+            f"{', '.join(f's.{name}' for name in PUBLISHED_SUMMARY_COLUMNS)} "
             f"FROM {STATE_TABLE} s LEFT JOIN gpkg_contents c ON c.table_name = ? WHERE s.layer = ?",
             (table_name(layer.id), layer.id),
         ).fetchone()

@@ -43,15 +43,18 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from ..catalog.layers import Catalog, FieldDef, Layer
-from .base import ADDRESS_COLUMNS, AddressRow, BBox, Reclaimed, StoreError
+from .base import ADDRESS_COLUMNS, AddressRow, BBox, Reclaimed, SortKey, StoreError
 from .expressions import Scalar, Spatial, like_pattern
 from .sql import (
     FEATURE_COLUMN,
+    PUBLISHED_SUMMARY_COLUMNS,
     REVISION_COLUMN,
     SURVEY_STATE_KEY,
+    Change,
     NewLayersLoader,
     SqlStore,
     derived_fingerprint,
+    order_terms,
     quote,
     table_name,
 )
@@ -163,6 +166,15 @@ CREATE TABLE {SCHEMA}.survey_answers (
 CREATE INDEX survey_answers_municipality ON {SCHEMA}.survey_answers (survey_id, ags);
 CREATE TABLE {SCHEMA}.survey_failures (client text NOT NULL, at timestamptz NOT NULL);
 CREATE INDEX survey_failures_client ON {SCHEMA}.survey_failures (client);
+""",
+    ),
+    (
+        7,
+        "count and extent of the published features, kept with the version",
+        f"""
+ALTER TABLE {SCHEMA}.layer_state ADD COLUMN published_count bigint,
+  ADD COLUMN published_min_x double precision, ADD COLUMN published_min_y double precision,
+  ADD COLUMN published_max_x double precision, ADD COLUMN published_max_y double precision;
 """,
     ),
 ]
@@ -333,6 +345,20 @@ class PostGISStore(SqlStore):
     def _as_utf8(self, column: str) -> str:
         return f"convert_to({column}, 'UTF8')"
 
+    def _page_sql(self, layer: Layer, source: str, where: str, sortby: Sequence[SortKey], offset: int) -> str:
+        if offset == 0:
+            return super()._page_sql(layer, source, where, sortby, offset)
+        # PostgreSQL computes the select list of every row an OFFSET skips: the stored
+        # feature of each was read from its TOAST table and converted, only to be dropped
+        # (the last page of a million cameras took 4.9 s). The inner query skips whole rows
+        # as the index gives them; only the rows of the page are converted, in their order.
+        order = ", ".join(order_terms(layer, sortby))
+        inner = f"SELECT t.* FROM {source}{where} ORDER BY {order} LIMIT %s OFFSET %s"
+        encoded = self._as_utf8(f"p.{quote(FEATURE_COLUMN)}")
+        return (
+            f"SELECT {encoded}, p.fid FROM ({inner}) p ORDER BY {', '.join(order_terms(layer, sortby, 'p.'))}"
+        )
+
     def _fetch_encoded(self, conn: Any, statement: str, params: Sequence[Any]) -> list[Any]:
         # Binary results: the bytes as they are (the text protocol would send them as hex).
         return list(conn.execute(statement.encode(), params, binary=True).fetchall())
@@ -374,7 +400,7 @@ END $$""".encode()
     def _text_param(self) -> str:
         return "%s::text"
 
-    def _bump(self, conn: psycopg.Connection[Any], layer: Layer) -> None:
+    def _bump(self, conn: psycopg.Connection[Any], layer: Layer, change: Change | None = None) -> None:
         """New version, change time, count and extent of the layer."""
         conn.execute(
             f"""
@@ -389,11 +415,12 @@ ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded
 """.encode(),
             (layer.id, derived_fingerprint(layer)),
         )
+        self._keep_published_summary(conn, layer, change)
 
     def _read_state(self, conn: psycopg.Connection[Any], layer: Layer) -> tuple[Any, ...] | None:
         row: tuple[Any, ...] | None = conn.execute(
-            f"SELECT version, updated_at, count, min_x, min_y, max_x, max_y FROM {_SCHEMA}.layer_state "
-            "WHERE layer = %s",
+            f"SELECT version, updated_at, count, min_x, min_y, max_x, max_y, "
+            f"{', '.join(PUBLISHED_SUMMARY_COLUMNS)} FROM {_SCHEMA}.layer_state WHERE layer = %s",
             (layer.id,),
         ).fetchone()
         return row

@@ -27,7 +27,8 @@ class PublishedView(Store):
     def __init__(self, inner: Store, catalog: Catalog) -> None:
         self.inner = inner
         self.catalog = catalog
-        # Count and extent of the published part, per layer version (a write bumps it).
+        # Count and extent of the published part, per layer version, for a store that does
+        # not keep them with the version (the SQL stores do).
         self._summaries = VersionedCache()
 
     def _sensitive(self, layer_id: str) -> bool:
@@ -79,8 +80,11 @@ class PublishedView(Store):
         state = self.inner.state(layer_id)
         if not self._sensitive(layer_id):
             return state
-        versions = (state.version, state.updated_at.isoformat())
-        count, extent = self._summaries.get(layer_id, versions, lambda: self._summary(layer_id))
+        if state.published_count is not None:  # kept by every write (SqlStore._bump)
+            count, extent = state.published_count, state.published_extent
+        else:
+            versions = (state.version, state.updated_at.isoformat())
+            count, extent = self._summaries.get(layer_id, versions, lambda: self._summary(layer_id))
         # The version stays the inner one: any write may change what is published.
         state = replace(state, count=count, extent=extent)
         if layer_id == SURVEYED_LAYER:

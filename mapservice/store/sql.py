@@ -244,6 +244,81 @@ def promote(geom: shapely.Geometry, declared: str) -> shapely.Geometry:
     return geom
 
 
+# Columns of the state table that keep a sensitive layer's published count and extent.
+PUBLISHED_SUMMARY_COLUMNS = (
+    "published_count",
+    "published_min_x",
+    "published_min_y",
+    "published_max_x",
+    "published_max_y",
+)
+
+
+# One feature's write: how it was and how it is (None: absent).
+Change = tuple["StoredFeature | None", "StoredFeature | None"]
+
+# A bound within this share of its value of the extent's edge counts as on the edge (the
+# GeoPackage keeps the extent as its R-tree does: float32, rounded outwards).
+EDGE_TOLERANCE = 1e-6
+
+
+def _published_bounds(feature: StoredFeature | None) -> tuple[bool, BBox | None]:
+    """Whether a feature is published, and its bounds (None: no geometry)."""
+    if feature is None or feature.properties.get(PUBLICATION_FIELD) != PUBLISHED:
+        return False, None
+    if feature.geometry is None:
+        return True, None
+    geom = shapely.from_geojson(feature.geometry)
+    if geom.is_empty:
+        return True, None
+    minx, miny, maxx, maxy = (float(v) for v in geom.bounds)
+    return True, (minx, miny, maxx, maxy)
+
+
+def _on_edge(bounds: BBox, extent: BBox) -> bool:
+    """Whether bounds reach an edge of the extent (so that without them it could shrink)."""
+
+    def tolerance(value: float) -> float:
+        return EDGE_TOLERANCE * max(1.0, abs(value))
+
+    return (
+        bounds[0] <= extent[0] + tolerance(extent[0])
+        or bounds[1] <= extent[1] + tolerance(extent[1])
+        or bounds[2] >= extent[2] - tolerance(extent[2])
+        or bounds[3] >= extent[3] - tolerance(extent[3])
+    )
+
+
+def _union(a: BBox, b: BBox) -> BBox:
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+def published_after(
+    kept: tuple[int, BBox | None], before: StoredFeature | None, after: StoredFeature | None
+) -> tuple[int, BBox | None] | None:
+    """The published count and extent after one feature went from ``before`` to ``after``, or
+    None when only a pass over the layer can tell (a published feature on the edge of the
+    extent moved or went: the extent may shrink)."""
+    count, extent = kept
+    was, old = _published_bounds(before)
+    now, new = _published_bounds(after)
+    if old is not None and old != new and (extent is None or _on_edge(old, extent)):
+        return None
+    count += int(now) - int(was)
+    if new is not None:
+        extent = new if extent is None else _union(extent, new)
+    if count == 0:
+        extent = None
+    return count, extent
+
+
+def _bbox(values: Sequence[Any]) -> BBox | None:
+    """min x, min y, max x, max y as read from a table, or None where any is unknown."""
+    if len(values) < 4 or None in values:
+        return None
+    return (float(values[0]), float(values[1]), float(values[2]), float(values[3]))
+
+
 def _as_time(value: Any) -> dt.datetime:
     """A stored time as aware UTC (SQLite keeps ISO text, PostgreSQL timestamptz)."""
     parsed = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
@@ -398,12 +473,57 @@ class SqlStore(Store):
         return at
 
     @abc.abstractmethod
-    def _bump(self, conn: Any, layer: Layer) -> None:
-        """New version and change time of the layer, with its count and extent."""
+    def _bump(self, conn: Any, layer: Layer, change: Change | None = None) -> None:
+        """New version and change time of the layer, with its count and extent, and its
+        published summary (``change``: the one feature's before and after, if that is all
+        the write changed)."""
 
     @abc.abstractmethod
     def _read_state(self, conn: Any, layer: Layer) -> tuple[Any, ...] | None:
-        """(version, updated_at, count, min_x, min_y, max_x, max_y) of a layer, or None."""
+        """(version, updated_at, count, min_x, min_y, max_x, max_y, then the
+        PUBLISHED_SUMMARY_COLUMNS) of a layer, or None."""
+
+    def _keep_published_summary(self, conn: Any, layer: Layer, change: Change | None = None) -> None:
+        """Count and extent of a sensitive layer's published features, kept with its version.
+
+        Part of every write's _bump, in the write's transaction: the public view reads them
+        with the version (one row), where it used to count and measure the published part
+        once per worker and version, a pass over the whole layer in the first request after
+        every write (5 to 10 s at a million cameras). A write of one feature updates them
+        from its before and after; a pass over the layer is needed only when a published
+        feature on the edge of the extent moved or went, and after bulk writes.
+        """
+        if not layer.publication:
+            return
+        if change is not None:
+            kept = self._read_published_summary(conn, layer)
+            updated = None if kept is None else published_after(kept, *change)
+            if updated is not None:
+                self._write_published_summary(conn, layer, updated[0], updated[1])
+                return
+        source, where, params = self._where(layer, Query(filters=(Filter(PUBLICATION_FIELD, PUBLISHED),)))
+        row = conn.execute(self._count_extent_sql(layer, source, where), params).fetchone()
+        self._write_published_summary(conn, layer, int(row[0]), _bbox(row[1:5]))
+
+    def _write_published_summary(self, conn: Any, layer: Layer, count: int, extent: BBox | None) -> None:
+        assignments = ", ".join(f"{name} = {self.mark}" for name in PUBLISHED_SUMMARY_COLUMNS)
+        conn.execute(
+            f"UPDATE {self.state_table} SET {assignments} WHERE layer = {self.mark}",
+            [count, *(extent or (None, None, None, None)), layer.id],
+        )
+
+    def _read_published_summary(self, conn: Any, layer: Layer) -> tuple[int, BBox | None] | None:
+        """The kept count and extent, or None where none is kept yet."""
+        columns = ", ".join(PUBLISHED_SUMMARY_COLUMNS)
+        row = conn.execute(
+            f"SELECT {columns} FROM {self.state_table} WHERE layer = {self.mark}", (layer.id,)
+        ).fetchone()
+        if row is None or row[0] is None:
+            return None
+        return int(row[0]), _bbox(row[1:5])
+
+    def _published_summary_missing(self, conn: Any, layer: Layer) -> bool:
+        return self._read_published_summary(conn, layer) is None
 
     @abc.abstractmethod
     def _executemany(self, conn: Any, statement: str, rows: list[list[Any]]) -> None: ...
@@ -528,6 +648,8 @@ class SqlStore(Store):
                     elif self._has_stale_rows(conn, layer):
                         self._refresh_derived(conn, layer, only_stale=True)
                         self._bump(conn, layer)  # they changed unseen: caches must not keep them
+                    elif layer.publication and self._published_summary_missing(conn, layer):
+                        self._keep_published_summary(conn, layer)  # a store from before it was kept
         except self.db_errors as exc:
             raise StoreError(f"{self.label}upgrading the store failed, nothing was changed: {exc}") from exc
 
@@ -794,8 +916,7 @@ class SqlStore(Store):
                 page_where, page_params, offset = where, params, query.offset
             rows = self._fetch_encoded(
                 conn,
-                f"SELECT {self._encoded_columns()} FROM {source}{page_where} ORDER BY {', '.join(terms)} "
-                f"LIMIT {m} OFFSET {m}",
+                self._page_sql(layer, source, page_where, query.sortby, offset),
                 [*page_params, query.limit, offset],
             )
             if query.matched is not None:
@@ -814,6 +935,13 @@ class SqlStore(Store):
         if keyset and rows and end < matched:
             next_after = f"{version}.{end}.{rows[-1][1]}.{signature}"
         return texts, matched, next_after
+
+    def _page_sql(self, layer: Layer, source: str, where: str, sortby: Sequence[SortKey], offset: int) -> str:
+        """The statement of one page: the encoded columns of the rows ``where`` selects, in
+        the page's order, with the limit and offset as the last two parameters."""
+        terms = ", ".join(order_terms(layer, sortby))
+        m = self.mark
+        return f"SELECT {self._encoded_columns()} FROM {source}{where} ORDER BY {terms} LIMIT {m} OFFSET {m}"
 
     def _cursor_start(
         self, conn: Any, layer: Layer, query: Query, version: int, signature: str, terms: list[str]
@@ -900,10 +1028,15 @@ class SqlStore(Store):
             row = self._read_state_of(layer)
         if row is None:
             raise StoreError(f"{self.label}no state recorded for layer '{layer.id}'")
-        extent: BBox | None = None
-        if None not in row[3:]:
-            extent = (float(row[3]), float(row[4]), float(row[5]), float(row[6]))
-        return LayerState(version=int(row[0]), updated_at=_as_time(row[1]), count=int(row[2]), extent=extent)
+        published = row[7:12]
+        return LayerState(
+            version=int(row[0]),
+            updated_at=_as_time(row[1]),
+            count=int(row[2]),
+            extent=_bbox(row[3:7]),
+            published_count=None if published[0] is None else int(published[0]),
+            published_extent=_bbox(published[1:]),
+        )
 
     def _read_state_of(self, layer: Layer) -> tuple[Any, ...] | None:
         with self._read(snapshot=True) as conn:
@@ -1043,7 +1176,7 @@ class SqlStore(Store):
                 self._update(conn, layer, edit)
             found = self._all(conn, layer, edit.feature_id)
             after = found[0] if found else None
-            self._bump(conn, layer)
+            self._bump(conn, layer, (before, after))
             self._log(
                 conn, utc_now(), layer, edit.feature_id, LOGGED_ACTION[edit.action], actor, via, before, after
             )
