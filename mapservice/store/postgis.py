@@ -35,6 +35,7 @@ module is the PostgreSQL dialect and the schema.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -60,6 +61,8 @@ from .sql import (
 )
 
 SCHEMA = "mapservice"
+# After an import: how often VACUUM runs again when it could not mark the new rows visible.
+VACUUM_RETRIES = 3
 # Key of the advisory lock that serialises schema changes (any fixed bigint; "mapsrvc1").
 LOCK_KEY = 0x6D617073727663
 
@@ -338,9 +341,22 @@ class PostGISStore(SqlStore):
     def _after_bulk_write(self, layer: Layer) -> None:
         # Fresh statistics at once: with those of the table before the import (or none), the
         # planner sorts a million rows for a page, or walks the order index for a small bbox,
-        # until autovacuum comes by.
+        # until autovacuum comes by. VACUUM also sets the visibility map, so that the rows an
+        # offset skips are read off the order index alone (_page_sql): 7 ms instead of 77 for
+        # the last page of 100,000. It cannot mark a page while another session's snapshot
+        # is older than the import (autovacuum analysing the new rows meanwhile, which it
+        # often is): then it runs again, and what is left autovacuum marks later.
+        table = self.table(layer.id)
         with self._read() as conn:
-            conn.execute(f"ANALYZE {self.table(layer.id)}".encode())
+            conn.execute(f"VACUUM (ANALYZE) {table}".encode())
+            for _ in range(VACUUM_RETRIES):
+                visible, pages = conn.execute(
+                    "SELECT relallvisible, relpages FROM pg_class WHERE oid = %s::regclass", (table,)
+                ).fetchone() or (0, 0)
+                if visible >= pages * 0.9:
+                    break
+                time.sleep(0.2)
+                conn.execute(f"VACUUM {table}".encode())
 
     def _as_utf8(self, column: str) -> str:
         return f"convert_to({column}, 'UTF8')"
@@ -349,14 +365,16 @@ class PostGISStore(SqlStore):
         if offset == 0:
             return super()._page_sql(layer, source, where, sortby, offset)
         # PostgreSQL computes the select list of every row an OFFSET skips: the stored
-        # feature of each was read from its TOAST table and converted, only to be dropped
-        # (the last page of a million cameras took 4.9 s). The inner query skips whole rows
-        # as the index gives them; only the rows of the page are converted, in their order.
+        # feature of each was read and converted, only to be dropped (the last page of
+        # 100,000 cameras took 162 ms). The inner query skips fids only, off the order index
+        # (an index-only scan once the visibility map is set, see _after_bulk_write); only
+        # the rows of the page are read whole, and put in their order again.
         order = ", ".join(order_terms(layer, sortby))
-        inner = f"SELECT t.* FROM {source}{where} ORDER BY {order} LIMIT %s OFFSET %s"
-        encoded = self._as_utf8(f"p.{quote(FEATURE_COLUMN)}")
+        inner = f"SELECT t.fid FROM {source}{where} ORDER BY {order} LIMIT %s OFFSET %s"
+        encoded = self._as_utf8(f"t.{quote(FEATURE_COLUMN)}")
         return (
-            f"SELECT {encoded}, p.fid FROM ({inner}) p ORDER BY {', '.join(order_terms(layer, sortby, 'p.'))}"
+            f"SELECT {encoded}, t.fid FROM ({inner}) p JOIN {self.table(layer.id)} t ON t.fid = p.fid "
+            f"ORDER BY {order}"
         )
 
     def _fetch_encoded(self, conn: Any, statement: str, params: Sequence[Any]) -> list[Any]:
