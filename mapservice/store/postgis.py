@@ -35,6 +35,7 @@ module is the PostgreSQL dialect and the schema.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -256,12 +257,19 @@ class PostGISStore(SqlStore):
         # A single statement needs no transaction (autocommit): it is one round trip.
         conn = self._conn()
         with self._dropping_broken(conn):
-            if snapshot:
-                with conn.transaction():
-                    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                    yield conn
-            else:
+            if not snapshot or conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                yield conn  # one statement, or inside a write: its transaction holds
+                return
+            # One statement opens the snapshot (psycopg's transaction() would send BEGIN,
+            # then the isolation level: a round trip more on every page).
+            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            try:
                 yield conn
+            except BaseException:
+                with contextlib.suppress(psycopg.Error):
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     @contextmanager
     def _write(self, layer: Layer | None = None) -> Iterator[psycopg.Connection[Any]]:
