@@ -211,9 +211,8 @@ def test_the_published_count_and_extent_are_kept_by_every_write(fresh_store: Sto
         assert state.extent == pytest.approx((11.50, 50.90, 11.70, 50.95), abs=1e-4)
         assert full(app).state(LAYER).count == 3
         # Publishing the draft counts it and widens the extent; deleting shrinks it again.
-        store.edit(
-            LAYER, create("test-kam-draft", "replace", coordinates=[12.5, 51.5], publication="published"), "Test"
-        )
+        published = create("test-kam-draft", "replace", coordinates=[12.5, 51.5], publication="published")
+        store.edit(LAYER, published, "Test")
         assert public.state(LAYER).count == 3
         assert public.state(LAYER).extent == pytest.approx((11.50, 50.90, 12.5, 51.5), abs=1e-4)
         store.edit(LAYER, Edit("delete", "test-kam-draft"), "Test")
