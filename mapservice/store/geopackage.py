@@ -526,19 +526,25 @@ class GeoPackageStore(SqlStore):
         return at.isoformat(timespec=timespec)
 
     def _bump(self, conn: sqlite3.Connection, layer: Layer, change: Change | None = None) -> None:
-        """New version and change time for the layer, and its extent in gpkg_contents."""
+        """New version and change time for the layer, its count, and its extent in gpkg_contents."""
         t = table_name(layer.id)
         now = _utc_now()
+        known = self._layer_summary_after(conn, layer, change)
+        if known is None:
+            count = conn.execute(f"SELECT count(*) FROM {quote(t)}").fetchone()[0]
+            ext: tuple[Any, ...] = conn.execute(
+                f"SELECT min(minx), min(miny), max(maxx), max(maxy) FROM {quote(f'rtree_{t}_geom')}"
+            ).fetchone()
+        else:
+            count, extent = known
+            ext = extent or (None, None, None, None)
         conn.execute(
             f"INSERT INTO {STATE_TABLE} (layer, version, updated_at, count, derived) "
-            f"VALUES (?, 1, ?, (SELECT count(*) FROM {quote(t)}), ?) "
+            f"VALUES (?, 1, ?, ?, ?) "
             "ON CONFLICT(layer) DO UPDATE SET version = version + 1, updated_at = excluded.updated_at, "
             "count = excluded.count, derived = excluded.derived",
-            (layer.id, now.isoformat(), derived_fingerprint(layer)),
+            (layer.id, now.isoformat(), count, derived_fingerprint(layer)),
         )
-        ext = conn.execute(
-            f"SELECT min(minx), min(miny), max(maxx), max(maxy) FROM {quote(f'rtree_{t}_geom')}"
-        ).fetchone()
         conn.execute(
             "UPDATE gpkg_contents SET last_change = ?, min_x = ?, min_y = ?, max_x = ?, max_y = ? "
             "WHERE table_name = ?",

@@ -428,18 +428,28 @@ END $$""".encode()
 
     def _bump(self, conn: psycopg.Connection[Any], layer: Layer, change: Change | None = None) -> None:
         """New version, change time, count and extent of the layer."""
+        known = self._layer_summary_after(conn, layer, change)
+        if known is None:
+            summary = (
+                f"SELECT n, ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
+                f"FROM (SELECT count(*) AS n, ST_Extent(geom) AS e FROM {self.table(layer.id)}) agg"
+            )
+            params: list[Any] = []
+        else:
+            count, extent = known
+            summary = "SELECT %s::bigint, %s::float8, %s::float8, %s::float8, %s::float8"
+            params = [count, *(extent or (None, None, None, None))]
         conn.execute(
             f"""
 INSERT INTO {_SCHEMA}.layer_state AS s
   (layer, version, updated_at, count, min_x, min_y, max_x, max_y, derived)
-SELECT %s, 1, date_trunc('second', clock_timestamp()), n,
-       ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), %s
-FROM (SELECT count(*) AS n, ST_Extent(geom) AS e FROM {self.table(layer.id)}) agg
+SELECT %s, 1, date_trunc('second', clock_timestamp()), v.*, %s
+FROM ({summary}) v
 ON CONFLICT (layer) DO UPDATE SET version = s.version + 1, updated_at = excluded.updated_at,
   count = excluded.count, min_x = excluded.min_x, min_y = excluded.min_y,
   max_x = excluded.max_x, max_y = excluded.max_y, derived = excluded.derived
 """.encode(),
-            (layer.id, derived_fingerprint(layer)),
+            (layer.id, derived_fingerprint(layer), *params),
         )
         self._keep_published_summary(conn, layer, change)
 

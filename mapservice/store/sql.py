@@ -262,9 +262,11 @@ Change = tuple["StoredFeature | None", "StoredFeature | None"]
 EDGE_TOLERANCE = 1e-6
 
 
-def _published_bounds(feature: StoredFeature | None) -> tuple[bool, BBox | None]:
-    """Whether a feature is published, and its bounds (None: no geometry)."""
-    if feature is None or feature.properties.get(PUBLICATION_FIELD) != PUBLISHED:
+def _counted_bounds(
+    feature: StoredFeature | None, counted: Callable[[StoredFeature], bool]
+) -> tuple[bool, BBox | None]:
+    """Whether a summary counts a feature, and its bounds (None: no geometry)."""
+    if feature is None or not counted(feature):
         return False, None
     if feature.geometry is None:
         return True, None
@@ -273,6 +275,14 @@ def _published_bounds(feature: StoredFeature | None) -> tuple[bool, BBox | None]
         return True, None
     minx, miny, maxx, maxy = (float(v) for v in geom.bounds)
     return True, (minx, miny, maxx, maxy)
+
+
+def is_published(feature: StoredFeature) -> bool:
+    return bool(feature.properties.get(PUBLICATION_FIELD) == PUBLISHED)
+
+
+def every_feature(feature: StoredFeature) -> bool:
+    return True
 
 
 def _on_edge(bounds: BBox, extent: BBox) -> bool:
@@ -293,15 +303,17 @@ def _union(a: BBox, b: BBox) -> BBox:
     return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
 
 
-def published_after(
-    kept: tuple[int, BBox | None], before: StoredFeature | None, after: StoredFeature | None
+def summary_after(
+    kept: tuple[int, BBox | None],
+    change: Change,
+    counted: Callable[[StoredFeature], bool] = every_feature,
 ) -> tuple[int, BBox | None] | None:
-    """The published count and extent after one feature went from ``before`` to ``after``, or
-    None when only a pass over the layer can tell (a published feature on the edge of the
-    extent moved or went: the extent may shrink)."""
+    """The count and extent of the features ``counted`` selects after one feature went from
+    ``before`` to ``after``, or None when only a pass over the layer can tell (a counted
+    feature on the edge of the extent moved or went: the extent may shrink)."""
     count, extent = kept
-    was, old = _published_bounds(before)
-    now, new = _published_bounds(after)
+    was, old = _counted_bounds(change[0], counted)
+    now, new = _counted_bounds(change[1], counted)
     if old is not None and old != new and (extent is None or _on_edge(old, extent)):
         return None
     count += int(now) - int(was)
@@ -497,7 +509,7 @@ class SqlStore(Store):
             return
         if change is not None:
             kept = self._read_published_summary(conn, layer)
-            updated = None if kept is None else published_after(kept, *change)
+            updated = None if kept is None else summary_after(kept, change, is_published)
             if updated is not None:
                 self._write_published_summary(conn, layer, updated[0], updated[1])
                 return
@@ -521,6 +533,20 @@ class SqlStore(Store):
         if row is None or row[0] is None:
             return None
         return int(row[0]), _bbox(row[1:5])
+
+    def _layer_summary_after(
+        self, conn: Any, layer: Layer, change: Change | None
+    ) -> tuple[int, BBox | None] | None:
+        """The layer's count and extent after a write of one feature, from those kept with its
+        version (a write then costs the same at a million features as at ten); None where a
+        pass over the layer must tell (a bulk write, or a feature on the extent's edge moved
+        or went)."""
+        if change is None:
+            return None
+        row = self._read_state(conn, layer)
+        if row is None:
+            return None
+        return summary_after((int(row[2]), _bbox(row[3:7])), change)
 
     def _published_summary_missing(self, conn: Any, layer: Layer) -> bool:
         return self._read_published_summary(conn, layer) is None

@@ -236,10 +236,11 @@ def test_the_published_count_and_extent_are_kept_by_every_write(fresh_store: Sto
         full(reopened).close()
 
 
-def test_the_kept_published_summary_equals_a_count_after_any_edits(fresh_store: StoreConfig) -> None:
-    """Writes of one feature update the summary from its before and after (a pass over the
-    layer only when a published feature on the edge of the extent moves or goes): after each
-    of a random run of creates, replaces, publications and deletes it equals a count."""
+def test_the_kept_counts_and_extents_equal_a_count_after_any_edits(fresh_store: StoreConfig) -> None:
+    """Writes of one feature update the layer's count and extent, and those of its published
+    part, from its before and after (a pass over the layer only when a feature on the edge of
+    an extent moves or goes): after each of a random run of creates, replaces, publications
+    and deletes they equal a count over the layer."""
     import random
 
     from mapservice.catalog.layers import PUBLICATION_FIELD, PUBLISHED
@@ -269,6 +270,12 @@ def test_the_kept_published_summary_equals_a_count_after_any_edits(fresh_store: 
                 assert kept.published_extent is None, step
             else:
                 assert kept.published_extent == pytest.approx(extent, abs=1e-5), step
+            count, extent = store.count_and_extent(LAYER)
+            assert kept.count == count == len(present), step
+            if extent is None:
+                assert kept.extent is None, step
+            else:
+                assert kept.extent == pytest.approx(extent, abs=1e-5), step
     finally:
         store.close()
 
