@@ -680,7 +680,9 @@ class GeoPackageStore(SqlStore):
             history_gaps = _HISTORY_ADDED.keys() - _columns(conn, HISTORY_TABLE)
             state_gaps = _STATE_ADDED.keys() - _columns(conn, STATE_TABLE)
             stale = not state_gaps and any(
-                self._derived_stale(conn, layer) or self._has_stale_rows(conn, layer)
+                self._derived_stale(conn, layer)
+                or self._has_stale_rows(conn, layer)
+                or self._count_drifted(conn, layer)
                 for layer in self.catalog
             )
         finally:

@@ -625,6 +625,13 @@ class SqlStore(Store):
         ).fetchone()
         return row is not None
 
+    def _count_drifted(self, conn: Any, layer: Layer) -> bool:
+        """Rows added or removed outside the service (QGIS, SQL): the kept count is not the
+        table's. Writes of one feature only adjust what is kept (_bump), so a start checks."""
+        state = self._read_state(conn, layer)
+        counted = conn.execute(f"SELECT count(*) FROM {self.table(layer.id)}").fetchone()
+        return state is None or int(state[2]) != int(counted[0])
+
     @abc.abstractmethod
     def _create_stale_trigger(self, conn: Any, layer: Layer) -> None:
         """A trigger that clears the stored feature and revision of a row whose fields or
@@ -674,6 +681,8 @@ class SqlStore(Store):
                     elif self._has_stale_rows(conn, layer):
                         self._refresh_derived(conn, layer, only_stale=True)
                         self._bump(conn, layer)  # they changed unseen: caches must not keep them
+                    elif self._count_drifted(conn, layer):
+                        self._bump(conn, layer)  # rows added or removed outside: counted again
                     elif layer.publication and self._published_summary_missing(conn, layer):
                         self._keep_published_summary(conn, layer)  # a store from before it was kept
         except self.db_errors as exc:

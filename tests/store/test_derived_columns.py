@@ -236,6 +236,33 @@ def test_the_published_count_and_extent_are_kept_by_every_write(fresh_store: Sto
         full(reopened).close()
 
 
+def test_rows_removed_outside_the_service_are_counted_again_on_the_next_start(
+    fresh_store: StoreConfig,
+) -> None:
+    """A write of one feature only adjusts the kept counts, so rows that QGIS or SQL removed
+    would stay counted: the next start counts the layer again (and bumps its version)."""
+    app = create_app(fresh_store.settings())
+    store = full(app)
+    try:
+        store.replace(LAYER, [])
+        for n, point in enumerate([[11.50, 50.90], [11.60, 50.92], [11.70, 50.95]]):
+            store.edit(LAYER, create(f"test-kam-{n}", coordinates=point, publication="published"), "Test")
+        version = store.state(LAYER).version
+    finally:
+        store.close()
+    execute(fresh_store, f"DELETE FROM {table(fresh_store, LAYER)} WHERE id = 'test-kam-2'")
+    reopened = create_app(fresh_store.settings())
+    try:
+        state = full(reopened).state(LAYER)
+        assert state.count == 2 and state.published_count == 2
+        assert state.published_extent == pytest.approx((11.50, 50.90, 11.60, 50.92), abs=1e-4)
+        assert state.version > version
+        public = reopened.extensions["mapservice"].public_store
+        assert public.query(LAYER, Query(limit=10)).number_matched == 2
+    finally:
+        full(reopened).close()
+
+
 def test_the_kept_counts_and_extents_equal_a_count_after_any_edits(fresh_store: StoreConfig) -> None:
     """Writes of one feature update the layer's count and extent, and those of its published
     part, from its before and after (a pass over the layer only when a feature on the edge of
