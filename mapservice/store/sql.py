@@ -655,6 +655,10 @@ class SqlStore(Store):
         try:
             with self._schema_transaction() as conn:
                 self._migrate(conn)
+                # Writers of other instances wait until this commits, and what it counts
+                # below includes every write committed before: a count taken while a write
+                # is in flight would be stored over that write's own (issue 16 review).
+                self._lock_layers(conn)
                 missing_tables, missing_columns = self._schema_gaps(conn)
                 new_layers = load_new_layers(self, missing_tables) if missing_tables else {}
                 for layer_id in missing_tables:

@@ -263,6 +263,43 @@ def test_rows_removed_outside_the_service_are_counted_again_on_the_next_start(
         full(reopened).close()
 
 
+def test_a_start_while_a_write_is_in_flight_counts_that_write(fresh_store: StoreConfig) -> None:
+    """Another instance starting while this one writes: its recount (rows were removed
+    outside) must wait for the write and include it, not store an older count over it."""
+    import threading
+    import time
+
+    app = create_app(fresh_store.settings())
+    store = full(app)
+    try:
+        store.replace(LAYER, [])
+        for n in range(3):
+            store.edit(LAYER, create(f"test-kam-{n}", publication="published"), "Test")
+        execute(fresh_store, f"DELETE FROM {table(fresh_store, LAYER)} WHERE id = 'test-kam-2'")
+        logged = store._log
+
+        def slow_log(*args: Any, **kwargs: Any) -> None:
+            logged(*args, **kwargs)
+            time.sleep(1.0)  # still inside the write's transaction
+
+        store._log = slow_log  # type: ignore[method-assign]
+        writer = threading.Thread(
+            target=lambda: store.edit(LAYER, create("test-kam-9", publication="published"), "Test")
+        )
+        writer.start()
+        time.sleep(0.3)
+        other = create_app(fresh_store.settings())  # its start counts the layer again
+        writer.join()
+        store._log = logged  # type: ignore[method-assign]
+        full(other).close()
+        store.edit(LAYER, create("test-kam-10", publication="published"), "Test")
+        state = store.state(LAYER)
+        assert state.count == state.published_count == 4
+        assert store.query(LAYER, Query(limit=10)).number_matched == 4
+    finally:
+        store.close()
+
+
 def test_the_kept_counts_and_extents_equal_a_count_after_any_edits(fresh_store: StoreConfig) -> None:
     """Writes of one feature update the layer's count and extent, and those of its published
     part, from its before and after (a pass over the layer only when a feature on the edge of
