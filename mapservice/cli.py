@@ -529,65 +529,6 @@ def _admin_store() -> tuple[Store, Catalog]:
     return services.store, services.catalog
 
 
-@token.command("create")
-@click.option("--name", required=True, help="Who uses it: a person or an office (logged).")
-@click.option(
-    "--collection", "collections", multiple=True, help="A collection it may write; repeat for several."
-)
-@click.option("--all", "all_collections", is_flag=True, help="May write every collection.")
-def token_create(name: str, collections: tuple[str, ...], all_collections: bool) -> None:
-    """Create a token and print it once: only its hash is stored."""
-    from .store.tokens import ALL, TokenError, new_token
-
-    store, catalog = _admin_store()
-    try:
-        record, plain = new_token(store, catalog, name, [ALL] if all_collections else list(collections))
-    except TokenError as exc:
-        _fail(click.UsageError(str(exc)))
-    except StoreError as exc:
-        _fail(exc)
-    finally:
-        store.close()
-    scope = "all collections" if ALL in record.collections else ", ".join(record.collections)
-    click.echo(f"token {record.id} for {record.name!r} may write: {scope}", err=True)
-    click.echo("It is shown only now; send it as 'Authorization: Bearer <token>':", err=True)
-    click.echo(plain)
-
-
-@token.command("list")
-def token_list() -> None:
-    """List tokens (id, name, collections, created, revoked); secrets are never shown."""
-    store, _ = _admin_store()
-    try:
-        for t in store.tokens():
-            state = f"revoked {t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "active"
-            click.echo(f"{t.id}  {state:<24} {t.created_at:%Y-%m-%d}  {t.name}  [{', '.join(t.collections)}]")
-    except StoreError as exc:
-        _fail(exc)
-    finally:
-        store.close()
-
-
-@token.command("revoke")
-@click.argument("token_id")
-def token_revoke(token_id: str) -> None:
-    """Revoke a token at once (on every instance sharing the store)."""
-    store, _ = _admin_store()
-    try:
-        if not store.revoke_token(token_id):
-            _fail(click.UsageError(f"no active token with id '{token_id}' (see 'mapservice token list')"))
-    except StoreError as exc:
-        _fail(exc)
-    finally:
-        store.close()
-    click.echo(f"token {token_id} revoked")
-
-
-@main.group()
-def survey() -> None:
-    """Surveys of municipalities on their prevention bodies: create, list, status, close, export, review."""
-
-
 @contextlib.contextmanager
 def _admin_session(*usage_errors: type[Exception]) -> Iterator[tuple[Store, Catalog]]:
     """The store and catalog for a command: a store failure ends it with its message, one of
@@ -601,6 +542,49 @@ def _admin_session(*usage_errors: type[Exception]) -> Iterator[tuple[Store, Cata
         _fail(exc)
     finally:
         store.close()
+
+
+@token.command("create")
+@click.option("--name", required=True, help="Who uses it: a person or an office (logged).")
+@click.option(
+    "--collection", "collections", multiple=True, help="A collection it may write; repeat for several."
+)
+@click.option("--all", "all_collections", is_flag=True, help="May write every collection.")
+def token_create(name: str, collections: tuple[str, ...], all_collections: bool) -> None:
+    """Create a token and print it once: only its hash is stored."""
+    from .store.tokens import ALL, TokenError, new_token
+
+    with _admin_session(TokenError) as (store, catalog):
+        record, plain = new_token(store, catalog, name, [ALL] if all_collections else list(collections))
+    scope = "all collections" if ALL in record.collections else ", ".join(record.collections)
+    click.echo(f"token {record.id} for {record.name!r} may write: {scope}", err=True)
+    click.echo("It is shown only now; send it as 'Authorization: Bearer <token>':", err=True)
+    click.echo(plain)
+
+
+@token.command("list")
+def token_list() -> None:
+    """List tokens (id, name, collections, created, revoked); secrets are never shown."""
+    with _admin_session() as (store, _):
+        for t in store.tokens():
+            state = f"revoked {t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "active"
+            click.echo(f"{t.id}  {state:<24} {t.created_at:%Y-%m-%d}  {t.name}  [{', '.join(t.collections)}]")
+
+
+@token.command("revoke")
+@click.argument("token_id")
+def token_revoke(token_id: str) -> None:
+    """Revoke a token at once (on every instance sharing the store)."""
+    with _admin_session() as (store, _):
+        revoked = store.revoke_token(token_id)
+    if not revoked:
+        _fail(click.UsageError(f"no active token with id '{token_id}' (see 'mapservice token list')"))
+    click.echo(f"token {token_id} revoked")
+
+
+@main.group()
+def survey() -> None:
+    """Surveys of municipalities on their prevention bodies: create, list, status, close, export, review."""
 
 
 def _survey_or_fail(store: Store, survey_id: str) -> Any:

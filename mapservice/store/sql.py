@@ -548,9 +548,6 @@ class SqlStore(Store):
             return None
         return summary_after((int(row[2]), _bbox(row[3:7])), change)
 
-    def _published_summary_missing(self, conn: Any, layer: Layer) -> bool:
-        return self._read_published_summary(conn, layer) is None
-
     @abc.abstractmethod
     def _executemany(self, conn: Any, statement: str, rows: list[list[Any]]) -> None: ...
 
@@ -687,7 +684,7 @@ class SqlStore(Store):
                         self._bump(conn, layer)  # they changed unseen: caches must not keep them
                     elif self._count_drifted(conn, layer):
                         self._bump(conn, layer)  # rows added or removed outside: counted again
-                    elif layer.publication and self._published_summary_missing(conn, layer):
+                    elif layer.publication and self._read_published_summary(conn, layer) is None:
                         self._keep_published_summary(conn, layer)  # a store from before it was kept
         except self.db_errors as exc:
             raise StoreError(f"{self.label}upgrading the store failed, nothing was changed: {exc}") from exc
@@ -1015,10 +1012,7 @@ class SqlStore(Store):
         source, where, params = self._where(layer, Query(filters=tuple(filters)))
         with self._errors(f"counting layer '{layer.id}'"), self._read(snapshot=True) as conn:
             row = conn.execute(self._count_extent_sql(layer, source, where), params).fetchone()
-        extent: BBox | None = None
-        if row[1] is not None:
-            extent = (float(row[1]), float(row[2]), float(row[3]), float(row[4]))
-        return int(row[0]), extent
+        return int(row[0]), _bbox(row[1:5])
 
     @abc.abstractmethod
     def _count_extent_sql(self, layer: Layer, source: str, where: str) -> str:
