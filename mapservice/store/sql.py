@@ -649,6 +649,7 @@ class SqlStore(Store):
         """
         if self._up_to_date():
             return
+        compacted: list[Layer] = []
         try:
             with self._schema_transaction() as conn:
                 self._migrate(conn)
@@ -661,6 +662,7 @@ class SqlStore(Store):
                 for layer_id in missing_tables:
                     layer = self.catalog[layer_id]
                     self._create_table(conn, layer)
+                    self._compact_features(conn, layer)
                     self._insert(conn, layer, new_layers.get(layer_id, ()))
                     self._bump(conn, layer)
                 for layer in self.catalog:
@@ -686,8 +688,18 @@ class SqlStore(Store):
                         self._bump(conn, layer)  # rows added or removed outside: counted again
                     elif layer.publication and self._read_published_summary(conn, layer) is None:
                         self._keep_published_summary(conn, layer)  # a store from before it was kept
+                    if self._compact_features(conn, layer):
+                        compacted.append(layer)
         except self.db_errors as exc:
             raise StoreError(f"{self.label}upgrading the store failed, nothing was changed: {exc}") from exc
+        for layer in compacted:
+            with self._errors(f"updating the statistics of layer '{layer.id}'"):
+                self._after_bulk_write(layer)
+
+    def _compact_features(self, conn: Any, layer: Layer) -> bool:
+        """Store the layer's feature texts in the form fastest to read back, rewriting those
+        kept in another; True when rows were rewritten. Nothing to do on most stores."""
+        return False
 
     # -- connections ----------------------------------------------------------------------------
 
@@ -760,8 +772,8 @@ class SqlStore(Store):
 
     @abc.abstractmethod
     def _as_utf8(self, column: str) -> str:
-        """SQL giving a text column as its UTF-8 bytes: a page of megabytes is then joined as
-        it is, never decoded into str and encoded again."""
+        """SQL giving a text column such that :meth:`_fetch_encoded` returns its UTF-8 bytes:
+        a page of megabytes is then joined as it is, never decoded into str and encoded again."""
 
     def _fetch_encoded(self, conn: Any, statement: str, params: Sequence[Any]) -> list[Any]:
         """The rows of a statement selecting :meth:`_encoded_columns`."""
@@ -1020,13 +1032,13 @@ class SqlStore(Store):
 
     def _all(self, conn: Any, layer: Layer, feature_id: str | None = None) -> list[StoredFeature]:
         if feature_id is None:
-            rows = conn.execute(f"{self._select_encoded(layer)} ORDER BY t.fid").fetchall()
+            rows = self._fetch_encoded(conn, f"{self._select_encoded(layer)} ORDER BY t.fid", ())
         elif "\x00" in feature_id and not self.holds_nul:
             return []
         else:
-            rows = conn.execute(
-                f"{self._select_encoded(layer)} WHERE t.id = {self._text_param()}", (feature_id,)
-            ).fetchall()
+            rows = self._fetch_encoded(
+                conn, f"{self._select_encoded(layer)} WHERE t.id = {self._text_param()}", (feature_id,)
+            )
         return [decode_feature(text.decode()) for text in self._texts(conn, layer, rows)]
 
     def get(self, layer_id: str, feature_id: str) -> StoredFeature | None:
