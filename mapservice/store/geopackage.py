@@ -231,7 +231,15 @@ def _intersects_bbox(blob: bytes | None, minx: float, miny: float, maxx: float, 
     if bminx >= minx and bmaxx <= maxx and bminy >= miny and bmaxy <= maxy:
         return 1  # envelope inside the box: no need to look at the shape
     geom = shapely.from_wkb(gpkg_binary.wkb_of(blob))
-    return int(shapely.intersects(geom, shapely.box(minx, miny, maxx, maxy)))
+    return int(shapely.intersects(_query_box(minx, miny, maxx, maxy), geom))
+
+
+@functools.lru_cache(maxsize=64)
+def _query_box(minx: float, miny: float, maxx: float, maxy: float) -> shapely.Geometry:
+    """A query's box, built once for all the rows the R-tree lets through: building it for
+    each row cost more than the test. Not prepared: GEOS tests a rectangle given first with
+    a fast path of its own, and a prepared geometry shared by threads is not safe."""
+    return shapely.box(minx, miny, maxx, maxy)
 
 
 @functools.lru_cache(maxsize=64)
