@@ -41,9 +41,10 @@ def store(
 ) -> Iterator[StoreConfig]:
     """One store for the module: each test writes only features of its own."""
     made = new_store(tmp_path_factory.mktemp("fast-path") / "instance")
+    # Looked up before the tests: pytest refuses fixtures asked for in a teardown.
+    cluster: Cluster | None = request.getfixturevalue("postgis_cluster") if backend == "postgis" else None
     yield made
-    if backend == "postgis":
-        cluster: Cluster = request.getfixturevalue("postgis_cluster")
+    if cluster is not None:
         cluster.drop_database(made.store)
 
 
