@@ -1311,6 +1311,7 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
         "description": "Beschreibung",
         "extent": "Ausdehnung (Länge/Breite)",
         "items_count": "{matched} Objekte insgesamt, hier {shown} ab Nr. {first}",
+        "items_none": "Keine Objekte gefunden.",
         "filter_label": "Filter (CQL2)",
         "filter_apply": "Filtern",
         "filter_hint": (
@@ -1386,6 +1387,7 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
         "description": "Description",
         "extent": "Extent (lon/lat)",
         "items_count": "{matched} features in all, {shown} shown from no. {first}",
+        "items_none": "No features found.",
         "filter_label": "Filter (CQL2)",
         "filter_apply": "Apply filter",
         "filter_hint": (

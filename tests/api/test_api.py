@@ -325,6 +325,25 @@ def test_html_by_f_or_accept(client: FlaskClient) -> None:
     assert "Accept" in default.headers["Vary"]
 
 
+@pytest.mark.parametrize(
+    ("lang", "said", "not_said"),
+    [("de", "Keine Objekte gefunden.", "0 Objekte"), ("en", "No features found.", "0 features")],
+)
+def test_an_empty_items_page_says_nothing_was_found(
+    client: FlaskClient, lang: str, said: str, not_said: str
+) -> None:
+    # A filter that matches nothing: no "0 shown from no. 1", and the columns stay for the next filter.
+    text = client.get(f"/api/collections/districts/items?f=html&lang={lang}&city=Nirgendwo").get_data(
+        as_text=True
+    )
+    assert said in text and not_said not in text
+    assert "<code>city</code>" in text
+    matches = client.get(f"/api/collections/districts/items?f=html&lang={lang}&city=Jena").get_data(
+        as_text=True
+    )
+    assert said not in matches
+
+
 def test_queryables_describe_the_filterable_fields(client: FlaskClient) -> None:
     response = client.get("/api/collections/contact-offices/queryables")
     assert response.mimetype == "application/schema+json"
