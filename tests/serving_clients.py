@@ -35,10 +35,22 @@ def normal_requests(url: str, count: int) -> list[int | str]:
 
 class Clients:
     """``count`` connections that send nothing (idle) or a request line and then one header
-    line every ``interval`` seconds, never the blank line that ends the headers (slowloris)."""
+    line every ``interval`` seconds, never the blank line that ends the headers (slowloris).
 
-    def __init__(self, port: int, count: int, slow: bool, interval: float = 1.0) -> None:
+    ``answered_first``: each connection first gets one whole answer, and its slow request
+    starts at once behind it, while the thread that answered may still wait for the next one
+    (BufferingWorker._next_request_follows)."""
+
+    def __init__(
+        self, port: int, count: int, slow: bool, interval: float = 1.0, answered_first: bool = False
+    ) -> None:
         self.socks = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(count)]
+        if answered_first:
+            for sock in self.socks:
+                sock.sendall(b"GET /api/conformance HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                status, _, _ = read_answer(sock)
+                assert status == 200
+                sock.send(b"GET /api HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         self.slow, self.interval = slow, interval
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self.trickle, daemon=True)
@@ -87,3 +99,24 @@ def _whole(answer: bytes) -> bool:
         if line.lower().startswith(b"content-length:"):
             return len(body) >= int(line.split(b":")[1])
     return False
+
+
+def read_answer(sock: socket.socket, buffered: bytearray | None = None) -> tuple[int, dict[str, str], bytes]:
+    """One answer with a Content-Length from a kept-alive connection: status, headers, body.
+    Bytes read past it (the next answer's) stay in ``buffered``."""
+    data = buffered if buffered is not None else bytearray()
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, "the server closed the connection"
+        data += chunk
+    end = data.index(b"\r\n\r\n")
+    lines = bytes(data[:end]).decode("latin-1").split("\r\n")
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    need = end + 4 + int(headers["content-length"])
+    while len(data) < need:
+        chunk = sock.recv(65536)
+        assert chunk, "the server closed the connection"
+        data += chunk
+    body = bytes(data[end + 4 : need])
+    del data[:need]
+    return int(lines[0].split()[1]), headers, body

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Server, start_server, stop_server
-from tests.serving_clients import Clients, normal_requests, port_of, raw
+from tests.serving_clients import Clients, normal_requests, port_of, raw, read_answer
 
 pytestmark = pytest.mark.e2e
 
@@ -46,6 +46,42 @@ def test_slow_and_idle_clients_do_not_stop_normal_requests(server: Server, slow:
     with Clients(port_of(server), 30, slow):
         outcomes = normal_requests(server.url, 12)
     assert outcomes == [200] * 12
+
+
+def test_slow_requests_right_behind_an_answer_do_not_stop_normal_requests(server: Server) -> None:
+    # The thread that answered waits a moment for the next request on its connection: one that
+    # then arrives in pieces must go back to the event loop, not keep the thread.
+    with Clients(port_of(server), 30, slow=True, answered_first=True):
+        outcomes = normal_requests(server.url, 12)
+    assert outcomes == [200] * 12
+
+
+def test_requests_one_after_another_on_one_connection_get_their_own_answers(server: Server) -> None:
+    """Each request of a kept-alive connection gets its own answer, whether it comes after the
+    previous answer (as a paging client's) or in the same packet (pipelined)."""
+    paths = ["/api/conformance", "/api/collections", "/api", "/api/collections/districts"]
+    expected = []
+    for path in paths:
+        with urllib.request.urlopen(server.url + path, timeout=10) as response:
+            expected.append(json.loads(response.read()))
+
+    host = f"127.0.0.1:{port_of(server)}"  # as urllib sends it: the links name the host
+
+    def request(path: str) -> bytes:
+        return f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: application/json\r\n\r\n".encode()
+
+    with socket.create_connection(("127.0.0.1", port_of(server)), timeout=10) as sock:
+        buffered = bytearray()
+        for _ in range(3):
+            for path, document in zip(paths, expected, strict=True):
+                sock.sendall(request(path))
+                status, _, body = read_answer(sock, buffered)
+                assert (status, json.loads(body)) == (200, document), path
+        sock.sendall(b"".join(request(path) for path in paths))
+        for path, document in zip(paths, expected, strict=True):
+            status, _, body = read_answer(sock, buffered)
+            assert (status, json.loads(body)) == (200, document), path
+        assert not buffered
 
 
 HOST = b"Host: 127.0.0.1\r\n"
