@@ -228,8 +228,19 @@ def _intersects_bbox(blob: bytes | None, minx: float, miny: float, maxx: float, 
     if blob is None:
         return 0
     bminx, bminy, bmaxx, bmaxy = gpkg_binary.bounds(blob)
-    if bminx >= minx and bmaxx <= maxx and bminy >= miny and bmaxy <= maxy:
+    if bmaxx < minx or bminx > maxx or bmaxy < miny or bminy > maxy:
+        return 0  # the R-tree's float32 boxes are rounded outwards: it lets a few more through
+    spans_x = bminx >= minx and bmaxx <= maxx
+    spans_y = bminy >= miny and bmaxy <= maxy
+    if spans_x and spans_y:
         return 1  # envelope inside the box: no need to look at the shape
+    if (spans_x or spans_y) and gpkg_binary.is_connected(blob):
+        # The box crosses the envelope from side to side, and the shape is one piece: its
+        # shadow on the other axis is the envelope's whole extent there, which the box
+        # overlaps, so the shape has a point inside the box. Parsing a municipality's outline
+        # cost more than the rest of the query: around Jena, 20 of the 37 candidates are
+        # crossed, 9 inside, and only 8 are parsed.
+        return 1
     geom = shapely.from_wkb(gpkg_binary.wkb_of(blob))
     return int(shapely.intersects(_query_box(minx, miny, maxx, maxy), geom))
 

@@ -34,6 +34,24 @@ def wkb_of(blob: bytes) -> bytes:
     return bytes(blob[8 + _ENVELOPE_BYTES[indicator] :])
 
 
+# WKB geometry types (ISO; Z, M and ZM add 1000, 2000, 3000) that are one connected piece when
+# not empty, and the collections that are one when they hold a single member.
+_CONNECTED_KINDS = {1, 2, 3}  # Point, LineString, Polygon
+_COLLECTION_KINDS = {4, 5, 6}  # MultiPoint, MultiLineString, MultiPolygon
+
+
+def is_connected(blob: bytes) -> bool:
+    """Whether the geometry is one piece: a point, line or polygon, or a collection of one.
+    Read from the WKB header alone; False where that does not say (a collection of several)."""
+    start = 8 + _ENVELOPE_BYTES.get((blob[3] >> 1) & 0b111, 0)
+    if len(blob) < start + 9 or blob[start] not in (0, 1):
+        return False
+    order = "<" if blob[start] == 1 else ">"
+    kind, members = struct.unpack_from(f"{order}2I", blob, start + 1)
+    kind %= 1000
+    return kind in _CONNECTED_KINDS or (kind in _COLLECTION_KINDS and members == 1)
+
+
 def is_empty(blob: bytes) -> bool:
     return bool(blob[3] & 0b1_0000)
 

@@ -81,6 +81,53 @@ def test_bbox_query_uses_the_rtree(gpkg_app: Flask) -> None:
     assert count == 1275
 
 
+def test_the_exact_bbox_test_agrees_with_shapely_on_every_kind_of_shape(gpkg_app: Flask) -> None:
+    """The GeoPackage's exact test behind the R-tree answers from the envelope where it can
+    (inside the box, or crossed by it from side to side when the shape is one piece). It must
+    give what shapely gives, for the shipped outlines and for shapes where the envelope says
+    nothing: two islands with the box between them, a bent line, a ring around a hole."""
+    from mapservice.store import gpkg_binary
+    from mapservice.store.geopackage import _intersects_bbox
+
+    islands = shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(2, 2, 3, 3)])
+    bent = shapely.LineString([(0, 0), (3, 0), (3, 3)])
+    ring = shapely.box(0, 0, 3, 3).difference(shapely.box(1, 1, 2, 2))
+    single = shapely.MultiPolygon([shapely.Polygon([(0, 0), (3, 0), (0, 3)])])
+    two_points = shapely.MultiPoint([(0, 0), (3, 3)])
+    shapes = [islands, bent, ring, single, two_points]
+    # The box crosses the islands' envelope from side to side and meets neither of them.
+    assert not _intersects_bbox(gpkg_binary.encode(islands), -1, 1.5, 4, 1.8)
+    steps = [-1.0, -0.01, 0.0, 0.5, 1.2, 1.5, 1.8, 2.5, 3.0, 3.01, 4.0]
+    boxes = [
+        (x0, y0, x1, y1) for x0 in steps for x1 in steps if x0 < x1 for y0 in steps for y1 in steps if y0 < y1
+    ]
+    for shape in shapes:
+        blob = gpkg_binary.encode(shape)
+        wrong = [b for b in boxes if _intersects_bbox(blob, *b) != shapely.intersects(shapely.box(*b), shape)]
+        assert wrong == [], (shape.wkt, wrong[:5])
+    # The shipped municipalities around Jena, with boxes crossing them in every way.
+    conn = sqlite3.connect(gpkg_path(gpkg_app))
+    rows = conn.execute(
+        "SELECT t.geom FROM municipalities t JOIN rtree_municipalities_geom r ON r.id = t.fid "
+        "WHERE r.minx <= 11.8 AND r.maxx >= 11.4 AND r.miny <= 51.05 AND r.maxy >= 50.8"
+    ).fetchall()
+    assert len(rows) > 30
+    grid = [
+        (11.4 + i * 0.05, 50.8 + j * 0.05, 11.4 + i * 0.05 + w, 50.8 + j * 0.05 + h)
+        for i in range(8)
+        for j in range(5)
+        for w, h in ((0.02, 0.3), (0.3, 0.02), (0.12, 0.08))
+    ]
+    shortcuts = 0
+    for (blob,) in rows:
+        shape = shapely.from_wkb(gpkg_binary.wkb_of(blob))
+        for box in grid:
+            expected = shapely.intersects(shapely.box(*box), shape)
+            assert _intersects_bbox(blob, *box) == expected, box
+            shortcuts += gpkg_binary.is_connected(blob)
+    assert shortcuts > 0  # single-part outlines are stored as MultiPolygons of one
+
+
 def test_query_filters_sorts_and_pages(app: Flask) -> None:
     store = app.extensions["mapservice"].store
     result = store.query(
