@@ -1314,10 +1314,8 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
         "items_none": "Keine Objekte gefunden.",
         "filter_label": "Filter (CQL2)",
         "filter_apply": "Filtern",
-        "filter_hint": (
-            "Zum Beispiel: population > 10000 AND kreis = 'Zwickau'. Die Eigenschaften sind "
-            "die Spalten der Tabelle. Alle Vergleiche nennt die"
-        ),
+        "filter_example": "Zum Beispiel:",
+        "filter_hint": "Die Eigenschaften sind die Spalten der Tabelle. Alle Vergleiche nennt die",
         "pages": "Seiten",
         "location": "Lage",
         "properties": "Eigenschaften",
@@ -1390,10 +1388,8 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
         "items_none": "No features found.",
         "filter_label": "Filter (CQL2)",
         "filter_apply": "Apply filter",
-        "filter_hint": (
-            "For example: population > 10000 AND kreis = 'Zwickau'. The properties are the "
-            "columns of the table. All comparisons are listed in the"
-        ),
+        "filter_example": "For example:",
+        "filter_hint": "The properties are the columns of the table. All comparisons are listed in the",
         "pages": "Pages",
         "location": "Location",
         "properties": "Properties",

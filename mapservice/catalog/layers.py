@@ -127,6 +127,9 @@ class Layer:
     # them shows the German ones there, marked as German.
     licence_en: str = ""
     attribution_en: str = ""
+    # A CQL2 text filter over this layer's own queryables, shown as the example beside the
+    # filter box of its items page (checked when the catalog loads, so it always works).
+    filter_example: str = ""
 
     def field(self, name: str) -> FieldDef | None:
         return self.fields.get(name)
@@ -319,6 +322,7 @@ _LAYER_KEYS = frozenset(
         "temporal",
         "fields",
         "publication",
+        "filter_example",
     }
 )
 
@@ -372,7 +376,7 @@ def parse_layer(raw: Mapping[str, Any], path: Path) -> Layer:
                 "a layer with publication = true declares this string field with "
                 f"values = {list(PUBLICATION_STATES)}",
             )
-    return Layer(
+    layer = Layer(
         id=layer_id,
         publication=publication,
         temporal=(temporal[0], temporal[1]) if temporal else None,
@@ -389,7 +393,16 @@ def parse_layer(raw: Mapping[str, Any], path: Path) -> Layer:
         fields=fields,
         default_sortby=sortby,
         path=str(path),
+        filter_example=_optional(raw, "filter_example", str, "", path),
     )
+    if layer.filter_example:
+        from ..ogcapi.cql2 import FilterError, parse_filter  # cql2 reads layers: imported late
+
+        try:
+            parse_filter(layer.filter_example, "cql2-text", layer)
+        except FilterError as exc:
+            raise CatalogError(path, "filter_example", f"is not a filter over this layer: {exc}") from exc
+    return layer
 
 
 def load_layer_file(path: Path) -> Layer:

@@ -17,6 +17,7 @@ import json
 import operator
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -589,6 +590,51 @@ def test_a_bad_filter_on_the_items_page_says_what_in_the_pages_language(
     assert german in html.unescape(de.get_data(as_text=True))
     assert english in html.unescape(en.get_data(as_text=True))
     assert "Parameter 'filter'" not in html.unescape(de.get_data(as_text=True))  # the API's words
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_each_items_page_suggests_a_filter_over_its_own_properties(client: FlaskClient, lang: str) -> None:
+    """The example beside the filter box is the collection's own: followed, it filters that
+    collection (an example over another collection's properties was refused with a 400)."""
+    catalog = client.application.extensions["mapservice"].catalog
+    seen = set()
+    for layer in catalog:
+        page = client.get(f"/api/collections/{layer.id}/items?f=html&lang={lang}").get_data(as_text=True)
+        hint = re.search(r'<p id="cql2-filter-hint" class="hint">(.*?)</p>', page, re.S)
+        assert hint is not None, layer.id
+        link = re.search(r'<a href="([^"]+)"><code>([^<]+)</code></a>', hint.group(1))
+        assert link is not None, (layer.id, hint.group(1))
+        example = html.unescape(link.group(2))
+        assert example == layer.filter_example
+        assert ("Zum Beispiel:" in hint.group(1)) == (lang == "de")
+        assert ("For example:" in hint.group(1)) == (lang == "en")
+        followed = client.get(html.unescape(link.group(1)))
+        assert followed.status_code == 200, (layer.id, followed.get_data(as_text=True)[:300])
+        shown = followed.get_data(as_text=True)
+        kept = re.search(r'<input id="cql2-filter" name="filter" type="text" value="([^"]*)"', shown)
+        assert kept is not None and html.unescape(kept.group(1)) == example  # the form keeps it
+        # The same filter through the API gives the features the page counts.
+        matched = get_json(client, f"/api/collections/{layer.id}/items?{urlencode({'filter': example})}")
+        seen.add(layer.id)
+        if matched["numberMatched"]:
+            assert f">{matched['numberMatched']} " in shown
+    assert seen == set(catalog.ids())
+
+
+def test_a_layer_file_whose_filter_example_does_not_fit_its_fields_is_refused(tmp_path: Path) -> None:
+    from mapservice.catalog.layers import CatalogError, load_catalog
+
+    source = Path(__file__).resolve().parents[2] / "layers" / "districts.toml"
+    broken = source.read_text().replace(
+        "filter_example = \"city = 'Jena' AND households > 1000\"",
+        "filter_example = \"population > 10000 AND kreis = 'Zwickau'\"",
+    )
+    assert broken != source.read_text()
+    (tmp_path / "districts.toml").write_text(broken)
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(tmp_path)
+    assert "districts.toml: key 'filter_example'" in str(caught.value)
+    assert "kreis" in str(caught.value)
 
 
 def test_the_items_page_has_a_filter_form_that_keeps_the_filter(client: FlaskClient) -> None:
