@@ -483,6 +483,9 @@ PLANNER_TEXT: dict[str, dict[str, str]] = {
         "show": "Anzeigen",
         "rank": "Rang",
         "score": "Lückenwert",
+        # A gap score with unknown criteria is a lower bound (planner/gaps.py).
+        "at_least": "mindestens",
+        "lower_bound_legend": "davon nur Untergrenze, weil Angaben fehlen",
         "misses": "Verfehlte Schwellen",
         "unknown_criteria": "Unbekannt",
         "reasons": "Gründe",
@@ -562,6 +565,8 @@ PLANNER_TEXT: dict[str, dict[str, str]] = {
         "show": "Show",
         "rank": "Rank",
         "score": "gap score",
+        "at_least": "at least",
+        "lower_bound_legend": "of these, lower bounds only, as data is missing",
         "misses": "Thresholds missed",
         "unknown_criteria": "Unknown",
         "reasons": "Reasons",

@@ -200,7 +200,7 @@ def planner() -> Response:
         # The chart shows the rows a criterion applies to: 785 bars of "0 points" for the
         # small Thuringian towns would hide the rest.
         charted = [r for r in rows if r.get("gap_applies", True)] if chosen.id == "gap_score" else rows
-        bars, left_out = pv.bars(chosen, charted, legend, lang, t["unknown"])
+        bars, left_out = pv.bars(chosen, charted, legend, lang, t["unknown"], PLANNER_TEXT[lang]["at_least"])
         if city:
             data_url = url_for("coverage.districts", city=city.key)
             downloads = {
@@ -308,6 +308,8 @@ def planner() -> Response:
             id_field="id" if city else "ags",
             figure=lambda text: figure_text(text, lang),
             unknown_count=sum(1 for r in rows if r.get(chosen.id) is None),
+            lower_bound_count=sum(1 for r in rows if pv.is_lower_bound(chosen, r)),
+            is_lower_bound=pv.is_lower_bound,
         )
         return allow_scripts(response, parts.script)
 

@@ -281,10 +281,22 @@ class Bar:
     unknown: bool = False
 
 
+def is_lower_bound(m: Metric, row: Mapping[str, Any]) -> bool:
+    """Whether the row's value of ``m`` is only a lower bound: a gap score with unknown
+    criteria (planner/gaps.py). Shown as "at least 0 points", never as a plain 0."""
+    return m.id == "gap_score" and row.get(m.id) is not None and row.get("gap_complete") is False
+
+
 def bars(
-    m: Metric, rows: Sequence[Mapping[str, Any]], legend: Sequence[Class], lang: str, unknown_text: str
+    m: Metric,
+    rows: Sequence[Mapping[str, Any]],
+    legend: Sequence[Class],
+    lang: str,
+    unknown_text: str,
+    at_least: str = "",
 ) -> tuple[list[Bar], int]:
-    """The bar chart: per category a count, else per row its value (worst first).
+    """The bar chart: per category a count, else per row its value (worst first); a lower
+    bound (:func:`is_lower_bound`) says so with ``at_least``.
 
     Returns the bars and how many rows were left out (at most ``MAX_BARS`` rows are drawn;
     the table beside it has them all).
@@ -299,7 +311,8 @@ def bars(
     out = [
         Bar(
             str(r.get("name")),
-            fmt_value(m, r[m.id], lang) or "",
+            (f"{at_least} " if at_least and is_lower_bound(m, r) else "")
+            + (fmt_value(m, r[m.id], lang) or ""),
             colour_of(m, r[m.id], legend),
             float(r[m.id]) / most,
         )

@@ -259,6 +259,33 @@ def test_planner_page_answers_and_is_cacheable(client: FlaskClient) -> None:
     assert "Survey of the Thuringian prevention council" in english and "Erfurt" in english
 
 
+@pytest.mark.parametrize(
+    ("lang", "at_least", "points"), [("de", "mindestens", "Punkte"), ("en", "at least", "points")]
+)
+def test_a_gap_score_with_unknown_criteria_reads_as_a_lower_bound(
+    client: FlaskClient, lang: str, at_least: str, points: str
+) -> None:
+    """In Leipzig every criterion but one is unknown: each district's gap score of 0 is only a
+    lower bound. Chart, table, legend and map must say "at least 0", never a plain 0 that reads
+    as "no gap"; a complete score (Saxony's municipalities with an active body) stays plain."""
+    import re
+
+    rows = get_json(client, "/api/coverage/districts?city=leipzig")["features"]
+    incomplete = [r["properties"] for r in rows if not r["properties"]["gap_complete"]]
+    assert len(incomplete) == 63
+    page = client.get(f"/planner?area=leipzig&lang={lang}").get_data(as_text=True)
+    table = page[page.index("<tbody>") : page.index("</tbody>")]
+    cells = re.findall(r'<td class="num pl-chosen">([^<]*)</td>', table)
+    assert cells == [f"{at_least} 0"] * 63, cells[:3]
+    assert page.count(f"{at_least} 0 {points}") >= 40  # the chart's bars
+    legend = page[page.index('id="legend-h"') : page.index("</section>", page.index('id="legend-h"'))]
+    assert re.search(r'class="pl-lower">[^<]+<span class="en">\(63\)', legend)
+    assert '"at_least"' in page  # the map's tooltips and popups (dsm-planner.js) get the word
+    saxony = client.get(f"/planner?area=land-14&lang={lang}").get_data(as_text=True)
+    complete_cells = re.findall(r'<td class="num pl-chosen">([^<]*)</td>', saxony)
+    assert any(not c.startswith(at_least) for c in complete_cells)
+
+
 def test_planner_page_errors(client: FlaskClient) -> None:
     assert client.get("/planner?area=atlantis").status_code == 404
     assert client.get("/planner?area=land-99").status_code == 404

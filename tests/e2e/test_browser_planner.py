@@ -139,3 +139,16 @@ def test_unknown_is_hatched_not_zero(browser: Browser, live_server: Server, brow
                          .map(function (r) { return r.getAttribute('fill'); });""")
     assert bars and set(bars) == {HATCH}
     browser.screenshot(browser_output / "planner-leipzig-unknown.png")
+
+
+def test_a_lower_bound_gap_score_says_so_on_the_map(browser: Browser, live_server: Server) -> None:
+    # Leipzig's gap scores are all lower bounds (criteria unknown): the map's popup of a
+    # district says "at least 0", as the table and the chart do, never a plain "0".
+    browser.load(live_server.url + "/planner?area=leipzig&lang=en", wait_for_js=READY, timeout=60)
+    assert browser.console_errors() == []
+    button = browser.find(".pl-table tbody tr button.pl-show")
+    button.send_keys(Keys.ENTER)
+    wait_until(lambda: browser.find_all(".leaflet-popup-content"), timeout=5)
+    popup = browser.js("return document.querySelector('.leaflet-popup-content').textContent")
+    assert "at least 0 points" in popup, popup
+    assert "(gap score at least 0)" in popup, popup

@@ -42,13 +42,25 @@
     return cfg.metric.unit ? text + " " + cfg.metric.unit : text;
   }
 
+  // A gap score with unknown criteria is a lower bound (planner/gaps.py): "at least 0".
+  function shownValue(cfg, p) {
+    var text = formatValue(cfg, p[cfg.metric.id]);
+    if (text !== null && cfg.metric.id === "gap_score" && p.gap_complete === false) {
+      text = cfg.t.at_least + " " + text;
+    }
+    return text;
+  }
+
   function popup(cfg, p) {
     var b = DSM.popupBox(p.name, null);
     function row(label, value) {
       DSM.row(b.dl, label, value === undefined ? null : value, cfg.t.unknown);
     }
-    row(cfg.metric.label, formatValue(cfg, p[cfg.metric.id]));
-    row(cfg.t.rank, p.gap_rank === null ? null : p.gap_rank + " (" + cfg.t.score + " " + p.gap_score + ")");
+    row(cfg.metric.label, shownValue(cfg, p));
+    var locale = cfg.lang === "en" ? "en-GB" : "de-DE";
+    var score = (p.gap_complete === false ? cfg.t.at_least + " " : "") +
+      (p.gap_score === null ? "" : p.gap_score.toLocaleString(locale, { maximumFractionDigits: 2 }));
+    row(cfg.t.rank, p.gap_rank === null ? null : p.gap_rank + " (" + cfg.t.score + " " + score + ")");
     function reasons(items) {
       if (!items || !items.length) return "–";
       var ul = el("ul");
@@ -103,7 +115,7 @@
             var p = feature.properties;
             // Made when first opened: a Land's 849 popups built up front held up its first view.
             lyr.bindTooltip(function () {
-              var shown = formatValue(cfg, p[cfg.metric.id]);
+              var shown = shownValue(cfg, p);
               return el("span", (p.name || "") + ": " + (shown === null ? cfg.t.unknown : shown));
             }, { sticky: true });
             lyr.bindPopup(function () { return popup(cfg, p); }, { maxWidth: 340 });
@@ -119,7 +131,9 @@
             if (!lyr) return;
             button.hidden = false;
             button.addEventListener("click", function () {
-              map.fitBounds(lyr.getBounds(), { maxZoom: 14 });
+              // Without animation: a popup opened during the zoom was panned into view for
+              // the old view and ended up cut off at the map's top edge.
+              map.fitBounds(lyr.getBounds(), { maxZoom: 14, animate: false });
               lyr.openPopup(lyr.getBounds().getCenter());
               document.getElementById(cfg.mapId).scrollIntoView({ block: "nearest" });
             });
