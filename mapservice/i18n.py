@@ -848,6 +848,8 @@ LOCATE_NOTES: dict[str, dict[str, str]] = {
         "walking": "etwa {minutes} min zu Fuß",
         "straight_line": "Luftlinie",
         "under_10_m": "unter 10 m",
+        "about": "etwa {distance}",
+        "near_approximate": "in der Nähe (die Lage der Dienststelle ist nur ungefähr bekannt)",
         "distance_rule": (
             "Entfernungen in Luftlinie; Gehzeit bis {max} geschätzt mit {speed} km/h, darüber keine Gehzeit."
         ),
@@ -879,6 +881,8 @@ LOCATE_NOTES: dict[str, dict[str, str]] = {
         "walking": "about {minutes} min on foot",
         "straight_line": "straight line",
         "under_10_m": "under 10 m",
+        "about": "about {distance}",
+        "near_approximate": "close by (the office's location is only approximately known)",
         "distance_rule": (
             "Straight-line distances; walking time up to {max} estimated at {speed} km/h, none beyond."
         ),

@@ -176,6 +176,22 @@ def distance_text(metres: float, lang: str) -> str:
     return f"{number_text(km, 1 if km < 9.95 else 0, lang)} km"
 
 
+# An office located only this precisely (its street, district or town) is shown as
+# approximate: a distance to it is "about", and none is given below APPROXIMATE_NEAR_M.
+APPROXIMATE_PRECISIONS = frozenset({"street", "district", "municipality"})
+APPROXIMATE_NEAR_M = 250
+
+
+def approximate_distance_text(metres: float, lang: str) -> str | None:
+    """The distance to an office whose location is approximate: "etwa 650 m"; None below
+    APPROXIMATE_NEAR_M, where the office could as well be on the other side (a point on its
+    street is no closer to the truth than that): the answer then says "in der Nähe"."""
+    notes = LOCATE_NOTES[pick_lang(lang)]
+    if metres < APPROXIMATE_NEAR_M:
+        return None
+    return notes["about"].format(distance=distance_text(metres, lang))
+
+
 def route_url(from_lat: float, from_lon: float, to_lat: float, to_lon: float, walking: bool = True) -> str:
     """A link (never fetched by the service, followed only when clicked) to directions on
     openstreetmap.org: on foot within walking distance, else without a preset engine."""
@@ -239,7 +255,15 @@ def locate(
         entry = office_summary(office, now, lang)
         minutes = walking_minutes(metres)
         entry["distance_m"] = round(metres)
-        entry["distance_text"] = distance_text(metres, lang)
+        entry["distance_approximate"] = entry["location_precision"] in APPROXIMATE_PRECISIONS
+        if entry["distance_approximate"]:
+            # "unter 10 m, etwa 1 min zu Fuß" to a point that stands for a whole street
+            # claimed a precision the data does not have.
+            about = approximate_distance_text(metres, lang)
+            entry["distance_text"] = about or notes["near_approximate"]
+            minutes = minutes if about else None
+        else:
+            entry["distance_text"] = distance_text(metres, lang)
         entry["walking_minutes"] = minutes
         entry["walking_text"] = None if minutes is None else notes["walking"].format(minutes=minutes)
         entry["route_url"] = route_url(lat, lon, office.lat or 0.0, office.lon or 0.0, minutes is not None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -291,7 +292,10 @@ def test_nearest_radius_is_a_setting(make_app: Callable[..., Flask]) -> None:
     assert [o["id"] for o in doc["nearest"]] == ["kobb-jena-winzerla"]  # the others lie 3.5+ km away
     assert doc["nearest_radius_km"] == 2
     english = client.get(f"/finder?{JENA_WINZERLA}&lang=en").get_data(as_text=True)
-    assert "Within 2 km (straight line)" in english and "under 10 m, about 1 min on foot" in english
+    assert "Within 2 km (straight line)" in english
+    # The office is located by its street only: no "under 10 m, about 1 min on foot".
+    assert "close by (the office's location is only approximately known)" in html.unescape(english)
+    assert "under 10 m" not in english
 
 
 def test_jena_page_gives_km_past_dates_and_calendar_links_honestly(client: FlaskClient) -> None:

@@ -187,7 +187,9 @@ def test_number_text() -> None:
 def test_walking_time_only_within_walking_distance(index: LocateIndex) -> None:
     assert walking_minutes(WALKING_MAX_M) == 40 and walking_minutes(WALKING_MAX_M + 1) is None
     assert walking_minutes(1) == 1
-    doc = locate(index, *JENA_WINZERLA, NOW, 10, 25, "radius", "en")
+    # A point in the centre of Jena: the police station and the mayor's office lie about 1 km
+    # away, the offices in Lobeda and Winzerla beyond walking distance.
+    doc = locate(index, 11.5800, 50.9270, NOW, 10, 25, "radius", "en")
     assert doc is not None
     near = [o for o in doc["nearest"] if o["distance_m"] <= WALKING_MAX_M]
     far = [o for o in doc["nearest"] if o["distance_m"] > WALKING_MAX_M]
@@ -202,6 +204,38 @@ def test_walking_time_only_within_walking_distance(index: LocateIndex) -> None:
     assert doc["distance_rule"] == (
         "Straight-line distances; walking time up to 3 km estimated at 4.5 km/h, none beyond."
     )
+
+
+@pytest.mark.parametrize(
+    ("lang", "near", "about"),
+    [
+        ("de", "in der Nähe (die Lage der Dienststelle ist nur ungefähr bekannt)", "etwa "),
+        ("en", "close by (the office's location is only approximately known)", "about "),
+    ],
+)
+def test_a_distance_to_an_approximate_location_claims_no_precision(
+    index: LocateIndex, lang: str, near: str, about: str
+) -> None:
+    """The Winzerla office is located only by its street (location_precision "street"): its
+    own address is not "under 10 m, about 1 min on foot" from it, only close by. Further away
+    an approximate office is "about" its distance; an office with its house coordinate keeps
+    the plain distance and its walking time."""
+    doc = locate(index, *JENA_WINZERLA, NOW, 10, 25, "radius", lang)
+    assert doc is not None
+    by_id = {o["id"]: o for o in doc["nearest"]}
+    winzerla = by_id["kobb-jena-winzerla"]
+    assert winzerla["location_precision"] == "street" and winzerla["distance_approximate"]
+    assert winzerla["distance_m"] < 10
+    assert winzerla["distance_text"] == near
+    assert winzerla["walking_minutes"] is None and winzerla["walking_text"] is None
+    mayor = by_id["jena-buergersprechstunde-koppe"]
+    assert mayor["distance_approximate"] and mayor["distance_text"].startswith(about)
+    assert mayor["distance_text"] == about + distance_text(mayor["distance_m"], lang)
+    exact = [o for o in doc["nearest"] if o["location_precision"] == "address"]
+    assert exact
+    for office in exact:
+        assert not office["distance_approximate"]
+        assert office["distance_text"] == distance_text(office["distance_m"], lang)
 
 
 def test_past_only_dates_show_the_last_known_date(index: LocateIndex) -> None:
