@@ -105,6 +105,15 @@ class LocateIndex:
     def responsible(self, district_id: str) -> list[Office]:
         return [o for o in self.offices if district_id in (o.properties.get("serves_districts") or ())]
 
+    def has_responsibilities(self, ags: str) -> bool:
+        """Whether any office of the municipality ``ags`` is recorded as responsible: for
+        districts of it, or for all of it. A city with district outlines and no such office
+        (Leipzig, Chemnitz in the shipped data) is covered by the finder but answers
+        "no responsible contact person is recorded"."""
+        return bool(self._town.get(ags)) or any(
+            o.properties.get("city_ags") == ags and o.properties.get("serves_districts") for o in self.offices
+        )
+
     def responsible_town(self, ags: str) -> list[Office]:
         """Offices of the municipality ``ags`` that serve all of it (see ``TOWN_KINDS``)."""
         return list(self._town.get(ags, ()))

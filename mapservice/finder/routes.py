@@ -215,6 +215,7 @@ def finder_page() -> Response:
     args = {k: v[0] for k, v in given.items()}
     result = error = None
     status = 200
+    index = services().locate_index()
     if given:
         try:
             result = answer(given, lang)
@@ -229,14 +230,19 @@ def finder_page() -> Response:
         args=args,
         value_label=value_label,
         lt=LOCATE_NOTES[lang],
-        finder_map=finder_map(services().locate_index(), url_for("api.landing").rstrip("/")),
+        finder_map=finder_map(index, url_for("api.landing").rstrip("/")),
         finder_legend=finder_legend(lang),
         gt=GEOCODE_TEXT[lang],
         ft=FINDER_TEXT[lang],
         land_names=LAND_NAMES[lang],
         finder_js_texts={k[3:]: v for k, v in FINDER_TEXT[lang].items() if k.startswith("js_")},
         coverage=services().address_coverage(),
-        responsible_cities=sorted(str(m.properties.get("name")) for m in services().locate_index().covered),
+        responsible_cities=sorted(
+            str(m.properties.get("name")) for m in index.covered if index.has_responsibilities(m.id)
+        ),
+        unassigned_cities=sorted(
+            str(m.properties.get("name")) for m in index.covered if not index.has_responsibilities(m.id)
+        ),
     )
     response.headers["Cache-Control"] = "private, max-age=60"
     # Its CSP is every page's (http/security.py): the finder has no inline script.

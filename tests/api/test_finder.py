@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -367,3 +368,38 @@ def test_a_bad_address_file_setting_names_the_setting(
     with pytest.raises(ConfigError) as raised:
         make_app(gazetteer_files=str(FIXTURE), **{setting: value})
     assert named in str(raised.value) and "--" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("lang", "with_text", "without_text"),
+    [
+        (
+            "de",
+            "Zuständigkeiten sind erfasst für",
+            "Ortsteile, aber noch keine Zuständigkeiten sind erfasst für",
+        ),
+        (
+            "en",
+            "Responsibilities are recorded for",
+            "Districts, but no responsibilities yet, are recorded for",
+        ),
+    ],
+)
+def test_the_finder_names_the_cities_without_recorded_responsibilities_apart(
+    client: FlaskClient, lang: str, with_text: str, without_text: str
+) -> None:
+    """Leipzig has its district outlines but no office responsible for any of them: the page
+    must not list it among the cities with recorded responsibilities, where a citizen would
+    expect an answer and get "no responsible contact person"."""
+    page = client.get(f"/finder?lang={lang}").get_data(as_text=True)
+    listed = re.search(re.escape(with_text) + r": ([^.<]+)\.", page)
+    apart = re.search(re.escape(without_text) + r": ([^.<]+)\.", page)
+    assert listed is not None and apart is not None, page[-2000:]
+    with_cities, without_cities = listed.group(1).split(", "), apart.group(1).split(", ")
+    assert "Jena" in with_cities and "Zwickau" in with_cities
+    assert "Leipzig" in without_cities and "Leipzig" not in with_cities
+    assert not set(with_cities) & set(without_cities)
+    # What the page says is what a lookup answers: nobody is responsible in Leipzig-Zentrum.
+    leipzig = get_json(client, "/api/locate?lat=51.3397&lon=12.3731")
+    assert leipzig["municipality"]["name"] == "Leipzig"
+    assert leipzig["responsible"] == [] and leipzig["responsible_town"] == []
