@@ -49,18 +49,29 @@ class MapCatalog:
 
     def with_districts(self, districts: Iterable[Mapping[str, Any]]) -> MapCatalog:
         """Add one map per district of each city named in ``[district_maps]``."""
+        from ..store.sql import sort_key_de  # the store's German order (DIN 5007-1)
+
+        def title(rule: DistrictMaps, district: Mapping[str, Any]) -> str:
+            name = str(district["name"])
+            return name if name.startswith(rule.city) else f"{rule.city}-{name}"
+
         maps = dict(self.maps)
         for rule in self.district_rules:
             base = self.maps[rule.base]
-            for district in sorted(districts, key=lambda d: str(d.get("name"))):
-                if district.get("city") != rule.city:
-                    continue
+            # In the order of the titles the lists show. Sorted by the district names, the
+            # home page listed "Jena-Isserstedt, Jena-Nord, …, Jenaprießnitz/Wogau,
+            # Jena-Kernberge": a name without the city's prefix sorted by its own first letter.
+            ordered = sorted(
+                (d for d in districts if d.get("city") == rule.city),
+                key=lambda d: sort_key_de(title(rule, d)),
+            )
+            for district in ordered:
                 name = str(district["name"])
                 maps[str(district["id"])] = replace(
                     base,
                     id=str(district["id"]),
-                    title=f"{rule.city}-{name}" if not name.startswith(rule.city) else name,
-                    title_en=f"{rule.city}-{name}" if not name.startswith(rule.city) else name,
+                    title=title(rule, district),
+                    title_en=title(rule, district),
                     description=f"{base.description} Ausschnitt: Ortsteil {name}.",
                     description_en=f"{base.description_en} Shown: the district {name}.",
                     focus=Focus("districts", str(district["id"])),

@@ -28,6 +28,22 @@ def test_every_required_map_and_one_per_jena_district(client: FlaskClient) -> No
     assert client.get("/map/atlantis").status_code == 404
 
 
+def test_the_district_maps_are_listed_in_the_order_of_their_names(client: FlaskClient) -> None:
+    # As a reader looks for one: "Jena-Kernberge" after "Jena-Isserstedt", not after
+    # "Jenaprießnitz/Wogau" ("Jena-Nord" is a district's own name, "Kernberge" is not).
+    import html
+
+    text = client.get("/").get_data(as_text=True)
+    titles = [html.unescape(t) for t in re.findall(r'<option value="jena-[a-z-]+">([^<]+)</option>', text)]
+    assert len(titles) == 30
+
+    def german(t: str) -> str:
+        return t.casefold().replace("ä", "a").replace("ö", "o").replace("ü", "u").replace("ß", "ss")
+
+    assert titles == sorted(titles, key=german)
+    assert titles.index("Jena-Isserstedt") + 1 == titles.index("Jena-Kernberge")
+
+
 def test_chooser_form_works_without_javascript(client: FlaskClient) -> None:
     response = client.get("/map?id=prevention-sachsen")
     assert response.status_code == 303
