@@ -109,7 +109,9 @@ def collection(base: str, layer: Layer, state: LayerState) -> dict[str, Any]:
         "crs": list(SUPPORTED_URIS),
         "storageCrs": CRS84,
         "links": [
-            link(url, "self", JSON, layer.title),
+            # With f=json, as every self link: followed from the HTML page in a browser, the
+            # bare URL negotiated the HTML page again.
+            link(f"{url}?f=json", "self", JSON, layer.title),
             link(f"{url}?f=html", "alternate", HTML, f"{layer.title} (HTML)"),
             link(f"{url}/items", "items", GEOJSON, "Objekte / items"),
             link(f"{url}/items?f=html", "items", HTML, "Objekte als HTML / items as HTML"),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import html
 import json
+import re
 from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
@@ -563,3 +565,19 @@ def test_api_documentation_page_words_every_operation_and_parameter_in_its_langu
                 if param["in"] == "query" and name not in fields and not worded:
                     missing.append(f"p_{name} ({kind})")
     assert not missing, sorted(set(missing))
+
+
+@pytest.mark.parametrize(
+    ("lang", "json_label"), [("de", "diese Seite als JSON"), ("en", "this page as JSON")]
+)
+def test_the_html_pages_name_their_json_link_as_json(client: FlaskClient, lang: str, json_label: str) -> None:
+    # The "self" link of a JSON document leads to the JSON: on its HTML page, "diese Seite"
+    # alone named a link that does not lead to the page one is reading.
+    for path in ("/api", "/api/collections/districts", "/api/collections/districts/items/jena-winzerla"):
+        page = client.get(f"{path}?f=html&lang={lang}").get_data(as_text=True)
+        found = re.search(r'<a href="([^"]+)" rel="self" type="application/(?:geo\+)?json">([^<]+)</a>', page)
+        assert found is not None, path
+        assert found.group(2) == json_label, (path, found.groups())
+        # Followed as a browser follows it (Accept: text/html), the link gives the JSON.
+        followed = client.get(html.unescape(found.group(1)), headers={"Accept": "text/html"})
+        assert followed.mimetype in ("application/json", "application/geo+json"), (path, found.group(1))
