@@ -171,3 +171,20 @@ def test_thuringia_map_has_few_tab_stops(browser: Browser, gpkg_live_server: Ser
     # 849 municipality polygons: their facts are in the table beside the map, not tab stops.
     browser.load(gpkg_live_server.url + "/map/prevention-thueringen", wait_for_js=READY, timeout=60)
     assert tab_walk(browser, 40) < 40
+
+
+def test_a_features_page_stacks_its_properties_at_320_px(narrow: Browser, gpkg_live_server: Server) -> None:
+    # Side by side, a property's description and its value each got half of 320 px: words
+    # broke letter by letter and values were cut off inside the table's scroll box.
+    narrow.load(gpkg_live_server.url + "/api/collections/contact-offices/items/kobb-jena-winzerla?f=html")
+    box = narrow.js("var b = document.querySelector('.table-scroll'); return [b.scrollWidth, b.clientWidth];")
+    assert box[0] <= box[1], box
+    # The name and description stand above the value, each as wide as the table.
+    widths = narrow.js(
+        """var row = document.querySelector('table.facts tr');
+           return [row.querySelector('th').getBoundingClientRect(),
+                   row.querySelector('td').getBoundingClientRect()]
+             .map(function (r) { return [Math.round(r.left), Math.round(r.width), Math.round(r.top)]; });"""
+    )
+    (th_left, th_width, th_top), (td_left, td_width, td_top) = widths
+    assert th_left == td_left and th_width == td_width and td_top > th_top, widths
