@@ -154,7 +154,7 @@ def test_item_page_marks_the_prose_of_the_other_language(
         own_row = re.search(rf"<code>{field}{'' if lang == 'de' else '_en'}</code>.*?</tr>", html, re.S)
         other_row = re.search(rf"<code>{field}{'_en' if lang == 'de' else ''}</code>.*?</tr>", html, re.S)
         assert own_row and other_row, url
-        own_value = own_row.group(0).split("<td>", 1)[1]
-        other_value = other_row.group(0).split("<td>", 1)[1]
+        own_value = re.split(r"<td[^>]*>", own_row.group(0), maxsplit=1)[1]
+        other_value = re.split(r"<td[^>]*>", other_row.group(0), maxsplit=1)[1]
         assert own in own_value and "lang=" not in own_value, url
         assert other in other_value and f'<span lang="{"en" if lang == "de" else "de"}">' in other_value, url
