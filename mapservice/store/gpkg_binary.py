@@ -30,8 +30,12 @@ def wkb_of(blob: bytes) -> bytes:
     """The WKB part of a blob, whatever envelope it carries."""
     if blob[:2] != MAGIC:
         raise ValueError("not a GeoPackage geometry blob")
-    indicator = (blob[3] >> 1) & 0b111
-    return bytes(blob[8 + _ENVELOPE_BYTES[indicator] :])
+    return bytes(blob[_wkb_start(blob) :])
+
+
+def _wkb_start(blob: bytes) -> int:
+    """Where the WKB begins: after the 8-byte header and the envelope it announces."""
+    return 8 + _ENVELOPE_BYTES[(blob[3] >> 1) & 0b111]
 
 
 # WKB geometry types (ISO; Z, M and ZM add 1000, 2000, 3000) that are one connected piece when
@@ -43,7 +47,7 @@ _COLLECTION_KINDS = {4, 5, 6}  # MultiPoint, MultiLineString, MultiPolygon
 def is_connected(blob: bytes) -> bool:
     """Whether the geometry is one piece: a point, line or polygon, or a collection of one.
     Read from the WKB header alone; False where that does not say (a collection of several)."""
-    start = 8 + _ENVELOPE_BYTES.get((blob[3] >> 1) & 0b111, 0)
+    start = _wkb_start(blob)
     if len(blob) < start + 9 or blob[start] not in (0, 1):
         return False
     order = "<" if blob[start] == 1 else ">"
