@@ -152,3 +152,13 @@ def test_a_lower_bound_gap_score_says_so_on_the_map(browser: Browser, live_serve
     popup = browser.js("return document.querySelector('.leaflet-popup-content').textContent")
     assert "at least 0 points" in popup, popup
     assert "(gap score at least 0)" in popup, popup
+
+
+def test_the_lower_bound_gap_table_fits_1280_px(browser: Browser, live_server: Server) -> None:
+    # "mindestens 2,13" beside its number widened the score column until Jena's German table
+    # no longer fitted its box at 1280 px; the word now stands on a line of its own.
+    browser.load(live_server.url + "/planner?area=jena&lang=de", wait_for_js=READY, timeout=60)
+    box = browser.js("var w = document.querySelector('.pl-wrap'); return [w.scrollWidth, w.clientWidth];")
+    assert box[0] <= box[1], box
+    cell = browser.find(".pl-table td.pl-chosen").text
+    assert cell.startswith("mindestens") and "\n" in cell, cell
