@@ -143,6 +143,15 @@ class Validators:
             default=_http_date(services().catalog_mtime),
         )
         self._body_is_newer = False
+        self._body_read_at_own_version = False
+
+    def body_read_at(self, version: int | None) -> None:
+        """The body being built was read at this version of the validators' one layer, in
+        the snapshot that read the body (``QueryResult.version``). When it is the version
+        they name, the body is their content whatever was written since, and
+        :meth:`unchanged` need not read the state again (a round trip on PostGIS)."""
+        if version is not None and len(self.states) == 1 and self.states[0].version == version:
+            self._body_read_at_own_version = True
 
     def body_is_newer(self) -> None:
         """The body being built read data newer than these validators: it goes out without
@@ -158,7 +167,9 @@ class Validators:
         """
         if self._body_is_newer:
             return False
-        return self.strong or self._states_fn is None or list(self._states_fn()) == self.states
+        if self.strong or self._body_read_at_own_version or self._states_fn is None:
+            return True
+        return list(self._states_fn()) == self.states
 
     def matches(self, req: Request) -> bool:
         return replay.not_modified(req.environ, self.etag, self.last_modified)

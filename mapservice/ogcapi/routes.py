@@ -192,9 +192,13 @@ def items(collection_id: str) -> Response:
         if whole:
             page = store.query_encoded(layer.id, req.query)
             returned, matched, next_after = len(page.features), page.number_matched, page.next_after
+            read_at = page.version
         else:
             result = store.query(layer.id, req.query)
             returned, matched, next_after = len(result.features), result.number_matched, result.next_after
+            read_at = result.version
+        if store is _store():  # the store whose states the validators hold: its versions
+            validators.body_read_at(read_at)
         # The HTML page's own links lead on to HTML pages.
         link_args = {**args, "f": ["html"]} if html else args
         links = ogc.paging_links(

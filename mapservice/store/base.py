@@ -118,6 +118,9 @@ class QueryResult:
     number_matched: int
     # The cursor of the next page (Query.after): how to get there, not part of the result.
     next_after: str | None = field(default=None, compare=False)
+    # The layer version the page was read at, in the same snapshot (None: not known). A
+    # route whose validators read this version knows the page is the content they name.
+    version: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,9 @@ class EncodedPage:
     number_matched: int
     # The cursor of the next page (Query.after): how to get there, not part of the result.
     next_after: str | None = field(default=None, compare=False)
+    # The layer version the page was read at, in the same snapshot (None: not known). A
+    # route whose validators read this version knows the page is the content they name.
+    version: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -441,7 +447,12 @@ class Store(abc.ABC):
         from .sql import encode_feature  # the one encoder; sql.py imports this module
 
         result = self.query(layer_id, query)
-        return EncodedPage([encode_feature(f).encode() for f in result.features], result.number_matched)
+        return EncodedPage(
+            [encode_feature(f).encode() for f in result.features],
+            result.number_matched,
+            result.next_after,
+            result.version,
+        )
 
     def count_and_extent(self, layer_id: str, filters: Sequence[Filter] = ()) -> tuple[int, BBox | None]:
         """How many features match ``filters``, and the lon/lat box around their geometries."""

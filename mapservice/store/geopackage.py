@@ -424,7 +424,8 @@ class GeoPackageStore(SqlStore):
             _log.error("%s", error)  # once per process: one line, no trace
         raise error from exc
 
-    def _read(self, snapshot: bool = False) -> _Read:
+    def _read(self, snapshot: bool = False, batched: bool = False) -> _Read:
+        # ``batched`` changes nothing here: SQLite runs in this process, with no round trips.
         self._check_file(writing=False)
         return _Read(self._conn(), snapshot)
 
@@ -571,15 +572,14 @@ class GeoPackageStore(SqlStore):
         )
         self._keep_published_summary(conn, layer, change)
 
-    def _read_state(self, conn: sqlite3.Connection, layer: Layer) -> tuple[Any, ...] | None:
+    def _state_rows(self, conn: sqlite3.Connection, layer: Layer) -> sqlite3.Cursor:
         # One statement: the count is kept with the version (see _bump), never counted here.
-        row: tuple[Any, ...] | None = conn.execute(
+        return conn.execute(
             f"SELECT s.version, s.updated_at, s.count, c.min_x, c.min_y, c.max_x, c.max_y, "
             f"{', '.join(f's.{name}' for name in PUBLISHED_SUMMARY_COLUMNS)} "
             f"FROM {STATE_TABLE} s LEFT JOIN gpkg_contents c ON c.table_name = ? WHERE s.layer = ?",
             (table_name(layer.id), layer.id),
-        ).fetchone()
-        return row
+        )
 
     # -- address points -------------------------------------------------------------------------
 

@@ -45,10 +45,14 @@ class PublishedView(Store):
         return replace(query, filters=[*query.filters, Filter(PUBLICATION_FIELD, PUBLISHED)], matched=matched)
 
     def query(self, layer_id: str, query: Query) -> QueryResult:
-        return self.inner.query(layer_id, self._public(layer_id, query))
+        result = self.inner.query(layer_id, self._public(layer_id, query))
+        return result if layer_id != SURVEYED_LAYER else replace(result, version=None)
 
     def query_encoded(self, layer_id: str, query: Query) -> base.EncodedPage:
-        return self.inner.query_encoded(layer_id, self._public(layer_id, query))
+        page = self.inner.query_encoded(layer_id, self._public(layer_id, query))
+        # A page's version is the one this view's state() names. Of the surveyed layer that
+        # is the layer's and the surveys' together, which the page's snapshot did not read.
+        return page if layer_id != SURVEYED_LAYER else replace(page, version=None)
 
     def shapes(self, layer_id: str, filters: Sequence[Filter] = ()) -> list[Shape]:
         if self._sensitive(layer_id):

@@ -420,8 +420,11 @@ class SqlStore(Store):
         """Raise StoreUnavailable when ``exc`` says the store itself is damaged (not a retry)."""
 
     @abc.abstractmethod
-    def _read(self, snapshot: bool = False) -> AbstractContextManager[Any]:
-        """The thread's connection; ``snapshot``: several statements see one state."""
+    def _read(self, snapshot: bool = False, batched: bool = False) -> AbstractContextManager[Any]:
+        """The thread's connection; ``snapshot``: several statements see one state.
+        ``batched``: statements are sent without waiting for the answer of the one before
+        until a row is fetched (PostGIS: pipeline mode), so the reader executes all that it
+        can before it fetches anything."""
 
     @abc.abstractmethod
     def _write(self, layer: Layer | None = None) -> AbstractContextManager[Any]:
@@ -490,10 +493,16 @@ class SqlStore(Store):
         published summary (``change``: the one feature's before and after, if that is all
         the write changed)."""
 
-    @abc.abstractmethod
     def _read_state(self, conn: Any, layer: Layer) -> tuple[Any, ...] | None:
         """(version, updated_at, count, min_x, min_y, max_x, max_y, then the
         PUBLISHED_SUMMARY_COLUMNS) of a layer, or None."""
+        row: tuple[Any, ...] | None = self._state_rows(conn, layer).fetchone()
+        return row
+
+    @abc.abstractmethod
+    def _state_rows(self, conn: Any, layer: Layer) -> Any:
+        """The cursor of the statement :meth:`_read_state` reads, its row not yet fetched:
+        a batched read (PostGIS) sends the next statement before waiting for this one."""
 
     def _keep_published_summary(self, conn: Any, layer: Layer, change: Change | None = None) -> None:
         """Count and extent of a sensitive layer's published features, kept with its version.
@@ -777,7 +786,11 @@ class SqlStore(Store):
 
     def _fetch_encoded(self, conn: Any, statement: str, params: Sequence[Any]) -> list[Any]:
         """The rows of a statement selecting :meth:`_encoded_columns`."""
-        return list(conn.execute(statement, params).fetchall())
+        return list(self._encoded_rows(conn, statement, params).fetchall())
+
+    def _encoded_rows(self, conn: Any, statement: str, params: Sequence[Any]) -> Any:
+        """The cursor of a statement selecting :meth:`_encoded_columns`, not yet fetched."""
+        return conn.execute(statement, params)
 
     def _texts(self, conn: Any, layer: Layer, rows: Sequence[Sequence[Any]]) -> list[bytes]:
         """The feature texts of rows :meth:`_select_encoded` gave. A row changed outside the
@@ -932,8 +945,9 @@ class SqlStore(Store):
             params.append(start)
         return clauses
 
-    def _page(self, layer: Layer, query: Query) -> tuple[list[bytes], int, str | None]:
-        """The feature texts of one page, numberMatched and the cursor of the next page."""
+    def _page(self, layer: Layer, query: Query) -> tuple[list[bytes], int, str | None, int]:
+        """The feature texts of one page, numberMatched, the cursor of the next page and the
+        layer version they were read at."""
         source, where, params = self._where(layer, query)
         m = self.mark
         terms = order_terms(layer, query.sortby)
@@ -951,22 +965,34 @@ class SqlStore(Store):
         signature = hashlib.sha256(repr(parts).encode()).hexdigest()[:12]
         # Keyset paging needs an order of plain columns (ascending, no null flags).
         keyset = all(term.startswith("t.") and " " not in term for term in terms)
-        with self._errors(f"querying layer '{layer.id}'"), self._read(snapshot=True) as conn:
-            # Every statement reads one snapshot, so the count matches the page.
-            state = self._read_state(conn, layer)
-            version = int(state[0]) if state is not None else 0
-            start = self._cursor_start(conn, layer, query, version, signature, terms) if keyset else None
+        with (
+            self._errors(f"querying layer '{layer.id}'"),
+            self._read(snapshot=True, batched=True) as conn,
+        ):
+            # Every statement reads one snapshot, so the count matches the page. Without a
+            # cursor the page does not depend on the state: both are sent before either is
+            # read (one round trip on PostGIS, where the snapshot is batched).
+            state_rows = self._state_rows(conn, layer)
+            start = None
+            if keyset and query.after is not None:
+                state = state_rows.fetchone()
+                version = int(state[0]) if state is not None else 0
+                start = self._cursor_start(conn, layer, query, version, signature, terms)
             if start is not None:
                 key_clause = f"({', '.join(terms)}) > ({', '.join([m] * len(start))})"
                 page_where = f"{where} AND {key_clause}" if where else f" WHERE {key_clause}"
                 page_params, offset = [*params, *start], 0
             else:
                 page_where, page_params, offset = where, params, query.offset
-            rows = self._fetch_encoded(
+            page_rows = self._encoded_rows(
                 conn,
                 self._page_sql(layer, source, page_where, query.sortby, offset),
                 [*page_params, query.limit, offset],
             )
+            if not (keyset and query.after is not None):
+                state = state_rows.fetchone()
+                version = int(state[0]) if state is not None else 0
+            rows = list(page_rows.fetchall())
             if query.matched is not None:
                 matched = query.matched
             elif not query.restricted:
@@ -982,7 +1008,7 @@ class SqlStore(Store):
         end = query.offset + len(rows)
         if keyset and rows and end < matched:
             next_after = f"{version}.{end}.{rows[-1][1]}.{signature}"
-        return texts, matched, next_after
+        return texts, matched, next_after, version
 
     def _page_sql(self, layer: Layer, source: str, where: str, sortby: Sequence[SortKey], offset: int) -> str:
         """The statement of one page: the encoded columns of the rows ``where`` selects, in
@@ -1011,13 +1037,13 @@ class SqlStore(Store):
 
     def query(self, layer_id: str, query: Query) -> QueryResult:
         layer = self._layer(layer_id)
-        texts, matched, next_after = self._page(layer, query)
-        return QueryResult([decode_feature(text.decode()) for text in texts], matched, next_after)
+        texts, matched, next_after, version = self._page(layer, query)
+        return QueryResult([decode_feature(text.decode()) for text in texts], matched, next_after, version)
 
     def query_encoded(self, layer_id: str, query: Query) -> EncodedPage:
         layer = self._layer(layer_id)
-        texts, matched, next_after = self._page(layer, query)
-        return EncodedPage(texts, matched, next_after)
+        texts, matched, next_after, version = self._page(layer, query)
+        return EncodedPage(texts, matched, next_after, version)
 
     def count_and_extent(self, layer_id: str, filters: Sequence[Filter] = ()) -> tuple[int, BBox | None]:
         layer = self._layer(layer_id)

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import requests
+import shapely
 from click.testing import CliRunner
 from flask import Flask
 from pg import Cluster
@@ -24,6 +25,7 @@ from werkzeug.test import EnvironBuilder
 from conftest import StoreConfig, start_server, stop_server
 from mapservice import create_app
 from mapservice.cli import main
+from mapservice.store.base import Edit
 
 DISTRICTS = "/api/collections/districts/items"
 UTM32 = "http://www.opengis.net/def/crs/EPSG/0/25832"
@@ -265,3 +267,52 @@ def test_no_exception_is_raised_and_caught_on_the_way(app: Flask, monkeypatch: p
     statuses = [_call(app, environ)[0][:3] for environ in ready]
     assert set(statuses) <= {"200", "304"} and "304" in statuses
     assert raised == []
+
+
+def _published_camera(fid: str, name: str) -> Edit:
+    props = {**camera(fid, name, publication="published")["properties"], "id": fid}
+    return Edit("create", fid, props, shapely.Point(11.5891, 50.9271))
+
+
+def test_a_write_while_a_page_is_built_never_gives_the_page_a_wrong_etag(
+    written_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page read before a write keeps the ETag of the version it shows; one read after a
+    write the route's validators did not see goes out without validators and uncached."""
+    services = written_app.extensions["mapservice"]
+    view, inner = services.public_store, services.store
+    client = written_app.test_client()
+    url = f"{CAMS}?limit=1000"
+    read_page = view.query_encoded
+    writes: list[str] = []
+
+    def write_then_read(layer_id: str, query: Any) -> Any:
+        inner.edit("video-surveillance", _published_camera(writes.pop(), "Testkamera davor"), "test")
+        return read_page(layer_id, query)
+
+    def read_then_write(layer_id: str, query: Any) -> Any:
+        page = read_page(layer_id, query)
+        inner.edit("video-surveillance", _published_camera(writes.pop(), "Testkamera danach"), "test")
+        return page
+
+    def ids(response: Any) -> set[str]:
+        return {f["id"] for f in response.get_json()["features"]}
+
+    # The write lands after the route read the version, before the page: the page shows it,
+    # so the validators of the older version must not go out with it.
+    writes.append("test-cam-write-before-page")
+    monkeypatch.setattr(view, "query_encoded", write_then_read)
+    newer = client.get(url)
+    assert "test-cam-write-before-page" in ids(newer)
+    assert "ETag" not in newer.headers and newer.headers["Cache-Control"] == "no-cache"
+    # The write lands after the page was read: the page is its version's, ETag and all.
+    writes.append("test-cam-write-after-page")
+    monkeypatch.setattr(view, "query_encoded", read_then_write)
+    older = client.get(url)
+    assert "test-cam-write-after-page" not in ids(older)
+    assert "ETag" in older.headers and older.headers["Cache-Control"].startswith("public")
+    monkeypatch.setattr(view, "query_encoded", read_page)
+    # Neither answer is given again as current: the ETag names the older content.
+    current = client.get(url, headers={"If-None-Match": older.headers["ETag"]})
+    assert current.status_code == 200 and "test-cam-write-after-page" in ids(current)
+    assert ids(current) - ids(older) == {"test-cam-write-after-page"}

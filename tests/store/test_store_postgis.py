@@ -340,3 +340,25 @@ def test_feature_texts_arrive_as_utf8_from_a_win1252_database(
         store.close()
     finally:
         postgis_cluster.drop_database(url)
+
+
+def test_a_page_whose_statement_fails_leaves_the_connection_ready_for_the_next(
+    pg_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page's snapshot is read in pipeline mode, where a failed statement makes the server
+    skip what follows: the transaction must still end, or every later read on that thread's
+    connection would fail with 'current transaction is aborted'."""
+    store: PostGISStore = pg_app.extensions["mapservice"].store
+    jena = Query(bbox=(11.45, 50.85, 11.70, 51.0), limit=1000)
+    before = store.query_encoded("municipalities", jena)
+    monkeypatch.setattr(
+        store, "_page_sql", lambda *_: "SELECT 1 / 0, 1 FROM mapservice.municipalities t LIMIT %s OFFSET %s"
+    )
+    with pytest.raises(StoreError, match="querying layer 'municipalities' failed: division by zero"):
+        store.query_encoded("municipalities", Query(limit=5))
+    monkeypatch.undo()
+    conn = store._conn()
+    assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    after = store.query_encoded("municipalities", jena)
+    assert after.features == before.features and after.number_matched == before.number_matched > 0
+    assert after.version == before.version == store.state("municipalities").version
