@@ -486,7 +486,13 @@ class GeoPackageStore(SqlStore):
 
     def _bbox(self, layer: Layer, bbox: BBox) -> tuple[str, list[str], list[Any]]:
         source, clauses, params = self._index_source(layer, bbox)
-        return source, [*clauses, "mapservice_intersects_bbox(t.geom, ?, ?, ?, ?)"], [*params, *bbox]
+        # A row whose R-tree box lies inside the query box meets it: the box, rounded
+        # outwards, holds the shape. SQLite stops at the OR, so the test (a call into Python
+        # per row) runs only for the rest.
+        inside = "(r.minx >= ? AND r.maxx <= ? AND r.miny >= ? AND r.maxy <= ?)"
+        test = "mapservice_intersects_bbox(t.geom, ?, ?, ?, ?)"
+        minx, miny, maxx, maxy = bbox
+        return source, [*clauses, f"({inside} OR {test})"], [*params, minx, maxx, miny, maxy, *bbox]
 
     def _index_source(self, layer: Layer, bounds: BBox) -> tuple[str, list[str], list[Any]]:
         minx, miny, maxx, maxy = bounds

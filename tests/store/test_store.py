@@ -4,6 +4,7 @@ the GeoPackage is also a real file that GDAL reads, with a used spatial index (`
 
 from __future__ import annotations
 
+import random
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -79,6 +80,28 @@ def test_bbox_query_uses_the_rtree(gpkg_app: Flask) -> None:
     assert any("VIRTUAL TABLE INDEX" in row[-1] for row in plan), plan
     count = conn.execute("SELECT count(*) FROM rtree_municipalities_geom").fetchone()[0]
     assert count == 1275
+
+
+def test_a_bbox_query_selects_exactly_the_municipalities_shapely_finds_in_the_box(gpkg_app: Flask) -> None:
+    """Boxes of every size around Thuringia and Saxony: from the R-tree's shortcut (a box
+    that holds a municipality's whole envelope) to the exact test of a cut outline."""
+    store = gpkg_app.extensions["mapservice"].store
+    shapes = store.shapes("municipalities")
+    tree = shapely.STRtree([s.geometry for s in shapes])
+    rng = random.Random(16)
+    held_whole = 0
+    for _ in range(60):
+        x, y = rng.uniform(9.9, 15.0), rng.uniform(50.2, 51.6)
+        w, h = rng.choice([0.005, 0.03, 0.1, 0.3]) * rng.uniform(0.5, 2), rng.uniform(0.005, 0.3)
+        box = (x, y, x + w, y + h)
+        page = store.query("municipalities", Query(bbox=box, limit=2000))
+        truth = {shapes[i].id for i in tree.query(shapely.box(*box), predicate="intersects")}
+        assert {f.id for f in page.features} == truth, box
+        assert page.number_matched == len(truth)
+        held_whole += sum(
+            1 for i in tree.query(shapely.box(*box), predicate="contains_properly") if shapes[i].geometry
+        )
+    assert held_whole > 50  # the shortcut was taken, not only the exact test
 
 
 def test_the_exact_bbox_test_agrees_with_shapely_on_every_kind_of_shape(gpkg_app: Flask) -> None:
