@@ -20,24 +20,25 @@ from gunicorn.config import AccessLogFormat
 DEFAULT_FORMAT = AccessLogFormat.default
 
 
-def _safe(value: str) -> str:
-    """An atom as gunicorn's SafeAtoms gives it: a quote cannot end the quoted field."""
-    return value.replace('"', '\\"')
+def _safe(value: Any) -> str:
+    """An atom as gunicorn's SafeAtoms and ``%s`` give it: a quote cannot end the quoted
+    field, and a value that is not text (None behind a PROXY protocol LOCAL) is its str()."""
+    return value.replace('"', '\\"') if isinstance(value, str) else str(value)
 
 
 class AccessLogger(glogging.Logger):  # type: ignore[misc]
     """gunicorn's logger; the access line of the default format is built directly."""
 
-    _second = -1
-    _stamp = ""
+    _clock: tuple[int, str] = (-1, "")
 
     def _now(self) -> str:
-        # One strftime a second rather than one a request.
+        # One strftime a second rather than one a request; second and stamp are one tuple,
+        # so a thread never pairs one second with another second's stamp.
         second = int(time.time())
-        if second != self._second:
-            self._stamp = self.now()
-            self._second = second
-        return self._stamp
+        clock = self._clock
+        if clock[0] != second:
+            clock = self._clock = (second, self.now())
+        return clock[1]
 
     def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
         if not self.access_log_enabled:
@@ -47,7 +48,7 @@ class AccessLogger(glogging.Logger):  # type: ignore[misc]
             return
         status = resp.status
         if isinstance(status, str):
-            status = status.split(None, 1)[0]
+            status = _safe(status.split(None, 1)[0])
         sent = getattr(resp, "sent", None)
         user = self._get_user(environ) if "HTTP_AUTHORIZATION" in environ else None
         line = (

@@ -159,7 +159,9 @@ class Validators:
         self._body_is_newer = True
 
     def unchanged(self) -> bool:
-        """True when the data did not change while the response was being built.
+        """True when the body is the content these validators name: the data did not change
+        while the response was being built, or the body was read at their version
+        (:meth:`body_read_at`), whatever was written after.
 
         A strong ETag names the content of the very feature the body shows (the route calls
         :meth:`body_is_newer` otherwise), so it stays right whatever else changed meanwhile

@@ -322,6 +322,18 @@ def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
     return {row[1] for row in conn.execute(f"PRAGMA table_info({quote(table)})")}
 
 
+class _FetchedRow:
+    """A statement's one row, already read, with the cursor's ``fetchone``."""
+
+    __slots__ = ("row",)
+
+    def __init__(self, row: tuple[Any, ...] | None) -> None:
+        self.row = row
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        return self.row
+
+
 class _Read:
     """The connection for a read; ``snapshot``: its statements see one state (BEGIN … COMMIT).
 
@@ -578,14 +590,17 @@ class GeoPackageStore(SqlStore):
         )
         self._keep_published_summary(conn, layer, change)
 
-    def _state_rows(self, conn: sqlite3.Connection, layer: Layer) -> sqlite3.Cursor:
+    def _state_rows(self, conn: sqlite3.Connection, layer: Layer) -> _FetchedRow:
         # One statement: the count is kept with the version (see _bump), never counted here.
-        return conn.execute(
+        # Read to its end at once: SQLite has no round trip to save, and a statement left
+        # open would hold the snapshot past COMMIT if the page statement after it failed.
+        rows = conn.execute(
             f"SELECT s.version, s.updated_at, s.count, c.min_x, c.min_y, c.max_x, c.max_y, "
             f"{', '.join(f's.{name}' for name in PUBLISHED_SUMMARY_COLUMNS)} "
             f"FROM {STATE_TABLE} s LEFT JOIN gpkg_contents c ON c.table_name = ? WHERE s.layer = ?",
             (table_name(layer.id), layer.id),
-        )
+        ).fetchall()
+        return _FetchedRow(rows[0] if rows else None)
 
     # -- address points -------------------------------------------------------------------------
 

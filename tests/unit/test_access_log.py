@@ -77,6 +77,8 @@ BASIC = "Basic " + base64.b64encode(b'planer"in:geheim').decode()
         (_environ(HTTP_AUTHORIZATION=BASIC, REQUEST_METHOD="POST"), _Response("201 CREATED", 57)),
         (_environ(HTTP_AUTHORIZATION="Bearer abc"), _Response("401 UNAUTHORIZED", 120)),
         (_environ(HTTP_AUTHORIZATION="Basic !!!"), _Response("200 OK", 1)),
+        # Behind a PROXY protocol LOCAL header gunicorn knows no client address.
+        ({**_environ(), "REMOTE_ADDR": None}, _Response("200 OK", 2)),
     ],
 )
 def test_an_access_line_is_the_one_gunicorn_writes(
