@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import shapely
+
+from mapservice.store.base import Edit
+
 JENA_POINT = [11.5893, 50.9276]
 
 
@@ -27,6 +31,12 @@ def camera(
             **props,
         },
     }
+
+
+def camera_edit(fid: str, name: str) -> Edit:
+    """A store write creating :func:`camera`, published, for tests that write past the API."""
+    feature = camera(fid, name, publication="published")
+    return Edit("create", fid, {**feature["properties"], "id": fid}, shapely.Point(JENA_POINT))
 
 
 def zone_properties(**props: Any) -> dict[str, Any]:

@@ -29,7 +29,8 @@ validation refuses invalid geometries before either store sees them).
 
 Connections: one per thread and process (never carried across a fork), autocommit; a query's
 count and page are read in one REPEATABLE READ, READ ONLY transaction (one snapshot), sent in
-pipeline mode: BEGIN, the layer state and the page in one round trip. Queries,
+pipeline mode: BEGIN, the layer state and the page in one round trip, the COMMIT in a
+second. Queries,
 writes, the change log and tokens are the shared core in :mod:`mapservice.store.sql`; this
 module is the PostgreSQL dialect and the schema.
 """

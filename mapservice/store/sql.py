@@ -501,8 +501,9 @@ class SqlStore(Store):
 
     @abc.abstractmethod
     def _state_rows(self, conn: Any, layer: Layer) -> Any:
-        """The cursor of the statement :meth:`_read_state` reads, its row not yet fetched:
-        a batched read (PostGIS) sends the next statement before waiting for this one."""
+        """What :meth:`_read_state` takes its row from with ``fetchone()``: on PostGIS the
+        cursor, its row not yet fetched, so that a batched read sends the next statement
+        before waiting for this one; on the GeoPackage the row, read already."""
 
     def _keep_published_summary(self, conn: Any, layer: Layer, change: Change | None = None) -> None:
         """Count and extent of a sensitive layer's published features, kept with its version.
@@ -973,9 +974,11 @@ class SqlStore(Store):
             # cursor the page does not depend on the state: both are sent before either is
             # read (one round trip on PostGIS, where the snapshot is batched).
             state_rows = self._state_rows(conn, layer)
+            # A cursor names the version it was made for: then the state decides the page.
+            after_cursor = keyset and query.after is not None
+            state = state_rows.fetchone() if after_cursor else None
             start = None
-            if keyset and query.after is not None:
-                state = state_rows.fetchone()
+            if after_cursor:
                 version = int(state[0]) if state is not None else 0
                 start = self._cursor_start(conn, layer, query, version, signature, terms)
             if start is not None:
@@ -989,9 +992,9 @@ class SqlStore(Store):
                 self._page_sql(layer, source, page_where, query.sortby, offset),
                 [*page_params, query.limit, offset],
             )
-            if not (keyset and query.after is not None):
+            if not after_cursor:
                 state = state_rows.fetchone()
-                version = int(state[0]) if state is not None else 0
+            version = int(state[0]) if state is not None else 0
             rows = list(page_rows.fetchall())
             if query.matched is not None:
                 matched = query.matched

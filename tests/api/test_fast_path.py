@@ -14,18 +14,16 @@ from typing import Any
 
 import pytest
 import requests
-import shapely
 from click.testing import CliRunner
 from flask import Flask
 from pg import Cluster
-from sample_features import camera
+from sample_features import camera, camera_edit
 from werkzeug.exceptions import BadRequestKeyError
 from werkzeug.test import EnvironBuilder
 
 from conftest import StoreConfig, start_server, stop_server
 from mapservice import create_app
 from mapservice.cli import main
-from mapservice.store.base import Edit
 
 DISTRICTS = "/api/collections/districts/items"
 UTM32 = "http://www.opengis.net/def/crs/EPSG/0/25832"
@@ -269,11 +267,6 @@ def test_no_exception_is_raised_and_caught_on_the_way(app: Flask, monkeypatch: p
     assert raised == []
 
 
-def _published_camera(fid: str, name: str) -> Edit:
-    props = {**camera(fid, name, publication="published")["properties"], "id": fid}
-    return Edit("create", fid, props, shapely.Point(11.5891, 50.9271))
-
-
 def test_a_write_while_a_page_is_built_never_gives_the_page_a_wrong_etag(
     written_app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -287,12 +280,12 @@ def test_a_write_while_a_page_is_built_never_gives_the_page_a_wrong_etag(
     writes: list[str] = []
 
     def write_then_read(layer_id: str, query: Any) -> Any:
-        inner.edit("video-surveillance", _published_camera(writes.pop(), "Testkamera davor"), "test")
+        inner.edit("video-surveillance", camera_edit(writes.pop(), "Testkamera davor"), "test")
         return read_page(layer_id, query)
 
     def read_then_write(layer_id: str, query: Any) -> Any:
         page = read_page(layer_id, query)
-        inner.edit("video-surveillance", _published_camera(writes.pop(), "Testkamera danach"), "test")
+        inner.edit("video-surveillance", camera_edit(writes.pop(), "Testkamera danach"), "test")
         return page
 
     def ids(response: Any) -> set[str]:

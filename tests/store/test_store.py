@@ -14,12 +14,13 @@ import pyogrio
 import pytest
 import shapely
 from flask import Flask
+from sample_features import camera_edit
 from shapely.geometry import Point
 
 from conftest import StoreConfig
 from mapservice import create_app
 from mapservice.store import geopackage
-from mapservice.store.base import Edit, Filter, Query, SortKey, StoreError
+from mapservice.store.base import Filter, Query, SortKey, StoreError
 
 
 def gpkg_path(app: Flask) -> Path:
@@ -449,21 +450,11 @@ def test_a_page_whose_statement_fails_leaves_no_old_snapshot_behind(
         # traceback the frames of the failed read with them.
         with pytest.raises(StoreError, match=f"querying layer '{layer}' failed") as failed:
             reader.query(layer, Query(limit=5))
-    props = {
-        "id": "test-cam-after-failed-page",
-        "name": "Testkamera nach Fehler",
-        "city": "Jena",
-        "surveillance": "public",
-        "surveillance_type": "camera",
-        "status": "active",
-        "publication": "published",
-        "source": "Testdaten",
-        "verified_on": "2026-11-01",
-    }
-    writer.edit(layer, Edit("create", props["id"], props, Point(11.5891, 50.9271)), "test")
+    fid = "test-cam-after-failed-page"
+    writer.edit(layer, camera_edit(fid, "Testkamera nach Fehler"), "test")
     assert reader.state(layer).version == before + 1
     page = reader.query(layer, Query(limit=1000))
-    assert props["id"] in {f.id for f in page.features} and page.version == before + 1
+    assert fid in {f.id for f in page.features} and page.version == before + 1
     assert failed.traceback  # still held while the reads above ran
     reader.close()
     writer.close()
